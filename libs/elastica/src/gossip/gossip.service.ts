@@ -1,0 +1,21 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Subject, type Observable } from 'rxjs';
+import { LOCAL_NODE, type LocalNode } from '../common/local-node.js';
+
+// PLACEHOLDER until issue 3 lands: a cluster of one. It knows only this node and gossips nothing.
+@Injectable()
+export class GossipService {
+  private readonly state = new Map<string, string>();
+  readonly events$: Observable<{ type: string; nodeId: string }> = new Subject();
+  readonly changes$: Observable<{ nodeId: string; key: string; value: string }> = new Subject();
+  constructor(@Inject(LOCAL_NODE) private readonly local: LocalNode) {}
+  get localNodeId(): string {
+    return this.local.id;
+  }
+  set(key: string, value: string): void {
+    this.state.set(key, value);
+  }
+  get(nodeId: string, key: string): string | undefined {
+    return nodeId === this.local.id ? this.state.get(key) : undefined;
+  }
+}

@@ -1,0 +1,74 @@
+import 'reflect-metadata';
+import { describe, expect, it } from '@jest/globals';
+import { Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import type { ElasticaOptions, ResolvedElasticaOptions } from '../options/elastica-options.js';
+import { ElasticaModule } from './elastica.module.js';
+import { ELASTICA_OPTIONS } from './elastica.tokens.js';
+import { FailureDetectorService } from '../failure-detector/failure-detector.service.js';
+
+async function compileSync(options: ElasticaOptions) {
+  const moduleRef = await Test.createTestingModule({ imports: [ElasticaModule.forRoot(options)] }).compile();
+  return moduleRef;
+}
+
+async function compileAsync(options: ElasticaOptions) {
+  @Module({ providers: [{ provide: 'CFG', useValue: options }], exports: ['CFG'] })
+  class ConfigModule {}
+  return Test.createTestingModule({
+    imports: [ElasticaModule.forRootAsync({ imports: [ConfigModule], inject: ['CFG'], useFactory: (cfg: ElasticaOptions) => cfg })],
+  }).compile();
+}
+
+const BAD: [string, ElasticaOptions, RegExp][] = [
+  ['a port out of range', { bind: { port: 70000 } }, /`bind\.port`.*65535.*70000/],
+  ['a negative port', { bind: { port: -1 } }, /`bind\.port`/],
+  ['a seed that is not host:port', { seeds: ['10.0.0.1'] }, /`seeds\[0\]`.*host:port/],
+  ['a seed with a bad port', { seeds: ['a:1', 'b:0'] }, /`seeds\[1\]`.*port/],
+  ['seeds that are not an array', { seeds: '10.0.0.1:7000' as unknown as string[] }, /`seeds`.*array/],
+  ['0.0.0.0 as an advertised host', { bind: { host: '0.0.0.0', port: 7000 } }, /`advertise`.*0\.0\.0\.0/],
+  ['0.0.0.0 given as advertise.host', { advertise: { host: '0.0.0.0' } }, /`advertise\.host`.*0\.0\.0\.0/],
+  ['an invalid host name', { bind: { host: 'not a host!' } }, /`bind\.host`.*not a valid host/],
+  ['a threshold that is not a positive number', { failureDetector: { threshold: -1 } }, /`failureDetector\.threshold`.*positive number.*-1/],
+  ['a threshold that is not a number at all', { failureDetector: { threshold: 'high' as unknown as number } }, /`failureDetector\.threshold`.*"high"/],
+  ['an unknown distribution', { failureDetector: { distribution: 'poisson' as 'normal' } }, /`failureDetector\.distribution`.*'normal' or 'exponential'.*"poisson"/],
+  ['an unknown tuning key', { gossip: { intervallMs: 5 } as object }, /`gossip\.intervallMs`.*unknown option/],
+  ['an unknown top-level key', { seed: ['a:1'] } as ElasticaOptions, /`seed`.*unknown option/],
+  ['a zero gossip interval', { gossip: { intervalMs: 0 } }, /`gossip\.intervalMs`.*positive/],
+  ['a tiny MTU', { gossip: { mtuBytes: 100 } }, /`gossip\.mtuBytes`.*512/],
+  ['a fractional vnode count', { partitioner: { vnodes: 1.5 } }, /`partitioner\.vnodes`.*integer/],
+  ['an empty secret', { secret: '' }, /`secret`.*non-empty/],
+  ['an empty cluster name', { cluster: ' ' }, /`cluster`.*non-empty/],
+  ['a tiny frame limit', { rpc: { maxFrameBytes: 10 } }, /`rpc\.maxFrameBytes`/],
+  ['incomplete TLS material', { tls: { key: 'k', cert: 'c' } as never }, /`tls\.ca`/],
+];
+
+describe('ElasticaModule options', () => {
+  it('applies documented defaults', async () => {
+    const moduleRef = await compileSync({ seeds: ['127.0.0.1:7000'] });
+    const options = moduleRef.get<ResolvedElasticaOptions>(ELASTICA_OPTIONS);
+    expect(options.cluster).toBe('elastica');
+    expect(options.bind).toEqual({ host: '127.0.0.1', port: 7000 });
+    expect(options.advertise).toEqual(options.bind);
+    expect(options.nodeId).toBe('127.0.0.1:7000');
+    expect(options.failureDetector.threshold).toBe(8);
+    expect(options.failureDetector.distribution).toBe('normal');
+    expect(options.partitioner.replicationFactor).toBe(3);
+    expect(moduleRef.get(FailureDetectorService).threshold).toBe(8);
+  });
+
+  it('separates bind from advertise', async () => {
+    const moduleRef = await compileAsync({ bind: { host: '0.0.0.0', port: 7100 }, advertise: { host: '203.0.113.7' } });
+    const options = moduleRef.get<ResolvedElasticaOptions>(ELASTICA_OPTIONS);
+    expect(options.bind).toEqual({ host: '0.0.0.0', port: 7100 });
+    expect(options.advertise).toEqual({ host: '203.0.113.7', port: 7100 });
+    expect(options.nodeId).toBe('203.0.113.7:7100');
+  });
+
+  for (const [kind, options, message] of BAD) {
+    it(`refuses ${kind}, the same way in forRoot and forRootAsync`, async () => {
+      await expect(compileSync(options)).rejects.toThrow(message);
+      await expect(compileAsync(options)).rejects.toThrow(message);
+    });
+  }
+});

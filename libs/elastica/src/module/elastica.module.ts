@@ -1,0 +1,36 @@
+import { Module, type Provider } from '@nestjs/common';
+import { CLOCK, systemClock } from '../common/clock.js';
+import { LOCAL_NODE, type LocalNode } from '../common/local-node.js';
+import { FailureDetectorService } from '../failure-detector/failure-detector.service.js';
+import { GossipService } from '../gossip/gossip.service.js';
+import type { ElasticaOptions, ResolvedElasticaOptions } from '../options/elastica-options.js';
+import { resolveOptions } from '../options/resolve-options.js';
+import { ElasticaConfigurableModule, ELASTICA_RAW_OPTIONS } from './elastica.module-definition.js';
+import { ELASTICA_OPTIONS } from './elastica.tokens.js';
+
+const providers: Provider[] = [
+  // Both forRoot and forRootAsync land here, so a bad option fails the same way whichever was used.
+  { provide: ELASTICA_OPTIONS, useFactory: (raw: ElasticaOptions) => resolveOptions(raw), inject: [ELASTICA_RAW_OPTIONS] },
+  { provide: CLOCK, useValue: systemClock },
+  {
+    provide: LOCAL_NODE,
+    useFactory: (options: ResolvedElasticaOptions): LocalNode => ({
+      id: options.nodeId,
+      address: options.advertise,
+      generation: Date.now(),
+    }),
+    inject: [ELASTICA_OPTIONS],
+  },
+  FailureDetectorService,
+  GossipService,
+];
+
+/**
+ * `ElasticaModule.forRoot(options)` / `forRootAsync({ imports, inject, useFactory })`: one cluster node
+ * per application, with its services exported (global unless `isGlobal: false`).
+ */
+@Module({
+  providers,
+  exports: [ELASTICA_OPTIONS, LOCAL_NODE, CLOCK, FailureDetectorService, GossipService],
+})
+export class ElasticaModule extends ElasticaConfigurableModule {}

@@ -1,0 +1,42 @@
+import type { FailureDetectorOptions, GossipOptions, PartitionerOptions, RpcOptions } from './elastica-options.js';
+
+export const DEFAULT_CLUSTER = 'elastica';
+export const DEFAULT_BIND = { host: '127.0.0.1', port: 7000 } as const;
+
+export const DEFAULT_GOSSIP: GossipOptions = {
+  intervalMs: 1000,
+  mtuBytes: 65_000,
+  tombstoneTtlMs: 24 * 3600_000,
+  leaveTimeoutMs: 10_000,
+  maxGenerationSkewMs: 365 * 24 * 3600_000,
+  downExpiryMs: 3 * 24 * 3600_000,
+  seedRetryMinMs: 1000,
+  seedRetryMaxMs: 30_000,
+};
+
+export const DEFAULT_FAILURE_DETECTOR: FailureDetectorOptions = {
+  threshold: 8,
+  maxSampleSize: 1000,
+  minStdDeviationMs: 100,
+  acceptableHeartbeatPauseMs: 3000,
+  firstHeartbeatEstimateMs: 1000,
+  distribution: 'normal',
+  maxIntervalMs: 4000,
+  localPauseMs: 5000,
+};
+
+export const DEFAULT_PARTITIONER: PartitionerOptions = {
+  vnodes: 16,
+  replicationFactor: 3,
+};
+
+export const DEFAULT_RPC: RpcOptions = {
+  timeoutMs: 5000,
+  maxFrameBytes: 8 * 1024 * 1024,
+  maxQueueBytes: 16 * 1024 * 1024,
+  handshakeTimeoutMs: 5000,
+  connectTimeoutMs: 3000,
+  reconnectMinMs: 100,
+  reconnectMaxMs: 10_000,
+  maxInFlight: 10_000,
+};

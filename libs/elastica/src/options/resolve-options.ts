@@ -1,0 +1,174 @@
+import { isIP } from 'node:net';
+import {
+  DEFAULT_BIND, DEFAULT_CLUSTER, DEFAULT_FAILURE_DETECTOR, DEFAULT_GOSSIP, DEFAULT_PARTITIONER, DEFAULT_RPC,
+} from './defaults.js';
+import { ElasticaOptionsError } from './elastica-options.error.js';
+import type { ElasticaOptions, HostPort, ResolvedElasticaOptions } from './elastica-options.js';
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const UNSPECIFIED = new Set(['0.0.0.0', '::', '[::]']);
+
+function fail(option: string, problem: string): never {
+  throw new ElasticaOptionsError(option, problem);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  return typeof value;
+}
+
+function checkHost(option: string, host: unknown): string {
+  if (typeof host !== 'string' || host.length === 0) fail(option, `expected a host name or IP address, got ${describe(host)}`);
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (isIP(bare) === 0 && !HOSTNAME.test(bare)) fail(option, `${describe(host)} is not a valid host name or IP address`);
+  return bare;
+}
+
+function checkPort(option: string, port: unknown, allowZero: boolean): number {
+  const min = allowZero ? 0 : 1;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < min || port > 65535) {
+    fail(option, `expected an integer port from ${min} to 65535, got ${describe(port)}`);
+  }
+  return port;
+}
+
+/** Parses `host:port` (or `[v6]:port`), the form seeds and the CLI use. */
+export function parseHostPort(option: string, text: unknown): HostPort {
+  if (typeof text !== 'string') fail(option, `expected "host:port", got ${describe(text)}`);
+  const match = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(text.trim());
+  if (!match) fail(option, `${describe(text)} is not of the form host:port`);
+  return { host: checkHost(option, match[1]), port: checkPort(option, Number(match[2]), false) };
+}
+
+export function formatHostPort(address: HostPort): string {
+  return isIP(address.host) === 6 ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+function checkObject(option: string, value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(option, `expected an object, got ${describe(value)}`);
+  return value as Record<string, unknown>;
+}
+
+/** Merges a tuning section over its defaults, refusing unknown keys and values of the wrong kind. */
+function section<T extends object>(
+  name: string,
+  given: unknown,
+  defaults: T,
+  rules: { [K in keyof T]?: (option: string, value: unknown) => void },
+): T {
+  const raw = checkObject(name, given);
+  const known = new Set([...Object.keys(defaults), ...Object.keys(rules)]);
+  for (const key of Object.keys(raw)) {
+    if (!known.has(key)) fail(`${name}.${key}`, `unknown option; known options are ${[...known].join(', ')}`);
+  }
+  const merged = { ...defaults } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(raw)) if (value !== undefined) merged[key] = value;
+  for (const key of Object.keys(rules) as (keyof T & string)[]) {
+    const value = merged[key];
+    if (value !== undefined) rules[key]!(`${name}.${key}`, value);
+  }
+  return merged as T;
+}
+
+const positive = (option: string, value: unknown): void => {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(option, `expected a positive number, got ${describe(value)}`);
+};
+const positiveInt = (option: string, value: unknown): void => {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail(option, `expected a positive integer, got ${describe(value)}`);
+};
+const nonNegative = (option: string, value: unknown): void => {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(option, `expected a number >= 0, got ${describe(value)}`);
+};
+const nonEmptyString = (option: string, value: unknown): void => {
+  if (typeof value !== 'string' || value.trim().length === 0) fail(option, `expected a non-empty string, got ${describe(value)}`);
+};
+
+/** Applies defaults and checks every option, so a bad configuration fails at start-up in one clear message. */
+export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElasticaOptions {
+  const options = checkObject('options', input) as ElasticaOptions;
+  const topLevel = new Set(['cluster', 'nodeId', 'bind', 'advertise', 'seeds', 'secret', 'tls', 'gossip', 'failureDetector', 'partitioner', 'rpc']);
+  for (const key of Object.keys(options)) {
+    // Nest's ConfigurableModuleBuilder may add its own extras (isGlobal); they are not ours to refuse.
+    if (!topLevel.has(key) && key !== 'isGlobal') fail(key, `unknown option; known options are ${[...topLevel].join(', ')}`);
+  }
+
+  const cluster = options.cluster ?? DEFAULT_CLUSTER;
+  nonEmptyString('cluster', cluster);
+  if (cluster.length > 64) fail('cluster', `at most 64 characters, got ${cluster.length}`);
+
+  const bindRaw = checkObject('bind', options.bind);
+  const bind: HostPort = {
+    host: checkHost('bind.host', bindRaw.host ?? DEFAULT_BIND.host),
+    port: checkPort('bind.port', bindRaw.port ?? DEFAULT_BIND.port, true),
+  };
+  const advertiseRaw = checkObject('advertise', options.advertise);
+  const advertise: HostPort = {
+    host: checkHost('advertise.host', advertiseRaw.host ?? bind.host),
+    port: checkPort('advertise.port', advertiseRaw.port ?? bind.port, true),
+  };
+  if (UNSPECIFIED.has(advertise.host)) {
+    fail(advertiseRaw.host === undefined ? 'advertise' : 'advertise.host',
+      `${advertise.host} means "every interface" and peers cannot dial it; set advertise.host to an address peers can reach`);
+  }
+  if (advertise.port === 0 && bind.port !== 0) fail('advertise.port', 'port 0 cannot be advertised');
+
+  if (options.seeds !== undefined && !Array.isArray(options.seeds)) fail('seeds', `expected an array of "host:port", got ${describe(options.seeds)}`);
+  const seeds = (options.seeds ?? []).map((seed, i) => parseHostPort(`seeds[${i}]`, seed));
+
+  const nodeId = options.nodeId ?? formatHostPort(advertise);
+  nonEmptyString('nodeId', nodeId);
+  if (nodeId.length > 128) fail('nodeId', `at most 128 characters, got ${nodeId.length}`);
+
+  if (options.secret !== undefined) {
+    nonEmptyString('secret', options.secret);
+  }
+
+  let tls = options.tls;
+  if (tls !== undefined) {
+    const raw = checkObject('tls', tls);
+    for (const key of ['key', 'cert', 'ca'] as const) {
+      const value = raw[key];
+      if (!(typeof value === 'string' && value.length > 0) && !Buffer.isBuffer(value)) fail(`tls.${key}`, 'expected PEM text or a Buffer');
+    }
+    tls = raw as unknown as typeof tls;
+  }
+
+  const gossip = section('gossip', options.gossip, DEFAULT_GOSSIP, {
+    intervalMs: positive, mtuBytes: (o, v) => {
+      positiveInt(o, v);
+      if ((v as number) < 512) fail(o, `at least 512 bytes, got ${v}`);
+    },
+    tombstoneTtlMs: positive, leaveTimeoutMs: positive, maxGenerationSkewMs: positive, downExpiryMs: positive,
+    seedRetryMinMs: positive, seedRetryMaxMs: positive,
+  });
+  const failureDetector = section('failureDetector', options.failureDetector, DEFAULT_FAILURE_DETECTOR, {
+    threshold: positive, maxSampleSize: positiveInt, minStdDeviationMs: positive, acceptableHeartbeatPauseMs: nonNegative,
+    firstHeartbeatEstimateMs: positive, maxIntervalMs: positive, localPauseMs: positive,
+    distribution: (o, v) => {
+      if (v !== 'normal' && v !== 'exponential') fail(o, `expected 'normal' or 'exponential', got ${describe(v)}`);
+    },
+  });
+  const partitioner = section('partitioner', options.partitioner, DEFAULT_PARTITIONER, {
+    vnodes: (o, v) => {
+      positiveInt(o, v);
+      if ((v as number) > 4096) fail(o, `at most 4096, got ${v}`);
+    },
+    replicationFactor: positiveInt,
+    replaces: nonEmptyString,
+  });
+  const rpc = section('rpc', options.rpc, DEFAULT_RPC, {
+    timeoutMs: positive, maxFrameBytes: (o, v) => {
+      positiveInt(o, v);
+      if ((v as number) < 1024) fail(o, `at least 1024 bytes, got ${v}`);
+    },
+    maxQueueBytes: positiveInt, handshakeTimeoutMs: positive, connectTimeoutMs: positive,
+    reconnectMinMs: positive, reconnectMaxMs: positive, maxInFlight: positiveInt,
+  });
+  if (gossip.mtuBytes > rpc.maxFrameBytes) fail('gossip.mtuBytes', `must not exceed rpc.maxFrameBytes (${rpc.maxFrameBytes})`);
+  if (gossip.seedRetryMaxMs < gossip.seedRetryMinMs) fail('gossip.seedRetryMaxMs', 'must be at least gossip.seedRetryMinMs');
+  if (rpc.reconnectMaxMs < rpc.reconnectMinMs) fail('rpc.reconnectMaxMs', 'must be at least rpc.reconnectMinMs');
+
+  return { cluster, nodeId, bind, advertise, seeds, secret: options.secret, tls, gossip, failureDetector, partitioner, rpc };
+}
