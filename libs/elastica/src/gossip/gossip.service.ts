@@ -15,6 +15,10 @@ export class GossipService {
   set(key: string, value: string): void {
     this.state.set(key, value);
   }
+  members(): { id: string; address: string; status: string; generation: number; heartbeat: number; state: Record<string, string> }[] {
+    return [{ id: this.local.id, address: `${this.local.address.host}:${this.local.address.port}`, status: 'up', generation: this.local.generation, heartbeat: 0, state: Object.fromEntries(this.state) }];
+  }
+  async leave(): Promise<void> {}
   get(nodeId: string, key: string): string | undefined {
     return nodeId === this.local.id ? this.state.get(key) : undefined;
   }
