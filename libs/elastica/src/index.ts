@@ -17,3 +17,10 @@ export { LocalPauseGuard } from './failure-detector/local-pause-guard.js';
 export { FailureDetectorService } from './failure-detector/failure-detector.service.js';
 
 export { GossipService } from './gossip/gossip.service.js';
+
+// PLACEHOLDERS (app branch) until the ring and transport branches land: same names, same files.
+export { PartitionerService, type RingChange, type TokenRange } from './ring/partitioner.service.js';
+export { ClusterClient, type ClusterCallOptions } from './client/cluster-client.js';
+export { ElasticaTransport } from './rpc/elastica-transport.js';
+export { ClusterMessage, ClusterEvent } from './rpc/cluster-decorators.js';
+export { ClusterContext } from './rpc/cluster-context.js';

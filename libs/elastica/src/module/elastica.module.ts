@@ -3,6 +3,10 @@ import { CLOCK, systemClock } from '../common/clock.js';
 import { LOCAL_NODE, type LocalNode } from '../common/local-node.js';
 import { FailureDetectorService } from '../failure-detector/failure-detector.service.js';
 import { GossipService } from '../gossip/gossip.service.js';
+// PLACEHOLDERS (app branch) until the ring and transport branches land.
+import { PartitionerService } from '../ring/partitioner.service.js';
+import { ClusterClient } from '../client/cluster-client.js';
+import { ElasticaTransport } from '../rpc/elastica-transport.js';
 import type { ElasticaOptions, ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { resolveOptions } from '../options/resolve-options.js';
 import { ElasticaConfigurableModule, ELASTICA_RAW_OPTIONS } from './elastica.module-definition.js';
@@ -23,6 +27,7 @@ const providers: Provider[] = [
   },
   FailureDetectorService,
   GossipService,
+  PartitionerService, ClusterClient, ElasticaTransport,
 ];
 
 /**
@@ -31,6 +36,6 @@ const providers: Provider[] = [
  */
 @Module({
   providers,
-  exports: [ELASTICA_OPTIONS, LOCAL_NODE, CLOCK, FailureDetectorService, GossipService],
+  exports: [ELASTICA_OPTIONS, LOCAL_NODE, CLOCK, FailureDetectorService, GossipService, PartitionerService, ClusterClient, ElasticaTransport],
 })
 export class ElasticaModule extends ElasticaConfigurableModule {}
