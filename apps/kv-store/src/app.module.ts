@@ -1,10 +1,20 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ElasticaModule } from 'elastica';
+import { ClusterPeerCaller } from './cluster/cluster-peer-caller.js';
+import { ElasticaCluster } from './cluster/elastica-cluster.js';
 import type { NodeConfig } from './config/node-config.js';
+import { ClusterMonitorService } from './dashboard/cluster-monitor.service.js';
+import { DashboardController } from './dashboard/dashboard.controller.js';
+import { AdminController } from './http/admin.controller.js';
+import { KvController } from './http/kv.controller.js';
+import { DEFAULT_KV_STORE_OPTIONS, KV_STORE_OPTIONS, type KvStoreOptions } from './kv/kv-options.js';
+import { KvStoreService } from './kv/kv-store.service.js';
+import { Shutdown } from './lifecycle/shutdown.js';
+import { KvPeerController } from './peer/kv-peer.controller.js';
 
 @Module({})
 export class AppModule {
-  static register(config: NodeConfig): DynamicModule {
+  static register(config: NodeConfig, store: KvStoreOptions = DEFAULT_KV_STORE_OPTIONS): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -16,6 +26,15 @@ export class AppModule {
           seeds: config.seeds,
           secret: config.secret,
         }),
+      ],
+      controllers: [KvController, AdminController, DashboardController, KvPeerController],
+      providers: [
+        { provide: KV_STORE_OPTIONS, useValue: store },
+        ElasticaCluster,
+        ClusterPeerCaller,
+        KvStoreService,
+        ClusterMonitorService,
+        Shutdown,
       ],
     };
   }

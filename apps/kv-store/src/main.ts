@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { GossipService } from 'elastica';
+import { ElasticaTransport, GossipService } from 'elastica';
 import { AppModule } from './app.module.js';
-import { ConfigError, parseNodeConfig, USAGE } from './config/node-config.js';
+import { parseNodeConfig, USAGE } from './config/node-config.js';
+import { Shutdown } from './lifecycle/shutdown.js';
 
 async function main(): Promise<void> {
   let config;
@@ -13,11 +14,23 @@ async function main(): Promise<void> {
     console.error(`${(error as Error).message}\n${USAGE}`);
     process.exit(2);
   }
-  const app = await NestFactory.create(AppModule.register(config), { logger: ['log', 'warn', 'error'] });
+  const logger = new Logger('kv-store');
+  // A safety net: nothing a client or a peer sends may take the node down.
+  process.on('unhandledRejection', (reason) => logger.error(`unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}`));
+
+  // The body parser is off: PUT /kv/:key reads its text body itself, with a bound (see read-body.ts).
+  const app = await NestFactory.create(AppModule.register(config), { logger: ['log', 'warn', 'error'], bodyParser: false, forceCloseConnections: true });
   app.enableShutdownHooks();
-  await app.listen(config.http, config.host === '0.0.0.0' ? '0.0.0.0' : config.host);
-  const gossip = app.get(GossipService);
-  new Logger('kv-store').log(`node ${gossip.localNodeId} serving HTTP on ${config.host}:${config.http}`);
+  app.connectMicroservice({ strategy: app.get(ElasticaTransport) });
+  await app.startAllMicroservices();
+  await app.listen(config.http, config.host);
+  app.get(Shutdown).requested$.subscribe((code) => {
+    logger.log(`closing (exit code ${code})`);
+    app.close().finally(() => process.exit(code));
+  });
+  const self = app.get(GossipService).localNodeId;
+  const shown = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  logger.log(`node ${self}: cluster port ${config.port}, HTTP and dashboard on http://${shown}:${config.http}/`);
 }
 
 main().catch((error: unknown) => {

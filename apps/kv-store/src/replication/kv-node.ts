@@ -170,7 +170,10 @@ export class KvNode {
   private getFrom(replica: string, key: string): Promise<Versioned | null> {
     if (replica === this.cluster.self) return Promise.resolve(this.storage.get(key) ?? null);
     if (!this.cluster.isReachable(replica)) return Promise.reject(new ReplicaDownError(replica));
-    return this.peers.call<unknown>(replica, KV_GET, { key }).then((reply) => (reply === null ? null : checkVersioned(KV_GET, reply, this.options)));
+    return this.peers.call<{ v?: unknown }>(replica, KV_GET, { key }).then((reply) => {
+      const v = reply?.v;
+      return v === null || v === undefined ? null : checkVersioned(KV_GET, v, this.options);
+    });
   }
 
   private async repair(key: string, answers: ReadonlyMap<string, Versioned | null>): Promise<void> {
@@ -214,8 +217,9 @@ export class KvNode {
     });
   }
 
-  onGet(message: unknown): Versioned | null {
-    return this.guard(() => this.storage.get(checkGet(message, this.options).key) ?? null);
+  /** Wrapped in an object, so "no copy" is a value on every transport rather than an empty reply. */
+  onGet(message: unknown): { v: Versioned | null } {
+    return this.guard(() => ({ v: this.storage.get(checkGet(message, this.options).key) ?? null }));
   }
 
   /** Compares the sender's digest of the keys we share with ours; lists our keys in the buckets that differ. */

@@ -1,0 +1,126 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ELASTICA_OPTIONS, FailureDetectorService, GossipService, PartitionerService, type ResolvedElasticaOptions } from 'elastica';
+import { filter, map, type Observable } from 'rxjs';
+import type { KvCluster } from '../replication/kv-node.js';
+
+/** A member as `GET /cluster` shows it. */
+export interface MemberView {
+  id: string;
+  address: string;
+  status: string;
+  phi: number | null;
+  generation: number;
+}
+
+/** `GET /cluster`: the contract's shape, plus the token ranges (as fractions of the ring) and the threshold. */
+export interface ClusterSnapshot {
+  self: string;
+  members: MemberView[];
+  ring: { ownership: Record<string, number>; ranges: Record<string, [number, number][]> };
+  threshold: number;
+  replicationFactor: number;
+}
+
+export interface MembershipEvent {
+  type: string;
+  nodeId: string;
+}
+
+/** Statuses of members that answer requests (a leaving node still does, while it hands its data over). */
+const REACHABLE = new Set(['joining', 'up', 'leaving']);
+/** Membership events after which a node may be missing data it should hold. */
+const CATCH_UP_EVENTS = new Set(['joined', 'up', 'restarted']);
+const TOKEN_SPACE = 2 ** 32;
+
+function formatAddress(address: unknown): string {
+  if (typeof address === 'string') return address;
+  if (address !== null && typeof address === 'object' && 'host' in address && 'port' in address) return `${String(address.host)}:${String(address.port)}`;
+  return String(address);
+}
+
+/**
+ * The store's one window on Elastica: gossip membership, the failure detector and the ring, through
+ * the public API only. Everything else in the app talks to this (and to ClusterPeerCaller), so the
+ * replication logic depends on the small KvCluster interface rather than on the library.
+ */
+@Injectable()
+export class ElasticaCluster implements KvCluster {
+  private readonly replicationFactor: number;
+
+  /** Every change of the ring (ranges moved between nodes). */
+  readonly ringChanges$: Observable<string>;
+  /** Membership events: joined, up, down, restarted, leaving, left. */
+  readonly events$: Observable<MembershipEvent>;
+  /** A member joined or came back: it may lack data it should hold. */
+  readonly catchUp$: Observable<MembershipEvent>;
+
+  constructor(
+    private readonly gossip: GossipService,
+    private readonly detector: FailureDetectorService,
+    private readonly partitioner: PartitionerService,
+    @Inject(ELASTICA_OPTIONS) options: ResolvedElasticaOptions,
+  ) {
+    this.replicationFactor = options.partitioner.replicationFactor;
+    this.ringChanges$ = this.partitioner.ring$.pipe(map((change) => {
+      const moved = (change as { moved?: unknown[] }).moved;
+      return Array.isArray(moved) ? `${moved.length} range(s) moved` : 'the ring changed';
+    }));
+    this.events$ = this.gossip.events$.pipe(map((e) => ({ type: String(e.type), nodeId: String(e.nodeId) })));
+    this.catchUp$ = this.events$.pipe(filter((e) => CATCH_UP_EVENTS.has(e.type)));
+  }
+
+  get self(): string {
+    return this.gossip.localNodeId;
+  }
+
+  replicasOf(key: string): readonly string[] {
+    try {
+      return this.partitioner.getReplicas(key);
+    } catch {
+      return []; // the ring is not ready yet: the quorum then fails with a clear 503
+    }
+  }
+
+  replicasWithout(key: string, nodeId: string): readonly string[] {
+    try {
+      return this.partitioner.getReplicas(key, this.replicationFactor + 1).filter((id) => id !== nodeId).slice(0, this.replicationFactor);
+    } catch {
+      return [];
+    }
+  }
+
+  isReachable(nodeId: string): boolean {
+    if (nodeId === this.self) return true;
+    const member = this.gossip.members().find((m) => m.id === nodeId);
+    return member !== undefined && REACHABLE.has(member.status);
+  }
+
+  peers(): readonly string[] {
+    return this.gossip.members().filter((m) => m.id !== this.self && REACHABLE.has(m.status)).map((m) => m.id);
+  }
+
+  /** Announces this node's departure; resolves once peers have it. */
+  leave(): Promise<void> {
+    return this.gossip.leave();
+  }
+
+  snapshot(): ClusterSnapshot {
+    const self = this.self;
+    const members = this.gossip.members().map((m): MemberView => {
+      const phi = m.id === self ? 0 : this.detector.phi(m.id);
+      return { id: m.id, address: formatAddress(m.address), status: m.status, phi: Number.isFinite(phi) ? Math.round(phi * 100) / 100 : null, generation: m.generation };
+    });
+    const ownership = this.partitioner.ownership();
+    const ranges: Record<string, [number, number][]> = {};
+    for (const id of Object.keys(ownership)) {
+      ranges[id] = [];
+      for (const { start, end } of this.partitioner.getRanges(id)) {
+        // (start, end], wrapping past the top; start === end is the whole ring.
+        if (start === end) ranges[id].push([0, 1]);
+        else if (start < end) ranges[id].push([start / TOKEN_SPACE, end / TOKEN_SPACE]);
+        else ranges[id].push([start / TOKEN_SPACE, 1], [0, end / TOKEN_SPACE]);
+      }
+    }
+    return { self, members, ring: { ownership, ranges }, threshold: this.detector.threshold, replicationFactor: this.replicationFactor };
+  }
+}

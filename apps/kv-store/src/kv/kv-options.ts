@@ -1,0 +1,23 @@
+import { DEFAULT_KV_OPTIONS, type KvNodeOptions } from '../replication/kv-node.js';
+
+export interface KvStoreOptions {
+  node: KvNodeOptions;
+  /** Anti-entropy with every peer this often, besides the rounds ring changes and returning members start. */
+  syncIntervalMs: number;
+  /** Delay between a ring or membership change and the placement round it starts (changes come in bursts). */
+  changeDelayMs: number;
+  /** Tombstone collection this often. */
+  gcIntervalMs: number;
+  /** A decommission retries targets that failed this many times before it leaves anyway. */
+  handoffAttempts: number;
+}
+
+export const DEFAULT_KV_STORE_OPTIONS: KvStoreOptions = {
+  node: DEFAULT_KV_OPTIONS,
+  syncIntervalMs: 5000,
+  changeDelayMs: 500,
+  gcIntervalMs: 60_000,
+  handoffAttempts: 5,
+};
+
+export const KV_STORE_OPTIONS = Symbol('kv-store:options');
