@@ -1,12 +1,98 @@
-// `npm start`: build what is needed, then run the example app. Until the kv-store issue lands this is
-// one node that joins nothing (its own seed), which it says.
+// `npm start`: build what is needed, then run a local cluster of the example app (three nodes, or
+// `npm start -- --nodes N`), print the dashboard's address and what to try; Ctrl-C stops every node.
+// Ports: cluster 7001.., HTTP 8001.. (ELASTICA_START_PORT / ELASTICA_START_HTTP move them).
 import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 
+const { values } = parseArgs({ options: { nodes: { type: 'string', default: '3' } }, strict: true });
+const count = Number(values.nodes);
+if (!Number.isInteger(count) || count < 1 || count > 20) {
+  console.error(`--nodes must be an integer from 1 to 20, got ${JSON.stringify(values.nodes)}`);
+  process.exit(2);
+}
+const basePort = Number(process.env.ELASTICA_START_PORT ?? 7001);
+const baseHttp = Number(process.env.ELASTICA_START_HTTP ?? 8001);
+
+console.log('Building the library and the app…');
 const build = spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
-console.log('Starting one Elastica node (a cluster of one: it joins nothing yet). Ctrl-C stops it.');
-const child = spawn(process.execPath, ['dist/apps/kv-store/main.js', '--port', '7001', '--http', '8001', '--seeds', '127.0.0.1:7001'], { stdio: 'inherit' });
-const stop = () => child.kill('SIGTERM');
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
-child.on('exit', (code) => process.exit(code ?? 0));
+
+const COLORS = [36, 33, 35, 32, 34, 91, 96, 93, 95, 92];
+const color = (i, text) => (process.stdout.isTTY ? `\x1b[${COLORS[i % COLORS.length]}m${text}\x1b[0m` : text);
+// Nest's start-up chatter (module and route listings) times N nodes hides what matters.
+const NOISE = /RoutesResolver|RouterExplorer|InstanceLoader|NestFactory|NestMicroservice|NestApplication/;
+
+const seeds = Array.from({ length: Math.min(2, count) }, (_, i) => `127.0.0.1:${basePort + i}`).join(',');
+const nodes = Array.from({ length: count }, (_, i) => ({
+  name: `node${i + 1}`,
+  port: basePort + i,
+  http: baseHttp + i,
+}));
+
+let stopping = false;
+for (const [i, node] of nodes.entries()) {
+  const args = ['dist/apps/kv-store/main.js', '--port', String(node.port), '--http', String(node.http), '--seeds', seeds];
+  const env = process.stdout.isTTY ? process.env : { ...process.env, NO_COLOR: '1' };
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  node.child = child;
+  node.exited = false;
+  const tag = color(i, `[${node.name}]`.padEnd(9));
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      if (!NOISE.test(line)) console.log(`${tag}${line}`);
+    });
+  }
+  child.on('exit', (code, signal) => {
+    node.exited = true;
+    if (!stopping) console.log(`${tag}exited (${signal ?? `code ${code}`})`);
+    if (nodes.every((n) => n.exited)) process.exit(stopping ? 0 : 1);
+  });
+}
+
+function stopAll() {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nStopping every node…');
+  for (const node of nodes) if (!node.exited) node.child.kill('SIGTERM');
+  setTimeout(() => {
+    for (const node of nodes) if (!node.exited) node.child.kill('SIGKILL');
+  }, 5000).unref();
+}
+process.on('SIGINT', stopAll);
+process.on('SIGTERM', stopAll);
+
+async function upCount(http) {
+  try {
+    const res = await fetch(`http://127.0.0.1:${http}/cluster`);
+    const body = await res.json();
+    return body.members.filter((m) => m.status === 'up').length;
+  } catch {
+    return 0;
+  }
+}
+
+const started = Date.now();
+while (!stopping && Date.now() - started < 60_000) {
+  const counts = await Promise.all(nodes.map((n) => upCount(n.http)));
+  if (counts.every((c) => c === count)) break;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+}
+if (!stopping) {
+  const first = nodes[0];
+  const last = nodes[nodes.length - 1];
+  const pids = nodes.map((n) => `${n.name}=${n.child.pid}`).join(' ');
+  const failure = count >= 3
+    ? `\n        kill -9 ${last.child.pid}      (${last.name}: watch it turn down on the dashboard; reads still work)\n        curl -X POST http://127.0.0.1:${last.http}/admin/leave   (a graceful decommission: its data moves, then it exits)`
+    : '';
+  console.log(`
+  ${count} nodes up after ${((Date.now() - started) / 1000).toFixed(1)} s.
+
+  Dashboard:  http://127.0.0.1:${first.http}/   (any node serves it: ${nodes.map((n) => n.http).join(', ')})
+
+  Try:  curl -X PUT http://127.0.0.1:${first.http}/kv/hello -d world
+        curl http://127.0.0.1:${last.http}/kv/hello          (any node serves any key)${failure}
+  pids: ${pids}
+  Ctrl-C stops every node.
+`);
+}
