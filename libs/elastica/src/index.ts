@@ -17,3 +17,11 @@ export { LocalPauseGuard } from './failure-detector/local-pause-guard.js';
 export { FailureDetectorService } from './failure-detector/failure-detector.service.js';
 
 export { GossipService } from './gossip/gossip.service.js';
+
+export { PartitionerService, RingNotReadyError, type PartitionerMembership } from './ring/partitioner.service.js';
+export { tokenOf, murmur3, TOKEN_SPACE } from './ring/hash.js';
+export { TokenRing, ownsRanges, type TokenCollision } from './ring/token-ring.js';
+export { allocateTokens, firstNodeTokens } from './ring/token-allocation.js';
+export { diffRings, movedFraction } from './ring/ring-diff.js';
+export { encodeTokens, decodeTokens, TokenEncodingError, TOKENS_KEY, REPLACES_KEY, HANDBACK_PREFIX } from './ring/token-codec.js';
+export type { RingMember, RingMemberStatus, TokenRange, MovedRange, RingChange } from './ring/ring.types.js';

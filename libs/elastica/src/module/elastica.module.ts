@@ -3,6 +3,7 @@ import { CLOCK, systemClock } from '../common/clock.js';
 import { LOCAL_NODE, type LocalNode } from '../common/local-node.js';
 import { FailureDetectorService } from '../failure-detector/failure-detector.service.js';
 import { GossipService } from '../gossip/gossip.service.js';
+import { PartitionerService } from '../ring/partitioner.service.js';
 import type { ElasticaOptions, ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { resolveOptions } from '../options/resolve-options.js';
 import { ElasticaConfigurableModule, ELASTICA_RAW_OPTIONS } from './elastica.module-definition.js';
@@ -23,6 +24,7 @@ const providers: Provider[] = [
   },
   FailureDetectorService,
   GossipService,
+  PartitionerService,
 ];
 
 /**
@@ -31,6 +33,6 @@ const providers: Provider[] = [
  */
 @Module({
   providers,
-  exports: [ELASTICA_OPTIONS, LOCAL_NODE, CLOCK, FailureDetectorService, GossipService],
+  exports: [ELASTICA_OPTIONS, LOCAL_NODE, CLOCK, FailureDetectorService, GossipService, PartitionerService],
 })
 export class ElasticaModule extends ElasticaConfigurableModule {}
