@@ -87,6 +87,16 @@ describe('PartitionerService on a shared membership', () => {
     expect(() => a.p.getNodeForToken(-1)).toThrow(RangeError);
   });
 
+  it('nodes started together choose one after the other and still share the ring evenly', async () => {
+    const hub = new MembershipHub();
+    const nodes = await Promise.all(['c', 'a', 'b'].map((id) => startNode(hub, id, 1)));
+    await Promise.all(nodes.map((n) => n.p.whenReady()));
+    await waitFor('agreement', () => agree(nodes, ['a', 'b', 'c']));
+    // Each split the ring the earlier ones made: a third each, give or take the allocation's jitter.
+    for (const share of Object.values(nodes[0]!.p.ownership())) expect(Math.abs(share - 1 / 3)).toBeLessThan(0.01);
+    expect(nodes[0]!.p.ring.collisions).toEqual([]);
+  });
+
   it('a node going down drops out, coming back gets its ranges back, and ring$ says what moved', async () => {
     const hub = new MembershipHub();
     const nodes = await startThree(hub);

@@ -256,6 +256,10 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
       return waited >= 6 * this.joinWaitMs;
     }
     if (!heard) return waited >= this.joinWaitMs;
+    // Nodes starting together choose one after the other, smallest id first, so each splits the ring
+    // the previous ones made instead of all placing tokens blind (bounded, in case one never does).
+    const earlier = members.some((m) => m.id < this.local.id && m.tokens.length === 0 && (m.status === 'up' || m.status === 'joining'));
+    if (earlier && waited < 3 * this.joinWaitMs) return false;
     // Heard: let the view settle (everyone's tokens, and a handback if this is a restart) before choosing.
     return members.some((m) => m.handback) || now - this.viewChangedAt >= this.settleMs || waited >= 3 * this.joinWaitMs;
   }
