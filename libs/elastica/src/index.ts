@@ -18,8 +18,15 @@ export { FailureDetectorService } from './failure-detector/failure-detector.serv
 
 export { GossipService } from './gossip/gossip.service.js';
 
-// PLACEHOLDERS (app branch) until the ring and transport branches land: same names, same files.
-export { PartitionerService, type RingChange, type TokenRange } from './ring/partitioner.service.js';
+export { PartitionerService, RingNotReadyError, type PartitionerMembership } from './ring/partitioner.service.js';
+export { tokenOf, murmur3, TOKEN_SPACE } from './ring/hash.js';
+export { TokenRing, ownsRanges, type TokenCollision } from './ring/token-ring.js';
+export { allocateTokens, firstNodeTokens } from './ring/token-allocation.js';
+export { diffRings, movedFraction } from './ring/ring-diff.js';
+export { encodeTokens, decodeTokens, TokenEncodingError, TOKENS_KEY, REPLACES_KEY, HANDBACK_PREFIX } from './ring/token-codec.js';
+export type { RingMember, RingMemberStatus, TokenRange, MovedRange, RingChange } from './ring/ring.types.js';
+
+// PLACEHOLDERS (app branch) until the transport branch lands: same names, same files.
 export { ClusterClient, type ClusterCallOptions } from './client/cluster-client.js';
 export { ElasticaTransport } from './rpc/elastica-transport.js';
 export { ClusterMessage, ClusterEvent } from './rpc/cluster-decorators.js';

@@ -6,8 +6,8 @@ import { LOCAL_NODE, type LocalNode } from '../common/local-node.js';
 @Injectable()
 export class GossipService {
   private readonly state = new Map<string, string>();
-  readonly events$: Observable<{ type: string; nodeId: string }> = new Subject();
-  readonly changes$: Observable<{ nodeId: string; key: string; value: string }> = new Subject();
+  readonly events$: Observable<{ type: 'joined' | 'up' | 'down' | 'restarted' | 'leaving' | 'left'; nodeId: string }> = new Subject();
+  readonly changes$: Observable<{ nodeId: string; key: string; value: string; version: number }> = new Subject();
   constructor(@Inject(LOCAL_NODE) private readonly local: LocalNode) {}
   get localNodeId(): string {
     return this.local.id;
@@ -17,6 +17,9 @@ export class GossipService {
   }
   members(): { id: string; address: string; status: string; generation: number; heartbeat: number; state: Record<string, string> }[] {
     return [{ id: this.local.id, address: `${this.local.address.host}:${this.local.address.port}`, status: 'up', generation: this.local.generation, heartbeat: 0, state: Object.fromEntries(this.state) }];
+  }
+  member(nodeId: string): ReturnType<GossipService['members']>[number] | undefined {
+    return this.members().find((m) => m.id === nodeId);
   }
   async leave(): Promise<void> {}
   get(nodeId: string, key: string): string | undefined {

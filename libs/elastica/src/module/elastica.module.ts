@@ -3,7 +3,7 @@ import { CLOCK, systemClock } from '../common/clock.js';
 import { LOCAL_NODE, type LocalNode } from '../common/local-node.js';
 import { FailureDetectorService } from '../failure-detector/failure-detector.service.js';
 import { GossipService } from '../gossip/gossip.service.js';
-// PLACEHOLDERS (app branch) until the ring and transport branches land.
+// PLACEHOLDERS (app branch) until the transport branch lands: ClusterClient, ElasticaTransport.
 import { PartitionerService } from '../ring/partitioner.service.js';
 import { ClusterClient } from '../client/cluster-client.js';
 import { ElasticaTransport } from '../rpc/elastica-transport.js';
