@@ -253,9 +253,11 @@ describe.skip('kv-store: a five-node cluster of real processes', () => {
     let writing = true;
     let attempted = 0;
     const writer = (async () => {
-      for (let i = 0; writing; i++) {
+      // About 40 writes a second: enough to span the kill, few enough to check each afterwards.
+      for (let i = 0; writing && i < 1000; i++) {
         attempted++;
         await put(survivors[i % 4], `during-kill-${i}`, `written while n5 died ${i}`).catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 25));
       }
     })();
     await until('a few writes before the kill', async () => attempted > 20, 30_000, 50);
@@ -271,7 +273,7 @@ describe.skip('kv-store: a five-node cluster of real processes', () => {
     timings.kill_detect_all_s = seconds(tKill);
     await tab!.waitForSelector(`tr[data-member-id="${victim.id}"][data-status="down"]`, { timeout: 30_000 });
     await tab!.waitForTimeout(1500); // let the phi chart draw a little past the conviction for the picture
-    await tab!.screenshot({ path: join(ARTIFACTS, 'dashboard.png') });
+    await tab!.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
     writing = false;
     await writer;
     expect([...written.keys()].filter((k) => k.startsWith('during-kill-')).length).toBeGreaterThan(10);
