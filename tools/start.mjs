@@ -62,20 +62,26 @@ function stopAll() {
 process.on('SIGINT', stopAll);
 process.on('SIGTERM', stopAll);
 
-async function upCount(http) {
+/** How many members this node sees up and owning a share of the ring (0 while it is unreachable). */
+async function readyCount(http) {
   try {
     const res = await fetch(`http://127.0.0.1:${http}/cluster`);
     const body = await res.json();
-    return body.members.filter((m) => m.status === 'up').length;
+    return body.members.filter((m) => m.status === 'up' && body.ring.ownership[m.id] > 0).length;
   } catch {
     return 0;
   }
 }
 
 const started = Date.now();
-while (!stopping && Date.now() - started < 60_000) {
-  const counts = await Promise.all(nodes.map((n) => upCount(n.http)));
-  if (counts.every((c) => c === count)) break;
+console.log(`Starting ${count} nodes; the dashboard will be at http://127.0.0.1:${nodes[0].http}/ …`);
+let ready = false;
+while (!stopping && Date.now() - started < 90_000) {
+  const counts = await Promise.all(nodes.map((n) => readyCount(n.http)));
+  if (counts.every((c) => c === count)) {
+    ready = true;
+    break;
+  }
   await new Promise((resolve) => setTimeout(resolve, 500));
 }
 if (!stopping) {
@@ -86,7 +92,7 @@ if (!stopping) {
     ? `\n        kill -9 ${last.child.pid}      (${last.name}: watch it turn down on the dashboard; reads still work)\n        curl -X POST http://127.0.0.1:${last.http}/admin/leave   (a graceful decommission: its data moves, then it exits)`
     : '';
   console.log(`
-  ${count} nodes up after ${((Date.now() - started) / 1000).toFixed(1)} s.
+  ${ready ? `${count} nodes up, the ring shared between them, after` : `still waiting for every node to be up and own a share of the ring after`} ${((Date.now() - started) / 1000).toFixed(1)} s.
 
   Dashboard:  http://127.0.0.1:${first.http}/   (any node serves it: ${nodes.map((n) => n.http).join(', ')})
 
