@@ -161,13 +161,13 @@ describe.skip('kv-store: a five-node cluster of real processes', () => {
     return json<ClusterView>(`${n.url}/cluster`);
   }
 
-  /** Every running node sees each of `ids` with `status` (and, for up, owning a share of the ring). */
-  async function allSee(ids: string[], status: string): Promise<boolean> {
+  /** Every running node sees each of `ids` with `status` (and, for up, owning a share of the ring unless told not to). */
+  async function allSee(ids: string[], status: string, owning = status === 'up'): Promise<boolean> {
     for (const n of live()) {
       const v = await view(n);
       for (const id of ids) {
         if (statusOf(v, id) !== status) return false;
-        if (status === 'up' && !(v.ring.ownership[id] > 0)) return false;
+        if (owning && !(v.ring.ownership[id] > 0)) return false;
       }
     }
     return true;
@@ -221,8 +221,10 @@ describe.skip('kv-store: a five-node cluster of real processes', () => {
     const t0 = Date.now();
     for (const n of nodes.values()) n.start();
     const ids = [...nodes.values()].map((n) => n.id);
-    await until('every node to see all five up and owning ranges', () => allSee(ids, 'up'), 90_000);
-    timings.join_5_nodes_s = seconds(t0);
+    await until('every node to see all five up', () => allSee(ids, 'up', false), 90_000, 100);
+    timings.join_5_members_up_s = seconds(t0);
+    await until('every node to see all five owning ranges', () => allSee(ids, 'up'), 90_000);
+    timings.join_5_ring_ready_s = seconds(t0);
     const owners = await Promise.all(live().map(async (n) => Object.keys((await view(n)).ring.ownership).sort().join()));
     expect(new Set(owners).size).toBe(1);
   }, 120_000);
@@ -334,8 +336,10 @@ describe.skip('kv-store: a five-node cluster of real processes', () => {
     nodes.set('n6', joiner);
     const tJoin = Date.now();
     joiner.start();
-    await until('every node to see n6 up and owning ranges', () => allSee([joiner.id], 'up'), 90_000);
-    timings.join_loaded_s = seconds(tJoin);
+    await until('every node to see n6 up', () => allSee([joiner.id], 'up', false), 90_000, 100);
+    timings.join_loaded_member_up_s = seconds(tJoin);
+    await until('every node to see n6 owning ranges', () => allSee([joiner.id], 'up'), 90_000);
+    timings.join_loaded_ring_ready_s = seconds(tJoin);
     const received = await until('n6 to hold every key it replicates', async () => {
       const { replicated, missing } = await missingOn(joiner);
       return replicated > 0 && missing.length === 0 ? replicated : undefined;
