@@ -97,7 +97,7 @@ dt { color:var(--muted); } dd { margin:0; text-align:right; font-variant-numeric
 // Plain browser JavaScript (no build step): everything from the server is set as text, never as HTML.
 const SCRIPT = `
 (() => {
-  const PALETTE = ['#4e79a7','#f28e2b','#59a14f','#e15759','#76b7b2','#edc948','#b07aa1','#ff9da7','#9c755f','#5f6b7d','#2ca6a4','#8c6bd1'];
+  const PALETTE = ['#4e79a7','#f28e2b','#59a14f','#e15759','#2ca6a4','#edc948','#b07aa1','#ff9da7','#9c755f','#5f6b7d'];
   const NS = 'http://www.w3.org/2000/svg';
   const $ = (id) => document.getElementById(id);
   let since = 0;
