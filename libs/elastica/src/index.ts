@@ -17,3 +17,20 @@ export { LocalPauseGuard } from './failure-detector/local-pause-guard.js';
 export { FailureDetectorService } from './failure-detector/failure-detector.service.js';
 
 export { GossipService } from './gossip/gossip.service.js';
+
+export {
+  ElasticaError, UnknownNodeError, NodeUnavailableError, RpcTimeoutError, RemoteError, QueueFullError,
+  FrameTooLargeError, MalformedFrameError,
+} from './errors/elastica-error.js';
+export { GOSSIP_CHANNEL, type GossipChannel } from './network/gossip-channel.js';
+export { TransportService, type RpcDispatcher } from './transport/transport.service.js';
+export type { TransportStats, ConnectionInfo } from './transport/connection-registry.js';
+export { FrameDecoder } from './transport/frame-decoder.js';
+export { PROTOCOL_VERSION, type RefusalReason } from './transport/handshake.js';
+export { ElasticaTransport } from './rpc/elastica-transport.js';
+export { ELASTICA_TRANSPORT } from './rpc/elastica-transport.token.js';
+export { ClusterMessage, ClusterEvent } from './rpc/cluster-decorators.js';
+export { ClusterContext } from './rpc/cluster-context.js';
+export { ClusterClient, type ClusterCallOptions, type ClusterPattern } from './client/cluster-client.js';
+export { NodeResolver, type ResolvedNode } from './client/node-resolver.js';
+export { PartitionerService } from './ring/partitioner.service.js';

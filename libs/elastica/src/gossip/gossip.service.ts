@@ -18,6 +18,9 @@ export class GossipService {
   members(): { id: string; address: string; status: string; generation: number; heartbeat: number; state: Record<string, string> }[] {
     return [{ id: this.local.id, address: `${this.local.address.host}:${this.local.address.port}`, status: 'up', generation: this.local.generation, heartbeat: 0, state: Object.fromEntries(this.state) }];
   }
+  member(nodeId: string): ReturnType<GossipService['members']>[number] | undefined {
+    return this.members().find((m) => m.id === nodeId);
+  }
   async leave(): Promise<void> {}
   get(nodeId: string, key: string): string | undefined {
     return nodeId === this.local.id ? this.state.get(key) : undefined;
