@@ -28,7 +28,7 @@ export class FrameDecoder {
     if (this.failed) throw new MalformedFrameError('decoder used after a framing error');
     let offset = 0;
     // Fast path: nothing pending, whole frames lie in this chunk.
-    if (this.buffered === 0) {
+    if (this.buffered === 0 && this.expected < 0) {
       while (chunk.length - offset >= PREFIX_BYTES) {
         const length = this.check(chunk.readUInt32BE(offset));
         if (chunk.length - offset - PREFIX_BYTES < length) break;
