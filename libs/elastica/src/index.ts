@@ -26,6 +26,7 @@ export { GOSSIP_CHANNEL, type GossipChannel } from './network/gossip-channel.js'
 export { TransportService, type RpcDispatcher } from './transport/transport.service.js';
 export type { TransportStats, ConnectionInfo } from './transport/connection-registry.js';
 export { FrameDecoder } from './transport/frame-decoder.js';
+export { encodeRequest, decodeFrame, FrameType, type Frame } from './transport/frames.js';
 export { PROTOCOL_VERSION, type RefusalReason } from './transport/handshake.js';
 export { ElasticaTransport } from './rpc/elastica-transport.js';
 export { ELASTICA_TRANSPORT } from './rpc/elastica-transport.token.js';

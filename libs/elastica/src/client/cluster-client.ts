@@ -1,7 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { MsPattern } from '@nestjs/microservices';
 import { transformPatternToRoute } from '@nestjs/microservices/utils/index.js';
-import { EMPTY, Observable, throwError } from 'rxjs';
+import { EMPTY, Observable, throwError, type Subscriber } from 'rxjs';
 import { LOCAL_NODE, type LocalNode } from '../common/local-node.js';
 import { RemoteError, RpcTimeoutError } from '../errors/elastica-error.js';
 import { ELASTICA_OPTIONS } from '../module/elastica.tokens.js';
@@ -11,6 +11,7 @@ import type { RpcCall } from '../transport/inbound-call.js';
 import { roundTrip } from '../transport/payload-codec.js';
 import type { OutboundCall } from '../transport/peer.js';
 import { TransportService } from '../transport/transport.service.js';
+import { Deadlines, type Expiring } from './deadlines.js';
 import { NodeResolver } from './node-resolver.js';
 
 export type ClusterPattern = string | Record<string, unknown>;
@@ -33,6 +34,74 @@ function remoteMessage(error: unknown): string {
     return (error as { message: string }).message;
   }
   return typeof error === 'string' ? error : JSON.stringify(error) ?? 'remote error';
+}
+
+/**
+ * One call in flight, seen from the caller: the transport's answers go to the subscriber, and it is
+ * also the subscription's teardown (a class rather than closures: this is the hot path).
+ */
+class PendingCall implements OutboundCall, Expiring {
+  cancel: (() => void) | undefined;
+  private bucket = -1;
+  private timeoutMs = 0;
+  constructor(
+    private readonly subscriber: Subscriber<unknown>,
+    readonly nodeId: string,
+    readonly pattern: string,
+    private readonly deadlines: Deadlines,
+  ) {}
+
+  arm(timeoutMs: number): void {
+    this.timeoutMs = timeoutMs;
+    this.bucket = this.deadlines.arm(this, timeoutMs);
+  }
+
+  expire(): void {
+    this.bucket = -1;
+    this.subscriber.error(new RpcTimeoutError(this.nodeId, this.pattern, this.timeoutMs));
+  }
+
+  next(value: unknown): void {
+    if (this.bucket >= 0) {
+      this.deadlines.disarm(this, this.bucket);
+      this.bucket = this.deadlines.arm(this, this.timeoutMs);
+    }
+    this.subscriber.next(value);
+  }
+
+  reply(value: unknown): void {
+    this.stop();
+    this.subscriber.next(value);
+    this.subscriber.complete();
+  }
+
+  complete(): void {
+    this.stop();
+    this.subscriber.complete();
+  }
+
+  error(error: unknown): void {
+    this.stop();
+    this.subscriber.error(error);
+  }
+
+  remoteError(error: unknown): void {
+    this.stop();
+    this.subscriber.error(new RemoteError(this.nodeId, this.pattern, remoteMessage(error), error));
+  }
+
+  /** Teardown: runs on unsubscribe, completion, error or timeout. */
+  unsubscribe(): void {
+    this.stop();
+    this.cancel?.();
+  }
+
+  private stop(): void {
+    if (this.bucket >= 0) {
+      this.deadlines.disarm(this, this.bucket);
+      this.bucket = -1;
+    }
+  }
 }
 
 /** A call this node makes to itself: the same dispatch, values copied as the wire would. */
@@ -71,7 +140,9 @@ class LocalCall implements RpcCall {
  * A node that is unknown, down, unreachable or swamped fails at once with a typed ElasticaError.
  */
 @Injectable()
-export class ClusterClient {
+export class ClusterClient implements OnModuleDestroy {
+  private readonly deadlines = new Deadlines();
+
   constructor(
     private readonly resolver: NodeResolver,
     private readonly transport: TransportService,
@@ -84,54 +155,22 @@ export class ClusterClient {
     return new Observable<T>((subscriber) => {
       const route = toRoute(pattern);
       const timeoutMs = opts?.timeoutMs ?? this.options.rpc.timeoutMs;
-      let timer: NodeJS.Timeout | undefined;
-      const stopTimer = () => {
-        clearTimeout(timer);
-        timer = undefined;
-      };
-      const sink: OutboundCall = {
-        pattern: route,
-        nodeId,
-        next: (value) => {
-          timer?.refresh();
-          subscriber.next(value as T);
-        },
-        reply: (value) => {
-          stopTimer();
-          subscriber.next(value as T);
-          subscriber.complete();
-        },
-        complete: () => {
-          stopTimer();
-          subscriber.complete();
-        },
-        error: (error) => {
-          stopTimer();
-          subscriber.error(error);
-        },
-        remoteError: (error) => {
-          stopTimer();
-          subscriber.error(new RemoteError(nodeId, route, remoteMessage(error), error));
-        },
-      };
-      let cancel: () => void;
+      const call = new PendingCall(subscriber as Subscriber<unknown>, nodeId, route, this.deadlines);
       try {
         const target = this.resolver.resolve(nodeId);
-        cancel = target.local ? this.callLocal(route, data, sink) : this.transport.call(target.address, route, data, sink);
+        call.cancel = target.local ? this.callLocal(route, data, call) : this.transport.call(target.address, route, data, call);
       } catch (error) {
         subscriber.error(error);
         return undefined;
       }
-      if (timeoutMs > 0 && Number.isFinite(timeoutMs) && !subscriber.closed) {
-        // Unsubscribing (which the error below triggers) sends the cancel to the far side.
-        timer = setTimeout(() => subscriber.error(new RpcTimeoutError(nodeId, route, timeoutMs)), timeoutMs);
-        timer.unref();
-      }
-      return () => {
-        stopTimer();
-        cancel();
-      };
+      // Unsubscribing (which a timeout's error triggers) sends the cancel to the far side.
+      if (timeoutMs > 0 && Number.isFinite(timeoutMs) && !subscriber.closed) call.arm(timeoutMs);
+      return call;
     });
+  }
+
+  onModuleDestroy(): void {
+    this.deadlines.stop();
   }
 
   /** Fire-and-forget. Sent at once (hot); the Observable completes, or fails with why it could not be sent. */

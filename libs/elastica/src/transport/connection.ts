@@ -29,6 +29,7 @@ export interface ConnectionEvents {
 /** Smaller frames are coalesced into one write per turn of the event loop; larger ones are written as they are. */
 const COALESCE_BYTES = 64 * 1024;
 
+
 /**
  * One TCP connection: framing, the handshake state machine, coalesced writes. It knows nothing of
  * other connections; the registry decides which connection to a peer survives.

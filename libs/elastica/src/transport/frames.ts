@@ -1,6 +1,6 @@
 import { MalformedFrameError } from '../errors/elastica-error.js';
 import { PREFIX_BYTES } from './frame-decoder.js';
-import { decodePayload, encodePayload, type EncodedPayload } from './payload-codec.js';
+import { decodePayload, encodePayload, writeStringPayload, type EncodedPayload } from './payload-codec.js';
 
 /**
  * The frames of the wire. Each is `[u32 length][u8 type][body]`. Traffic frames have a binary header
@@ -79,7 +79,16 @@ function patternBytes(pattern: string): number {
 }
 
 export function encodeRequest(id: number, pattern: string, data: unknown): Buffer {
-  return encodeRequestWith(id, pattern, encodePayload(data));
+  if (typeof data !== 'string') return encodeRequestWith(id, pattern, encodePayload(data));
+  // Strings (the commonest payload) skip the EncodedPayload object.
+  const p = patternBytes(pattern);
+  const d = Buffer.byteLength(data);
+  const frame = alloc(FrameType.Request, 4 + 2 + p + 1 + d);
+  frame.writeUInt32BE(id, HEADER);
+  frame.writeUInt16BE(p, HEADER + 4);
+  frame.write(pattern, HEADER + 6, p, 'utf8');
+  writeStringPayload(frame, HEADER + 6 + p, data, d);
+  return frame;
 }
 
 export function encodeRequestWith(id: number, pattern: string, payload: EncodedPayload): Buffer {
@@ -103,6 +112,13 @@ export function encodeEvent(pattern: string, data: unknown): Buffer {
 }
 
 export function encodeValue(type: FrameType.Next | FrameType.Reply, id: number, data: unknown): Buffer {
+  if (typeof data === 'string') {
+    const d = Buffer.byteLength(data);
+    const frame = alloc(type, 4 + 1 + d);
+    frame.writeUInt32BE(id, HEADER);
+    writeStringPayload(frame, HEADER + 4, data, d);
+    return frame;
+  }
   const payload = encodePayload(data);
   const frame = alloc(type, 4 + payload.size);
   frame.writeUInt32BE(id, HEADER);

@@ -33,6 +33,12 @@ function text(tag: PayloadTag, s: string): EncodedPayload {
   };
 }
 
+/** Writes a string payload at `offset` of a frame allocated with stringPayloadSize(); the hot path, no closures. */
+export function writeStringPayload(target: Buffer, offset: number, value: string, bytes: number): void {
+  target[offset] = PayloadTag.String;
+  target.write(value, offset + 1, bytes, 'utf8');
+}
+
 export function encodePayload(value: unknown): EncodedPayload {
   if (value === undefined) return UNDEFINED;
   if (typeof value === 'string') return text(PayloadTag.String, value);
