@@ -25,9 +25,19 @@ export { allocateTokens, firstNodeTokens } from './ring/token-allocation.js';
 export { diffRings, movedFraction } from './ring/ring-diff.js';
 export { encodeTokens, decodeTokens, TokenEncodingError, TOKENS_KEY, REPLACES_KEY, HANDBACK_PREFIX } from './ring/token-codec.js';
 export type { RingMember, RingMemberStatus, TokenRange, MovedRange, RingChange } from './ring/ring.types.js';
-
-// PLACEHOLDERS (app branch) until the transport branch lands: same names, same files.
-export { ClusterClient, type ClusterCallOptions } from './client/cluster-client.js';
+export {
+  ElasticaError, UnknownNodeError, NodeUnavailableError, RpcTimeoutError, RemoteError, QueueFullError,
+  FrameTooLargeError, MalformedFrameError,
+} from './errors/elastica-error.js';
+export { GOSSIP_CHANNEL, type GossipChannel } from './network/gossip-channel.js';
+export { TransportService, type RpcDispatcher } from './transport/transport.service.js';
+export type { TransportStats, ConnectionInfo } from './transport/connection-registry.js';
+export { FrameDecoder } from './transport/frame-decoder.js';
+export { encodeRequest, decodeFrame, FrameType, type Frame } from './transport/frames.js';
+export { PROTOCOL_VERSION, type RefusalReason } from './transport/handshake.js';
 export { ElasticaTransport } from './rpc/elastica-transport.js';
+export { ELASTICA_TRANSPORT } from './rpc/elastica-transport.token.js';
 export { ClusterMessage, ClusterEvent } from './rpc/cluster-decorators.js';
 export { ClusterContext } from './rpc/cluster-context.js';
+export { ClusterClient, type ClusterCallOptions, type ClusterPattern } from './client/cluster-client.js';
+export { NodeResolver, type ResolvedNode } from './client/node-resolver.js';

@@ -1,21 +1,228 @@
-import { Injectable } from '@nestjs/common';
-import { Observable, throwError } from 'rxjs';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { MsPattern } from '@nestjs/microservices';
+import { transformPatternToRoute } from '@nestjs/microservices/utils/index.js';
+import { EMPTY, Observable, throwError, type Subscriber } from 'rxjs';
+import { LOCAL_NODE, type LocalNode } from '../common/local-node.js';
+import { RemoteError, RpcTimeoutError } from '../errors/elastica-error.js';
+import { ELASTICA_OPTIONS } from '../module/elastica.tokens.js';
+import type { ResolvedElasticaOptions } from '../options/elastica-options.js';
+import { PartitionerService } from '../ring/partitioner.service.js';
+import type { RpcCall } from '../transport/inbound-call.js';
+import { roundTrip } from '../transport/payload-codec.js';
+import type { OutboundCall } from '../transport/peer.js';
+import { TransportService } from '../transport/transport.service.js';
+import { Deadlines, type Expiring } from './deadlines.js';
+import { NodeResolver } from './node-resolver.js';
 
-// PLACEHOLDER until the transport branch lands (same file, same public names): no peer is reachable.
-export interface ClusterCallOptions { timeoutMs?: number }
+export type ClusterPattern = string | Record<string, unknown>;
 
+export interface ClusterCallOptions {
+  /**
+   * Longest wait for the reply, or for each next value of a streamed reply, in ms. Default
+   * `rpc.timeoutMs`; 0 waits forever.
+   */
+  timeoutMs?: number;
+}
+
+/** The same string Nest's servers key their handlers by, so object patterns match too. */
+function toRoute(pattern: ClusterPattern): string {
+  return typeof pattern === 'string' ? pattern : (transformPatternToRoute(pattern as MsPattern) as string);
+}
+
+function remoteMessage(error: unknown): string {
+  if (error !== null && typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string') {
+    return (error as { message: string }).message;
+  }
+  return typeof error === 'string' ? error : JSON.stringify(error) ?? 'remote error';
+}
+
+/**
+ * One call in flight, seen from the caller: the transport's answers go to the subscriber, and it is
+ * also the subscription's teardown (a class rather than closures: this is the hot path).
+ */
+class PendingCall implements OutboundCall, Expiring {
+  cancel: (() => void) | undefined;
+  private bucket = -1;
+  private timeoutMs = 0;
+  constructor(
+    private readonly subscriber: Subscriber<unknown>,
+    readonly nodeId: string,
+    readonly pattern: string,
+    private readonly deadlines: Deadlines,
+  ) {}
+
+  arm(timeoutMs: number): void {
+    this.timeoutMs = timeoutMs;
+    this.bucket = this.deadlines.arm(this, timeoutMs);
+  }
+
+  expire(): void {
+    this.bucket = -1;
+    this.subscriber.error(new RpcTimeoutError(this.nodeId, this.pattern, this.timeoutMs));
+  }
+
+  next(value: unknown): void {
+    if (this.bucket >= 0) {
+      this.deadlines.disarm(this, this.bucket);
+      this.bucket = this.deadlines.arm(this, this.timeoutMs);
+    }
+    this.subscriber.next(value);
+  }
+
+  reply(value: unknown): void {
+    this.stop();
+    this.subscriber.next(value);
+    this.subscriber.complete();
+  }
+
+  complete(): void {
+    this.stop();
+    this.subscriber.complete();
+  }
+
+  error(error: unknown): void {
+    this.stop();
+    this.subscriber.error(error);
+  }
+
+  remoteError(error: unknown): void {
+    this.stop();
+    this.subscriber.error(new RemoteError(this.nodeId, this.pattern, remoteMessage(error), error));
+  }
+
+  /** Teardown: runs on unsubscribe, completion, error or timeout. */
+  unsubscribe(): void {
+    this.stop();
+    this.cancel?.();
+  }
+
+  private stop(): void {
+    if (this.bucket >= 0) {
+      this.deadlines.disarm(this, this.bucket);
+      this.bucket = -1;
+    }
+  }
+}
+
+/** A call this node makes to itself: the same dispatch, values copied as the wire would. */
+class LocalCall implements RpcCall {
+  done = false;
+  onCancel: (() => void) | undefined;
+  constructor(readonly pattern: string, readonly data: unknown, readonly sender: string, private readonly sink: OutboundCall) {}
+  next(value: unknown): void {
+    if (!this.done) this.sink.next(roundTrip(value));
+  }
+  reply(value: unknown): void {
+    if (this.finish()) this.sink.reply(roundTrip(value));
+  }
+  complete(): void {
+    if (this.finish()) this.sink.complete();
+  }
+  error(error: unknown): void {
+    if (this.finish()) this.sink.remoteError(roundTrip(error));
+  }
+  cancel(): void {
+    if (!this.finish()) return;
+    const stop = this.onCancel;
+    this.onCancel = undefined;
+    stop?.();
+  }
+  private finish(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    return true;
+  }
+}
+
+/**
+ * Calls to other nodes' @ClusterMessage / @ClusterEvent handlers. `send` is cold, like Nest's
+ * ClientProxy: the request leaves on subscribe, and unsubscribing cancels it on the far side.
+ * A node that is unknown, down, unreachable or swamped fails at once with a typed ElasticaError.
+ */
 @Injectable()
-export class ClusterClient {
-  send<T = unknown>(nodeId: string, pattern: string | Record<string, unknown>, _data: unknown, _opts?: ClusterCallOptions): Observable<T> {
-    return throwError(() => new Error(`placeholder ClusterClient: cannot send ${JSON.stringify(pattern)} to ${nodeId}`));
+export class ClusterClient implements OnModuleDestroy {
+  private readonly deadlines = new Deadlines();
+
+  constructor(
+    private readonly resolver: NodeResolver,
+    private readonly transport: TransportService,
+    private readonly partitioner: PartitionerService,
+    @Inject(ELASTICA_OPTIONS) private readonly options: ResolvedElasticaOptions,
+    @Inject(LOCAL_NODE) private readonly local: LocalNode,
+  ) {}
+
+  send<T = unknown>(nodeId: string, pattern: ClusterPattern, data: unknown, opts?: ClusterCallOptions): Observable<T> {
+    return new Observable<T>((subscriber) => {
+      const route = toRoute(pattern);
+      const timeoutMs = opts?.timeoutMs ?? this.options.rpc.timeoutMs;
+      const call = new PendingCall(subscriber as Subscriber<unknown>, nodeId, route, this.deadlines);
+      try {
+        const target = this.resolver.resolve(nodeId);
+        call.cancel = target.local ? this.callLocal(route, data, call) : this.transport.call(target.address, route, data, call);
+      } catch (error) {
+        subscriber.error(error);
+        return undefined;
+      }
+      // Unsubscribing (which a timeout's error triggers) sends the cancel to the far side.
+      if (timeoutMs > 0 && Number.isFinite(timeoutMs) && !subscriber.closed) call.arm(timeoutMs);
+      return call;
+    });
   }
-  emit(nodeId: string, pattern: string | Record<string, unknown>, _data: unknown): Observable<void> {
-    return throwError(() => new Error(`placeholder ClusterClient: cannot emit ${JSON.stringify(pattern)} to ${nodeId}`));
+
+  onModuleDestroy(): void {
+    this.deadlines.stop();
   }
-  sendToOwner<T = unknown>(key: string, pattern: string | Record<string, unknown>, _data: unknown, _opts?: ClusterCallOptions): Observable<T> {
-    return throwError(() => new Error(`placeholder ClusterClient: cannot send ${JSON.stringify(pattern)} for ${key}`));
+
+  /** Fire-and-forget. Sent at once (hot); the Observable completes, or fails with why it could not be sent. */
+  emit(nodeId: string, pattern: ClusterPattern, data: unknown): Observable<void> {
+    try {
+      const route = toRoute(pattern);
+      const target = this.resolver.resolve(nodeId);
+      if (target.local) this.emitLocal(route, data);
+      else this.transport.emit(target.address, nodeId, route, data);
+      return EMPTY;
+    } catch (error) {
+      return throwError(() => error);
+    }
   }
-  broadcast(_pattern: string | Record<string, unknown>, _data: unknown): string[] {
-    return [];
+
+  /** `send` to the node that owns `key` on the ring, resolved when the call starts. */
+  sendToOwner<T = unknown>(key: string, pattern: ClusterPattern, data: unknown, opts?: ClusterCallOptions): Observable<T> {
+    return new Observable<T>((subscriber) => this.send<T>(this.partitioner.getNode(key), pattern, data, opts).subscribe(subscriber));
+  }
+
+  /**
+   * An event to every live node, this one included. Best effort: returns the ids it was queued for;
+   * a node that cannot be reached now is skipped.
+   */
+  broadcast(pattern: ClusterPattern, data: unknown): string[] {
+    const route = toRoute(pattern);
+    const reached: string[] = [];
+    for (const nodeId of this.resolver.liveNodeIds()) {
+      try {
+        const target = this.resolver.resolve(nodeId);
+        if (target.local) this.emitLocal(route, data);
+        else this.transport.emit(target.address, nodeId, route, data);
+        reached.push(nodeId);
+      } catch {
+        // skipped: best effort
+      }
+    }
+    return reached;
+  }
+
+  private callLocal(route: string, data: unknown, sink: OutboundCall): () => void {
+    const dispatcher = this.transport.getDispatcher();
+    if (!dispatcher) {
+      sink.remoteError({ message: `node ${this.local.id} serves no cluster handlers (ElasticaTransport is not listening)` });
+      return () => undefined;
+    }
+    const call = new LocalCall(route, roundTrip(data), this.local.id, sink);
+    dispatcher.request(call);
+    return () => call.cancel();
+  }
+
+  private emitLocal(route: string, data: unknown): void {
+    this.transport.getDispatcher()?.event(this.local.id, route, roundTrip(data));
   }
 }

@@ -3,10 +3,12 @@ import { CLOCK, systemClock } from '../common/clock.js';
 import { LOCAL_NODE, type LocalNode } from '../common/local-node.js';
 import { FailureDetectorService } from '../failure-detector/failure-detector.service.js';
 import { GossipService } from '../gossip/gossip.service.js';
-// PLACEHOLDERS (app branch) until the transport branch lands: ClusterClient, ElasticaTransport.
-import { PartitionerService } from '../ring/partitioner.service.js';
-import { ClusterClient } from '../client/cluster-client.js';
+import { GOSSIP_CHANNEL } from '../network/gossip-channel.js';
+import { TransportService } from '../transport/transport.service.js';
 import { ElasticaTransport } from '../rpc/elastica-transport.js';
+import { NodeResolver } from '../client/node-resolver.js';
+import { ClusterClient } from '../client/cluster-client.js';
+import { PartitionerService } from '../ring/partitioner.service.js';
 import type { ElasticaOptions, ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { resolveOptions } from '../options/resolve-options.js';
 import { ElasticaConfigurableModule, ELASTICA_RAW_OPTIONS } from './elastica.module-definition.js';
@@ -27,7 +29,12 @@ const providers: Provider[] = [
   },
   FailureDetectorService,
   GossipService,
-  PartitionerService, ClusterClient, ElasticaTransport,
+  TransportService,
+  { provide: GOSSIP_CHANNEL, useExisting: TransportService },
+  ElasticaTransport,
+  NodeResolver,
+  ClusterClient,
+  PartitionerService,
 ];
 
 /**
@@ -36,6 +43,7 @@ const providers: Provider[] = [
  */
 @Module({
   providers,
-  exports: [ELASTICA_OPTIONS, LOCAL_NODE, CLOCK, FailureDetectorService, GossipService, PartitionerService, ClusterClient, ElasticaTransport],
+  exports: [ELASTICA_OPTIONS, LOCAL_NODE, CLOCK, FailureDetectorService, GossipService,
+    TransportService, GOSSIP_CHANNEL, ElasticaTransport, ClusterClient, PartitionerService],
 })
 export class ElasticaModule extends ElasticaConfigurableModule {}

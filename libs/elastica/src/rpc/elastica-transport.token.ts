@@ -1,2 +1,5 @@
-// PLACEHOLDER until the transport branch lands (same file, same names).
+/** The transportId of ElasticaTransport; @ClusterMessage/@ClusterEvent bind their handlers to it. */
 export const ELASTICA_TRANSPORT = Symbol('elastica:transport');
+
+/** Marks a handler as declared by @ClusterMessage/@ClusterEvent (Nest passes it to addHandler as an extra). */
+export const CLUSTER_HANDLER = 'elasticaClusterHandler';

@@ -1,0 +1,495 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import {
+  FrameTooLargeError, NodeUnavailableError, QueueFullError,
+} from '../errors/elastica-error.js';
+import type { HostPort, RpcOptions } from '../options/elastica-options.js';
+import { backoffDelay } from './backoff.js';
+import { Connection, type CloseInfo, type ConnectionEvents } from './connection.js';
+import { encodeEvent, encodeGossip, encodeId, encodeRequest, FrameType, type Frame } from './frames.js';
+import { REFUSAL_REASONS, type Hello, type LocalIdentity, type RefusalReason } from './handshake.js';
+import { InboundCall } from './inbound-call.js';
+import { Peer, type OutboundCall } from './peer.js';
+
+export interface TransportLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+}
+
+/** Where incoming traffic goes: gossip to the gossip channel's handler, calls and events to the Nest strategy. */
+export interface IncomingHandlers {
+  gossip(from: string, bytes: Uint8Array): void;
+  request(call: InboundCall): void;
+  event(sender: string, pattern: string, data: unknown): void;
+}
+
+export interface TransportStats {
+  /** Connections this node refused, by reason (each also logged once). */
+  refused: Record<RefusalReason, number>;
+  /** Connections peers refused, by the reason they gave. */
+  refusedByPeer: Record<string, number>;
+  connections: number;
+  connectionsLost: number;
+  gossipDropped: number;
+  peers: { address: string; nodeId?: string; connected: boolean; inFlight: number; bufferedBytes: number; failures: number }[];
+}
+
+export interface ConnectionInfo {
+  nodeId: string;
+  address: string;
+  generation: number;
+  direction: 'outbound' | 'inbound';
+  localPort: number;
+  remotePort: number;
+}
+
+/** Peers untouched for this long are no longer redialled on their own; the next send dials again. */
+const IDLE_MS = 60_000;
+
+/** "host:port" or "[v6]:port" to its parts. */
+export function splitAddress(address: string): HostPort {
+  const at = address.lastIndexOf(':');
+  const host = address.slice(0, at);
+  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(address.slice(at + 1)) };
+}
+
+/**
+ * The one connection per pair of nodes. Peers are keyed by advertised address (what gossip knows)
+ * and, once a handshake told it, by node id. When both nodes dial each other at once, the connection
+ * dialled by the node with the smaller id survives on both sides (decided by the acceptor before it
+ * answers the handshake, so no traffic ever rides the losing one).
+ */
+export class ConnectionRegistry {
+  private server: Server | undefined;
+  private readonly peers = new Map<string, Peer>();
+  private readonly byNode = new Map<string, Peer>();
+  private readonly unattached = new Set<Connection>();
+  private readonly inbound = new Map<Connection, Map<number, InboundCall>>();
+  private readonly lostTieBreak = new WeakSet<Connection>();
+  private nextCallId = 0;
+  private closed = false;
+  private readonly refused = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0])) as Record<RefusalReason, number>;
+  private readonly refusedByPeer: Record<string, number> = {};
+  private connectionsLost = 0;
+  private gossipDropped = 0;
+  private readonly events: ConnectionEvents = {
+    admit: (conn, hello) => this.admit(conn, hello),
+    established: (conn) => this.established(conn),
+    frame: (conn, frame) => this.onFrame(conn, frame),
+    closed: (conn, info) => this.onClosed(conn, info),
+  };
+
+  constructor(
+    private readonly local: LocalIdentity,
+    private readonly rpc: RpcOptions,
+    private readonly handlers: IncomingHandlers,
+    private readonly logger: TransportLogger,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** Binds and listens; resolves with the bound port. TLS (a later issue) plugs in here and in dial(). */
+  listen(bind: HostPort): Promise<number> {
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(bind.port, bind.host, () => {
+        server.off('error', reject);
+        server.on('error', (error) => this.logger.warn(`listener error: ${error.message}`));
+        resolve((server.address() as { port: number }).port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const server = this.server;
+    this.server = undefined;
+    for (const conn of this.unattached) conn.destroy('node shutting down');
+    for (const peer of this.peers.values()) {
+      peer.clearTimers();
+      for (const waiter of peer.waiters.splice(0)) waiter.reject(new NodeUnavailableError(peer.address, 'this node is shutting down'));
+      this.failCalls(peer, new NodeUnavailableError(peer.nodeId ?? peer.address, 'this node is shutting down'));
+      peer.connecting?.destroy('node shutting down');
+      peer.conn?.close('node shutting down');
+    }
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  // ---- sending ---------------------------------------------------------------------------------
+
+  /** Best effort: a gossip message that cannot be queued is dropped (and counted). */
+  sendGossip(address: string, bytes: Uint8Array): void {
+    if (this.closed) return;
+    try {
+      this.enqueue(this.peerFor(address), encodeGossip(bytes));
+    } catch {
+      this.gossipDropped++;
+    }
+  }
+
+  /** Sends a request; answers go to `call`. Throws a typed error at once when it cannot be sent. Returns the cancel. */
+  call(address: string, pattern: string, data: unknown, call: OutboundCall): () => void {
+    const peer = this.peerFor(address);
+    this.assertOpen(peer, call.nodeId);
+    if (peer.calls.size >= this.rpc.maxInFlight) throw new QueueFullError(peer.label, `${this.rpc.maxInFlight} requests in flight (rpc.maxInFlight)`);
+    this.nextCallId = (this.nextCallId + 1) >>> 0;
+    const id = this.nextCallId;
+    this.enqueue(peer, encodeRequest(id, pattern, data), call.nodeId);
+    peer.calls.set(id, call);
+    return () => {
+      if (!peer.calls.delete(id)) return;
+      try {
+        this.enqueue(peer, encodeId(FrameType.Cancel, id));
+      } catch {
+        // The peer is gone or swamped; its side of the call dies with the connection.
+      }
+    };
+  }
+
+  /** Connects (if not already) and resolves with the node id the peer's handshake gave. */
+  connect(address: string): Promise<string> {
+    const peer = this.peerFor(address);
+    if (peer.conn) return Promise.resolve(peer.nodeId!);
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new NodeUnavailableError(address, 'this node is shutting down'));
+      peer.lastUsed = Date.now();
+      if (!peer.connecting && !peer.awaitInboundTimer) {
+        if (Date.now() < peer.retryAt) return reject(new NodeUnavailableError(address, `unreachable (${peer.lastError})`));
+        this.dial(peer);
+      }
+      peer.waiters.push({ resolve, reject });
+    });
+  }
+
+  /** Fire-and-forget; throws a typed error at once when it cannot be queued. */
+  emit(address: string, nodeId: string, pattern: string, data: unknown): void {
+    const peer = this.peerFor(address);
+    this.assertOpen(peer, nodeId);
+    this.enqueue(peer, encodeEvent(pattern, data), nodeId);
+  }
+
+  private assertOpen(peer: Peer, nodeId: string): void {
+    if (this.closed) throw new NodeUnavailableError(nodeId, 'this node is shutting down');
+  }
+
+  /** Queues a frame for a peer, dialling when needed; throws (for callers that care) when it cannot. */
+  private enqueue(peer: Peer, frame: Buffer, nodeIdForErrors?: string): void {
+    const bodyBytes = frame.length - 4;
+    if (bodyBytes > this.rpc.maxFrameBytes) throw new FrameTooLargeError(bodyBytes, this.rpc.maxFrameBytes);
+    const now = Date.now();
+    peer.lastUsed = now;
+    const conn = peer.conn;
+    if (conn) {
+      if (conn.bufferedBytes + frame.length > this.rpc.maxQueueBytes) {
+        throw new QueueFullError(peer.label, `${conn.bufferedBytes} bytes waiting, rpc.maxQueueBytes ${this.rpc.maxQueueBytes}`);
+      }
+      conn.write(frame);
+      return;
+    }
+    if (!peer.connecting && !peer.awaitInboundTimer) {
+      if (now < peer.retryAt) {
+        throw new NodeUnavailableError(nodeIdForErrors ?? peer.label, `unreachable (${peer.lastError}); next attempt in ${Math.ceil(peer.retryAt - now)} ms`);
+      }
+      this.dial(peer);
+    }
+    if (peer.queueBytes + frame.length > this.rpc.maxQueueBytes) {
+      throw new QueueFullError(peer.label, `${peer.queueBytes} bytes waiting for the connection, rpc.maxQueueBytes ${this.rpc.maxQueueBytes}`);
+    }
+    peer.queue.push(frame);
+    peer.queueBytes += frame.length;
+  }
+
+  // ---- connections -----------------------------------------------------------------------------
+
+  private peerFor(address: string): Peer {
+    let peer = this.peers.get(address);
+    if (!peer) {
+      peer = new Peer(address);
+      this.peers.set(address, peer);
+    }
+    return peer;
+  }
+
+  private dial(peer: Peer): void {
+    clearTimeout(peer.retryTimer);
+    peer.retryTimer = undefined;
+    const { host, port } = splitAddress(peer.address);
+    const socket = connect({ host, port });
+    const conn = this.wrap(socket, 'outbound');
+    conn.owner = peer;
+    peer.connecting = conn;
+    const timer = setTimeout(() => conn.destroy(`connect timeout after ${this.rpc.connectTimeoutMs} ms`), this.rpc.connectTimeoutMs);
+    timer.unref();
+    socket.once('connect', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    this.unattached.add(this.wrap(socket, 'inbound'));
+  }
+
+  private wrap(socket: Socket, direction: 'inbound' | 'outbound'): Connection {
+    return new Connection(socket, direction, this.local, this.rpc.maxFrameBytes, this.rpc.handshakeTimeoutMs, this.events);
+  }
+
+  /** Acceptor-side tie-break, before we answer the dialer's HELLO. */
+  private admit(conn: Connection, hello: Hello): { reason: RefusalReason; message: string } | undefined {
+    this.unattached.delete(conn);
+    if (this.closed) return { reason: 'duplicate', message: 'node shutting down' };
+    const peer = this.peerFor(hello.advertise);
+    const existing = peer.conn;
+    if (existing) {
+      const dialedBySmaller = existing.direction === 'outbound' && this.local.nodeId < hello.nodeId;
+      if (existing.peer!.generation === hello.generation && dialedBySmaller) {
+        return { reason: 'duplicate', message: `already connected to ${hello.nodeId} (kept the connection dialled by ${this.local.nodeId})` };
+      }
+      // The peer restarted, or it redialled because it lost the old connection: the old one is dead.
+      this.detach(peer, existing, `replaced by a new connection from ${hello.nodeId}`);
+      existing.close(`replaced by a new connection from ${hello.nodeId}`);
+    }
+    const other = peer.connecting;
+    if (other && other !== conn) {
+      if (other.direction === 'outbound' && this.local.nodeId < hello.nodeId) {
+        return { reason: 'duplicate', message: `simultaneous dial: keeping the connection dialled by ${this.local.nodeId}` };
+      }
+      // Ours loses (theirs was dialled by the smaller id), or it is an older attempt of theirs.
+      this.lostTieBreak.add(other);
+    }
+    conn.owner = peer;
+    peer.connecting = conn;
+    if (other && other !== conn) other.close(`simultaneous dial: keeping the connection dialled by ${hello.nodeId}`);
+    return undefined;
+  }
+
+  private established(conn: Connection): void {
+    const peer = conn.owner as Peer;
+    const hello = conn.peer!;
+    if (peer.connecting === conn) peer.connecting = undefined;
+    if (peer.conn && peer.conn !== conn) {
+      conn.close('duplicate connection');
+      return;
+    }
+    // A node dialled by another address (a seed written differently) is also known by its advertised one.
+    if (hello.advertise !== peer.address) {
+      const canonical = this.peers.get(hello.advertise);
+      if (!canonical || (!canonical.conn && !canonical.connecting)) this.peers.set(hello.advertise, peer);
+    }
+    const restarted = peer.generation !== undefined && peer.generation !== hello.generation;
+    peer.conn = conn;
+    peer.nodeId = hello.nodeId;
+    peer.generation = hello.generation;
+    peer.failures = 0;
+    peer.retryAt = 0;
+    peer.lastError = '';
+    peer.lastUsed = Date.now();
+    peer.clearTimers();
+    this.byNode.set(hello.nodeId, peer);
+    this.inbound.set(conn, new Map());
+    const queued = peer.queue;
+    peer.queue = [];
+    peer.queueBytes = 0;
+    for (const frame of queued) conn.write(frame);
+    const waiters = peer.waiters;
+    peer.waiters = [];
+    for (const waiter of waiters) waiter.resolve(hello.nodeId);
+    this.logger.log(`connected to ${peer.label} (${conn.direction}${restarted ? ', peer restarted' : ''})`);
+  }
+
+  private onFrame(conn: Connection, frame: Frame): void {
+    const peer = conn.owner as Peer;
+    switch (frame.type) {
+      case FrameType.Gossip:
+        this.handlers.gossip(conn.peer!.advertise, frame.bytes);
+        return;
+      case FrameType.Request: {
+        const calls = this.inbound.get(conn)!;
+        const call = new InboundCall(frame.id, frame.pattern, frame.data, conn.peer!.nodeId, conn, this.rpc, (c) => calls.delete(c.id));
+        calls.set(frame.id, call);
+        this.handlers.request(call);
+        return;
+      }
+      case FrameType.Event:
+        this.handlers.event(conn.peer!.nodeId, frame.pattern, frame.data);
+        return;
+      case FrameType.Cancel:
+        this.inbound.get(conn)?.get(frame.id)?.cancel();
+        return;
+      case FrameType.Next:
+        peer.calls.get(frame.id)?.next(frame.data);
+        return;
+      case FrameType.Reply: {
+        const call = peer.calls.get(frame.id);
+        if (call) {
+          peer.calls.delete(frame.id);
+          call.reply(frame.data);
+        }
+        return;
+      }
+      case FrameType.Complete: {
+        const call = peer.calls.get(frame.id);
+        if (call) {
+          peer.calls.delete(frame.id);
+          call.complete();
+        }
+        return;
+      }
+      case FrameType.Error: {
+        const call = peer.calls.get(frame.id);
+        if (call) {
+          peer.calls.delete(frame.id);
+          call.remoteError(frame.error);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private onClosed(conn: Connection, info: CloseInfo): void {
+    this.unattached.delete(conn);
+    this.report(conn, info);
+    const calls = this.inbound.get(conn);
+    if (calls) {
+      this.inbound.delete(conn);
+      for (const call of [...calls.values()]) call.cancel();
+    }
+    const peer = conn.owner as Peer | undefined;
+    if (!peer) return;
+    if (peer.connecting === conn) {
+      peer.connecting = undefined;
+      if (this.closed || peer.conn) return;
+      if (info.refusedByPeer === 'duplicate' || this.lostTieBreak.has(conn)) {
+        // Their connection to us is the one to keep; wait for it rather than fail what is queued.
+        this.armAwaitInbound(peer);
+        return;
+      }
+      this.dialFailed(peer, describe(info));
+    } else if (peer.conn === conn) {
+      this.detach(peer, conn, describe(info));
+      if (this.closed) return;
+      this.connectionsLost++;
+      this.logger.warn(`lost connection to ${peer.label}: ${info.message}`);
+      this.scheduleRetry(peer, describe(info));
+    }
+  }
+
+  /** Forgets an established connection: the calls awaiting answers on it fail now. */
+  private detach(peer: Peer, conn: Connection, reason: string): void {
+    if (peer.conn !== conn) return;
+    peer.conn = undefined;
+    const error = new NodeUnavailableError(peer.nodeId ?? peer.address, `connection lost (${reason})`);
+    this.failCalls(peer, error);
+  }
+
+  private failCalls(peer: Peer, error: Error): void {
+    if (peer.calls.size === 0) return;
+    const calls = [...peer.calls.values()];
+    peer.calls.clear();
+    for (const call of calls) call.error(error);
+  }
+
+  /** After losing a tie-break we wait (at most a handshake timeout) for the peer's connection. */
+  private armAwaitInbound(peer: Peer): void {
+    clearTimeout(peer.awaitInboundTimer);
+    peer.awaitInboundTimer = setTimeout(() => {
+      peer.awaitInboundTimer = undefined;
+      if (!peer.conn && !peer.connecting && !this.closed) this.dialFailed(peer, 'the connection dialled by the peer never completed');
+    }, this.rpc.handshakeTimeoutMs);
+    peer.awaitInboundTimer.unref();
+  }
+
+  private dialFailed(peer: Peer, reason: string): void {
+    peer.failures++;
+    this.scheduleRetry(peer, reason);
+    this.gossipDropped += peer.queue.length;
+    peer.queue = [];
+    peer.queueBytes = 0;
+    const error = new NodeUnavailableError(peer.nodeId ?? peer.address, reason);
+    this.failCalls(peer, error);
+    const waiters = peer.waiters;
+    peer.waiters = [];
+    for (const waiter of waiters) waiter.reject(error);
+  }
+
+  /** Backoff with jitter; redial on our own only while the peer is in use, else the next send dials. */
+  private scheduleRetry(peer: Peer, reason: string): void {
+    const delay = backoffDelay(Math.max(1, peer.failures), this.rpc.reconnectMinMs, this.rpc.reconnectMaxMs, this.random());
+    peer.lastError = reason;
+    peer.retryAt = Date.now() + delay;
+    clearTimeout(peer.retryTimer);
+    if (Date.now() - peer.lastUsed > IDLE_MS) return;
+    peer.retryTimer = setTimeout(() => {
+      peer.retryTimer = undefined;
+      if (!this.closed && !peer.conn && !peer.connecting && Date.now() - peer.lastUsed <= IDLE_MS) this.dial(peer);
+    }, delay);
+    peer.retryTimer.unref();
+  }
+
+  private report(conn: Connection, info: CloseInfo): void {
+    const who = conn.peer ? `${conn.peer.nodeId} at ${conn.remote}` : conn.remote;
+    if (info.refused) {
+      this.refused[info.refused]++;
+      if (info.refused === 'duplicate') this.logger.debug(`closed duplicate connection with ${who}: ${info.message}`);
+      else this.logger.warn(`refused connection with ${who} (${info.refused}): ${info.message}`);
+    } else if (info.refusedByPeer) {
+      this.refusedByPeer[info.refusedByPeer] = (this.refusedByPeer[info.refusedByPeer] ?? 0) + 1;
+      if (info.refusedByPeer === 'duplicate') this.logger.debug(`peer ${who} closed a duplicate connection: ${info.message}`);
+      else this.logger.warn(`refused by ${who} (${info.refusedByPeer}): ${info.message}`);
+    }
+  }
+
+  // ---- introspection ---------------------------------------------------------------------------
+
+  /** The advertised address of a node we have an established connection with (or had). */
+  addressOf(nodeId: string): string | undefined {
+    return this.byNode.get(nodeId)?.address;
+  }
+
+  isConnected(nodeId: string): boolean {
+    return this.byNode.get(nodeId)?.conn !== undefined;
+  }
+
+  connections(): ConnectionInfo[] {
+    const seen = new Set<Peer>();
+    const out: ConnectionInfo[] = [];
+    for (const peer of this.peers.values()) {
+      if (seen.has(peer) || !peer.conn) continue;
+      seen.add(peer);
+      const c = peer.conn;
+      out.push({
+        nodeId: c.peer!.nodeId, address: c.peer!.advertise, generation: c.peer!.generation, direction: c.direction,
+        localPort: c.socket.localPort ?? 0, remotePort: c.socket.remotePort ?? 0,
+      });
+    }
+    return out;
+  }
+
+  /** Node ids with an established connection. */
+  connectedNodeIds(): string[] {
+    return this.connections().map((c) => c.nodeId);
+  }
+
+  stats(): TransportStats {
+    const peers = [...new Set(this.peers.values())].map((p) => ({
+      address: p.address, nodeId: p.nodeId, connected: p.conn !== undefined, inFlight: p.calls.size,
+      bufferedBytes: p.conn ? p.conn.bufferedBytes : p.queueBytes, failures: p.failures,
+    }));
+    return {
+      refused: { ...this.refused }, refusedByPeer: { ...this.refusedByPeer },
+      connections: peers.filter((p) => p.connected).length, connectionsLost: this.connectionsLost,
+      gossipDropped: this.gossipDropped, peers,
+    };
+  }
+}
+
+function describe(info: CloseInfo): string {
+  if (info.refusedByPeer) return `refused by peer (${info.refusedByPeer}): ${info.message}`;
+  if (info.refused) return `refused (${info.refused}): ${info.message}`;
+  return info.message;
+}

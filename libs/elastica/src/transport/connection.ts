@@ -1,0 +1,216 @@
+import type { Socket } from 'node:net';
+import { ElasticaError, FrameTooLargeError, MalformedFrameError } from '../errors/elastica-error.js';
+import { FrameDecoder } from './frame-decoder.js';
+import { decodeFrame, encodeAuth, encodeHello, encodeRefuse, FrameType, type Frame } from './frames.js';
+import {
+  checkHello, computeProof, makeHello, newNonce, parseHello, PROTOCOL_VERSION, verifyProof,
+  type Hello, type LocalIdentity, type RefusalReason,
+} from './handshake.js';
+
+export type Direction = 'outbound' | 'inbound';
+
+/** Why a connection ended: refused by us, refused by the peer, or simply lost. */
+export interface CloseInfo {
+  /** Set when this side refused the peer (counted, logged once). */
+  refused?: RefusalReason;
+  /** Set when the peer refused us, with its reason. */
+  refusedByPeer?: string;
+  message: string;
+}
+
+export interface ConnectionEvents {
+  /** Acceptor side, on the dialer's HELLO once it passed the checks: the registry's tie-break decides. */
+  admit(conn: Connection, hello: Hello): { reason: RefusalReason; message: string } | undefined;
+  established(conn: Connection): void;
+  frame(conn: Connection, frame: Frame): void;
+  closed(conn: Connection, info: CloseInfo): void;
+}
+
+/** Smaller frames are coalesced into one write per turn of the event loop; larger ones are written as they are. */
+const COALESCE_BYTES = 64 * 1024;
+
+
+/**
+ * One TCP connection: framing, the handshake state machine, coalesced writes. It knows nothing of
+ * other connections; the registry decides which connection to a peer survives.
+ *
+ * Handshake (dialer D, acceptor A):  D→A HELLO(nonceD)  ·  A→D HELLO(nonceA[, proofA])  ·  [D→A AUTH(proofD)]
+ * The acceptor replies only after its tie-break accepted the connection, so a dialer never carries
+ * traffic on a connection the other side is about to drop.
+ */
+export class Connection {
+  state: 'handshake' | 'auth' | 'established' | 'closed' = 'handshake';
+  peer: Hello | undefined;
+  /** Free slot for the registry (the peer entry this connection serves). */
+  owner: unknown;
+  private readonly decoder: FrameDecoder;
+  private readonly nonce = newNonce();
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private flushScheduled = false;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly socket: Socket,
+    readonly direction: Direction,
+    private readonly local: LocalIdentity,
+    maxFrameBytes: number,
+    handshakeTimeoutMs: number,
+    private readonly events: ConnectionEvents,
+  ) {
+    this.decoder = new FrameDecoder(maxFrameBytes);
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 10_000);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => this.finish({ message: `socket error: ${error.message}` }));
+    socket.on('close', () => this.finish({ message: 'connection closed by peer' }));
+    this.handshakeTimer = setTimeout(
+      () => this.refuse('handshake_timeout', `no completed handshake within ${handshakeTimeoutMs} ms`),
+      handshakeTimeoutMs,
+    );
+    this.handshakeTimer.unref();
+    if (direction === 'outbound') this.write(encodeHello(PROTOCOL_VERSION, makeHello(local, this.nonce)));
+  }
+
+  get remote(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  /** Bytes accepted for writing and not yet handed to the kernel. */
+  get bufferedBytes(): number {
+    return this.pendingBytes + this.socket.writableLength;
+  }
+
+  write(frame: Buffer): void {
+    if (this.state === 'closed') return;
+    this.pending.push(frame);
+    this.pendingBytes += frame.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // setImmediate, not nextTick: every reply produced by one socket read (promise callbacks
+      // included) lands in the same write.
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.state === 'closed' || this.pending.length === 0) return;
+    const frames = this.pending;
+    const bytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (frames.length === 1) this.socket.write(frames[0]!);
+    else if (bytes <= COALESCE_BYTES) this.socket.write(Buffer.concat(frames, bytes));
+    else {
+      this.socket.cork();
+      for (const frame of frames) this.socket.write(frame);
+      this.socket.uncork();
+    }
+  }
+
+  /** Refuses the peer: tells it why, then closes. */
+  refuse(reason: RefusalReason, message: string): void {
+    if (this.state === 'closed') return;
+    this.flush();
+    this.socket.end(encodeRefuse(reason, message));
+    // A peer that does not close its side must not hold the socket open.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.finish({ refused: reason, message });
+  }
+
+  /** Closes without a refusal (shutdown, replaced, lost). */
+  close(message: string): void {
+    if (this.state === 'closed') return;
+    this.flush();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+    this.finish({ message });
+  }
+
+  destroy(message: string): void {
+    if (this.state === 'closed') return;
+    this.socket.destroy();
+    this.finish({ message });
+  }
+
+  private finish(info: CloseInfo): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.handshakeTimer);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.events.closed(this, info);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    try {
+      this.decoder.push(chunk, (body) => {
+        if (this.state !== 'closed') this.onFrame(decodeFrame(body));
+      });
+    } catch (error) {
+      if (error instanceof FrameTooLargeError) this.refuse('oversized', error.message);
+      else if (error instanceof MalformedFrameError) this.refuse('bad_frame', error.message);
+      else if (error instanceof ElasticaError) this.refuse('bad_frame', error.message);
+      else throw error;
+    }
+  }
+
+  private onFrame(frame: Frame): void {
+    if (this.state === 'established') {
+      if (frame.type === FrameType.Hello || frame.type === FrameType.Auth) {
+        throw new MalformedFrameError('handshake frame after the handshake');
+      }
+      if (frame.type === FrameType.Refuse) return this.finish({ refusedByPeer: frame.reason, message: frame.message });
+      return this.events.frame(this, frame);
+    }
+    if (frame.type === FrameType.Refuse) {
+      this.socket.destroy();
+      return this.finish({ refusedByPeer: frame.reason, message: frame.message });
+    }
+    if (this.state === 'handshake' && frame.type === FrameType.Hello) return this.onHello(frame.version, frame.body);
+    if (this.state === 'auth' && frame.type === FrameType.Auth) return this.onAuth(frame.proof);
+    throw new MalformedFrameError(`frame type ${frame.type} before the handshake completed`);
+  }
+
+  private onHello(version: number, body: Buffer): void {
+    // A HELLO of another version may have another shape: check the version before parsing the rest.
+    if (version !== PROTOCOL_VERSION) {
+      return this.refuse('protocol', `protocol version ${version} is not supported (this node speaks ${PROTOCOL_VERSION})`);
+    }
+    const hello = parseHello(body);
+    const problem = checkHello(this.local, version, hello);
+    if (problem) return this.refuse(problem.reason, problem.message);
+    this.peer = hello;
+    const secret = this.local.secret;
+    if (this.direction === 'inbound') {
+      const decision = this.events.admit(this, hello);
+      if (decision) return this.refuse(decision.reason, decision.message);
+      const proof = secret === undefined ? undefined
+        : computeProof(secret, 'acceptor', this.local.nodeId, hello.nodeId, hello.nonce, this.nonce);
+      this.write(encodeHello(PROTOCOL_VERSION, makeHello(this.local, this.nonce, proof)));
+      if (secret === undefined) this.establish();
+      else this.state = 'auth';
+      return;
+    }
+    if (secret !== undefined) {
+      const expected = computeProof(secret, 'acceptor', hello.nodeId, this.local.nodeId, this.nonce, hello.nonce);
+      if (!verifyProof(expected, hello.proof)) return this.refuse('secret', 'the peer could not prove it holds the cluster secret');
+      this.write(encodeAuth(computeProof(secret, 'dialer', this.local.nodeId, hello.nodeId, hello.nonce, this.nonce)));
+    }
+    this.establish();
+  }
+
+  private onAuth(proof: Buffer): void {
+    const expected = computeProof(this.local.secret!, 'dialer', this.peer!.nodeId, this.local.nodeId, this.nonce, this.peer!.nonce);
+    if (!verifyProof(expected, proof)) return this.refuse('secret', 'the peer could not prove it holds the cluster secret');
+    this.establish();
+  }
+
+  private establish(): void {
+    clearTimeout(this.handshakeTimer);
+    this.state = 'established';
+    this.events.established(this);
+  }
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from '@jest/globals';
+import { backoffDelay } from './backoff.js';
+import { checkHello, computeProof, makeHello, parseHello, PROTOCOL_VERSION, verifyProof, type LocalIdentity } from './handshake.js';
+
+const local: LocalIdentity = { cluster: 'orders', nodeId: 'a', generation: 1, advertise: '10.0.0.1:7000', secret: 's' };
+const peer = { ...makeHello({ ...local, nodeId: 'b', advertise: '10.0.0.2:7000' }, 'nonce-b') };
+
+describe('handshake', () => {
+  it('accepts a peer of the same cluster, version and secret setting', () => {
+    expect(checkHello(local, PROTOCOL_VERSION, peer)).toBeUndefined();
+  });
+
+  it('names what is wrong with a peer', () => {
+    expect(checkHello(local, PROTOCOL_VERSION + 1, peer)?.reason).toBe('protocol');
+    expect(checkHello(local, PROTOCOL_VERSION, { ...peer, cluster: 'billing' })?.reason).toBe('cluster');
+    expect(checkHello(local, PROTOCOL_VERSION, { ...peer, auth: false })?.reason).toBe('secret');
+    expect(checkHello({ ...local, secret: undefined }, PROTOCOL_VERSION, peer)?.reason).toBe('secret');
+    expect(checkHello(local, PROTOCOL_VERSION, { ...peer, nodeId: 'a' })?.reason).toBe('self');
+  });
+
+  it('accepts a proof only for the same secret, role, ids and nonces (no reflection, no replay)', () => {
+    const proof = computeProof('s', 'dialer', 'a', 'b', 'nb', 'na');
+    expect(verifyProof(computeProof('s', 'dialer', 'a', 'b', 'nb', 'na'), proof)).toBe(true);
+    expect(verifyProof(computeProof('t', 'dialer', 'a', 'b', 'nb', 'na'), proof)).toBe(false);
+    expect(verifyProof(computeProof('s', 'acceptor', 'a', 'b', 'nb', 'na'), proof)).toBe(false);
+    expect(verifyProof(computeProof('s', 'dialer', 'b', 'a', 'nb', 'na'), proof)).toBe(false);
+    expect(verifyProof(computeProof('s', 'dialer', 'a', 'b', 'nb2', 'na'), proof)).toBe(false);
+    expect(verifyProof(computeProof('s', 'dialer', 'a', 'b', 'nb', 'na'), proof.toString('base64'))).toBe(true);
+    expect(verifyProof(computeProof('s', 'dialer', 'a', 'b', 'nb', 'na'), undefined)).toBe(false);
+  });
+
+  it('parses only well-formed HELLOs', () => {
+    expect(parseHello(Buffer.from(JSON.stringify(peer)))).toEqual(peer);
+    expect(() => parseHello(Buffer.from('{'))).toThrow(/not valid JSON/);
+    expect(() => parseHello(Buffer.from(JSON.stringify({ ...peer, nodeId: 5 })))).toThrow(/nodeId/);
+    expect(() => parseHello(Buffer.from(JSON.stringify({ ...peer, generation: 'x' })))).toThrow(/generation/);
+    expect(() => parseHello(Buffer.from('null'))).toThrow(/HELLO/);
+  });
+});
+
+describe('backoffDelay', () => {
+  it('grows exponentially to the cap, with half of it jittered', () => {
+    expect(backoffDelay(1, 100, 10_000, 0)).toBe(50);
+    expect(backoffDelay(1, 100, 10_000, 0.999)).toBeCloseTo(99.95);
+    expect(backoffDelay(4, 100, 10_000, 0)).toBe(400);
+    expect(backoffDelay(40, 100, 10_000, 0)).toBe(5000);
+    expect(backoffDelay(40, 100, 10_000, 0.5)).toBe(7500);
+  });
+});

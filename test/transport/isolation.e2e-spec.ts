@@ -1,0 +1,42 @@
+import 'reflect-metadata';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
+import { firstValueFrom } from 'rxjs';
+import { TestHandlers } from './handlers.js';
+import { freePort, startNode, type TestNode } from './nodes.js';
+
+describe('handlers stay with their transport, both ways', () => {
+  let node: TestNode;
+  let peer: TestNode;
+  let tcp: ClientProxy;
+
+  beforeAll(async () => {
+    node = await startNode('iso-node', {}, [TestHandlers]);
+    peer = await startNode('iso-peer');
+    const tcpPort = await freePort();
+    // The same app also serves Nest's own TCP transport.
+    node.app.connectMicroservice({ transport: Transport.TCP, options: { host: '127.0.0.1', port: tcpPort } });
+    await node.app.startAllMicroservices();
+    tcp = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port: tcpPort } });
+    await tcp.connect();
+    await peer.transport.connect(node.address);
+  });
+
+  afterAll(async () => {
+    await tcp?.close();
+    await peer?.close();
+    await node?.close();
+  });
+
+  it('Nest TCP serves its own handlers, and never a @ClusterMessage one', async () => {
+    expect(await firstValueFrom(tcp.send('tcp.only', 1))).toBe('tcp');
+    expect(await firstValueFrom(tcp.send('plain', 1))).toBe('plain');
+    await expect(firstValueFrom(tcp.send('echo', 1))).rejects.toMatch(/no matching message handler/i);
+  });
+
+  it('cluster peers reach @ClusterMessage handlers only', async () => {
+    expect(await firstValueFrom(peer.client.send('iso-node', 'echo', 1))).toEqual({ data: 1, sender: 'iso-peer', pattern: 'echo' });
+    await expect(firstValueFrom(peer.client.send('iso-node', 'tcp.only', 1))).rejects.toThrow(/no @ClusterMessage handler/);
+    await expect(firstValueFrom(peer.client.send('iso-node', 'plain', 1))).rejects.toThrow(/no @ClusterMessage handler/);
+  });
+});

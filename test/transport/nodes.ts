@@ -1,0 +1,71 @@
+import 'reflect-metadata';
+import { Controller, type INestApplication, type Type } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { createServer } from 'node:net';
+import {
+  ClusterClient, ElasticaModule, ElasticaTransport, TransportService, type ElasticaOptions,
+} from 'elastica';
+
+/** A port nobody listens on right now (listen on 0, read it, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestNode {
+  app: INestApplication;
+  id: string;
+  port: number;
+  address: string;
+  client: ClusterClient;
+  transport: TransportService;
+  close(): Promise<void>;
+}
+
+/** One real Nest app with ElasticaModule on a loopback port, its strategy connected and listening. */
+export async function startNode(
+  id: string,
+  options: Partial<ElasticaOptions> = {},
+  controllers: Type[] = [],
+  port?: number,
+): Promise<TestNode> {
+  const p = port ?? (await freePort());
+  const moduleRef = await Test.createTestingModule({
+    imports: [ElasticaModule.forRoot({ nodeId: id, bind: { host: '127.0.0.1', port: p }, ...options })],
+    controllers,
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: process.env.ELASTICA_TEST_LOGS ? undefined : false });
+  app.connectMicroservice({ strategy: app.get(ElasticaTransport) });
+  await app.startAllMicroservices();
+  await app.init();
+  const transport = app.get(TransportService);
+  return {
+    app, id, port: p, address: `127.0.0.1:${p}`, client: app.get(ClusterClient), transport,
+    close: () => app.close(),
+  };
+}
+
+/** Polls until `check` returns truthy (or throws its last error after the deadline). Never a fixed sleep. */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+      lastError = new Error('condition not met');
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw lastError;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+export { Controller };

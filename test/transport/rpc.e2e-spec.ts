@@ -1,0 +1,116 @@
+import 'reflect-metadata';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
+import {
+  FrameTooLargeError, NodeUnavailableError, QueueFullError, RemoteError, RpcTimeoutError, UnknownNodeError,
+} from 'elastica';
+import { TestHandlers } from './handlers.js';
+import { eventually, freePort, startNode, type TestNode } from './nodes.js';
+
+describe('cluster RPC between two real Nest apps', () => {
+  let a: TestNode;
+  let b: TestNode;
+  const handlersOf = (node: TestNode) => node.app.get(TestHandlers);
+
+  beforeAll(async () => {
+    a = await startNode('node-a', {}, [TestHandlers]);
+    b = await startNode('node-b', { rpc: { maxInFlight: 3 } }, [TestHandlers]);
+    expect(await a.transport.connect(b.address)).toBe('node-b');
+  });
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  it('answers a request with the handler\'s value, and the context names the sender and pattern', async () => {
+    const reply = await firstValueFrom(a.client.send('node-b', 'echo', { key: 'k', n: 1 }));
+    expect(reply).toEqual({ data: { key: 'k', n: 1 }, sender: 'node-a', pattern: 'echo' });
+    // the reverse direction rides the same connection (B never dialled A)
+    expect(await firstValueFrom(b.client.send('node-a', 'echo', 'hi'))).toEqual({ data: 'hi', sender: 'node-b', pattern: 'echo' });
+    expect(a.transport.connections()).toHaveLength(1);
+    expect(b.transport.connections()).toHaveLength(1);
+  });
+
+  it('awaits a Promise, and matches object patterns as Nest does', async () => {
+    expect(await firstValueFrom(a.client.send('node-b', { cmd: 'double' }, 21))).toBe(42);
+  });
+
+  it('streams an Observable back value by value', async () => {
+    expect(await lastValueFrom(a.client.send<number>('node-b', 'count', 5).pipe(toArray()))).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('carries undefined and binary payloads as they are', async () => {
+    expect(await lastValueFrom(a.client.send('node-b', 'nothing', null).pipe(toArray()))).toEqual([undefined]);
+    const reversed = await firstValueFrom(a.client.send<Buffer>('node-b', 'bytes', Buffer.from([1, 2, 3])));
+    expect([...reversed]).toEqual([3, 2, 1]);
+  });
+
+  it('brings a handler\'s exception to the caller with its message, and the node carries on', async () => {
+    const error = await firstValueFrom(a.client.send('node-b', 'fail', 'k1')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteError);
+    expect((error as RemoteError).message).toBe('no such key: k1');
+    const asyncError = await firstValueFrom(a.client.send('node-b', 'fail.async', null)).catch((e: unknown) => e);
+    expect((asyncError as RemoteError).message).toBe('async failure');
+    expect(await firstValueFrom(a.client.send('node-b', { cmd: 'double' }, 2))).toBe(4);
+  });
+
+  it('answers an unknown pattern with an error naming it', async () => {
+    await expect(firstValueFrom(a.client.send('node-b', 'no.such.pattern', 1))).rejects.toThrow(/no @ClusterMessage handler for pattern "no.such.pattern"/);
+  });
+
+  it('never serves handlers of other transports (or plain @MessagePattern) to peers', async () => {
+    await expect(firstValueFrom(a.client.send('node-b', 'tcp.only', 1))).rejects.toThrow(/no @ClusterMessage handler/);
+    await expect(firstValueFrom(a.client.send('node-b', 'plain', 1))).rejects.toThrow(/no @ClusterMessage handler/);
+  });
+
+  it('delivers events to @ClusterEvent handlers', async () => {
+    await lastValueFrom(a.client.emit('node-b', 'note', 'hello'), { defaultValue: undefined });
+    await eventually(() => handlersOf(b).events.includes('hello from node-a'));
+  });
+
+  it('broadcasts an event to every live node, this one included', async () => {
+    const reached = a.client.broadcast('note', 'to all');
+    expect(reached.sort()).toEqual(['node-a', 'node-b']);
+    await eventually(() => handlersOf(b).events.includes('to all from node-a') && handlersOf(a).events.includes('to all from node-a'));
+  });
+
+  it('calls itself without a socket, and sendToOwner routes by the partitioner', async () => {
+    expect(await firstValueFrom(a.client.send('node-a', 'echo', 1))).toEqual({ data: 1, sender: 'node-a', pattern: 'echo' });
+    expect(await firstValueFrom(a.client.sendToOwner('some-key', 'echo', 2))).toEqual({ data: 2, sender: 'node-a', pattern: 'echo' });
+  });
+
+  it('fails a call that outlives its timeout, and the far side is told to stop', async () => {
+    const before = handlersOf(b).cancelled;
+    const error = await firstValueFrom(a.client.send('node-b', 'hang', null, { timeoutMs: 150 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RpcTimeoutError);
+    await eventually(() => handlersOf(b).cancelled === before + 1);
+  });
+
+  it('cancels the call on the far side when the caller unsubscribes', async () => {
+    const h = handlersOf(b);
+    const started = h.started;
+    const cancelled = h.cancelled;
+    const subscription = a.client.send('node-b', 'hang', null, { timeoutMs: 0 }).subscribe();
+    await eventually(() => h.started === started + 1);
+    subscription.unsubscribe();
+    await eventually(() => h.cancelled === cancelled + 1);
+  });
+
+  it('fails fast with typed errors: unknown node, oversized frame, full queue', async () => {
+    await expect(firstValueFrom(a.client.send('node-zz', 'echo', 1))).rejects.toBeInstanceOf(UnknownNodeError);
+    await expect(lastValueFrom(a.client.emit('node-zz', 'note', 1))).rejects.toBeInstanceOf(UnknownNodeError);
+    const huge = 'x'.repeat(9 * 1024 * 1024);
+    await expect(firstValueFrom(a.client.send('node-b', 'echo', huge))).rejects.toBeInstanceOf(FrameTooLargeError);
+    // node-b allows 3 requests in flight: the 4th fails at once, without waiting for any of them
+    const hanging = [1, 2, 3].map(() => b.client.send('node-a', 'hang', null, { timeoutMs: 0 }).subscribe({ error: () => undefined }));
+    await expect(firstValueFrom(b.client.send('node-a', 'hang', null))).rejects.toBeInstanceOf(QueueFullError);
+    for (const s of hanging) s.unsubscribe();
+  });
+
+  it('fails fast with NodeUnavailableError when nothing listens at a node\'s address', async () => {
+    const address = `127.0.0.1:${await freePort()}`;
+    await expect(a.transport.connect(address)).rejects.toBeInstanceOf(NodeUnavailableError);
+    await expect(a.transport.connect(address)).rejects.toThrow(/unreachable/);
+  });
+});
