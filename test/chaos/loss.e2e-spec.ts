@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { KvCluster } from './harness/kv-cluster.js';
 import { always, recordTiming } from './harness/poll.js';
+import { describeChaos } from './harness/preflight.js';
 import { SETUP_TIMEOUT, startConvergedCluster } from './harness/scenario.js';
 
 // 10% random loss on every link between nodes for two minutes (nftables `numgen random mod 100 < 10

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { canonicalView, type KvCluster } from './harness/kv-cluster.js';
 import { always, recordTiming, until } from './harness/poll.js';
+import { describeChaos } from './harness/preflight.js';
 import { DEADLINE, SETUP_TIMEOUT, sees, startConvergedCluster } from './harness/scenario.js';
 
 // A 5/5 partition of 10 nodes, healed. Each node in its own namespace; the cut is nftables rules on

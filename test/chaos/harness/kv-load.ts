@@ -149,3 +149,8 @@ export async function readBack(cluster: KvCluster, acked: Map<string, string>, n
   );
   return wrong;
 }
+
+/** A list as an assertion subject: its length and its first few items, so a failure stays readable. */
+export function firstOf<T>(items: T[], n = 5): { count: number; first: T[] } {
+  return { count: items.length, first: items.slice(0, n) };
+}
