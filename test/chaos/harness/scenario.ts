@@ -1,0 +1,47 @@
+import { ensureBuilt } from './build.js';
+import { KvCluster, memberOf, statusOf, type ClusterView, type KvClusterOptions } from './kv-cluster.js';
+import { recordTiming } from './poll.js';
+
+/**
+ * Deadlines of the scenarios. They only stop a test that would otherwise hang: generous multiples of
+ * what the defaults give (gossip every 1 s; phi threshold 8 with a 3 s acceptable pause convicts a
+ * silent node in about 5 s; reconnects back off to at most 10 s). Measured times go to timings.jsonl.
+ */
+export const DEADLINE = {
+  start: 90_000,
+  converge: 60_000,
+  detect: 60_000,
+  recover: 90_000,
+} as const;
+
+/** The hook timeout of a scenario's beforeAll (build + start) and afterAll. */
+export const SETUP_TIMEOUT = 400_000;
+
+/** Builds the app when stale, starts the cluster, and waits until every node sees every node up. */
+export async function startConvergedCluster(options: KvClusterOptions): Promise<KvCluster> {
+  ensureBuilt();
+  const started = Date.now();
+  const cluster = await KvCluster.start(options);
+  try {
+    const all = cluster.indexes();
+    const { elapsedMs } = await cluster.waitForViews('every node sees every node up', all, (view) => sees(cluster, view, all, 'up'), { deadlineMs: DEADLINE.converge });
+    recordTiming(options.suite, 'start_to_all_up', Date.now() - started, { nodes: options.nodes, converge_ms: elapsedMs });
+  } catch (error) {
+    await cluster.destroy();
+    throw error;
+  }
+  return cluster;
+}
+
+/** True when `view` shows each of `nodes` with `status`. */
+export function sees(cluster: KvCluster, view: ClusterView, nodes: number[], status: string): boolean {
+  return nodes.every((i) => statusOf(view, cluster.ids[i]!) === status);
+}
+
+export function generationOf(cluster: KvCluster, view: ClusterView, i: number): number | undefined {
+  return memberOf(view, cluster.ids[i]!)?.generation;
+}
+
+export function others(cluster: KvCluster, ...excluded: number[]): number[] {
+  return cluster.indexes().filter((i) => !excluded.includes(i));
+}

@@ -1,0 +1,129 @@
+import { Agent, request } from 'node:http';
+import { LatencyHistogram } from './latency-histogram.js';
+import type { LocalNode } from './local-cluster.js';
+import { rssBytes, rssTrend, type RssTrend } from './rss.js';
+
+export interface LoadOptions {
+  durationS: number;
+  concurrency: number;
+  /** Keys drawn uniformly from this many: the data set stops growing, so memory can level off. */
+  keys: number;
+  valueBytes: number;
+  /** Share of GETs (0..1); the rest are PUTs. */
+  readShare: number;
+  sampleEveryS: number;
+  timeoutMs: number;
+}
+
+export interface LoadResult {
+  nodes: number;
+  duration_s: number;
+  concurrency: number;
+  requests: number;
+  errors: number;
+  error_kinds: Record<string, number>;
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  put: { count: number; p50_ms: number; p99_ms: number };
+  get: { count: number; p50_ms: number; p99_ms: number };
+  /** Seconds since the start of the load for each sample, and each node's RSS (MB) at those times. */
+  sample_times_s: number[];
+  rss_mb: number[][];
+  rss_trend: RssTrend[];
+}
+
+type Progress = (line: string) => void;
+
+function once(agent: Agent, port: number, method: string, path: string, body: string | undefined, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, agent, headers: body === undefined ? {} : { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve(res.statusCode ?? 0);
+      });
+    });
+    const timer = setTimeout(() => req.destroy(new Error('timeout')), timeoutMs);
+    req.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    req.end(body);
+  });
+}
+
+/**
+ * Concurrent clients, each PUT or GET on a random key through a random node, back to back, for the
+ * duration; latencies into histograms; every node's RSS sampled at a steady pace.
+ */
+export async function driveLoad(nodes: LocalNode[], opts: LoadOptions, progress: Progress = () => {}): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
+  const puts = new LatencyHistogram();
+  const gets = new LatencyHistogram();
+  const errorKinds: Record<string, number> = {};
+  const value = 'x'.repeat(opts.valueBytes);
+  const start = Date.now();
+  const end = start + opts.durationS * 1000;
+  const sampleTimes: number[] = [];
+  const rss: number[][] = nodes.map(() => []);
+  let windowRequests = 0;
+
+  const sample = () => {
+    const t = (Date.now() - start) / 1000;
+    sampleTimes.push(Math.round(t * 10) / 10);
+    nodes.forEach((n, i) => rss[i]!.push(Math.round(((rssBytes(n.process.pid!) ?? 0) / 1048576) * 10) / 10));
+    progress(`t=${t.toFixed(0)}s rps=${(windowRequests / opts.sampleEveryS).toFixed(0)} p99=${Math.max(puts.quantile(0.99), gets.quantile(0.99)).toFixed(2)}ms errors=${Object.values(errorKinds).reduce((a, b) => a + b, 0)} rss_mb=[${nodes.map((_, i) => rss[i]!.at(-1)).join(', ')}]`);
+    windowRequests = 0;
+  };
+  sample();
+  const sampler = setInterval(sample, opts.sampleEveryS * 1000);
+
+  const client = async () => {
+    while (Date.now() < end) {
+      const node = nodes[Math.floor(Math.random() * nodes.length)]!;
+      const path = `/kv/key-${Math.floor(Math.random() * opts.keys)}`;
+      const read = Math.random() < opts.readShare;
+      const t0 = performance.now();
+      try {
+        const status = await once(agent, node.httpPort, read ? 'GET' : 'PUT', path, read ? undefined : value, opts.timeoutMs);
+        const ok = read ? status === 200 || status === 404 : status === 204;
+        if (!ok) throw new Error(`status ${status}`);
+        (read ? gets : puts).record(performance.now() - t0);
+      } catch (error) {
+        const kind = `${read ? 'get' : 'put'}: ${(error as Error).message}`;
+        errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+      }
+      windowRequests += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: opts.concurrency }, client));
+  clearInterval(sampler);
+  sample();
+  agent.destroy();
+
+  const all = new LatencyHistogram();
+  all.merge(puts);
+  all.merge(gets);
+  const elapsedS = (Date.now() - start) / 1000;
+  const errors = Object.values(errorKinds).reduce((a, b) => a + b, 0);
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  return {
+    nodes: nodes.length,
+    duration_s: r2(elapsedS),
+    concurrency: opts.concurrency,
+    requests: all.count + errors,
+    errors,
+    error_kinds: errorKinds,
+    rps: Math.round(all.count / elapsedS),
+    p50_ms: r2(all.quantile(0.5)),
+    p99_ms: r2(all.quantile(0.99)),
+    max_ms: r2(all.max),
+    put: { count: puts.count, p50_ms: r2(puts.quantile(0.5)), p99_ms: r2(puts.quantile(0.99)) },
+    get: { count: gets.count, p50_ms: r2(gets.quantile(0.5)), p99_ms: r2(gets.quantile(0.99)) },
+    sample_times_s: sampleTimes,
+    rss_mb: rss,
+    rss_trend: rss.map((samples) => rssTrend(samples)),
+  };
+}
