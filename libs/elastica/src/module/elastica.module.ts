@@ -3,6 +3,8 @@ import { CLOCK, systemClock } from '../common/clock.js';
 import { LOCAL_NODE, type LocalNode } from '../common/local-node.js';
 import { FailureDetectorService } from '../failure-detector/failure-detector.service.js';
 import { GossipService } from '../gossip/gossip.service.js';
+import { GOSSIP_CHANNEL } from '../network/gossip-channel.js';
+import { UnconfiguredGossipChannel } from '../network/unconfigured-gossip-channel.js';
 import type { ElasticaOptions, ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { resolveOptions } from '../options/resolve-options.js';
 import { ElasticaConfigurableModule, ELASTICA_RAW_OPTIONS } from './elastica.module-definition.js';
@@ -23,6 +25,8 @@ const providers: Provider[] = [
   },
   FailureDetectorService,
   GossipService,
+  // Fallback until a transport provides the channel: a cluster of one that says so (tests override it).
+  { provide: GOSSIP_CHANNEL, useClass: UnconfiguredGossipChannel },
 ];
 
 /**
