@@ -28,3 +28,11 @@ export { incarnationRef } from './gossip/wire/incarnation.js';
 export { SeededRandom, randomInt, shuffle, type Random } from './common/random.js';
 export { GOSSIP_CHANNEL, type GossipChannel } from './network/gossip-channel.js';
 export { InMemoryGossipNetwork, type InMemoryGossipNetworkOptions } from './network/in-memory-gossip-network.js';
+
+export { PartitionerService, RingNotReadyError, type PartitionerMembership } from './ring/partitioner.service.js';
+export { tokenOf, murmur3, TOKEN_SPACE } from './ring/hash.js';
+export { TokenRing, ownsRanges, type TokenCollision } from './ring/token-ring.js';
+export { allocateTokens, firstNodeTokens } from './ring/token-allocation.js';
+export { diffRings, movedFraction } from './ring/ring-diff.js';
+export { encodeTokens, decodeTokens, TokenEncodingError, TOKENS_KEY, REPLACES_KEY, HANDBACK_PREFIX } from './ring/token-codec.js';
+export type { RingMember, RingMemberStatus, TokenRange, MovedRange, RingChange } from './ring/ring.types.js';

@@ -30,8 +30,10 @@ export class PeerFailureDetectors {
   /** A newer heartbeat of `nodeId` (run `generation`) was learned at `nowMs`. */
   heartbeat(nodeId: string, generation: number, nowMs: number): void {
     let tracked = this.peers.get(nodeId);
-    if (tracked === undefined || generation > tracked.generation) {
-      tracked = tracked ?? { generation, detector: new PhiAccrualFailureDetector(this.options), available: true };
+    if (tracked === undefined) {
+      tracked = { generation, detector: new PhiAccrualFailureDetector(this.options), available: true };
+      this.peers.set(nodeId, tracked);
+    } else if (generation > tracked.generation) {
       tracked.detector.reset();
       tracked.generation = generation;
     } else if (generation < tracked.generation) {

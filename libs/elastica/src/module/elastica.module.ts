@@ -5,6 +5,7 @@ import { FailureDetectorService } from '../failure-detector/failure-detector.ser
 import { GossipService } from '../gossip/gossip.service.js';
 import { GOSSIP_CHANNEL } from '../network/gossip-channel.js';
 import { UnconfiguredGossipChannel } from '../network/unconfigured-gossip-channel.js';
+import { PartitionerService } from '../ring/partitioner.service.js';
 import type { ElasticaOptions, ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { resolveOptions } from '../options/resolve-options.js';
 import { ElasticaConfigurableModule, ELASTICA_RAW_OPTIONS } from './elastica.module-definition.js';
@@ -27,6 +28,7 @@ const providers: Provider[] = [
   GossipService,
   // Fallback until a transport provides the channel: a cluster of one that says so (tests override it).
   { provide: GOSSIP_CHANNEL, useClass: UnconfiguredGossipChannel },
+  PartitionerService,
 ];
 
 /**
@@ -35,6 +37,6 @@ const providers: Provider[] = [
  */
 @Module({
   providers,
-  exports: [ELASTICA_OPTIONS, LOCAL_NODE, CLOCK, FailureDetectorService, GossipService],
+  exports: [ELASTICA_OPTIONS, LOCAL_NODE, CLOCK, FailureDetectorService, GossipService, PartitionerService],
 })
 export class ElasticaModule extends ElasticaConfigurableModule {}
