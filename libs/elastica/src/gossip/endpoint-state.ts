@@ -28,6 +28,10 @@ export class EndpointState {
   leftSince = 0;
   /** When its heartbeat last moved (first- or third-hand): a down node is dropped after long enough without news. */
   lastNewsAt = 0;
+  /** When this node first heard of this incarnation. */
+  learnedAt = 0;
+  /** Heartbeats of this incarnation fed to the detector (newer than the one it was first learned with). */
+  feeds = 0;
 
   constructor(
     readonly id: string,

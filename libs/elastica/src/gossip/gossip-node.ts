@@ -56,6 +56,10 @@ const MAX_HEADER_BYTES = 12 + 8 + 8;
 const MAX_RETIRED = 20_000;
 /** Extra peers a leaving node tells each round, so the news spreads fast in small clusters. */
 const LEAVE_FANOUT = 3;
+/** Heartbeats seen advancing before phi, rather than a plain timeout, judges a newly learned incarnation. */
+const PROBATION_FEEDS = 30;
+/** Suspicion (phi / threshold) from which a peer is probed directly every round. */
+const SUSPICION_PROBE = 0.5;
 
 /**
  * The Scuttlebutt gossip core of one node (van Renesse et al. 2008, with Cassandra's peer choice and
@@ -157,6 +161,15 @@ export class GossipNode {
     return this.byId.get(nodeId)?.keys.get(key)?.version ?? 0;
   }
 
+  /** What this node holds of `nodeId`'s current incarnation, with versions (for inspection and tests). */
+  snapshot(nodeId: string): { generation: number; heartbeat: number; maxVersion: number; versions: Record<string, number> } | undefined {
+    const st = this.byId.get(nodeId);
+    if (!st) return undefined;
+    const versions: Record<string, number> = {};
+    for (const [key, entry] of st.keys) versions[key] = entry.version;
+    return { generation: st.generation, heartbeat: st.heartbeat, maxVersion: st.maxVersion, versions };
+  }
+
   members(): Member[] {
     return [...this.byId.values()].map((st) => this.toMember(st));
   }
@@ -199,8 +212,12 @@ export class GossipNode {
       if (st === this.self) continue;
       this.judge(st, nowMs);
       if (!this.byId.has(st.id) || st.announced === 'left') continue;
-      if (!st.down) live.push(st);
-      else {
+      if (!st.down) {
+        live.push(st);
+        // Relayed news of it is late: ask it directly (an answer is a heartbeat) before phi convicts
+        // it for what may be nothing but an unlucky run of gossip partners.
+        if (st.feeds >= PROBATION_FEEDS && (this.liveness.suspicion?.(st.id, nowMs) ?? 0) >= SUSPICION_PROBE) probes.push(st);
+      } else {
         unreachable.push(st);
         // Third parties say it is alive: ask it directly, since only its own word may clear `down`.
         if (Math.max(st.heartbeat, st.heartbeatFed) > st.heartbeatAtConviction) probes.push(st);
@@ -344,11 +361,10 @@ export class GossipNode {
       if (st.heartbeat === st.maxVersion && st.keys.size > 0) st.maxVersion++;
       this.register(st);
       st.lastNewsAt = nowMs;
+      st.learnedAt = nowMs;
+      st.heartbeatFed = st.heartbeat;
+      this.liveness.remove(st.id);
       if (entry.status === 'left') st.leftSince = nowMs;
-      else {
-        this.liveness.heartbeat(st.id, st.generation, nowMs);
-        st.heartbeatFed = st.heartbeat;
-      }
       if (entry.down && entry.status !== 'left') {
         st.down = true;
         st.downSince = nowMs;
@@ -365,7 +381,12 @@ export class GossipNode {
       return;
     }
     if (!st.down) {
-      if (!this.liveness.isAvailable(st.id, nowMs)) {
+      // Until gossip has shown the heartbeat advancing a few times, the arrival pattern is the
+      // epidemic filling up, not the node's rhythm: judge by a plain timeout instead of by phi.
+      const silent = st.feeds >= PROBATION_FEEDS
+        ? !this.liveness.isAvailable(st.id, nowMs)
+        : nowMs - Math.max(st.learnedAt, st.lastNewsAt) >= this.firstContactMs();
+      if (silent) {
         const before = st.status;
         st.down = true;
         st.downSince = nowMs;
@@ -393,11 +414,7 @@ export class GossipNode {
     }
     if (st === this.self || st.announced === 'left') return;
     const heartbeat = header.senderHeartbeat;
-    if (heartbeat > st.heartbeatFed) {
-      this.liveness.heartbeat(st.id, st.generation, nowMs);
-      st.heartbeatFed = heartbeat;
-      st.lastNewsAt = nowMs;
-    }
+    this.feed(st, heartbeat, nowMs);
     if (st.down && heartbeat > st.heartbeatAtConviction) {
       const before = st.status;
       st.down = false;
@@ -600,14 +617,34 @@ export class GossipNode {
 
   private create(id: string, address: string, generation: number, items: Item[], nowMs: number): void {
     const st = new EndpointState(id, address, generation, 'joining');
+    this.learn(st, items, nowMs);
     this.register(st);
     this.emit('joined', id, nowMs);
     this.applyItems(st, items, nowMs);
-    // Heard of once: the detector must know it, so a node that is never heard of again is convicted.
-    if (st.announced !== 'left' && st.heartbeatFed === 0) {
-      this.liveness.heartbeat(id, generation, nowMs);
-      st.heartbeatFed = st.heartbeat;
-    }
+  }
+
+  /**
+   * The heartbeat a node is first learned with may be old news (relayed for rounds), so it does not
+   * feed the detector: the first newer one does. A node never heard of again is convicted after
+   * `firstContactMs` (see judge), which is how phantoms die.
+   */
+  private learn(st: EndpointState, items: Item[], nowMs: number): void {
+    st.learnedAt = nowMs;
+    for (const item of items) if (item.key === undefined) st.heartbeatFed = item.version;
+  }
+
+  /** Long enough for a heartbeat to cross the cluster by gossip (log3 N + ln ln N rounds), with a margin. */
+  private firstContactMs(): number {
+    const n = Math.max(3, this.byId.size);
+    return this.options.intervalMs * (Math.ceil(Math.log(n) / Math.log(3) + Math.log(Math.log(n))) + 10);
+  }
+
+  private feed(st: EndpointState, heartbeat: number, nowMs: number): void {
+    if (st.announced === 'left' || heartbeat <= st.heartbeatFed) return;
+    this.liveness.heartbeat(st.id, st.generation, nowMs);
+    st.heartbeatFed = heartbeat;
+    st.feeds++;
+    st.lastNewsAt = nowMs;
   }
 
   /** A higher generation: the node restarted (or came back after leaving). Its old state goes whole. */
@@ -620,13 +657,11 @@ export class GossipNode {
     // A node that was down stays down until it is heard from directly, new run or not.
     st.down = old.down && !wasLeft;
     st.downSince = old.downSince;
+    this.liveness.remove(st.id); // the old run's history says nothing about the new one
+    this.learn(st, items, nowMs);
     this.register(st);
     this.emit(wasLeft ? 'joined' : 'restarted', st.id, nowMs);
     this.applyItems(st, items, nowMs, before);
-    if (st.announced !== 'left' && st.heartbeatFed === 0) {
-      this.liveness.heartbeat(st.id, generation, nowMs); // a new generation resets the detector's history
-      st.heartbeatFed = st.heartbeat;
-    }
   }
 
   private applyItems(st: EndpointState, items: Item[], nowMs: number, before: MemberStatus = st.status): void {
@@ -643,13 +678,7 @@ export class GossipNode {
       }
       st.maxVersion = item.version;
     }
-    if (st.heartbeat > heartbeatBefore) {
-      st.lastNewsAt = nowMs;
-      if (st.announced !== 'left' && st.heartbeat > st.heartbeatFed) {
-        this.liveness.heartbeat(st.id, st.generation, nowMs);
-        st.heartbeatFed = st.heartbeat;
-      }
-    }
+    if (st.heartbeat > heartbeatBefore) this.feed(st, st.heartbeat, nowMs);
     if (st.announced === 'left' && announcedBefore !== 'left') {
       st.leftSince = nowMs;
       st.down = false;

@@ -50,6 +50,7 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
         heartbeat: (nodeId, generation) => detector.heartbeat(nodeId, generation),
         isAvailable: (nodeId) => detector.isAvailable(nodeId),
         remove: (nodeId) => detector.remove(nodeId),
+        suspicion: (nodeId) => detector.phi(nodeId) / detector.threshold,
       },
       listener: {
         event: (event) => {

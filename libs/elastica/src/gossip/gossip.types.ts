@@ -35,6 +35,11 @@ export interface LivenessOracle {
   heartbeat(nodeId: string, generation: number, nowMs: number): void;
   isAvailable(nodeId: string, nowMs: number): boolean;
   remove(nodeId: string): void;
+  /**
+   * Optional: how suspicious `nodeId` is, as a fraction of the conviction threshold (phi / threshold).
+   * Past one half, gossip asks the node directly before the detector convicts it on relayed news alone.
+   */
+  suspicion?(nodeId: string, nowMs: number): number;
 }
 
 /** Callbacks of the core; all optional. Called synchronously while the core handles a tick or a message. */

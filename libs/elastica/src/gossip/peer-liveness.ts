@@ -25,6 +25,10 @@ export class PeerLiveness implements LivenessOracle {
     return !this.guard.mayConvict(nowMs) || this.detectors.isAvailable(nodeId, nowMs);
   }
 
+  suspicion(nodeId: string, nowMs: number): number {
+    return this.detectors.phi(nodeId, nowMs) / this.detectors.threshold;
+  }
+
   remove(nodeId: string): void {
     this.detectors.remove(nodeId);
   }
