@@ -22,6 +22,8 @@ const { values } = parseArgs({
     'partition-s': { type: 'string', default: '60' },
     trials: { type: 'string', default: '100' },
     'expiry-s': { type: 'string', default: '30' },
+    // Each node keeps a detector per peer; 1000-sample windows are 8 KB each, 8 GB at N = 1000.
+    'fd-samples': { type: 'string' },
   },
   strict: true,
 });
@@ -48,6 +50,7 @@ const trials = Math.floor(number('trials', 0));
 const partitionS = number('partition-s', 0);
 const expiryS = number('expiry-s', 1);
 const scenario = values.scenario!;
+const fdSamples = values['fd-samples'] === undefined ? (nodes > 200 ? 100 : 1000) : Math.floor(number('fd-samples', 2));
 if (!['default', 'partition', 'stabilize'].includes(scenario)) {
   console.error(`--scenario: expected default, partition or stabilize, got ${JSON.stringify(scenario)}`);
   process.exit(2);
@@ -58,6 +61,7 @@ const progress = (line: string): void => console.log(`[${((performance.now() - w
 
 const sim = new Simulation({
   nodes, seed, loss, latencyMs, jitterMs,
+  failureDetector: { maxSampleSize: fdSamples },
   gossip: scenario === 'stabilize' ? { intervalMs, downExpiryMs: expiryS * 1000, tombstoneTtlMs: expiryS * 1000 } : { intervalMs },
 });
 const falseConvictions = watchFalseConvictions(sim);
@@ -68,7 +72,7 @@ progress(warmupMs === null ? 'warm-up: the cluster did not converge' : `warm-up:
 sim.runFor(5 * intervalMs);
 sim.resetCounters();
 const measureFrom = sim.now;
-const result: Record<string, unknown> = { nodes, seed, scenario, loss, latency_ms: latencyMs, jitter_ms: jitterMs, interval_ms: intervalMs };
+const result: Record<string, unknown> = { nodes, seed, scenario, loss, latency_ms: latencyMs, jitter_ms: jitterMs, interval_ms: intervalMs, fd_samples: fdSamples };
 result.warmup_s = warmupMs === null ? null : warmupMs / 1000;
 
 let convergence = { trials: 0, completed: 0, rounds: [] as number[] };

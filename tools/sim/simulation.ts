@@ -54,6 +54,8 @@ export class Simulation {
   private readonly queue = new EventQueue();
   private readonly random: SeededRandom;
   private readonly byAddress = new Map<string, SimNode>();
+  /** One-way cuts, as `from>to` indexes. */
+  private readonly blocked = new Set<string>();
   private readonly loss: number;
   private readonly latencyMs: number;
   private readonly jitterMs: number;
@@ -88,8 +90,9 @@ export class Simulation {
       node.alive = false;
       node.started = false;
       this.queue.schedule(at, () => {
-        node.alive = true;
         node.started = true;
+        if (node.run !== 0) return; // crashed before it even started
+        node.alive = true;
         this.scheduleTick(node, at);
       });
     }
@@ -132,7 +135,7 @@ export class Simulation {
       from.bytesSent += message.bytes.length;
       from.msgsSent++;
       const to = this.byAddress.get(message.to);
-      if (!to || to.group !== from.group || (this.loss > 0 && this.random.next() < this.loss)) {
+      if (!to || to.group !== from.group || (this.blocked.size > 0 && this.blocked.has(`${from.index}>${to.index}`)) || (this.loss > 0 && this.random.next() < this.loss)) {
         this.messagesDropped++;
         continue;
       }
@@ -195,6 +198,15 @@ export class Simulation {
   /** Puts each node in the group `groupOf(index)`; nodes of different groups cannot talk. */
   partition(groupOf: (index: number) => number): void {
     for (const node of this.nodes) node.group = groupOf(node.index);
+  }
+
+  /** Cuts one direction only: messages from `from` no longer reach `to`. */
+  block(from: SimNode, to: SimNode): void {
+    this.blocked.add(`${from.index}>${to.index}`);
+  }
+
+  unblock(from: SimNode, to: SimNode): void {
+    this.blocked.delete(`${from.index}>${to.index}`);
   }
 
   heal(): void {

@@ -57,7 +57,7 @@ const MAX_RETIRED = 20_000;
 /** Extra peers a leaving node tells each round, so the news spreads fast in small clusters. */
 const LEAVE_FANOUT = 3;
 /** Heartbeats seen advancing before phi, rather than a plain timeout, judges a newly learned incarnation. */
-const PROBATION_FEEDS = 30;
+const PROBATION_FEEDS = 12;
 /** Suspicion (phi / threshold) from which a peer is probed directly every round. */
 const SUSPICION_PROBE = 0.5;
 
@@ -633,10 +633,10 @@ export class GossipNode {
     for (const item of items) if (item.key === undefined) st.heartbeatFed = item.version;
   }
 
-  /** Long enough for a heartbeat to cross the cluster by gossip (log3 N + ln ln N rounds), with a margin. */
+  /** Long enough for a heartbeat to cross the cluster by gossip (log3 N + ln ln N rounds), plus 5 rounds. */
   private firstContactMs(): number {
     const n = Math.max(3, this.byId.size);
-    return this.options.intervalMs * (Math.ceil(Math.log(n) / Math.log(3) + Math.log(Math.log(n))) + 10);
+    return this.options.intervalMs * (Math.ceil(Math.log(n) / Math.log(3) + Math.log(Math.log(n))) + 5);
   }
 
   private feed(st: EndpointState, heartbeat: number, nowMs: number): void {

@@ -86,6 +86,17 @@ export class ByteWriter {
   }
 
   string(text: string): void {
+    // ASCII (ids, addresses, most keys) is written directly: the encoder's allocation dominates otherwise.
+    if (text.length < 128) {
+      let ascii = true;
+      for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) ascii = false;
+      if (ascii) {
+        this.reserve(1 + text.length);
+        this.buffer[this.length++] = text.length;
+        for (let i = 0; i < text.length; i++) this.buffer[this.length++] = text.charCodeAt(i);
+        return;
+      }
+    }
     const bytes = encoder.encode(text);
     this.varint(bytes.length);
     this.reserve(bytes.length);
