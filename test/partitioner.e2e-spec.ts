@@ -62,8 +62,7 @@ afterEach(async () => {
   for (const app of apps.splice(0)) await app.close();
 });
 
-// enabled at merge with gossip
-describe.skip('PartitionerService on live gossip membership (three Nest apps)', () => {
+describe('PartitionerService on live gossip membership (three Nest apps)', () => {
   it('agrees on every key\'s owner, and again after one node leaves', async () => {
     const network = new InMemoryGossipNetwork();
     const ports = [await freePort(), await freePort(), await freePort()];

@@ -4,7 +4,7 @@ import { SeededRandom } from '../common/random.js';
 import { DEFAULT_FAILURE_DETECTOR, DEFAULT_GOSSIP } from '../options/defaults.js';
 import { GossipNode, type Outgoing } from './gossip-node.js';
 import { PeerLiveness } from './peer-liveness.js';
-import { decodeMessage } from './wire/codec.js';
+import { decodeMessage, encodeMessage } from './wire/codec.js';
 import { incarnationRef } from './wire/incarnation.js';
 import type { DigestEntry, GossipMessage } from './wire/messages.js';
 
@@ -129,6 +129,31 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
     expect(versions.length).toBeGreaterThan(3);
     expect(versions.length).toBeLessThan(41);
     expect([...versions].sort((x, y) => x - y)).toEqual(versions);
+  });
+
+  it('refuses a generation absurdly far in the future, and takes over its own identity from a forged one', () => {
+    const [a] = cluster(1, 512);
+    const header = { senderRef: 1, senderHeartbeat: 1, receiverRef: 0, receiverVersion: 0 };
+    const now = T0 + 1000;
+    const future = now + DEFAULT_GOSSIP.maxGenerationSkewMs + 1;
+    const forged = (id: string, generation: number) => encodeMessage({ type: 'ack2', header, deltas: [{ ref: incarnationRef(id, generation), identity: { id, address: 'x:1', generation }, items: [{ version: 5, key: undefined, status: 'up' }] }] });
+    a!.receive('x:1', forged('stranger', future), now);
+    expect(a!.member('stranger')).toBeUndefined();
+    expect(a!.stats.refusedGenerations).toBe(1);
+    a!.receive('x:1', forged('stranger', now - 5), now);
+    expect(a!.member('stranger')?.status).toBe('up');
+    // Someone holds a newer generation of a itself: a refutes with a generation above it.
+    a!.receive('x:1', forged(a!.id, now + 60_000), now);
+    expect(a!.generation).toBeGreaterThan(now + 60_000);
+    expect(a!.stats.refutations).toBe(1);
+  });
+
+  it('counts and drops malformed input without losing anything else', () => {
+    const [a] = cluster(1, 512);
+    a!.set('k', 'v', T0);
+    expect(a!.receive('x:1', new Uint8Array([0xea, 0, 1]), T0)).toEqual([]);
+    expect(a!.stats.malformed).toBe(1);
+    expect(a!.get(a!.id, 'k')).toBe('v');
   });
 
   it('refuses set() of a value that could never fit one message', () => {
