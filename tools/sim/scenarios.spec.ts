@@ -29,7 +29,7 @@ describe('simulated cluster (virtual clock)', () => {
     const sim = new Simulation({ nodes: 20, seed: 3, loss: 0.05, jitterMs: 100 });
     const falseConvictions = watchFalseConvictions(sim);
     expect(warmUp(sim, 60_000)).not.toBeNull();
-    sim.runFor(40_000);
+    sim.runFor(70_000); // past the probation of young detectors
     const detection = measureDetection(sim, 2, 60_000, quiet);
     expect(detection.undetected).toBe(0);
     expect(Math.max(...detection.delays)).toBeLessThan(20);

@@ -57,7 +57,7 @@ const MAX_RETIRED = 20_000;
 /** Extra peers a leaving node tells each round, so the news spreads fast in small clusters. */
 const LEAVE_FANOUT = 3;
 /** Heartbeats seen advancing before phi, rather than a plain timeout, judges a newly learned incarnation. */
-const PROBATION_FEEDS = 12;
+const PROBATION_FEEDS = 30;
 /** Suspicion (phi / threshold) from which a peer is probed directly every round. */
 const SUSPICION_PROBE = 0.5;
 
