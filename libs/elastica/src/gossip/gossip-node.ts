@@ -59,7 +59,7 @@ const LEAVE_FANOUT = 3;
 /** Heartbeats seen advancing before phi, rather than a plain timeout, judges a newly learned incarnation. */
 const PROBATION_FEEDS = 30;
 /** Suspicion (phi / threshold) from which a peer is probed directly every round. */
-const SUSPICION_PROBE = 0.5;
+const SUSPICION_PROBE = 0.25;
 
 /**
  * The Scuttlebutt gossip core of one node (van Renesse et al. 2008, with Cassandra's peer choice and

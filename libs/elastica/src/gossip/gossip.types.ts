@@ -37,7 +37,7 @@ export interface LivenessOracle {
   remove(nodeId: string): void;
   /**
    * Optional: how suspicious `nodeId` is, as a fraction of the conviction threshold (phi / threshold).
-   * Past one half, gossip asks the node directly before the detector convicts it on relayed news alone.
+   * Past a quarter, gossip asks the node directly before the detector convicts it on relayed news alone.
    */
   suspicion?(nodeId: string, nowMs: number): number;
 }
