@@ -17,6 +17,17 @@ export { LocalPauseGuard } from './failure-detector/local-pause-guard.js';
 export { FailureDetectorService } from './failure-detector/failure-detector.service.js';
 
 export { GossipService } from './gossip/gossip.service.js';
+export type { Member, MemberStatus, MembershipEvent, MembershipEventType, StateChange, LivenessOracle, GossipListener, ViewEntry, AnnouncedStatus } from './gossip/gossip.types.js';
+export { RESERVED_KEY_PREFIX } from './gossip/gossip.types.js';
+export { GossipNode, type GossipNodeConfig, type Outgoing, type LeavePhase, type GossipStats } from './gossip/gossip-node.js';
+export { PeerLiveness } from './gossip/peer-liveness.js';
+export { encodeMessage, decodeMessage } from './gossip/wire/codec.js';
+export { GossipDecodeError } from './gossip/wire/bytes.js';
+export type { GossipMessage, Delta, DigestEntry, Item, MessageHeader } from './gossip/wire/messages.js';
+export { incarnationRef } from './gossip/wire/incarnation.js';
+export { SeededRandom, randomInt, shuffle, type Random } from './common/random.js';
+export { GOSSIP_CHANNEL, type GossipChannel } from './network/gossip-channel.js';
+export { InMemoryGossipNetwork, type InMemoryGossipNetworkOptions } from './network/in-memory-gossip-network.js';
 
 export { PartitionerService, RingNotReadyError, type PartitionerMembership } from './ring/partitioner.service.js';
 export { tokenOf, murmur3, TOKEN_SPACE } from './ring/hash.js';
@@ -29,7 +40,6 @@ export {
   ElasticaError, UnknownNodeError, NodeUnavailableError, RpcTimeoutError, RemoteError, QueueFullError,
   FrameTooLargeError, MalformedFrameError,
 } from './errors/elastica-error.js';
-export { GOSSIP_CHANNEL, type GossipChannel } from './network/gossip-channel.js';
 export { TransportService, type RpcDispatcher } from './transport/transport.service.js';
 export type { TransportStats, ConnectionInfo } from './transport/connection-registry.js';
 export { FrameDecoder } from './transport/frame-decoder.js';

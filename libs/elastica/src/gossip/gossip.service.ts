@@ -1,28 +1,158 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Subject, type Observable } from 'rxjs';
+import { CLOCK, type Clock } from '../common/clock.js';
 import { LOCAL_NODE, type LocalNode } from '../common/local-node.js';
+import { SeededRandom } from '../common/random.js';
+import { FailureDetectorService } from '../failure-detector/failure-detector.service.js';
+import { ELASTICA_OPTIONS } from '../module/elastica.tokens.js';
+import { GOSSIP_CHANNEL, type GossipChannel } from '../network/gossip-channel.js';
+import type { ResolvedElasticaOptions } from '../options/elastica-options.js';
+import { formatHostPort } from '../options/resolve-options.js';
+import { GossipNode, type GossipStats, type LeavePhase, type Outgoing } from './gossip-node.js';
+import type { Member, MembershipEvent, StateChange } from './gossip.types.js';
 
-// PLACEHOLDER until issue 3 lands: a cluster of one. It knows only this node and gossips nothing.
+/**
+ * This node's membership and versioned state, gossiped Scuttlebutt-style over GOSSIP_CHANNEL: a thin
+ * Nest shell over the pure GossipNode, on a timer, feeding FailureDetectorService and judged by it.
+ * Keys prefixed `elastica.` are reserved for the library (the ring's `elastica.tokens`, for one).
+ */
 @Injectable()
-export class GossipService {
-  private readonly state = new Map<string, string>();
-  readonly events$: Observable<{ type: 'joined' | 'up' | 'down' | 'restarted' | 'leaving' | 'left'; nodeId: string }> = new Subject();
-  readonly changes$: Observable<{ nodeId: string; key: string; value: string; version: number }> = new Subject();
-  constructor(@Inject(LOCAL_NODE) private readonly local: LocalNode) {}
+export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Elastica:Gossip');
+  private readonly core: GossipNode;
+  private readonly events = new Subject<MembershipEvent>();
+  private readonly changes = new Subject<StateChange>();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private leaving: Promise<void> | undefined;
+  private leaveDone: (() => void) | undefined;
+
+  /** Membership changes as this node sees them, this node's own included. */
+  readonly events$: Observable<MembershipEvent> = this.events.asObservable();
+  /** Every state change, local or remote, including each key of a state replaced by a restart. */
+  readonly changes$: Observable<StateChange> = this.changes.asObservable();
+
+  constructor(
+    @Inject(ELASTICA_OPTIONS) private readonly options: ResolvedElasticaOptions,
+    @Inject(LOCAL_NODE) local: LocalNode,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(GOSSIP_CHANNEL) private readonly channel: GossipChannel,
+    detector: FailureDetectorService,
+  ) {
+    this.core = new GossipNode({
+      id: local.id,
+      address: formatHostPort(local.address),
+      generation: local.generation,
+      seeds: options.seeds.map(formatHostPort),
+      options: options.gossip,
+      random: SeededRandom.fromEntropy(),
+      liveness: {
+        heartbeat: (nodeId, generation) => detector.heartbeat(nodeId, generation),
+        isAvailable: (nodeId) => detector.isAvailable(nodeId),
+        remove: (nodeId) => detector.remove(nodeId),
+        suspicion: (nodeId) => detector.phi(nodeId) / detector.threshold,
+      },
+      listener: {
+        event: (event) => {
+          if (event.nodeId !== local.id || event.type !== 'joined') {
+            const line = `node ${event.nodeId} ${event.type}`;
+            if (event.type === 'down') this.logger.warn(`${line} (phi ${detector.phi(event.nodeId).toFixed(1)})`);
+            else this.logger.log(line);
+          }
+          this.events.next(event);
+        },
+        change: (change) => this.changes.next(change),
+        notice: (level, message) => (level === 'warn' ? this.logger.warn(message) : this.logger.log(message)),
+      },
+    });
+  }
+
   get localNodeId(): string {
-    return this.local.id;
+    return this.core.id;
   }
+
+  /** Publishes `key` = `value` in this node's gossiped state. */
   set(key: string, value: string): void {
-    this.state.set(key, value);
+    this.core.set(key, value, this.clock.now());
   }
-  members(): { id: string; address: string; status: string; generation: number; heartbeat: number; state: Record<string, string> }[] {
-    return [{ id: this.local.id, address: `${this.local.address.host}:${this.local.address.port}`, status: 'up', generation: this.local.generation, heartbeat: 0, state: Object.fromEntries(this.state) }];
-  }
-  member(nodeId: string): ReturnType<GossipService['members']>[number] | undefined {
-    return this.members().find((m) => m.id === nodeId);
-  }
-  async leave(): Promise<void> {}
+
   get(nodeId: string, key: string): string | undefined {
-    return nodeId === this.local.id ? this.state.get(key) : undefined;
+    return this.core.get(nodeId, key);
+  }
+
+  members(): Member[] {
+    return this.core.members();
+  }
+
+  member(nodeId: string): Member | undefined {
+    return this.core.member(nodeId);
+  }
+
+  /** Counters: messages and bytes each way, malformed input dropped, refused generations, refutations. */
+  get stats(): Readonly<GossipStats> {
+    return this.core.stats;
+  }
+
+  get leavePhase(): LeavePhase {
+    return this.core.phase;
+  }
+
+  /**
+   * Leaves the cluster gracefully: announces `leaving`, waits until peers have it, announces `left`,
+   * waits again, then stops gossiping. Bounded by `gossip.leaveTimeoutMs`.
+   */
+  leave(): Promise<void> {
+    if (this.leaving) return this.leaving;
+    this.leaving = new Promise<void>((resolve) => {
+      this.leaveDone = resolve;
+    });
+    this.send(this.core.leave(this.clock.now()));
+    if (!this.running) this.finishLeave();
+    return this.leaving;
+  }
+
+  onApplicationBootstrap(): void {
+    this.channel.onMessage((from, bytes) => {
+      if (!this.running) return;
+      try {
+        this.send(this.core.receive(from, bytes, this.clock.now()));
+      } catch (error) {
+        this.logger.error(`gossip from ${from} failed: ${(error as Error).message}`);
+      }
+    });
+    this.running = true;
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.options.gossip.intervalMs);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.finishLeave();
+    this.events.complete();
+    this.changes.complete();
+  }
+
+  private tick(): void {
+    if (!this.running) return;
+    this.send(this.core.tick(this.clock.now()));
+    if (this.core.phase === 'done') {
+      this.logger.log(`node ${this.core.id} left the cluster`);
+      this.running = false;
+      if (this.timer) clearInterval(this.timer);
+      this.timer = undefined;
+      this.finishLeave();
+    }
+  }
+
+  private finishLeave(): void {
+    this.leaveDone?.();
+    this.leaveDone = undefined;
+  }
+
+  private send(out: Outgoing[]): void {
+    for (const message of out) this.channel.send(message.to, message.bytes);
   }
 }

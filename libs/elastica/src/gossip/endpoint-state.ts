@@ -1,0 +1,76 @@
+import type { MemberStatus } from './gossip.types.js';
+import { incarnationRef } from './wire/incarnation.js';
+import type { AnnouncedStatus, Identity, Item } from './wire/messages.js';
+
+export interface VersionedValue {
+  value: string;
+  version: number;
+}
+
+/**
+ * What one node knows of one incarnation of a node: the versioned entries the owner published (its
+ * heartbeat, which carries its announced status, and its keys) plus this node's own judgments of it.
+ * Invariant: it holds every entry of the owner up to `maxVersion` (or a newer overwrite of it).
+ */
+export class EndpointState {
+  readonly ref: number;
+  heartbeat = 0;
+  maxVersion = 0;
+  readonly keys = new Map<string, VersionedValue>();
+
+  // This node's judgments, never gossiped.
+  down = false;
+  downSince = 0;
+  /** The freshest heartbeat known when convicted: only a direct message newer than it clears `down`. */
+  heartbeatAtConviction = 0;
+  /** The freshest heartbeat fed to the detector, from state or from a message header. */
+  heartbeatFed = 0;
+  leftSince = 0;
+  /** When its heartbeat last moved (first- or third-hand): a down node is dropped after long enough without news. */
+  lastNewsAt = 0;
+  /** When this node first heard of this incarnation. */
+  learnedAt = 0;
+  /** Heartbeats of this incarnation fed to the detector (newer than the one it was first learned with). */
+  feeds = 0;
+
+  constructor(
+    readonly id: string,
+    readonly address: string,
+    readonly generation: number,
+    public announced: AnnouncedStatus,
+  ) {
+    this.ref = incarnationRef(id, generation);
+  }
+
+  get identity(): Identity {
+    return { id: this.id, address: this.address, generation: this.generation };
+  }
+
+  get status(): MemberStatus {
+    if (this.announced === 'left') return 'left';
+    return this.down ? 'down' : this.announced;
+  }
+
+  /** How many entries are newer than `version` (scuttle-depth orders owners by it). */
+  countAfter(version: number): number {
+    if (version >= this.maxVersion) return 0;
+    let count = this.heartbeat > version ? 1 : 0;
+    for (const entry of this.keys.values()) if (entry.version > version) count++;
+    return count;
+  }
+
+  /** The entries newer than `version`, in increasing version order. */
+  itemsAfter(version: number): Item[] {
+    const items: Item[] = [];
+    if (this.heartbeat > version) items.push({ version: this.heartbeat, key: undefined, status: this.announced });
+    for (const [key, entry] of this.keys) if (entry.version > version) items.push({ version: entry.version, key, value: entry.value });
+    if (items.length > 1) items.sort((a, b) => a.version - b.version);
+    return items;
+  }
+
+  userState(): Record<string, string> {
+    const state: Record<string, string> = {};
+    for (const [key, entry] of this.keys) state[key] = entry.value;
+    return state;
+  }
+}

@@ -1,0 +1,164 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { SeededRandom } from '../common/random.js';
+import { DEFAULT_FAILURE_DETECTOR, DEFAULT_GOSSIP } from '../options/defaults.js';
+import { GossipNode, type Outgoing } from './gossip-node.js';
+import { PeerLiveness } from './peer-liveness.js';
+import { decodeMessage, encodeMessage } from './wire/codec.js';
+import { incarnationRef } from './wire/incarnation.js';
+import type { DigestEntry, GossipMessage } from './wire/messages.js';
+
+const T0 = 1_700_000_000_000;
+
+function cluster(size: number, mtuBytes = 512, seed = 1): GossipNode[] {
+  return Array.from({ length: size }, (_, i) => new GossipNode({
+    id: `n${i}`, address: `10.0.0.${i}:7000`, generation: T0 + i, seeds: ['10.0.0.0:7000'],
+    options: { ...DEFAULT_GOSSIP, mtuBytes }, random: new SeededRandom(seed * 100 + i), liveness: new PeerLiveness(DEFAULT_FAILURE_DETECTOR),
+  }));
+}
+
+interface InFlight { from: string; to: string; bytes: Uint8Array }
+
+/** Which owner a delta's ref names, from the sender's point of view. */
+function ownerOf(sender: GossipNode, refValue: number): string | undefined {
+  for (const m of sender.members()) if (incarnationRef(m.id, m.generation) === refValue) return m.id;
+  return undefined;
+}
+
+/**
+ * Checks a reply against what it answers: no item the peer's digest (or request) shows it has, and per
+ * owner exactly the sender's entries from the peer's version up to the last one sent (no gap).
+ */
+function checkReply(sender: GossipNode, reply: GossipMessage, asked: Map<number, number>): void {
+  if (reply.type !== 'ack' && reply.type !== 'ack2') return;
+  for (const delta of reply.deltas) {
+    const had = asked.get(delta.ref) ?? 0;
+    if (!asked.has(delta.ref) || had === 0) expect(delta.identity).toBeDefined();
+    const owner = delta.identity?.id ?? ownerOf(sender, delta.ref)!;
+    const snap = sender.snapshot(owner)!;
+    const versions = delta.items.map((item) => item.version);
+    for (const v of versions) expect(v).toBeGreaterThan(had);
+    const last = versions[versions.length - 1]!;
+    const held = [snap.heartbeat, ...Object.values(snap.versions)].filter((v) => v > had && v <= last).sort((a, b) => a - b);
+    expect(versions).toEqual(held);
+  }
+}
+
+const command = fc.oneof(
+  fc.record({ kind: fc.constant('set' as const), node: fc.nat(4), key: fc.constantFrom('a', 'b', 'c', 'elastica.tokens'), value: fc.string({ maxLength: 120 }) }),
+  fc.record({ kind: fc.constant('tick' as const), node: fc.nat(4) }),
+  fc.record({ kind: fc.constant('deliver' as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('duplicate' as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('drop' as const), pick: fc.nat() }),
+);
+
+describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
+  it('never sends a redundant delta, never leaves a gap, never moves a version back, and converges', () => {
+    fc.assert(fc.property(fc.integer({ min: 2, max: 5 }), fc.array(command, { maxLength: 150 }), fc.integer({ min: 1, max: 1000 }), (size, commands, seed) => {
+      const nodes = cluster(size, 512, seed);
+      const byAddress = new Map(nodes.map((n) => [n.address, n]));
+      const inFlight: InFlight[] = [];
+      // What each message answers: the digest of a syn, the requests of an ack.
+      const answering = new WeakMap<Uint8Array, Map<number, number>>();
+      const seen = new Map<string, [number, number]>();
+      let now = T0 + 10;
+
+      const send = (from: GossipNode, out: Outgoing[], answers?: Map<number, number>): void => {
+        for (const o of out) {
+          expect(o.bytes.length).toBeLessThanOrEqual(512);
+          const message = decodeMessage(o.bytes);
+          if (answers) checkReply(from, message, answers);
+          inFlight.push({ from: from.address, to: o.to, bytes: o.bytes });
+        }
+      };
+      const asMap = (entries: DigestEntry[]) => new Map(entries.map((e) => [e.ref, e.version]));
+      const deliver = (m: InFlight): void => {
+        const to = byAddress.get(m.to);
+        if (!to) return;
+        const message = decodeMessage(m.bytes);
+        const answers = message.type === 'syn' ? asMap(message.digests) : message.type === 'ack' ? asMap(message.requests) : undefined;
+        send(to, to.receive(m.from, m.bytes, now), answers);
+      };
+      const monotonic = (): void => {
+        for (const observer of nodes) for (const m of observer.members()) {
+          const snap = observer.snapshot(m.id)!;
+          const key = `${observer.id}>${m.id}`;
+          const before = seen.get(key);
+          if (before) expect(snap.generation > before[0] || (snap.generation === before[0] && snap.maxVersion >= before[1])).toBe(true);
+          seen.set(key, [snap.generation, snap.maxVersion]);
+        }
+      };
+
+      for (const c of commands) {
+        now += 7;
+        if (c.kind === 'set') nodes[c.node % size]!.set(c.key, c.value, now);
+        else if (c.kind === 'tick') send(nodes[c.node % size]!, nodes[c.node % size]!.tick(now));
+        else if (inFlight.length > 0) {
+          const i = c.pick % inFlight.length;
+          const m = inFlight[i]!;
+          if (c.kind !== 'duplicate') inFlight.splice(i, 1);
+          if (c.kind !== 'drop') deliver(m); // out of order: any in-flight message may go next
+        }
+        monotonic();
+      }
+      // Then a reliable network for a while: every view must become the same.
+      for (let round = 0; round < 40; round++) {
+        now += 50;
+        for (const node of nodes) send(node, node.tick(now));
+        while (inFlight.length > 0) deliver(inFlight.shift()!);
+        monotonic();
+      }
+      const render = (n: GossipNode) => JSON.stringify(n.members().map((m) => [m.id, m.generation, Object.entries(m.state).sort()]).sort());
+      for (const node of nodes) expect(render(node)).toBe(render(nodes[0]!));
+      expect(nodes[0]!.members()).toHaveLength(size);
+    }), { numRuns: 60 });
+  });
+
+  it('puts the most out-of-date owners first when the MTU is short (scuttle-depth)', () => {
+    const [a, b] = cluster(2, 512);
+    let now = T0 + 10;
+    // b learns of a, then a publishes many keys; one exchange cannot carry them all.
+    for (let i = 0; i < 3; i++) for (const [x, y] of [[a!, b!], [b!, a!]] as const) for (const o of x.tick(now += 10)) for (const r of y.receive(x.address, o.bytes, now)) for (const r2 of x.receive(y.address, r.bytes, now)) y.receive(x.address, r2.bytes, now);
+    for (let i = 0; i < 40; i++) a!.set(`key-${i}`, 'x'.repeat(30), now);
+    const syn = b!.tick(now += 10).find((o) => o.to === a!.address)!;
+    const ack = decodeMessage(a!.receive(b!.address, syn.bytes, now)[0]!.bytes);
+    expect(ack.type).toBe('ack');
+    if (ack.type !== 'ack') return;
+    expect(ack.deltas[0]!.ref).toBe(incarnationRef(a!.id, a!.generation));
+    const versions = ack.deltas[0]!.items.map((i) => i.version);
+    expect(versions.length).toBeGreaterThan(3);
+    expect(versions.length).toBeLessThan(41);
+    expect([...versions].sort((x, y) => x - y)).toEqual(versions);
+  });
+
+  it('refuses a generation absurdly far in the future, and takes over its own identity from a forged one', () => {
+    const [a] = cluster(1, 512);
+    const header = { senderRef: 1, senderHeartbeat: 1, receiverRef: 0, receiverVersion: 0 };
+    const now = T0 + 1000;
+    const future = now + DEFAULT_GOSSIP.maxGenerationSkewMs + 1;
+    const forged = (id: string, generation: number) => encodeMessage({ type: 'ack2', header, deltas: [{ ref: incarnationRef(id, generation), identity: { id, address: 'x:1', generation }, items: [{ version: 5, key: undefined, status: 'up' }] }] });
+    a!.receive('x:1', forged('stranger', future), now);
+    expect(a!.member('stranger')).toBeUndefined();
+    expect(a!.stats.refusedGenerations).toBe(1);
+    a!.receive('x:1', forged('stranger', now - 5), now);
+    expect(a!.member('stranger')?.status).toBe('up');
+    // Someone holds a newer generation of a itself: a refutes with a generation above it.
+    a!.receive('x:1', forged(a!.id, now + 60_000), now);
+    expect(a!.generation).toBeGreaterThan(now + 60_000);
+    expect(a!.stats.refutations).toBe(1);
+  });
+
+  it('counts and drops malformed input without losing anything else', () => {
+    const [a] = cluster(1, 512);
+    a!.set('k', 'v', T0);
+    expect(a!.receive('x:1', new Uint8Array([0xea, 0, 1]), T0)).toEqual([]);
+    expect(a!.stats.malformed).toBe(1);
+    expect(a!.get(a!.id, 'k')).toBe('v');
+  });
+
+  it('refuses set() of a value that could never fit one message', () => {
+    const [a] = cluster(1, 512);
+    expect(() => a!.set('big', 'x'.repeat(600), T0)).toThrow(/gossip\.mtuBytes/);
+    expect(() => a!.set('', 'x', T0)).toThrow(/non-empty/);
+  });
+});

@@ -1,0 +1,768 @@
+import { randomInt, shuffle, type Random } from '../common/random.js';
+import type { GossipOptions } from '../options/elastica-options.js';
+import { EndpointState } from './endpoint-state.js';
+import type {
+  GossipListener, LivenessOracle, Member, MembershipEventType, MemberStatus, ViewEntry,
+} from './gossip.types.js';
+import { GossipDecodeError, varintSize } from './wire/bytes.js';
+import {
+  decodeMessage, deltaOverhead, digestEntrySize, encodeMessage, headerSize, itemSize, PREAMBLE_BYTES,
+} from './wire/codec.js';
+import type { AnnouncedStatus, Delta, DigestEntry, GossipMessage, Item, MessageHeader } from './wire/messages.js';
+
+export interface GossipNodeConfig {
+  id: string;
+  /** This node's advertised "host:port". */
+  address: string;
+  /** Start time of this run (ms since the epoch); higher on every restart. */
+  generation: number;
+  /** "host:port" of the seeds; this node's own address may be among them. */
+  seeds: readonly string[];
+  options: GossipOptions;
+  random: Random;
+  liveness: LivenessOracle;
+  listener?: GossipListener;
+}
+
+/** A message to send, already encoded: the channel carries it opaquely. */
+export interface Outgoing {
+  to: string;
+  bytes: Uint8Array;
+}
+
+export type LeavePhase = 'none' | 'leaving' | 'left' | 'done';
+
+export interface GossipStats {
+  messagesSent: number;
+  bytesSent: number;
+  messagesReceived: number;
+  bytesReceived: number;
+  malformed: number;
+  refusedGenerations: number;
+  refutations: number;
+}
+
+interface Candidate {
+  st: EndpointState;
+  after: number;
+  count: number;
+  lag: number;
+}
+
+type RetiredReason = 'down' | 'left' | 'replaced';
+
+/** Largest header: two refs and two varints of at most 8 bytes. */
+const MAX_HEADER_BYTES = 12 + 8 + 8;
+const MAX_RETIRED = 20_000;
+/** Extra peers a leaving node tells each round, so the news spreads fast in small clusters. */
+const LEAVE_FANOUT = 3;
+/** Heartbeats seen advancing before phi, rather than a plain timeout, judges a newly learned incarnation. */
+const PROBATION_FEEDS = 30;
+/** Suspicion (phi / threshold) from which a peer is probed directly every round. */
+const SUSPICION_PROBE = 0.25;
+
+/**
+ * The Scuttlebutt gossip core of one node (van Renesse et al. 2008, with Cassandra's peer choice and
+ * lifecycle). Pure: time, randomness and incoming bytes go in; bytes to send come out; membership and
+ * state changes are reported through the listener. The Nest service and the simulator both drive it.
+ */
+export class GossipNode {
+  readonly id: string;
+  readonly address: string;
+  readonly stats: GossipStats = {
+    messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, malformed: 0, refusedGenerations: 0, refutations: 0,
+  };
+
+  private self: EndpointState;
+  private readonly byId = new Map<string, EndpointState>();
+  private readonly byRef = new Map<number, EndpointState>();
+  private readonly byAddress = new Map<string, EndpointState>();
+  /** Incarnations this node dropped, refused until `until` so old gossip cannot bring them back. */
+  private readonly retired = new Map<number, { until: number; reason: RetiredReason }>();
+  /** For each peer, the version of this node's current incarnation it told us it has. */
+  private readonly peerKnowsMe = new Map<string, number>();
+  private readonly seeds: string[];
+  private readonly options: GossipOptions;
+  private readonly random: Random;
+  private readonly liveness: LivenessOracle;
+  private readonly listener: GossipListener;
+  private ticks = 0;
+  private stopped = false;
+
+  private seedBackoffMs: number;
+  private nextSeedAttemptAt = -Infinity;
+  private seedAttempts = 0;
+
+  private leavePhase: LeavePhase = 'none';
+  private leaveStartedAt = 0;
+  private leaveTarget = 0;
+  private leavePhaseTick = 0;
+
+  constructor(config: GossipNodeConfig) {
+    this.id = config.id;
+    this.address = config.address;
+    this.options = config.options;
+    this.random = config.random;
+    this.liveness = config.liveness;
+    this.listener = config.listener ?? {};
+    this.seeds = [...new Set(config.seeds)].filter((seed) => seed !== config.address);
+    this.seedBackoffMs = this.options.seedRetryMinMs;
+    this.self = new EndpointState(config.id, config.address, config.generation, 'joining');
+    this.register(this.self);
+  }
+
+  get localNodeId(): string {
+    return this.id;
+  }
+
+  get generation(): number {
+    return this.self.generation;
+  }
+
+  get heartbeat(): number {
+    return this.self.heartbeat;
+  }
+
+  get phase(): LeavePhase {
+    return this.leavePhase;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped || this.leavePhase === 'done';
+  }
+
+  /** Known incarnations, this node included. */
+  get size(): number {
+    return this.byId.size;
+  }
+
+  // ---- application state -------------------------------------------------------------------------
+
+  /** Publishes `key` = `value` as this node's state, under a new version. */
+  set(key: string, value: string, nowMs: number): void {
+    if (typeof key !== 'string' || key.length === 0) throw new TypeError(`gossip state key must be a non-empty string, got ${JSON.stringify(key)}`);
+    if (typeof value !== 'string') throw new TypeError(`gossip state value of "${key}" must be a string, got ${typeof value}`);
+    const version = this.self.maxVersion + 1;
+    const size = itemSize({ version: version + 1_000_000, key, value }) + deltaOverhead(this.self.identity);
+    const limit = this.options.mtuBytes - PREAMBLE_BYTES - MAX_HEADER_BYTES - 4;
+    if (size > limit) throw new RangeError(`gossip state "${key}" takes ${size} bytes on the wire; at most ${limit} fit in gossip.mtuBytes (${this.options.mtuBytes})`);
+    if (this.self.keys.get(key)?.value === value) return;
+    this.self.maxVersion = version;
+    this.self.keys.set(key, { value, version });
+    this.listener.change?.({ nodeId: this.id, key, value, version }, nowMs);
+  }
+
+  get(nodeId: string, key: string): string | undefined {
+    return this.byId.get(nodeId)?.keys.get(key)?.value;
+  }
+
+  /** The version of `key` of `nodeId` known here (0 when absent). */
+  versionOf(nodeId: string, key: string): number {
+    return this.byId.get(nodeId)?.keys.get(key)?.version ?? 0;
+  }
+
+  /** What this node holds of `nodeId`'s current incarnation, with versions (for inspection and tests). */
+  snapshot(nodeId: string): { generation: number; heartbeat: number; maxVersion: number; versions: Record<string, number> } | undefined {
+    const st = this.byId.get(nodeId);
+    if (!st) return undefined;
+    const versions: Record<string, number> = {};
+    for (const [key, entry] of st.keys) versions[key] = entry.version;
+    return { generation: st.generation, heartbeat: st.heartbeat, maxVersion: st.maxVersion, versions };
+  }
+
+  members(): Member[] {
+    return [...this.byId.values()].map((st) => this.toMember(st));
+  }
+
+  member(nodeId: string): Member | undefined {
+    const st = this.byId.get(nodeId);
+    return st && this.toMember(st);
+  }
+
+  /** Status as seen here, without building the whole member (cheap, for the simulator). */
+  statusOf(nodeId: string): MemberStatus | undefined {
+    return this.byId.get(nodeId)?.status;
+  }
+
+  generationOf(nodeId: string): number | undefined {
+    return this.byId.get(nodeId)?.generation;
+  }
+
+  nodeIds(): IterableIterator<string> {
+    return this.byId.keys();
+  }
+
+  private toMember(st: EndpointState): Member {
+    return { id: st.id, address: st.address, status: st.status, generation: st.generation, heartbeat: st.heartbeat, state: st.userState() };
+  }
+
+  // ---- rounds ------------------------------------------------------------------------------------
+
+  /** One gossip round: bump the heartbeat, judge peers, and start an exchange with the chosen peers. */
+  tick(nowMs: number): Outgoing[] {
+    if (this.isStopped) return [];
+    this.ticks++;
+    this.self.heartbeat = ++this.self.maxVersion;
+    if (this.self.announced === 'joining' && this.seeds.length === 0) this.setOwnStatus('up', nowMs);
+
+    const live: EndpointState[] = [];
+    const unreachable: EndpointState[] = [];
+    const probes: EndpointState[] = [];
+    for (const st of [...this.byId.values()]) {
+      if (st === this.self) continue;
+      this.judge(st, nowMs);
+      if (!this.byId.has(st.id) || st.announced === 'left') continue;
+      if (!st.down) {
+        live.push(st);
+        // Relayed news of it is late: ask it directly (an answer is a heartbeat) before phi convicts
+        // it for what may be nothing but an unlucky run of gossip partners.
+        if (st.feeds >= PROBATION_FEEDS && (this.liveness.suspicion?.(st.id, nowMs) ?? 0) >= SUSPICION_PROBE) probes.push(st);
+      } else {
+        unreachable.push(st);
+        // Third parties say it is alive: ask it directly, since only its own word may clear `down`.
+        if (Math.max(st.heartbeat, st.heartbeatFed) > st.heartbeatAtConviction) probes.push(st);
+      }
+    }
+
+    const targets = new Set<string>();
+    const liveCount = live.length;
+    const fanout = this.leavePhase === 'leaving' || this.leavePhase === 'left' ? LEAVE_FANOUT : 1;
+    for (let i = 0; i < fanout && i < live.length; i++) {
+      const j = i + randomInt(this.random, live.length - i);
+      const picked = live[j]!;
+      live[j] = live[i]!;
+      live[i] = picked;
+      targets.add(picked.address);
+    }
+    // Cassandra's rule: now and then an unreachable node, so partitions heal and the dead are re-checked.
+    if (unreachable.length > 0 && this.random.next() < unreachable.length / (liveCount + 1)) {
+      targets.add(unreachable[randomInt(this.random, unreachable.length)]!.address);
+    }
+    this.maybeGossipToSeed(targets, liveCount, unreachable.length, nowMs);
+
+    const out: Outgoing[] = [];
+    for (const to of targets) this.push(out, to, this.buildSyn(to));
+    for (const st of probes) if (!targets.has(st.address)) this.push(out, st.address, { type: 'ping', header: this.header(st.address) });
+
+    this.advanceLeave(nowMs, liveCount);
+    if (this.ticks % 64 === 0) this.purgeRetired(nowMs);
+    return out;
+  }
+
+  /** Handles one incoming message; returns the replies. Malformed input is counted and dropped. */
+  receive(from: string, bytes: Uint8Array, nowMs: number): Outgoing[] {
+    if (this.isStopped) return [];
+    this.stats.messagesReceived++;
+    this.stats.bytesReceived += bytes.length;
+    let message: GossipMessage;
+    try {
+      message = decodeMessage(bytes);
+    } catch (error) {
+      if (!(error instanceof GossipDecodeError)) throw error;
+      this.stats.malformed++;
+      if (this.stats.malformed <= 10 || this.stats.malformed % 1000 === 0) {
+        this.listener.notice?.('warn', `dropped malformed gossip from ${from} (${this.stats.malformed} so far): ${error.message}`);
+      }
+      return [];
+    }
+    this.heardFrom(message.header, nowMs);
+    const out: Outgoing[] = [];
+    switch (message.type) {
+      case 'syn':
+        this.push(out, from, this.buildAck(from, message.digests, message.complete, nowMs));
+        break;
+      case 'ack': {
+        for (const delta of message.deltas) this.applyDelta(delta, nowMs);
+        const ack2 = this.buildAck2(from, message.requests, nowMs);
+        if (ack2.deltas.length > 0) this.push(out, from, ack2);
+        break;
+      }
+      case 'ack2':
+        for (const delta of message.deltas) this.applyDelta(delta, nowMs);
+        break;
+      case 'ping':
+        this.push(out, from, { type: 'pong', header: this.header(from) });
+        break;
+      case 'pong':
+        break;
+    }
+    return out;
+  }
+
+  /** Stops for good without a word to anyone (a crash, or a shutdown without `leave`). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  // ---- leaving -----------------------------------------------------------------------------------
+
+  /**
+   * Starts a graceful departure: announce `leaving`, wait for the news to spread (or half of
+   * `leaveTimeoutMs`), announce `left`, wait again, then stop (phase `done`). Returns the first messages.
+   */
+  leave(nowMs: number): Outgoing[] {
+    if (this.leavePhase !== 'none' || this.stopped) return [];
+    this.leavePhase = 'leaving';
+    this.leaveStartedAt = nowMs;
+    this.leavePhaseTick = this.ticks;
+    this.setOwnStatus('leaving', nowMs);
+    this.leaveTarget = this.self.maxVersion;
+    const out: Outgoing[] = [];
+    const live = [...this.byId.values()].filter((st) => st !== this.self && !st.down && st.announced !== 'left');
+    shuffle(this.random, live);
+    for (const st of live.slice(0, LEAVE_FANOUT)) this.push(out, st.address, this.buildSyn(st.address));
+    return out;
+  }
+
+  private advanceLeave(nowMs: number, liveCount: number): void {
+    if (this.leavePhase !== 'leaving' && this.leavePhase !== 'left') return;
+    let confirmed = 0;
+    let live = 0;
+    for (const st of this.byId.values()) {
+      if (st === this.self || st.down || st.announced === 'left') continue;
+      live++;
+      if ((this.peerKnowsMe.get(st.id) ?? 0) >= this.leaveTarget) confirmed++;
+    }
+    // In a big cluster not every peer will say so in time: a few confirmations plus the rounds an
+    // epidemic needs (log3 N + ln ln N) is as good as it gets without a broadcast.
+    const n = Math.max(3, live + 1);
+    const spreadRounds = Math.ceil(Math.log(n) / Math.log(3) + Math.log(Math.log(n))) + 2;
+    const spread = confirmed === live || (confirmed >= Math.min(LEAVE_FANOUT, liveCount) && this.ticks - this.leavePhaseTick >= spreadRounds);
+    const deadline = this.leaveStartedAt + (this.leavePhase === 'leaving' ? this.options.leaveTimeoutMs / 2 : this.options.leaveTimeoutMs);
+    if (!spread && nowMs < deadline) return;
+    if (this.leavePhase === 'leaving') {
+      this.leavePhase = 'left';
+      this.leavePhaseTick = this.ticks;
+      this.setOwnStatus('left', nowMs);
+      this.leaveTarget = this.self.maxVersion;
+    } else {
+      this.leavePhase = 'done';
+    }
+  }
+
+  // ---- arbitrary starting views (self-stabilization) ---------------------------------------------
+
+  /**
+   * Replaces what this node believes of others with `view`, however wrong: stale, contradictory,
+   * phantom members, wrong statuses, future versions. The protocol must recover from any of it.
+   */
+  loadView(view: readonly ViewEntry[], nowMs: number): void {
+    for (const entry of view) {
+      if (entry.id === this.id) continue;
+      const old = this.byId.get(entry.id);
+      if (old) this.unregister(old);
+      const st = new EndpointState(entry.id, entry.address, entry.generation, entry.status);
+      st.heartbeat = entry.heartbeat;
+      st.maxVersion = entry.heartbeat;
+      for (const [key, { value, version }] of Object.entries(entry.state ?? {})) {
+        st.keys.set(key, { value, version });
+        st.maxVersion = Math.max(st.maxVersion, version);
+      }
+      if (st.heartbeat === st.maxVersion && st.keys.size > 0) st.maxVersion++;
+      this.register(st);
+      st.lastNewsAt = nowMs;
+      st.learnedAt = nowMs;
+      st.heartbeatFed = st.heartbeat;
+      this.liveness.remove(st.id);
+      if (entry.status === 'left') st.leftSince = nowMs;
+      if (entry.down && entry.status !== 'left') {
+        st.down = true;
+        st.downSince = nowMs;
+        st.heartbeatAtConviction = st.heartbeat;
+      }
+    }
+  }
+
+  // ---- judging peers -----------------------------------------------------------------------------
+
+  private judge(st: EndpointState, nowMs: number): void {
+    if (st.announced === 'left') {
+      if (nowMs - st.leftSince >= this.options.tombstoneTtlMs) this.drop(st, 'left', nowMs + this.options.tombstoneTtlMs);
+      return;
+    }
+    if (!st.down) {
+      // Until gossip has shown the heartbeat advancing a few times, the arrival pattern is the
+      // epidemic filling up, not the node's rhythm: judge by a plain timeout instead of by phi.
+      const silent = st.feeds >= PROBATION_FEEDS
+        ? !this.liveness.isAvailable(st.id, nowMs)
+        : nowMs - Math.max(st.learnedAt, st.lastNewsAt) >= this.firstContactMs();
+      if (silent) {
+        const before = st.status;
+        st.down = true;
+        st.downSince = nowMs;
+        st.heartbeatAtConviction = Math.max(st.heartbeat, st.heartbeatFed);
+        this.emitTransition(st, before, nowMs);
+      }
+    } else if (nowMs - Math.max(st.downSince, st.lastNewsAt) >= this.options.downExpiryMs) {
+      this.drop(st, 'down', nowMs + this.options.downExpiryMs);
+    }
+  }
+
+  /** What the header of a message says: the sender is alive (direct evidence) and what it knows of us. */
+  private heardFrom(header: MessageHeader, nowMs: number): void {
+    if (this.seedAttempts > 0 || this.seedBackoffMs !== this.options.seedRetryMinMs) {
+      this.seedAttempts = 0;
+      this.seedBackoffMs = this.options.seedRetryMinMs;
+      this.nextSeedAttemptAt = -Infinity;
+    }
+    if (this.self.announced === 'joining' && header.senderRef !== this.self.ref) this.setOwnStatus('up', nowMs);
+    const st = this.byRef.get(header.senderRef);
+    if (!st) {
+      // A dropped-as-down incarnation that talks to us is alive after all: let gossip bring it back.
+      if (this.retired.get(header.senderRef)?.reason === 'down') this.retired.delete(header.senderRef);
+      return;
+    }
+    if (st === this.self || st.announced === 'left') return;
+    const heartbeat = header.senderHeartbeat;
+    this.feed(st, heartbeat, nowMs);
+    if (st.down && heartbeat > st.heartbeatAtConviction) {
+      const before = st.status;
+      st.down = false;
+      this.emitTransition(st, before, nowMs);
+    }
+    if (header.receiverRef === this.self.ref && header.receiverVersion > (this.peerKnowsMe.get(st.id) ?? 0)) {
+      this.peerKnowsMe.set(st.id, header.receiverVersion);
+    }
+  }
+
+  // ---- building messages -------------------------------------------------------------------------
+
+  private header(to: string): MessageHeader {
+    const receiver = this.byAddress.get(to);
+    return {
+      senderRef: this.self.ref,
+      senderHeartbeat: this.self.heartbeat,
+      receiverRef: receiver?.ref ?? 0,
+      receiverVersion: receiver?.maxVersion ?? 0,
+    };
+  }
+
+  /** Digest of everything known; when it does not fit the MTU, a random part marked incomplete. */
+  private buildSyn(to: string): GossipMessage {
+    const header = this.header(to);
+    const digests: DigestEntry[] = [];
+    let size = 0;
+    for (const st of this.byId.values()) {
+      digests.push({ ref: st.ref, version: st.maxVersion });
+      size += digestEntrySize(st.maxVersion);
+    }
+    const budget = this.options.mtuBytes - PREAMBLE_BYTES - headerSize(header) - varintSize(digests.length);
+    if (size <= budget) return { type: 'syn', header, complete: true, digests };
+    shuffle(this.random, digests);
+    let used = 0;
+    let count = 0;
+    while (count < digests.length && used + digestEntrySize(digests[count]!.version) <= budget - 3) used += digestEntrySize(digests[count++]!.version);
+    digests.length = count;
+    return { type: 'syn', header, complete: false, digests };
+  }
+
+  /** Reply to a digest: deltas the peer lacks, and requests for what it has newer. */
+  private buildAck(to: string, digests: DigestEntry[], complete: boolean, nowMs: number): GossipMessage {
+    const requests: DigestEntry[] = [];
+    const pushes: Candidate[] = [];
+    const seen = complete ? new Set<number>() : undefined;
+    for (const entry of digests) {
+      seen?.add(entry.ref);
+      const st = this.byRef.get(entry.ref);
+      if (st === this.self && entry.version > this.self.maxVersion) {
+        this.refute(this.self.generation, nowMs, `${to} claims version ${entry.version} of it, ahead of its own ${this.self.maxVersion}`);
+        continue;
+      }
+      if (st) {
+        if (st.maxVersion > entry.version) pushes.push({ st, after: entry.version, count: 0, lag: 0 });
+        else if (st.maxVersion < entry.version) requests.push({ ref: entry.ref, version: st.maxVersion });
+      } else if (!this.isRetired(entry.ref, nowMs)) {
+        requests.push({ ref: entry.ref, version: 0 });
+      }
+    }
+    // The peer listed everything it knows: whatever is missing from its digest, it has never heard of.
+    if (seen) for (const st of this.byId.values()) if (!seen.has(st.ref)) pushes.push({ st, after: 0, count: 0, lag: 0 });
+
+    const header = this.header(to);
+    let budget = this.options.mtuBytes - PREAMBLE_BYTES - headerSize(header) - 1;
+    // Requests are small and make the exchange pull as well as push; they get at most half when both compete.
+    const requestBudget = (pushes.length > 0 ? Math.floor(budget / 2) : budget) - 3;
+    let requestBytes = 0;
+    for (const r of requests) requestBytes += digestEntrySize(r.version);
+    if (requestBytes > requestBudget) {
+      shuffle(this.random, requests);
+      requestBytes = 0;
+      let count = 0;
+      while (count < requests.length && requestBytes + digestEntrySize(requests[count]!.version) <= requestBudget) requestBytes += digestEntrySize(requests[count++]!.version);
+      requests.length = count;
+    }
+    budget -= requestBytes + varintSize(requests.length);
+    return { type: 'ack', header, requests, deltas: this.collectDeltas(pushes, budget) };
+  }
+
+  private buildAck2(to: string, requests: DigestEntry[], nowMs: number): GossipMessage & { type: 'ack2' } {
+    const wanted: Candidate[] = [];
+    for (const request of requests) {
+      const st = this.byRef.get(request.ref);
+      if (!st) continue;
+      if (st === this.self && request.version > this.self.maxVersion) {
+        this.refute(this.self.generation, nowMs, `${to} claims version ${request.version} of it, ahead of its own ${this.self.maxVersion}`);
+        continue;
+      }
+      if (st.maxVersion > request.version) wanted.push({ st, after: request.version, count: 0, lag: 0 });
+    }
+    const header = this.header(to);
+    const budget = this.options.mtuBytes - PREAMBLE_BYTES - headerSize(header) - 1;
+    return { type: 'ack2', header, deltas: this.collectDeltas(wanted, budget) };
+  }
+
+  /**
+   * Fills `budget` bytes with deltas. Each owner's entries go in version order and stop at the first
+   * that does not fit (no gap); when not all fit, owners with the most outstanding entries go first
+   * (scuttle-depth), then the most versions behind, ties broken at random.
+   */
+  private collectDeltas(candidates: Candidate[], budget: number): Delta[] {
+    let total = 0;
+    const prepared: { c: Candidate; items: Item[]; overhead: number; size: number }[] = [];
+    for (const c of candidates) {
+      const items = c.st.itemsAfter(c.after);
+      if (items.length === 0) continue;
+      c.count = items.length;
+      c.lag = c.st.maxVersion - c.after;
+      const overhead = deltaOverhead(c.after === 0 ? c.st.identity : undefined);
+      let size = 0;
+      for (const item of items) size += itemSize(item);
+      prepared.push({ c, items, overhead, size });
+      total += overhead + size;
+    }
+    if (total > budget) {
+      shuffle(this.random, prepared);
+      prepared.sort((a, b) => b.c.count - a.c.count || b.c.lag - a.c.lag);
+    }
+    const deltas: Delta[] = [];
+    let remaining = budget;
+    for (const p of prepared) {
+      if (remaining < 16) break;
+      if (p.overhead + p.size <= remaining) {
+        deltas.push({ ref: p.c.st.ref, identity: p.c.after === 0 ? p.c.st.identity : undefined, items: p.items });
+        remaining -= p.overhead + p.size;
+        continue;
+      }
+      let used = p.overhead;
+      let count = 0;
+      while (count < p.items.length && used + itemSize(p.items[count]!) <= remaining) used += itemSize(p.items[count++]!);
+      if (count === 0) continue;
+      deltas.push({ ref: p.c.st.ref, identity: p.c.after === 0 ? p.c.st.identity : undefined, items: p.items.slice(0, count) });
+      remaining -= used;
+    }
+    return deltas;
+  }
+
+  private push(out: Outgoing[], to: string, message: GossipMessage): void {
+    const bytes = encodeMessage(message);
+    this.stats.messagesSent++;
+    this.stats.bytesSent += bytes.length;
+    out.push({ to, bytes });
+  }
+
+  private maybeGossipToSeed(targets: Set<string>, live: number, unreachable: number, nowMs: number): void {
+    if (this.seeds.length === 0) return;
+    if (live === 0) {
+      // Nobody is reachable: retry the seeds with a growing backoff, and say so.
+      if (nowMs < this.nextSeedAttemptAt) return;
+      const seed = this.seeds[randomInt(this.random, this.seeds.length)]!;
+      targets.add(seed);
+      this.seedAttempts++;
+      this.nextSeedAttemptAt = nowMs + this.seedBackoffMs;
+      if (this.seedAttempts > 2) {
+        this.listener.notice?.('warn', `no seed has answered yet (${this.seedAttempts} attempts, seeds ${this.seeds.join(', ')}); trying ${seed}, next attempt in ${Math.round(this.seedBackoffMs)} ms`);
+      }
+      this.seedBackoffMs = Math.min(this.seedBackoffMs * 2, this.options.seedRetryMaxMs);
+      return;
+    }
+    let toSeed = false;
+    for (const seed of this.seeds) if (targets.has(seed)) toSeed = true;
+    if (toSeed && live >= this.seeds.length) return;
+    if (this.random.next() < this.seeds.length / (live + unreachable)) targets.add(this.seeds[randomInt(this.random, this.seeds.length)]!);
+  }
+
+  // ---- applying what arrives ---------------------------------------------------------------------
+
+  private applyDelta(delta: Delta, nowMs: number): void {
+    const last = delta.items.length > 0 ? delta.items[delta.items.length - 1]!.version : 0;
+    if (delta.identity) {
+      const { id, address, generation } = delta.identity;
+      if (id === this.id) {
+        if (generation > this.self.generation) this.refute(generation, nowMs, `a peer holds generation ${generation} of it, newer than its own ${this.self.generation}`);
+        else if (generation === this.self.generation && last > this.self.maxVersion) this.refute(generation, nowMs, `a peer holds version ${last} of it, ahead of its own ${this.self.maxVersion}`);
+        return;
+      }
+      if (generation > nowMs + this.options.maxGenerationSkewMs) {
+        this.stats.refusedGenerations++;
+        if (this.stats.refusedGenerations <= 10 || this.stats.refusedGenerations % 1000 === 0) {
+          this.listener.notice?.('warn', `refused node ${id}: generation ${generation} is more than gossip.maxGenerationSkewMs (${this.options.maxGenerationSkewMs} ms) in the future`);
+        }
+        return;
+      }
+      if (delta.items.length === 0 || this.isRetired(delta.ref, nowMs)) return;
+      const existing = this.byId.get(id);
+      if (!existing) this.create(id, address, generation, delta.items, nowMs);
+      else if (existing.generation === generation) this.applyItems(existing, delta.items, nowMs);
+      else if (existing.generation < generation) this.replace(existing, address, generation, delta.items, nowMs);
+      return;
+    }
+    const st = this.byRef.get(delta.ref);
+    if (!st) return; // an incarnation we do not know: only a delta with its identity may introduce it
+    if (st === this.self) {
+      if (last > this.self.maxVersion) this.refute(this.self.generation, nowMs, `a peer sent version ${last} of it, ahead of its own ${this.self.maxVersion}`);
+      return;
+    }
+    this.applyItems(st, delta.items, nowMs);
+  }
+
+  private create(id: string, address: string, generation: number, items: Item[], nowMs: number): void {
+    const st = new EndpointState(id, address, generation, 'joining');
+    this.learn(st, items, nowMs);
+    this.register(st);
+    this.emit('joined', id, nowMs);
+    this.applyItems(st, items, nowMs);
+  }
+
+  /**
+   * The heartbeat a node is first learned with may be old news (relayed for rounds), so it does not
+   * feed the detector: the first newer one does. A node never heard of again is convicted after
+   * `firstContactMs` (see judge), which is how phantoms die.
+   */
+  private learn(st: EndpointState, items: Item[], nowMs: number): void {
+    st.learnedAt = nowMs;
+    for (const item of items) if (item.key === undefined) st.heartbeatFed = item.version;
+  }
+
+  /** Long enough for a heartbeat to cross the cluster by gossip (log3 N + ln ln N rounds), plus 5 rounds. */
+  private firstContactMs(): number {
+    const n = Math.max(3, this.byId.size);
+    return this.options.intervalMs * (Math.ceil(Math.log(n) / Math.log(3) + Math.log(Math.log(n))) + 5);
+  }
+
+  private feed(st: EndpointState, heartbeat: number, nowMs: number): void {
+    if (st.announced === 'left' || heartbeat <= st.heartbeatFed) return;
+    this.liveness.heartbeat(st.id, st.generation, nowMs);
+    st.heartbeatFed = heartbeat;
+    st.feeds++;
+    st.lastNewsAt = nowMs;
+  }
+
+  /** A higher generation: the node restarted (or came back after leaving). Its old state goes whole. */
+  private replace(old: EndpointState, address: string, generation: number, items: Item[], nowMs: number): void {
+    const wasLeft = old.announced === 'left';
+    const before = old.status;
+    this.unregister(old);
+    this.retire(old.ref, 'replaced', nowMs + this.options.tombstoneTtlMs);
+    const st = new EndpointState(old.id, address, generation, 'joining');
+    // A node that was down stays down until it is heard from directly, new run or not.
+    st.down = old.down && !wasLeft;
+    st.downSince = old.downSince;
+    this.liveness.remove(st.id); // the old run's history says nothing about the new one
+    this.learn(st, items, nowMs);
+    this.register(st);
+    this.emit(wasLeft ? 'joined' : 'restarted', st.id, nowMs);
+    this.applyItems(st, items, nowMs, before);
+  }
+
+  private applyItems(st: EndpointState, items: Item[], nowMs: number, before: MemberStatus = st.status): void {
+    const heartbeatBefore = st.heartbeat;
+    const announcedBefore = st.announced;
+    for (const item of items) {
+      if (item.version <= st.maxVersion) continue; // already known: duplicates and reorderings are harmless
+      if (item.key === undefined) {
+        st.heartbeat = item.version;
+        st.announced = item.status;
+      } else {
+        st.keys.set(item.key, { value: item.value, version: item.version });
+        this.listener.change?.({ nodeId: st.id, key: item.key, value: item.value, version: item.version }, nowMs);
+      }
+      st.maxVersion = item.version;
+    }
+    if (st.heartbeat > heartbeatBefore) this.feed(st, st.heartbeat, nowMs);
+    if (st.announced === 'left' && announcedBefore !== 'left') {
+      st.leftSince = nowMs;
+      st.down = false;
+      this.liveness.remove(st.id);
+      this.peerKnowsMe.delete(st.id);
+    }
+    this.emitTransition(st, before, nowMs);
+  }
+
+  /**
+   * A peer holds a newer state of this node than this node has (corruption, or a future generation
+   * from a broken clock): take a generation above it and republish everything, so the owner wins.
+   */
+  private refute(claimedGeneration: number, nowMs: number, reason: string): void {
+    const old = this.self;
+    const generation = Math.max(nowMs, claimedGeneration + 1, old.generation + 1);
+    const st = new EndpointState(old.id, old.address, generation, old.announced);
+    const keys = [...old.keys].sort((a, b) => a[1].version - b[1].version);
+    for (const [key, { value }] of keys) st.keys.set(key, { value, version: ++st.maxVersion });
+    st.heartbeat = ++st.maxVersion;
+    this.unregister(old);
+    this.retire(old.ref, 'replaced', nowMs + this.options.tombstoneTtlMs);
+    this.self = st;
+    this.register(st);
+    this.peerKnowsMe.clear();
+    if (this.leavePhase === 'leaving' || this.leavePhase === 'left') this.leaveTarget = st.maxVersion;
+    this.stats.refutations++;
+    this.listener.notice?.('warn', `${reason}; this node takes generation ${generation} so that its own state wins`);
+  }
+
+  private setOwnStatus(status: AnnouncedStatus, nowMs: number): void {
+    const before = this.self.status;
+    this.self.announced = status;
+    this.self.heartbeat = ++this.self.maxVersion;
+    this.emitTransition(this.self, before, nowMs);
+  }
+
+  private emitTransition(st: EndpointState, before: MemberStatus, nowMs: number): void {
+    const after = st.status;
+    if (after === before || after === 'joining') return;
+    this.emit(after, st.id, nowMs);
+  }
+
+  private emit(type: MembershipEventType, nodeId: string, nowMs: number): void {
+    this.listener.event?.({ type, nodeId }, nowMs);
+  }
+
+  // ---- bookkeeping -------------------------------------------------------------------------------
+
+  private register(st: EndpointState): void {
+    this.byId.set(st.id, st);
+    this.byRef.set(st.ref, st);
+    this.byAddress.set(st.address, st);
+  }
+
+  private unregister(st: EndpointState): void {
+    if (this.byId.get(st.id) === st) this.byId.delete(st.id);
+    if (this.byRef.get(st.ref) === st) this.byRef.delete(st.ref);
+    if (this.byAddress.get(st.address) === st) this.byAddress.delete(st.address);
+  }
+
+  /** Forgets an incarnation for good (left long ago, or down too long) and refuses it for a while. */
+  private drop(st: EndpointState, reason: RetiredReason, until: number): void {
+    this.unregister(st);
+    this.liveness.remove(st.id);
+    this.peerKnowsMe.delete(st.id);
+    this.retire(st.ref, reason, until);
+  }
+
+  private retire(ref: number, reason: RetiredReason, until: number): void {
+    this.retired.delete(ref);
+    this.retired.set(ref, { until, reason });
+    if (this.retired.size > MAX_RETIRED) this.retired.delete(this.retired.keys().next().value!);
+  }
+
+  private isRetired(ref: number, nowMs: number): boolean {
+    const entry = this.retired.get(ref);
+    if (!entry) return false;
+    if (entry.until > nowMs) return true;
+    this.retired.delete(ref);
+    return false;
+  }
+
+  private purgeRetired(nowMs: number): void {
+    for (const [ref, entry] of this.retired) if (entry.until <= nowMs) this.retired.delete(ref);
+  }
+}

@@ -1,0 +1,141 @@
+// `npm run sim -- --nodes N [--seed S] [--loss P] [--latency-ms L] [--jitter-ms J] [--crash K] [--duration-s D]
+//   [--interval-ms I] [--scenario default|partition|stabilize] [--partition-s P] [--trials T]`
+// Runs N real gossip cores on a virtual clock and prints progress, then one JSON line. Deterministic for a seed.
+import { parseArgs } from 'node:util';
+import { percentile, round } from './metrics.js';
+import {
+  measureConvergence, measureDetection, measurePartition, measureStabilization, warmUp, watchFalseConvictions,
+} from './scenarios.js';
+import { Simulation } from './simulation.js';
+
+const { values } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '100' },
+    seed: { type: 'string', default: '1' },
+    loss: { type: 'string', default: '0' },
+    'latency-ms': { type: 'string', default: '2' },
+    'jitter-ms': { type: 'string', default: '0' },
+    crash: { type: 'string', default: '0' },
+    'duration-s': { type: 'string', default: '60' },
+    'interval-ms': { type: 'string', default: '1000' },
+    scenario: { type: 'string', default: 'default' },
+    'partition-s': { type: 'string', default: '60' },
+    trials: { type: 'string', default: '100' },
+    'expiry-s': { type: 'string', default: '30' },
+    // Each node keeps a detector per peer; 1000-sample windows are 8 KB each, 8 GB at N = 1000.
+    'fd-samples': { type: 'string' },
+    'fd-pause-ms': { type: 'string', default: '3000' },
+  },
+  strict: true,
+});
+
+function number(name: string, min: number, max = Infinity): number {
+  const raw = values[name as keyof typeof values] as string;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    console.error(`--${name}: expected a number from ${min}${max === Infinity ? '' : ` to ${max}`}, got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const nodes = Math.floor(number('nodes', 2, 100_000));
+const seed = Math.floor(number('seed', 0));
+const loss = number('loss', 0, 0.99);
+const latencyMs = number('latency-ms', 0);
+const jitterMs = number('jitter-ms', 0);
+const crash = Math.floor(number('crash', 0, nodes - 1));
+const durationS = number('duration-s', 1);
+const intervalMs = number('interval-ms', 1);
+const trials = Math.floor(number('trials', 0));
+const partitionS = number('partition-s', 0);
+const expiryS = number('expiry-s', 1);
+const scenario = values.scenario!;
+const fdPauseMs = number('fd-pause-ms', 0);
+const fdSamples = values['fd-samples'] === undefined ? (nodes > 200 ? 100 : 1000) : Math.floor(number('fd-samples', 2));
+if (!['default', 'partition', 'stabilize'].includes(scenario)) {
+  console.error(`--scenario: expected default, partition or stabilize, got ${JSON.stringify(scenario)}`);
+  process.exit(2);
+}
+
+const wallStart = performance.now();
+const progress = (line: string): void => console.log(`[${((performance.now() - wallStart) / 1000).toFixed(1)}s] ${line}`);
+
+const sim = new Simulation({
+  nodes, seed, loss, latencyMs, jitterMs,
+  failureDetector: { maxSampleSize: fdSamples, acceptableHeartbeatPauseMs: fdPauseMs },
+  gossip: scenario === 'stabilize' ? { intervalMs, downExpiryMs: expiryS * 1000, tombstoneTtlMs: expiryS * 1000 } : { intervalMs },
+});
+const falseConvictions = watchFalseConvictions(sim);
+progress(`simulating ${nodes} nodes (seed ${seed}, loss ${loss}, latency ${latencyMs} ms + jitter ${jitterMs} ms, interval ${intervalMs} ms, scenario ${scenario})`);
+
+const warmupMs = warmUp(sim);
+progress(warmupMs === null ? 'warm-up: the cluster did not converge' : `warm-up: every node sees every node up after ${(warmupMs / 1000).toFixed(1)} s (virtual)`);
+sim.runFor(5 * intervalMs);
+sim.resetCounters();
+const measureFrom = sim.now;
+const result: Record<string, unknown> = { nodes, seed, scenario, loss, latency_ms: latencyMs, jitter_ms: jitterMs, interval_ms: intervalMs, fd_samples: fdSamples, fd_pause_ms: fdPauseMs };
+result.warmup_s = warmupMs === null ? null : warmupMs / 1000;
+
+let convergence = { trials: 0, completed: 0, rounds: [] as number[] };
+if (scenario === 'default' && trials > 0) {
+  convergence = measureConvergence(sim, trials, progress);
+  progress(`convergence: ${convergence.completed}/${convergence.trials} changes reached every live node; p50 ${round(percentile(convergence.rounds, 50), 1)}, p99 ${round(percentile(convergence.rounds, 99), 1)} rounds`);
+}
+if (scenario === 'partition') {
+  falseConvictions.partitioned = true;
+  const partition = measurePartition(sim, partitionS * 1000, 120_000);
+  falseConvictions.partitioned = false;
+  progress(`partition: ${partitionS} s apart (sides convicted each other: ${partition.sides_convicted}); identical views ${partition.heal_s === null ? 'NOT reached' : `${partition.heal_s} s after healing`}`);
+  Object.assign(result, { partition_s: partitionS, ...partition });
+}
+if (scenario === 'stabilize') {
+  falseConvictions.partitioned = true; // wrong verdicts are part of the arbitrary start
+  const stabilize = measureStabilization(sim, Math.max(5, Math.floor(nodes / 2)), 10 * 60_000);
+  progress(`stabilize: true membership ${stabilize.stabilize_s === null ? 'NOT reached' : `after ${stabilize.stabilize_s} s`} (${stabilize.phantoms} phantoms, ${stabilize.refutations} refutations, expiry ${expiryS} s)`);
+  Object.assign(result, { expiry_s: expiryS, ...stabilize });
+}
+let detect: Record<string, number | null> | null = null;
+if (crash > 0) {
+  const detection = measureDetection(sim, crash, 120_000, progress);
+  detect = {
+    first: round(percentile(detection.delays, 0)),
+    median: round(percentile(detection.delays, 50)),
+    last: detection.undetected > 0 ? null : round(percentile(detection.delays, 100)),
+    undetected: detection.undetected,
+  };
+  progress(`detection: ${detection.crashed} crashed, verdicts first ${detect.first} s, median ${detect.median} s, last ${detect.last} s, ${detection.undetected} missing`);
+}
+const remaining = measureFrom + durationS * 1000 - sim.now;
+if (remaining > 0) {
+  const step = Math.max(intervalMs, 60_000);
+  for (let left = remaining; left > 0; left -= step) {
+    sim.runFor(Math.min(step, left));
+    if (left > step) progress(`  steady state: t=${((sim.now - measureFrom) / 1000).toFixed(0)} s of ${durationS} s, false convictions ${falseConvictions.count}`);
+  }
+}
+const windowS = (sim.now - measureFrom) / 1000;
+let bytes = 0;
+let msgs = 0;
+for (const node of sim.nodes) {
+  bytes += node.bytesSent;
+  msgs += node.msgsSent;
+}
+Object.assign(result, {
+  duration_s: round(windowS, 1),
+  rounds_to_converge: {
+    p50: round(percentile(convergence.rounds, 50), 1),
+    p99: round(percentile(convergence.rounds, 99), 1),
+    max: round(percentile(convergence.rounds, 100), 1),
+    trials: convergence.trials,
+    completed: convergence.completed,
+  },
+  detect_s: detect,
+  false_convictions: falseConvictions.count,
+  bytes_per_node_per_s: Math.round(bytes / nodes / windowS),
+  msgs_per_node_per_s: round(msgs / nodes / windowS, 2),
+  malformed: sim.nodes.reduce((sum, node) => sum + node.core.stats.malformed, 0),
+  refused_generations: sim.nodes.reduce((sum, node) => sum + node.core.stats.refusedGenerations, 0),
+});
+progress(`done in ${((performance.now() - wallStart) / 1000).toFixed(1)} s of wall time`);
+console.log(JSON.stringify(result));
