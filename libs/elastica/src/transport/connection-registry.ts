@@ -231,15 +231,16 @@ export class ConnectionRegistry {
     clearTimeout(peer.retryTimer);
     peer.retryTimer = undefined;
     const { host, port } = splitAddress(peer.address);
+    let socket: Socket;
+    try {
+      socket = this.open(host, port);
+    } catch (error) {
+      // connect() throws at once on an address it cannot even try (in a timer, that would be uncaught).
+      peer.connecting = undefined;
+      this.dialFailed(peer, `cannot dial ${peer.address}: ${(error as Error).message}`);
+      return;
+    }
     const tls = this.tls;
-    const socket = tls
-      ? connectTls({
-        host, port, key: tls.key, cert: tls.cert, ca: tls.ca, rejectUnauthorized: true, minVersion: 'TLSv1.2',
-        // The chain is checked against the cluster's CA; the name is not (peers are dialled by the
-        // address gossip advertises, which a certificate need not list). See SECURITY.md.
-        checkServerIdentity: () => undefined,
-      })
-      : connect({ host, port });
     let secured = false;
     if (tls) {
       // Before the Connection's own listener, so a TLS failure is reported as a refusal, not a lost socket.
@@ -260,6 +261,18 @@ export class ConnectionRegistry {
       clearTimeout(timer);
     });
     socket.once('close', () => clearTimeout(timer));
+  }
+
+  private open(host: string, port: number): Socket {
+    const tls = this.tls;
+    return tls
+      ? connectTls({
+        host, port, key: tls.key, cert: tls.cert, ca: tls.ca, rejectUnauthorized: true, minVersion: 'TLSv1.2',
+        // The chain is checked against the cluster's CA; the name is not (peers are dialled by the
+        // address gossip advertises, which a certificate need not list). See SECURITY.md.
+        checkServerIdentity: () => undefined,
+      })
+      : connect({ host, port });
   }
 
   private accept(socket: Socket): void {

@@ -155,6 +155,7 @@ export class Connection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.handshakeTimer);
+    this.decoder.discard();
     this.pending = [];
     this.pendingBytes = 0;
     this.events.closed(this, info);
@@ -182,7 +183,11 @@ export class Connection {
       if (frame.type === FrameType.Hello || frame.type === FrameType.Auth) {
         throw new MalformedFrameError('handshake frame after the handshake');
       }
-      if (frame.type === FrameType.Refuse) return this.finish({ refusedByPeer: frame.reason, message: frame.message });
+      if (frame.type === FrameType.Refuse) {
+        // The peer is done with us; our side of the socket must not linger until it closes its own.
+        this.socket.destroy();
+        return this.finish({ refusedByPeer: frame.reason, message: frame.message });
+      }
       return this.events.frame(this, frame);
     }
     if (frame.type === FrameType.Refuse) {

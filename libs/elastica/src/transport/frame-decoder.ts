@@ -80,6 +80,11 @@ export class FrameDecoder {
     return length;
   }
 
+  /** Drops whatever is held (the connection is gone); the decoder is dead afterwards. */
+  discard(): void {
+    this.fail();
+  }
+
   private fail(): void {
     this.failed = true;
     this.chunks = [];

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { MalformedFrameError } from '../errors/elastica-error.js';
+import { parseHostPort } from '../options/resolve-options.js';
 
 /** Bumped on any incompatible change of the frames; peers of another version are refused. */
 export const PROTOCOL_VERSION = 1;
@@ -81,6 +82,12 @@ export function parseHello(body: Buffer): Hello {
     nonce: str('nonce', 64), auth: value.auth,
   };
   if (value.proof !== undefined) hello.proof = str('proof', 128);
+  // This node may dial it later (it is how gossip names the peer): it must be a real address.
+  try {
+    parseHostPort('advertise', hello.advertise);
+  } catch {
+    throw new MalformedFrameError(`HELLO field advertise ${JSON.stringify(hello.advertise)} is not host:port`);
+  }
   return hello;
 }
 
