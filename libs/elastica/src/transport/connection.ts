@@ -58,6 +58,7 @@ export class Connection {
   private pendingBytes = 0;
   private flushScheduled = false;
   private handshakeTimer: NodeJS.Timeout | undefined;
+  private remoteSeen: string | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -71,6 +72,8 @@ export class Connection {
     this.decoder = new FrameDecoder(Math.min(HANDSHAKE_MAX_FRAME_BYTES, maxFrameBytes));
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
+    void this.remote;
+    socket.once('connect', () => void this.remote);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => this.finish({ message: `socket error: ${error.message}` }));
     socket.on('close', () => this.finish({ message: 'connection closed by peer' }));
@@ -82,8 +85,12 @@ export class Connection {
     if (direction === 'outbound') this.write(encodeHello(PROTOCOL_VERSION, makeHello(local, this.nonce)));
   }
 
+  /** The peer's address and port; kept once known, since a destroyed socket no longer tells it. */
   get remote(): string {
-    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+    if (this.remoteSeen === undefined && this.socket.remoteAddress !== undefined) {
+      this.remoteSeen = `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+    }
+    return this.remoteSeen ?? 'an unconnected socket';
   }
 
   /** Bytes accepted for writing and not yet handed to the kernel. */
