@@ -41,6 +41,8 @@ const BAD: [string, ElasticaOptions, RegExp][] = [
   ['an empty cluster name', { cluster: ' ' }, /`cluster`.*non-empty/],
   ['a tiny frame limit', { rpc: { maxFrameBytes: 10 } }, /`rpc\.maxFrameBytes`/],
   ['incomplete TLS material', { tls: { key: 'k', cert: 'c' } as never }, /`tls\.ca`/],
+  ['TLS material that is not PEM', { tls: { key: 'k', cert: 'c', ca: 'a' } }, /`tls`.*TLS context/],
+  ['no room for a single handshake', { rpc: { maxPendingHandshakes: 0 } }, /`rpc\.maxPendingHandshakes`.*positive integer/],
 ];
 
 describe('ElasticaModule options', () => {
@@ -54,6 +56,7 @@ describe('ElasticaModule options', () => {
     expect(options.failureDetector.threshold).toBe(8);
     expect(options.failureDetector.distribution).toBe('normal');
     expect(options.partitioner.replicationFactor).toBe(3);
+    expect(options.rpc.maxPendingHandshakes).toBe(1024);
     expect(moduleRef.get(FailureDetectorService).threshold).toBe(8);
   });
 

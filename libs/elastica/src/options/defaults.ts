@@ -39,4 +39,5 @@ export const DEFAULT_RPC: RpcOptions = {
   reconnectMinMs: 100,
   reconnectMaxMs: 10_000,
   maxInFlight: 10_000,
+  maxPendingHandshakes: 1024,
 };

@@ -68,6 +68,11 @@ export interface RpcOptions {
   reconnectMaxMs: number;
   /** Requests in flight per peer connection before new ones fail at once. Default 10000. */
   maxInFlight: number;
+  /**
+   * Inbound connections allowed at once between accept and a completed handshake; past it the oldest
+   * is refused (`overloaded`). Bounds what strangers can hold open. Default 1024.
+   */
+  maxPendingHandshakes: number;
 }
 
 export interface TlsOptions {

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import {
   DEFAULT_BIND, DEFAULT_CLUSTER, DEFAULT_FAILURE_DETECTOR, DEFAULT_GOSSIP, DEFAULT_PARTITIONER, DEFAULT_RPC,
 } from './defaults.js';
@@ -133,6 +134,11 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
       if (!(typeof value === 'string' && value.length > 0) && !Buffer.isBuffer(value)) fail(`tls.${key}`, 'expected PEM text or a Buffer');
     }
     tls = raw as unknown as typeof tls;
+    try {
+      createSecureContext({ key: tls!.key, cert: tls!.cert, ca: tls!.ca });
+    } catch (error) {
+      fail('tls', `key, cert and ca do not make a TLS context: ${(error as Error).message}`);
+    }
   }
 
   const gossip = section('gossip', options.gossip, DEFAULT_GOSSIP, {
@@ -165,6 +171,7 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     },
     maxQueueBytes: positiveInt, handshakeTimeoutMs: positive, connectTimeoutMs: positive,
     reconnectMinMs: positive, reconnectMaxMs: positive, maxInFlight: positiveInt,
+    maxPendingHandshakes: positiveInt,
   });
   if (gossip.mtuBytes > rpc.maxFrameBytes) fail('gossip.mtuBytes', `must not exceed rpc.maxFrameBytes (${rpc.maxFrameBytes})`);
   if (gossip.seedRetryMaxMs < gossip.seedRetryMinMs) fail('gossip.seedRetryMaxMs', 'must be at least gossip.seedRetryMinMs');

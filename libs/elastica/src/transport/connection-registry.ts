@@ -1,8 +1,9 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect as connectTls, createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import {
   FrameTooLargeError, NodeUnavailableError, QueueFullError,
 } from '../errors/elastica-error.js';
-import type { HostPort, RpcOptions } from '../options/elastica-options.js';
+import type { HostPort, RpcOptions, TlsOptions } from '../options/elastica-options.js';
 import { backoffDelay } from './backoff.js';
 import { Connection, type CloseInfo, type ConnectionEvents } from './connection.js';
 import { encodeEvent, encodeGossip, encodeId, encodeRequest, FrameType, type Frame } from './frames.js';
@@ -74,6 +75,7 @@ export class ConnectionRegistry {
   private gossipDropped = 0;
   private readonly events: ConnectionEvents = {
     admit: (conn, hello) => this.admit(conn, hello),
+    commit: (conn) => this.commit(conn),
     established: (conn) => this.established(conn),
     frame: (conn, frame) => this.onFrame(conn, frame),
     closed: (conn, info) => this.onClosed(conn, info),
@@ -85,11 +87,25 @@ export class ConnectionRegistry {
     private readonly handlers: IncomingHandlers,
     private readonly logger: TransportLogger,
     private readonly random: () => number = Math.random,
+    private readonly tls?: TlsOptions,
   ) {}
 
-  /** Binds and listens; resolves with the bound port. TLS (a later issue) plugs in here and in dial(). */
+  /**
+   * Binds and listens; resolves with the bound port. With `tls`, the listener is a TLS server that
+   * demands a client certificate signed by `ca`, and the handshake (and HMAC, with a secret) runs inside.
+   */
   listen(bind: HostPort): Promise<number> {
-    const server = createServer((socket) => this.accept(socket));
+    let server: Server;
+    if (this.tls) {
+      const tls = this.tls;
+      server = createTlsServer({
+        key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: true, rejectUnauthorized: true,
+        minVersion: 'TLSv1.2', handshakeTimeout: this.rpc.handshakeTimeoutMs,
+      }, (socket) => this.accept(socket));
+      server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => this.tlsRefused(error, socket));
+    } else {
+      server = createServer((socket) => this.accept(socket));
+    }
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -215,14 +231,48 @@ export class ConnectionRegistry {
     clearTimeout(peer.retryTimer);
     peer.retryTimer = undefined;
     const { host, port } = splitAddress(peer.address);
-    const socket = connect({ host, port });
+    let socket: Socket;
+    try {
+      socket = this.open(host, port);
+    } catch (error) {
+      // connect() throws at once on an address it cannot even try (in a timer, that would be uncaught).
+      peer.connecting = undefined;
+      this.dialFailed(peer, `cannot dial ${peer.address}: ${(error as Error).message}`);
+      return;
+    }
+    const tls = this.tls;
+    let secured = false;
+    if (tls) {
+      // Before the Connection's own listener, so a TLS failure is reported as a refusal, not a lost socket.
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        if (!isTlsError(error)) return;
+        const message = `TLS: ${error.message}`;
+        // Before our side completed, we refused them (their certificate); after, they refused ours.
+        conn.abort(secured ? { refusedByPeer: 'tls', message } : { refused: 'tls', message });
+      });
+    }
     const conn = this.wrap(socket, 'outbound');
     conn.owner = peer;
     peer.connecting = conn;
     const timer = setTimeout(() => conn.destroy(`connect timeout after ${this.rpc.connectTimeoutMs} ms`), this.rpc.connectTimeoutMs);
     timer.unref();
-    socket.once('connect', () => clearTimeout(timer));
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
+      secured = true;
+      clearTimeout(timer);
+    });
     socket.once('close', () => clearTimeout(timer));
+  }
+
+  private open(host: string, port: number): Socket {
+    const tls = this.tls;
+    return tls
+      ? connectTls({
+        host, port, key: tls.key, cert: tls.cert, ca: tls.ca, rejectUnauthorized: true, minVersion: 'TLSv1.2',
+        // The chain is checked against the cluster's CA; the name is not (peers are dialled by the
+        // address gossip advertises, which a certificate need not list). See SECURITY.md.
+        checkServerIdentity: () => undefined,
+      })
+      : connect({ host, port });
   }
 
   private accept(socket: Socket): void {
@@ -230,36 +280,67 @@ export class ConnectionRegistry {
       socket.destroy();
       return;
     }
+    // Bounded: past the limit the oldest stranger goes (a peer that is really handshaking finishes
+    // in a round trip, so a flood has to outpace it to crowd it out).
+    if (this.unattached.size >= this.rpc.maxPendingHandshakes) {
+      const oldest = this.unattached.values().next().value!;
+      this.unattached.delete(oldest);
+      oldest.refuse('overloaded', `more than ${this.rpc.maxPendingHandshakes} connections in handshake (rpc.maxPendingHandshakes); the oldest is dropped`);
+    }
     this.unattached.add(this.wrap(socket, 'inbound'));
+  }
+
+  /** A TLS client that failed the TLS handshake (no certificate, a foreign CA, not TLS at all): counted and logged once. */
+  private tlsRefused(error: NodeJS.ErrnoException, socket: TLSSocket): void {
+    const reason: RefusalReason = error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'handshake_timeout' : 'tls';
+    this.refused[reason]++;
+    this.logger.warn(`refused connection with ${socket.remoteAddress}:${socket.remotePort} (${reason}): TLS: ${error.message}`);
+    socket.destroy();
   }
 
   private wrap(socket: Socket, direction: 'inbound' | 'outbound'): Connection {
     return new Connection(socket, direction, this.local, this.rpc.maxFrameBytes, this.rpc.handshakeTimeoutMs, this.events);
   }
 
-  /** Acceptor-side tie-break, before we answer the dialer's HELLO. */
+  /**
+   * Acceptor-side tie-break, before we answer the dialer's HELLO. It only decides: nothing changes
+   * (no peer entry, no connection dropped) until the dialer is proven, so a stranger's HELLO naming a
+   * member can neither displace that member's connection nor make this node remember its address.
+   */
   private admit(conn: Connection, hello: Hello): { reason: RefusalReason; message: string } | undefined {
-    this.unattached.delete(conn);
     if (this.closed) return { reason: 'duplicate', message: 'node shutting down' };
-    const peer = this.peerFor(hello.advertise);
+    const peer = this.peers.get(hello.advertise);
+    if (!peer) return undefined;
     const existing = peer.conn;
     if (existing) {
       const dialedBySmaller = existing.direction === 'outbound' && this.local.nodeId < hello.nodeId;
       if (existing.peer!.generation === hello.generation && dialedBySmaller) {
         return { reason: 'duplicate', message: `already connected to ${hello.nodeId} (kept the connection dialled by ${this.local.nodeId})` };
       }
+    }
+    const other = peer.connecting;
+    if (other && other !== conn && other.direction === 'outbound' && this.local.nodeId < hello.nodeId) {
+      return { reason: 'duplicate', message: `simultaneous dial: keeping the connection dialled by ${this.local.nodeId}` };
+    }
+    return undefined;
+  }
+
+  /** The dialer is proven: take the tie-break's decision (checked again: things may have moved since its HELLO). */
+  private commit(conn: Connection): { reason: RefusalReason; message: string } | undefined {
+    this.unattached.delete(conn);
+    const hello = conn.peer!;
+    const refusal = this.admit(conn, hello);
+    if (refusal) return refusal;
+    const peer = this.peerFor(hello.advertise);
+    const existing = peer.conn;
+    if (existing) {
       // The peer restarted, or it redialled because it lost the old connection: the old one is dead.
       this.detach(peer, existing, `replaced by a new connection from ${hello.nodeId}`);
       existing.close(`replaced by a new connection from ${hello.nodeId}`);
     }
     const other = peer.connecting;
-    if (other && other !== conn) {
-      if (other.direction === 'outbound' && this.local.nodeId < hello.nodeId) {
-        return { reason: 'duplicate', message: `simultaneous dial: keeping the connection dialled by ${this.local.nodeId}` };
-      }
-      // Ours loses (theirs was dialled by the smaller id), or it is an older attempt of theirs.
-      this.lostTieBreak.add(other);
-    }
+    // Ours loses (theirs was dialled by the smaller id), or it is an older attempt of theirs.
+    if (other && other !== conn) this.lostTieBreak.add(other);
     conn.owner = peer;
     peer.connecting = conn;
     if (other && other !== conn) other.close(`simultaneous dial: keeping the connection dialled by ${hello.nodeId}`);
@@ -438,7 +519,9 @@ export class ConnectionRegistry {
       if (info.refused === 'duplicate') this.logger.debug(`closed duplicate connection with ${who}: ${info.message}`);
       else this.logger.warn(`refused connection with ${who} (${info.refused}): ${info.message}`);
     } else if (info.refusedByPeer) {
-      this.refusedByPeer[info.refusedByPeer] = (this.refusedByPeer[info.refusedByPeer] ?? 0) + 1;
+      // Only reasons we know get a counter of their own: a peer must not grow this record at will.
+      const key = (REFUSAL_REASONS as readonly string[]).includes(info.refusedByPeer) ? info.refusedByPeer : 'unknown';
+      this.refusedByPeer[key] = (this.refusedByPeer[key] ?? 0) + 1;
       if (info.refusedByPeer === 'duplicate') this.logger.debug(`peer ${who} closed a duplicate connection: ${info.message}`);
       else this.logger.warn(`refused by ${who} (${info.refusedByPeer}): ${info.message}`);
     }
@@ -486,6 +569,12 @@ export class ConnectionRegistry {
       gossipDropped: this.gossipDropped, peers,
     };
   }
+}
+
+/** Errors of the TLS layer (certificates, alerts, not TLS at all), as opposed to the network's. */
+function isTlsError(error: NodeJS.ErrnoException): boolean {
+  const code = error.code ?? '';
+  return /^ERR_(SSL|TLS)_|CERT|UNABLE_TO_|SELF_SIGNED|HOSTNAME_MISMATCH/.test(code) || /alert|certificate|SSL routines/i.test(error.message);
 }
 
 function describe(info: CloseInfo): string {

@@ -3,7 +3,7 @@ import { ElasticaError, FrameTooLargeError, MalformedFrameError } from '../error
 import { FrameDecoder } from './frame-decoder.js';
 import { decodeFrame, encodeAuth, encodeHello, encodeRefuse, FrameType, type Frame } from './frames.js';
 import {
-  checkHello, computeProof, makeHello, newNonce, parseHello, PROTOCOL_VERSION, verifyProof,
+  checkHello, computeProof, HANDSHAKE_MAX_FRAME_BYTES, makeHello, newNonce, parseHello, PROTOCOL_VERSION, verifyProof,
   type Hello, type LocalIdentity, type RefusalReason,
 } from './handshake.js';
 
@@ -19,8 +19,17 @@ export interface CloseInfo {
 }
 
 export interface ConnectionEvents {
-  /** Acceptor side, on the dialer's HELLO once it passed the checks: the registry's tie-break decides. */
+  /**
+   * Acceptor side, on the dialer's HELLO once it passed the checks: the registry's tie-break decides.
+   * It must not change anything yet: with a secret, the dialer has proved nothing at this point.
+   */
   admit(conn: Connection, hello: Hello): { reason: RefusalReason; message: string } | undefined;
+  /**
+   * Acceptor side, once the dialer is proven (right after admit without a secret, after its AUTH with
+   * one): the registry commits its decision (replacing an old connection, dropping its own dial), or
+   * refuses if things changed in between.
+   */
+  commit(conn: Connection): { reason: RefusalReason; message: string } | undefined;
   established(conn: Connection): void;
   frame(conn: Connection, frame: Frame): void;
   closed(conn: Connection, info: CloseInfo): void;
@@ -49,18 +58,22 @@ export class Connection {
   private pendingBytes = 0;
   private flushScheduled = false;
   private handshakeTimer: NodeJS.Timeout | undefined;
+  private remoteSeen: string | undefined;
 
   constructor(
     readonly socket: Socket,
     readonly direction: Direction,
     private readonly local: LocalIdentity,
-    maxFrameBytes: number,
+    private readonly maxFrameBytes: number,
     handshakeTimeoutMs: number,
     private readonly events: ConnectionEvents,
   ) {
-    this.decoder = new FrameDecoder(maxFrameBytes);
+    // Strangers get the small handshake limit; members get rpc.maxFrameBytes once established.
+    this.decoder = new FrameDecoder(Math.min(HANDSHAKE_MAX_FRAME_BYTES, maxFrameBytes));
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
+    void this.remote;
+    socket.once('connect', () => void this.remote);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => this.finish({ message: `socket error: ${error.message}` }));
     socket.on('close', () => this.finish({ message: 'connection closed by peer' }));
@@ -72,8 +85,12 @@ export class Connection {
     if (direction === 'outbound') this.write(encodeHello(PROTOCOL_VERSION, makeHello(local, this.nonce)));
   }
 
+  /** The peer's address and port; kept once known, since a destroyed socket no longer tells it. */
   get remote(): string {
-    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+    if (this.remoteSeen === undefined && this.socket.remoteAddress !== undefined) {
+      this.remoteSeen = `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+    }
+    return this.remoteSeen ?? 'an unconnected socket';
   }
 
   /** Bytes accepted for writing and not yet handed to the kernel. */
@@ -134,10 +151,18 @@ export class Connection {
     this.finish({ message });
   }
 
+  /** Ends the connection for a reason found below the frames (TLS): nothing can be said to the peer. */
+  abort(info: CloseInfo): void {
+    if (this.state === 'closed') return;
+    this.socket.destroy();
+    this.finish(info);
+  }
+
   private finish(info: CloseInfo): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.handshakeTimer);
+    this.decoder.discard();
     this.pending = [];
     this.pendingBytes = 0;
     this.events.closed(this, info);
@@ -150,10 +175,13 @@ export class Connection {
         if (this.state !== 'closed') this.onFrame(decodeFrame(body));
       });
     } catch (error) {
-      if (error instanceof FrameTooLargeError) this.refuse('oversized', error.message);
-      else if (error instanceof MalformedFrameError) this.refuse('bad_frame', error.message);
-      else if (error instanceof ElasticaError) this.refuse('bad_frame', error.message);
-      else throw error;
+      if (error instanceof FrameTooLargeError) {
+        this.refuse('oversized', this.state === 'established' ? error.message
+          : `frame of ${error.bytes} bytes before the handshake completed (at most ${error.maxFrameBytes})`);
+      } else if (error instanceof ElasticaError) this.refuse('bad_frame', error.message);
+      // Whatever a peer sends, it costs it its connection, never the node: this runs in a socket
+      // callback, where a throw would be an uncaught exception.
+      else this.refuse('bad_frame', `could not handle a frame: ${(error as Error)?.message ?? String(error)}`);
     }
   }
 
@@ -162,7 +190,11 @@ export class Connection {
       if (frame.type === FrameType.Hello || frame.type === FrameType.Auth) {
         throw new MalformedFrameError('handshake frame after the handshake');
       }
-      if (frame.type === FrameType.Refuse) return this.finish({ refusedByPeer: frame.reason, message: frame.message });
+      if (frame.type === FrameType.Refuse) {
+        // The peer is done with us; our side of the socket must not linger until it closes its own.
+        this.socket.destroy();
+        return this.finish({ refusedByPeer: frame.reason, message: frame.message });
+      }
       return this.events.frame(this, frame);
     }
     if (frame.type === FrameType.Refuse) {
@@ -189,10 +221,15 @@ export class Connection {
       if (decision) return this.refuse(decision.reason, decision.message);
       const proof = secret === undefined ? undefined
         : computeProof(secret, 'acceptor', this.local.nodeId, hello.nodeId, hello.nonce, this.nonce);
+      if (secret !== undefined) {
+        this.write(encodeHello(PROTOCOL_VERSION, makeHello(this.local, this.nonce, proof)));
+        this.state = 'auth';
+        return;
+      }
+      const late = this.events.commit(this);
+      if (late) return this.refuse(late.reason, late.message);
       this.write(encodeHello(PROTOCOL_VERSION, makeHello(this.local, this.nonce, proof)));
-      if (secret === undefined) this.establish();
-      else this.state = 'auth';
-      return;
+      return this.establish();
     }
     if (secret !== undefined) {
       const expected = computeProof(secret, 'acceptor', hello.nodeId, this.local.nodeId, this.nonce, hello.nonce);
@@ -205,12 +242,15 @@ export class Connection {
   private onAuth(proof: Buffer): void {
     const expected = computeProof(this.local.secret!, 'dialer', this.peer!.nodeId, this.local.nodeId, this.nonce, this.peer!.nonce);
     if (!verifyProof(expected, proof)) return this.refuse('secret', 'the peer could not prove it holds the cluster secret');
+    const late = this.events.commit(this);
+    if (late) return this.refuse(late.reason, late.message);
     this.establish();
   }
 
   private establish(): void {
     clearTimeout(this.handshakeTimer);
     this.state = 'established';
+    this.decoder.limit = this.maxFrameBytes;
     this.events.established(this);
   }
 }

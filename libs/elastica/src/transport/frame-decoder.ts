@@ -16,7 +16,17 @@ export class FrameDecoder {
   private expected = -1;
   private failed = false;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  constructor(private maxFrameBytes: number) {}
+
+  /** The current limit. A connection starts with a small one (handshake) and raises it once the peer is admitted. */
+  get limit(): number {
+    return this.maxFrameBytes;
+  }
+
+  /** Takes effect from the next length prefix read, even within the chunk being decoded. */
+  set limit(bytes: number) {
+    this.maxFrameBytes = bytes;
+  }
 
   /** Bytes held waiting for the rest of a frame. */
   get bufferedBytes(): number {
@@ -68,6 +78,11 @@ export class FrameDecoder {
       throw new MalformedFrameError('empty frame (a frame has at least its type byte)');
     }
     return length;
+  }
+
+  /** Drops whatever is held (the connection is gone); the decoder is dead afterwards. */
+  discard(): void {
+    this.fail();
   }
 
   private fail(): void {

@@ -184,7 +184,10 @@ export function decodeFrame(body: Buffer): Frame {
     case FrameType.Refuse: {
       const value = parseJson(body.subarray(1), 'REFUSE') as { reason?: unknown; message?: unknown } | null;
       if (typeof value?.reason !== 'string') throw new MalformedFrameError('REFUSE without a reason');
-      return { type, reason: value.reason, message: typeof value.message === 'string' ? value.message : '' };
+      // The peer's words end up in our logs and counters: keep them short, printable, from a known set.
+      const reason = /^[a-z_]{1,32}$/.test(value.reason) ? value.reason : 'unknown';
+      const message = typeof value.message === 'string' ? value.message.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 500) : '';
+      return { type, reason, message };
     }
     case FrameType.Gossip:
       return { type, bytes: Buffer.from(body.subarray(1)) };

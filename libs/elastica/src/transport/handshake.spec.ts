@@ -35,6 +35,10 @@ describe('handshake', () => {
     expect(() => parseHello(Buffer.from(JSON.stringify({ ...peer, nodeId: 5 })))).toThrow(/nodeId/);
     expect(() => parseHello(Buffer.from(JSON.stringify({ ...peer, generation: 'x' })))).toThrow(/generation/);
     expect(() => parseHello(Buffer.from('null'))).toThrow(/HELLO/);
+    // the advertised address is dialled later and named in logs: a real host:port, no control characters
+    expect(() => parseHello(Buffer.from(JSON.stringify({ ...peer, advertise: ';' })))).toThrow(/advertise.*not host:port/);
+    expect(() => parseHello(Buffer.from(JSON.stringify({ ...peer, advertise: '10.0.0.2:0' })))).toThrow(/advertise/);
+    expect(() => parseHello(Buffer.from(JSON.stringify({ ...peer, nodeId: 'b\nrefused connection with x' })))).toThrow(/nodeId/);
   });
 });
 

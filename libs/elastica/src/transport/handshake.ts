@@ -1,16 +1,29 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { MalformedFrameError } from '../errors/elastica-error.js';
+import { parseHostPort } from '../options/resolve-options.js';
 
 /** Bumped on any incompatible change of the frames; peers of another version are refused. */
 export const PROTOCOL_VERSION = 1;
 
 /** Why a connection was refused or closed before (or instead of) carrying traffic. */
 export type RefusalReason =
-  | 'bad_frame' | 'oversized' | 'cluster' | 'secret' | 'protocol' | 'handshake_timeout' | 'self' | 'duplicate';
+  | 'bad_frame' | 'oversized' | 'cluster' | 'secret' | 'protocol' | 'handshake_timeout' | 'self' | 'duplicate'
+  | 'tls' | 'overloaded';
 
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
   'bad_frame', 'oversized', 'cluster', 'secret', 'protocol', 'handshake_timeout', 'self', 'duplicate',
+  'tls', 'overloaded',
 ];
+
+/**
+ * Largest frame accepted before the peer is admitted. A HELLO is well under 4 KiB (its fields are
+ * length-capped), so a stranger can make this node hold at most this much per pending connection,
+ * whatever `rpc.maxFrameBytes` allows members.
+ */
+export const HANDSHAKE_MAX_FRAME_BYTES = 16 * 1024;
+
+/** Control characters (newlines above all) in a peer-chosen string would let it forge log lines. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** What each side says about itself first. The nonce is this side's challenge to the other. */
 export interface Hello {
@@ -57,7 +70,7 @@ export function parseHello(body: Buffer): Hello {
   }
   const str = (k: string, max: number) => {
     const v = value?.[k];
-    if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new MalformedFrameError(`HELLO field ${k} is missing or invalid`);
+    if (typeof v !== 'string' || v.length === 0 || v.length > max || CONTROL.test(v)) throw new MalformedFrameError(`HELLO field ${k} is missing or invalid`);
     return v;
   };
   if (typeof value !== 'object' || value === null) throw new MalformedFrameError('HELLO is not an object');
@@ -69,6 +82,12 @@ export function parseHello(body: Buffer): Hello {
     nonce: str('nonce', 64), auth: value.auth,
   };
   if (value.proof !== undefined) hello.proof = str('proof', 128);
+  // This node may dial it later (it is how gossip names the peer): it must be a real address.
+  try {
+    parseHostPort('advertise', hello.advertise);
+  } catch {
+    throw new MalformedFrameError(`HELLO field advertise ${JSON.stringify(hello.advertise)} is not host:port`);
+  }
   return hello;
 }
 
@@ -82,13 +101,13 @@ export function checkHello(
     return { reason: 'protocol', message: `protocol version ${version} is not supported (this node speaks ${PROTOCOL_VERSION})` };
   }
   if (hello.cluster !== local.cluster) {
-    return { reason: 'cluster', message: `wrong cluster "${hello.cluster}" (this node is in "${local.cluster}")` };
+    return { reason: 'cluster', message: `wrong cluster ${JSON.stringify(hello.cluster)} (this node is in ${JSON.stringify(local.cluster)})` };
   }
   if (hello.auth !== (local.secret !== undefined)) {
     return { reason: 'secret', message: local.secret ? 'a secret is required' : 'this node has no secret' };
   }
   if (hello.nodeId === local.nodeId) {
-    return { reason: 'self', message: `node id ${hello.nodeId} is this node's own id` };
+    return { reason: 'self', message: `node id ${JSON.stringify(hello.nodeId)} is this node's own id` };
   }
   return undefined;
 }

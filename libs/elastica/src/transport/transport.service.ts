@@ -44,6 +44,8 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
         event: (sender, pattern, data) => this.onEvent(sender, pattern, data),
       },
       { log: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), debug: (m) => this.logger.debug(m) },
+      Math.random,
+      options.tls,
     );
   }
 
