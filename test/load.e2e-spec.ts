@@ -30,7 +30,7 @@ describe('load driver (on a stand-in node)', () => {
 });
 
 // enabled at merge: `describe.skip` → `describe` once apps/kv-store serves the contract's HTTP API.
-describe.skip('load on the example app (3 nodes, CI length)', () => {
+describe('load on the example app (3 nodes, CI length)', () => {
   it('serves every request and its memory levels off', async () => {
     ensureBuilt();
     const result = await runLoad({

@@ -14,7 +14,7 @@ const SAMPLE_EVERY_MS = 1000;
 
 // enabled at merge: `describe.skip` → `describeChaos` (./harness/preflight.js) once apps/kv-store
 // serves the contract's HTTP API on the merged gossip and transport.
-describe.skip('chaos: 10% random loss on every link for two minutes', () => {
+describeChaos('chaos: 10% random loss on every link for two minutes', () => {
   let cluster: KvCluster;
   beforeAll(async () => {
     cluster = await startConvergedCluster({ suite: SUITE, suiteId: 4, nodes: 5 });

@@ -20,7 +20,7 @@ const RELAYS = [0, 3];
 
 // enabled at merge: `describe.skip` → `describeChaos` (./harness/preflight.js) once apps/kv-store
 // serves the contract's HTTP API on the merged gossip and transport.
-describe.skip('chaos: a one-way partition', () => {
+describeChaos('chaos: a one-way partition', () => {
   let cluster: KvCluster;
   beforeAll(async () => {
     cluster = await startConvergedCluster({ suite: SUITE, suiteId: 3, nodes: 5 });

@@ -14,7 +14,7 @@ const WRITES_AFTER = 300;
 
 // enabled at merge: `describe.skip` → `describeChaos` (./harness/preflight.js) once apps/kv-store
 // serves the contract's HTTP API on the merged gossip and transport.
-describe.skip('chaos: SIGKILL under write load, then restart', () => {
+describeChaos('chaos: SIGKILL under write load, then restart', () => {
   let cluster: KvCluster;
   let load: KvLoad;
   beforeAll(async () => {

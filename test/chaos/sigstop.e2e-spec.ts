@@ -14,7 +14,7 @@ const MIN_FROZEN_MS = 8000;
 
 // enabled at merge: `describe.skip` → `describeChaos` (./harness/preflight.js) once apps/kv-store
 // serves the contract's HTTP API on the merged gossip and transport.
-describe.skip('chaos: SIGSTOP past the detection time, then SIGCONT', () => {
+describeChaos('chaos: SIGSTOP past the detection time, then SIGCONT', () => {
   let cluster: KvCluster;
   beforeAll(async () => {
     cluster = await startConvergedCluster({ suite: SUITE, suiteId: 6, nodes: 5 });
