@@ -1,7 +1,7 @@
 import 'reflect-metadata';
+import { freePort } from './support/free-port.js';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { createServer } from 'node:net';
 import { Test } from '@nestjs/testing';
 import { ElasticaModule, GOSSIP_CHANNEL, GossipService, InMemoryGossipNetwork, type MembershipEvent } from 'elastica';
 
@@ -9,16 +9,6 @@ import { ElasticaModule, GOSSIP_CHANNEL, GossipService, InMemoryGossipNetwork, t
 // each other through a seed, share state, see a graceful leave as `left` and a silent stop as `down`.
 const apps: INestApplication[] = [];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startNode(network: InMemoryGossipNetwork, port: number, seedPort: number) {
   const moduleRef = await Test.createTestingModule({

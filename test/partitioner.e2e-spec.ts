@@ -1,32 +1,17 @@
 import 'reflect-metadata';
+import { freePort } from './support/free-port.js';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { createServer } from 'node:net';
 import { Test, type TestingModule } from '@nestjs/testing';
-import * as elastica from 'elastica';
-import { ElasticaModule, GossipService, PartitionerService } from 'elastica';
-import { GOSSIP_CHANNEL } from 'elastica';
+import { ElasticaModule, GOSSIP_CHANNEL, GossipService, InMemoryGossipNetwork, PartitionerService } from 'elastica';
 
-// Three real Nest apps on one in-memory gossip network (the gossip branch's InMemoryGossipNetwork in
-// place of the TCP channel): they agree on every key's owner, one leaves, the other two agree again.
-// Looked up by name so this file compiles before the gossip branch is merged.
-interface InMemoryNetwork { channel(address: string): unknown }
-const InMemoryGossipNetwork = (elastica as unknown as Record<string, new () => InMemoryNetwork>)['InMemoryGossipNetwork']!;
+// Three real Nest apps on one in-memory gossip network (in place of the TCP channel): they agree on
+// every key's owner, one leaves, the other two agree again.
 
 const KEYS = Array.from({ length: 2000 }, (_, i) => `order:${i}`);
 const apps: TestingModule[] = [];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
-async function startNode(network: InMemoryNetwork, port: number, seed: number) {
+async function startNode(network: InMemoryGossipNetwork, port: number, seed: number) {
   const moduleRef = await Test.createTestingModule({
     imports: [ElasticaModule.forRoot({ bind: { host: '127.0.0.1', port }, seeds: [`127.0.0.1:${seed}`], gossip: { intervalMs: 50 } })],
   }).overrideProvider(GOSSIP_CHANNEL).useValue(network.channel(`127.0.0.1:${port}`)).compile();

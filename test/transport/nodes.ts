@@ -1,22 +1,14 @@
 import 'reflect-metadata';
 import { Controller, type INestApplication, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { createServer } from 'node:net';
 import {
   ClusterClient, ElasticaModule, ElasticaTransport, TransportService, type ElasticaOptions,
 } from 'elastica';
+import { freePort } from '../support/free-port.js';
+
+export { freePort };
 
 /** A port nobody listens on right now (listen on 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface TestNode {
   app: INestApplication;
