@@ -98,6 +98,32 @@ describe('simulated cluster (virtual clock)', () => {
     expect(sim.runUntilTrue(() => a.core.statusOf(x.id) === 'up', 100, 10_000)).not.toBeNull();
   });
 
+  it('a restarted node marks nobody up that it has only heard of third-hand, nor is marked up so', () => {
+    const sim = new Simulation({ nodes: 6, seed: 21 });
+    expect(warmUp(sim, 60_000)).not.toBeNull();
+    sim.runFor(10_000);
+    // The chaos suite's one-way scenario: v restarts with empty memory while its packets never reach
+    // blind and mute's never reach v. The others relay everything, so news flows all round.
+    const [v, blind, mute] = [sim.nodes[5]!, sim.nodes[1]!, sim.nodes[2]!];
+    sim.crash(v);
+    sim.runFor(30_000);
+    expect(blind.core.statusOf(v.id)).toBe('down');
+    sim.block(v, blind);
+    sim.block(mute, v);
+    sim.restart(v);
+    const news = (): boolean => blind.core.generationOf(v.id) === v.core.generation && v.core.generationOf(mute.id) !== undefined && v.core.generationOf(blind.id) !== undefined;
+    expect(sim.runUntilTrue(news, 100, 30_000)).not.toBeNull();
+    sim.runFor(20_000);
+    expect(blind.core.statusOf(v.id)).toBe('down');
+    expect(v.core.statusOf(mute.id)).toBe('down');
+    // Where messages do arrive (blind -> v, a relay -> v), v has heard the sender itself: up.
+    expect(v.core.statusOf(blind.id)).toBe('up');
+    expect(v.core.statusOf(sim.nodes[0]!.id)).toBe('up');
+    sim.unblock(v, blind);
+    sim.unblock(mute, v);
+    expect(sim.runUntilTrue(() => sim.trueMembership(), 100, 30_000)).not.toBeNull();
+  });
+
   it('leave: leaving then left everywhere, never resurrected by old gossip, and a comeback joins as new', () => {
     const sim = new Simulation({ nodes: 8, seed: 17, gossip: { tombstoneTtlMs: 60_000, leaveTimeoutMs: 10_000 } });
     const log = events(sim);

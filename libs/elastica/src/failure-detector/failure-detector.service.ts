@@ -23,6 +23,9 @@ export class FailureDetectorService implements OnModuleInit, OnModuleDestroy {
   private loopDelay: IntervalHistogram | undefined;
   private lastSweepMs = 0;
   private pauses = 0;
+  /** The stall now under way was already reported by `noticeOverdueSweep`, before the sweep ran. */
+  private overdueNoticed = false;
+  private readonly localPauseMs: number;
 
   /** Threshold crossings, either way, as the periodic sweep sees them. */
   readonly events$: Observable<AvailabilityChange> = this.changes.asObservable();
@@ -33,6 +36,7 @@ export class FailureDetectorService implements OnModuleInit, OnModuleDestroy {
   ) {
     this.detectors = new PeerFailureDetectors(options.failureDetector);
     this.guard = new LocalPauseGuard(options.failureDetector.localPauseMs);
+    this.localPauseMs = options.failureDetector.localPauseMs;
     this.sweepEveryMs = Math.max(20, Math.min(500, options.gossip.intervalMs / 2));
   }
 
@@ -52,12 +56,28 @@ export class FailureDetectorService implements OnModuleInit, OnModuleDestroy {
   /** False once phi reaches the threshold; always true while this node recovers from its own stall. */
   isAvailable(nodeId: string): boolean {
     const now = this.clock.now();
+    this.noticeOverdueSweep(now);
     return !this.guard.mayConvict(now) || this.detectors.isAvailable(nodeId, now);
   }
 
   /** Whether this node is in the quiet period after a local stall. */
   isMuted(): boolean {
-    return !this.guard.mayConvict(this.clock.now());
+    const now = this.clock.now();
+    this.noticeOverdueSweep(now);
+    return !this.guard.mayConvict(now);
+  }
+
+  /**
+   * On waking from a stall, whichever timer fires first may ask who is alive before the sweep has
+   * measured the stall (gossip's tick, say): an overdue sweep is that stall, so it counts at once.
+   */
+  private noticeOverdueSweep(now: number): void {
+    if (!this.timer || this.overdueNoticed) return;
+    const late = performance.now() - this.lastSweepMs - this.sweepEveryMs;
+    if (!this.guard.observe(late, now)) return;
+    this.overdueNoticed = true;
+    this.pauses++;
+    this.logger.warn(`this node's event loop stalled for at least ${Math.round(late)} ms; convicting nobody until ${new Date(this.guard.quietUntil).toISOString()}`);
   }
 
   snapshot(nodeId: string): PhiSnapshot | undefined {
@@ -98,7 +118,9 @@ export class FailureDetectorService implements OnModuleInit, OnModuleDestroy {
     const histogramMax = this.loopDelay ? this.loopDelay.max / 1e6 : 0;
     this.loopDelay?.reset();
     const stallMs = Math.max(late, Number.isFinite(histogramMax) ? histogramMax : 0);
-    if (this.guard.observe(stallMs, now)) {
+    const noticed = this.overdueNoticed;
+    this.overdueNoticed = false;
+    if (this.guard.observe(stallMs, now) && !noticed) {
       this.pauses++;
       this.logger.warn(`this node's event loop stalled for ${Math.round(stallMs)} ms; convicting nobody until ${new Date(this.guard.quietUntil).toISOString()}`);
     }

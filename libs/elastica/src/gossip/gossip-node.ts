@@ -272,13 +272,13 @@ export class GossipNode {
         this.push(out, from, this.buildAck(from, message.digests, message.complete, nowMs));
         break;
       case 'ack': {
-        for (const delta of message.deltas) this.applyDelta(delta, nowMs);
+        for (const delta of message.deltas) this.applyDelta(delta, message.header.senderRef, nowMs);
         const ack2 = this.buildAck2(from, message.requests, nowMs);
         if (ack2.deltas.length > 0) this.push(out, from, ack2);
         break;
       }
       case 'ack2':
-        for (const delta of message.deltas) this.applyDelta(delta, nowMs);
+        for (const delta of message.deltas) this.applyDelta(delta, message.header.senderRef, nowMs);
         break;
       case 'ping':
         this.push(out, from, { type: 'pong', header: this.header(from) });
@@ -383,9 +383,10 @@ export class GossipNode {
     if (!st.down) {
       // Until gossip has shown the heartbeat advancing a few times, the arrival pattern is the
       // epidemic filling up, not the node's rhythm: judge by a plain timeout instead of by phi.
+      // Either way, silence heard while this node itself stalled was its own (the local-pause guard).
       const silent = st.feeds >= PROBATION_FEEDS
         ? !this.liveness.isAvailable(st.id, nowMs)
-        : nowMs - Math.max(st.learnedAt, st.lastNewsAt) >= this.firstContactMs();
+        : nowMs - Math.max(st.learnedAt, st.lastNewsAt) >= this.firstContactMs() && (this.liveness.mayConvict?.(nowMs) ?? true);
       if (silent) {
         const before = st.status;
         st.down = true;
@@ -583,7 +584,8 @@ export class GossipNode {
 
   // ---- applying what arrives ---------------------------------------------------------------------
 
-  private applyDelta(delta: Delta, nowMs: number): void {
+  /** `senderRef`: the incarnation that sent the message; its own delta is first-hand news of it. */
+  private applyDelta(delta: Delta, senderRef: number, nowMs: number): void {
     const last = delta.items.length > 0 ? delta.items[delta.items.length - 1]!.version : 0;
     if (delta.identity) {
       const { id, address, generation } = delta.identity;
@@ -601,9 +603,10 @@ export class GossipNode {
       }
       if (delta.items.length === 0 || this.isRetired(delta.ref, nowMs)) return;
       const existing = this.byId.get(id);
-      if (!existing) this.create(id, address, generation, delta.items, nowMs);
+      const firstHand = delta.ref === senderRef;
+      if (!existing) this.create(id, address, generation, delta.items, firstHand, nowMs);
       else if (existing.generation === generation) this.applyItems(existing, delta.items, nowMs);
-      else if (existing.generation < generation) this.replace(existing, address, generation, delta.items, nowMs);
+      else if (existing.generation < generation) this.replace(existing, address, generation, delta.items, firstHand, nowMs);
       return;
     }
     const st = this.byRef.get(delta.ref);
@@ -615,12 +618,24 @@ export class GossipNode {
     this.applyItems(st, delta.items, nowMs);
   }
 
-  private create(id: string, address: string, generation: number, items: Item[], nowMs: number): void {
+  private create(id: string, address: string, generation: number, items: Item[], firstHand: boolean, nowMs: number): void {
     const st = new EndpointState(id, address, generation, 'joining');
+    if (!firstHand) this.awaitDirectContact(st, nowMs);
     this.learn(st, items, nowMs);
     this.register(st);
     this.emit('joined', id, nowMs);
     this.applyItems(st, items, nowMs);
+  }
+
+  /**
+   * An incarnation known only through third parties stays `down` until it is heard from directly
+   * (Cassandra marks a new endpoint alive only on its echo): relayed heartbeats say it runs, not that
+   * this node can reach it. It is probed every round (see tick); any message of its own clears it.
+   */
+  private awaitDirectContact(st: EndpointState, downSince: number): void {
+    st.down = true;
+    st.downSince = downSince;
+    st.heartbeatAtConviction = 0;
   }
 
   /**
@@ -648,15 +663,14 @@ export class GossipNode {
   }
 
   /** A higher generation: the node restarted (or came back after leaving). Its old state goes whole. */
-  private replace(old: EndpointState, address: string, generation: number, items: Item[], nowMs: number): void {
+  private replace(old: EndpointState, address: string, generation: number, items: Item[], firstHand: boolean, nowMs: number): void {
     const wasLeft = old.announced === 'left';
     const before = old.status;
     this.unregister(old);
     this.retire(old.ref, 'replaced', nowMs + this.options.tombstoneTtlMs);
     const st = new EndpointState(old.id, address, generation, 'joining');
-    // A node that was down stays down until it is heard from directly, new run or not.
-    st.down = old.down && !wasLeft;
-    st.downSince = old.downSince;
+    // A new run nobody here has heard from yet is not up on others' word, whatever the old run was.
+    if (!firstHand) this.awaitDirectContact(st, old.down && !wasLeft ? old.downSince : nowMs);
     this.liveness.remove(st.id); // the old run's history says nothing about the new one
     this.learn(st, items, nowMs);
     this.register(st);

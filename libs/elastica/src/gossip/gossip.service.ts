@@ -51,6 +51,7 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
         isAvailable: (nodeId) => detector.isAvailable(nodeId),
         remove: (nodeId) => detector.remove(nodeId),
         suspicion: (nodeId) => detector.phi(nodeId) / detector.threshold,
+        mayConvict: () => !detector.isMuted(),
       },
       listener: {
         event: (event) => {

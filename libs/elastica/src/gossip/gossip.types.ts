@@ -40,6 +40,11 @@ export interface LivenessOracle {
    * Past a quarter, gossip asks the node directly before the detector convicts it on relayed news alone.
    */
   suspicion?(nodeId: string, nowMs: number): number;
+  /**
+   * Optional: false while this node recovers from its own stall (the local-pause guard), when it must
+   * convict nobody, by phi or by any other rule. `isAvailable` already answers true then.
+   */
+  mayConvict?(nowMs: number): boolean;
 }
 
 /** Callbacks of the core; all optional. Called synchronously while the core handles a tick or a message. */

@@ -25,6 +25,10 @@ export class PeerLiveness implements LivenessOracle {
     return !this.guard.mayConvict(nowMs) || this.detectors.isAvailable(nodeId, nowMs);
   }
 
+  mayConvict(nowMs: number): boolean {
+    return this.guard.mayConvict(nowMs);
+  }
+
   suspicion(nodeId: string, nowMs: number): number {
     return this.detectors.phi(nodeId, nowMs) / this.detectors.threshold;
   }
