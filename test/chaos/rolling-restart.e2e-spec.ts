@@ -3,7 +3,7 @@ import type { KvCluster } from './harness/kv-cluster.js';
 import { KvLoad, firstOf, readBack } from './harness/kv-load.js';
 import { recordTiming, until } from './harness/poll.js';
 import { describeChaos } from './harness/preflight.js';
-import { DEADLINE, SETUP_TIMEOUT, generationOf, others, sees, startConvergedCluster } from './harness/scenario.js';
+import { DEADLINE, SETUP_TIMEOUT, generationOf, others, sees, startConvergedCluster, waitForRing } from './harness/scenario.js';
 
 // A rolling restart of every node under load: reads and writes keep succeeding throughout. One node
 // at a time is taken out of the clients' rotation (as a load balancer would), stopped with SIGTERM,
@@ -20,6 +20,8 @@ describeChaos('chaos: a rolling restart of every node under load', () => {
   let load: KvLoad;
   beforeAll(async () => {
     cluster = await startConvergedCluster({ suite: SUITE, suiteId: 7, nodes: 5 });
+    // Serving starts once the ring is whole (cold-start token choice): the roll starts from there.
+    await waitForRing(cluster);
   }, SETUP_TIMEOUT);
   afterAll(async () => {
     await load?.stop();

@@ -1,6 +1,6 @@
 import { ensureBuilt } from './build.js';
 import { KvCluster, memberOf, statusOf, type ClusterView, type KvClusterOptions } from './kv-cluster.js';
-import { recordTiming } from './poll.js';
+import { recordTiming, until } from './poll.js';
 
 /**
  * Deadlines of the scenarios. They only stop a test that would otherwise hang: generous multiples of
@@ -44,4 +44,28 @@ export function generationOf(cluster: KvCluster, view: ClusterView, i: number): 
 
 export function others(cluster: KvCluster, ...excluded: number[]): number[] {
   return cluster.indexes().filter((i) => !excluded.includes(i));
+}
+
+/**
+ * Waits until every node's ring gives every node a share, the same shares everywhere. On a cold start
+ * each node chooses its tokens a few seconds after it sees the others (one after another, so each
+ * splits the most loaded ranges): until then a key may have no replicas, and the app answers 503.
+ */
+export async function waitForRing(cluster: KvCluster): Promise<number> {
+  const all = cluster.indexes();
+  const shares = (view: ClusterView): string | false => {
+    const each = all.map((i) => view.ring.ownership[cluster.ids[i]!] ?? 0);
+    return each.every((share) => share > 0) && each.map((share) => share.toFixed(9)).join(',');
+  };
+  const { elapsedMs } = await until(
+    'every node\'s ring gives every node a share, the same everywhere',
+    async () => {
+      const seen = (await Promise.all(all.map((i) => cluster.view(i)))).map(shares);
+      if (seen.every((s) => s !== false && s === seen[0])) return true;
+      throw new Error(`shares seen: ${seen.map((s, k) => `${all[k]}: ${s === false ? 'not every node' : s}`).join(' | ')}`);
+    },
+    { deadlineMs: DEADLINE.converge },
+  );
+  recordTiming(cluster.options.suite, 'ring_ready', elapsedMs);
+  return elapsedMs;
 }
