@@ -210,4 +210,69 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
     expect(() => a!.set('big', 'x'.repeat(600), T0)).toThrow(/gossip\.mtuBytes/);
     expect(() => a!.set('', 'x', T0)).toThrow(/non-empty/);
   });
+
+  it('refuses absurd claims about a node (generation past the skew, versions near 2^53): no freeze, no refutation, one log line', () => {
+    const notices: string[] = [];
+    const node = (i: number, listener?: { notice(level: string, message: string): void }) => new GossipNode({
+      id: `n${i}`, address: `10.0.0.${i}:7000`, generation: T0 + i, seeds: ['10.0.0.0:7000'], options: { ...DEFAULT_GOSSIP, mtuBytes: 512 },
+      random: new SeededRandom(i + 7), liveness: new PeerLiveness(DEFAULT_FAILURE_DETECTOR), listener,
+    });
+    const a = node(0, { notice: (_, message) => notices.push(message) });
+    const b = node(1);
+    let now = T0 + 1000;
+    const exchange = (x: GossipNode, y: GossipNode): void => {
+      for (const syn of x.tick(now += 100)) {
+        if (syn.to !== y.address) continue;
+        for (const ack of y.receive(x.address, syn.bytes, now)) for (const ack2 of x.receive(y.address, ack.bytes, now)) y.receive(x.address, ack2.bytes, now);
+      }
+    };
+    for (let i = 0; i < 3; i++) exchange(b, a), exchange(a, b);
+    const bRef = incarnationRef(b.id, b.generation);
+    const aRef = incarnationRef(a.id, a.generation);
+    const header = { senderRef: 1, senderHeartbeat: 1, receiverRef: 0, receiverVersion: 0 };
+    const absurd = Number.MAX_SAFE_INTEGER;
+    const future = now + 10 * DEFAULT_GOSSIP.maxGenerationSkewMs;
+    const lies: GossipMessage[] = [
+      // b's versions near 2^53, by ref and with its identity: a would skip b's real news for ever
+      { type: 'ack2', header, deltas: [{ ref: bRef, items: [{ version: absurd, key: undefined, status: 'up' }] }] },
+      { type: 'ack2', header, deltas: [{ ref: bRef, identity: { id: b.id, address: b.address, generation: b.generation }, items: [{ version: absurd - 1, key: 'k', value: 'lie' }, { version: absurd, key: undefined, status: 'up' }] }] },
+      // a's own versions and generation: refuting would change its generation (and to 10 years ahead)
+      { type: 'syn', header, complete: false, digests: [{ ref: aRef, version: absurd }, { ref: bRef, version: absurd }] },
+      { type: 'ack', header, requests: [{ ref: aRef, version: absurd }], deltas: [{ ref: aRef, items: [{ version: absurd, key: undefined, status: 'up' }] }] },
+      { type: 'ack2', header, deltas: [{ ref: incarnationRef(a.id, future), identity: { id: a.id, address: a.address, generation: future }, items: [{ version: 1, key: undefined, status: 'up' }] }] },
+      { type: 'ack2', header, deltas: [{ ref: incarnationRef(b.id, future), identity: { id: b.id, address: b.address, generation: future }, items: [{ version: 1, key: undefined, status: 'up' }] }] },
+    ];
+    const aGeneration = a.generation;
+    const bBefore = a.snapshot(b.id)!;
+    for (let round = 0; round < 3; round++) for (const lie of lies) a.receive('x:1', encodeMessage(lie), now);
+    expect(a.generation).toBe(aGeneration);
+    expect(a.stats.refutations).toBe(0);
+    expect(a.snapshot(b.id)).toEqual(bBefore);
+    expect(a.stats.refusedGenerations).toBe(6);
+    expect(a.stats.refusedVersions).toBe(3 * 6);
+    expect(notices.filter((n) => n.includes('refused'))).toHaveLength(1);
+    expect(notices[0]).toMatch(/refused a claim from x:1 about node n1: version 9007199254740991/);
+    // b's later news still arrives, and b's generation is the real one.
+    b.set('k', 'truth', now);
+    exchange(b, a);
+    expect(a.get(b.id, 'k')).toBe('truth');
+    expect(a.generationOf(b.id)).toBe(b.generation);
+    // A minute later the next refusal is logged again, with the counts.
+    now += 60_000;
+    a.receive('x:1', encodeMessage(lies[0]!), now);
+    expect(notices.filter((n) => n.includes('refused'))).toHaveLength(2);
+    expect(notices.at(-1)).toMatch(/refused so far: 6 generation\(s\), 19 version\(s\)/);
+  });
+
+  it('set() keeps its versions within what peers accept', () => {
+    const a = new GossipNode({
+      id: 'a', address: 'a:1', generation: T0, seeds: [], options: { ...DEFAULT_GOSSIP, maxGenerationSkewMs: 10 },
+      random: new SeededRandom(1), liveness: new PeerLiveness(DEFAULT_FAILURE_DETECTOR),
+    });
+    for (let i = 1; i <= 5; i++) a.set('k', `v${i}`, T0);
+    expect(() => a.set('k', 'v6', T0)).toThrow(/version 6.*gossip\.maxGenerationSkewMs/);
+    expect(a.get('a', 'k')).toBe('v5');
+    a.set('k', 'v6', T0 + 1);
+    expect(a.get('a', 'k')).toBe('v6');
+  });
 });

@@ -39,6 +39,8 @@ export interface GossipStats {
   bytesReceived: number;
   malformed: number;
   refusedGenerations: number;
+  /** Versions claimed for an incarnation beyond what its owner can have stamped (see plausibleVersion). */
+  refusedVersions: number;
   refutations: number;
 }
 
@@ -60,6 +62,8 @@ const LEAVE_FANOUT = 3;
 const PROBATION_FEEDS = 30;
 /** Suspicion (phi / threshold) from which a peer is probed directly every round. */
 const SUSPICION_PROBE = 0.25;
+/** Refused claims are logged at most once per this, with the counts: a hostile peer must not flood the log. */
+const REFUSAL_LOG_EVERY_MS = 60_000;
 
 /**
  * The Scuttlebutt gossip core of one node (van Renesse et al. 2008, with Cassandra's peer choice and
@@ -70,7 +74,7 @@ export class GossipNode {
   readonly id: string;
   readonly address: string;
   readonly stats: GossipStats = {
-    messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, malformed: 0, refusedGenerations: 0, refutations: 0,
+    messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, malformed: 0, refusedGenerations: 0, refusedVersions: 0, refutations: 0,
   };
 
   private self: EndpointState;
@@ -88,6 +92,9 @@ export class GossipNode {
   private readonly listener: GossipListener;
   private ticks = 0;
   private stopped = false;
+  private lastRefusalLogAt = -Infinity;
+  /** Address of the message being handled, for the log lines of refusals. */
+  private sender = '';
 
   private seedBackoffMs: number;
   private nextSeedAttemptAt = -Infinity;
@@ -147,6 +154,10 @@ export class GossipNode {
     const limit = this.options.mtuBytes - PREAMBLE_BYTES - MAX_HEADER_BYTES - 4;
     if (size > limit) throw new RangeError(`gossip state "${key}" takes ${size} bytes on the wire; at most ${limit} fit in gossip.mtuBytes (${this.options.mtuBytes})`);
     if (this.self.keys.get(key)?.value === value) return;
+    // Peers refuse versions beyond plausibleVersion's bound; stay well inside it (half the clock skew).
+    if (version > nowMs - this.self.generation + this.options.maxGenerationSkewMs / 2) {
+      throw new RangeError(`gossip state "${key}" would take version ${version}: more state changes since this node started than its peers accept (see gossip.maxGenerationSkewMs)`);
+    }
     this.self.maxVersion = version;
     this.self.keys.set(key, { value, version });
     this.listener.change?.({ nodeId: this.id, key, value, version }, nowMs);
@@ -254,6 +265,7 @@ export class GossipNode {
     if (this.isStopped) return [];
     this.stats.messagesReceived++;
     this.stats.bytesReceived += bytes.length;
+    this.sender = from;
     let message: GossipMessage;
     try {
       message = decodeMessage(bytes);
@@ -465,6 +477,7 @@ export class GossipNode {
     for (const entry of digests) {
       seen?.add(entry.ref);
       const st = this.byRef.get(entry.ref);
+      if (st && entry.version > st.maxVersion && !this.plausibleVersion(st.id, st.generation, entry.version, nowMs)) continue;
       if (st === this.self && entry.version > this.self.maxVersion) {
         this.refute(this.self.generation, nowMs, `${to} claims version ${entry.version} of it, ahead of its own ${this.self.maxVersion}`);
         continue;
@@ -502,6 +515,7 @@ export class GossipNode {
       const st = this.byRef.get(request.ref);
       if (!st) continue;
       if (st === this.self && request.version > this.self.maxVersion) {
+        if (!this.plausibleVersion(st.id, st.generation, request.version, nowMs)) continue;
         this.refute(this.self.generation, nowMs, `${to} claims version ${request.version} of it, ahead of its own ${this.self.maxVersion}`);
         continue;
       }
@@ -589,16 +603,17 @@ export class GossipNode {
     const last = delta.items.length > 0 ? delta.items[delta.items.length - 1]!.version : 0;
     if (delta.identity) {
       const { id, address, generation } = delta.identity;
+      // Checked first, for this node's own identity too: refuting an absurd generation would mean
+      // taking one above it, which every peer would refuse in turn (the node would vanish).
+      if (generation > nowMs + this.options.maxGenerationSkewMs) {
+        this.stats.refusedGenerations++;
+        this.noteRefusal(nowMs, `refused a claim from ${this.sender} about node ${id}: generation ${generation} is more than gossip.maxGenerationSkewMs (${this.options.maxGenerationSkewMs} ms) in the future`);
+        return;
+      }
+      if (!this.plausibleVersion(id, generation, last, nowMs)) return;
       if (id === this.id) {
         if (generation > this.self.generation) this.refute(generation, nowMs, `a peer holds generation ${generation} of it, newer than its own ${this.self.generation}`);
         else if (generation === this.self.generation && last > this.self.maxVersion) this.refute(generation, nowMs, `a peer holds version ${last} of it, ahead of its own ${this.self.maxVersion}`);
-        return;
-      }
-      if (generation > nowMs + this.options.maxGenerationSkewMs) {
-        this.stats.refusedGenerations++;
-        if (this.stats.refusedGenerations <= 10 || this.stats.refusedGenerations % 1000 === 0) {
-          this.listener.notice?.('warn', `refused node ${id}: generation ${generation} is more than gossip.maxGenerationSkewMs (${this.options.maxGenerationSkewMs} ms) in the future`);
-        }
         return;
       }
       if (delta.items.length === 0 || this.isRetired(delta.ref, nowMs)) return;
@@ -611,6 +626,7 @@ export class GossipNode {
     }
     const st = this.byRef.get(delta.ref);
     if (!st) return; // an incarnation we do not know: only a delta with its identity may introduce it
+    if (!this.plausibleVersion(st.id, st.generation, last, nowMs)) return;
     if (st === this.self) {
       if (last > this.self.maxVersion) this.refute(this.self.generation, nowMs, `a peer sent version ${last} of it, ahead of its own ${this.self.maxVersion}`);
       return;
@@ -700,6 +716,30 @@ export class GossipNode {
       this.peerKnowsMe.delete(st.id);
     }
     this.emitTransition(st, before, nowMs);
+  }
+
+  /**
+   * Whether `version` of incarnation (id, generation) can have been stamped by its owner: at most one
+   * version per ms since it started (its `set()` keeps within half of the slack), plus the clock skew
+   * tolerated for generations. Scuttlebutt takes an owner's versions from anyone and never goes back,
+   * so an absurd version relayed by a faulty or hostile member would make every receiver skip the
+   * owner's real news until the owner refuted it with a new generation (and a claim near 2^53 would
+   * leave no version above it). Such claims are refused whole, counted and logged rarely; a plausible
+   * lie is still repaired by the owner's refutation.
+   */
+  private plausibleVersion(id: string, generation: number, version: number, nowMs: number): boolean {
+    if (version <= nowMs - generation + this.options.maxGenerationSkewMs) return true;
+    this.stats.refusedVersions++;
+    this.noteRefusal(nowMs, `refused a claim from ${this.sender} about node ${id}: version ${version} is more than its owner can have stamped since its generation ${generation}`);
+    return false;
+  }
+
+  /** The first refusal is logged, then at most one line per REFUSAL_LOG_EVERY_MS, with the counts. */
+  private noteRefusal(nowMs: number, message: string): void {
+    if (nowMs - this.lastRefusalLogAt < REFUSAL_LOG_EVERY_MS) return;
+    this.lastRefusalLogAt = nowMs;
+    const { refusedGenerations, refusedVersions } = this.stats;
+    this.listener.notice?.('warn', `${message} (refused so far: ${refusedGenerations} generation(s), ${refusedVersions} version(s); further refusals are counted and logged at most once a minute)`);
   }
 
   /**
