@@ -81,6 +81,14 @@ export class ElasticaCluster implements KvCluster {
     }
   }
 
+  candidatesOf(key: string): readonly string[] {
+    try {
+      return this.partitioner.getReplicas(key, this.replicationFactor + 2);
+    } catch {
+      return [];
+    }
+  }
+
   replicasWithout(key: string, nodeId: string): readonly string[] {
     try {
       return this.partitioner.getReplicas(key, this.replicationFactor + 1).filter((id) => id !== nodeId).slice(0, this.replicationFactor);

@@ -16,6 +16,11 @@ export interface KvCluster {
   readonly self: string;
   /** The key's replicas in ring order (the replication factor of them, fewer in a smaller cluster). */
   replicasOf(key: string): readonly string[];
+  /**
+   * The key's replicas followed by the next nodes in ring order (the replication factor plus two): a
+   * superset of the key's replica set just before and after one or two ring changes.
+   */
+  candidatesOf(key: string): readonly string[];
   /** The key's replicas as they will be once `nodeId` has left the ring. */
   replicasWithout(key: string, nodeId: string): readonly string[];
   /** False for a node known to be down or gone: it is not asked, so requests fail fast. */
@@ -43,6 +48,12 @@ export interface KvNodeOptions extends MessageLimits {
   batchBytes: number;
   /** The ring must have been still for this long before copies this node no longer replicates are dropped. */
   orphanGraceMs: number;
+  /**
+   * For this long after a ring change, reads ask every reachable candidate of the key (see
+   * `KvCluster.candidatesOf`), not just a majority of its new replicas: a write acknowledged by a majority
+   * of the old replica set may not have reached the new one before anti-entropy moves it there.
+   */
+  transitionMs: number;
 }
 
 export const DEFAULT_KV_OPTIONS: KvNodeOptions = {
@@ -56,6 +67,7 @@ export const DEFAULT_KV_OPTIONS: KvNodeOptions = {
   maxSummaries: 5000,
   batchBytes: 1024 * 1024,
   orphanGraceMs: 5000,
+  transitionMs: 15_000,
 };
 
 export interface KvStats {
@@ -150,14 +162,20 @@ export class KvNode {
     checkKey(KV_GET, key, this.options);
     const replicas = this.cluster.replicasOf(key);
     this.counters.reads++;
+    // Right after a ring change the last acknowledged write may sit only on the old replicas: ask them
+    // all (the candidates cover the old and the new sets) and wait for every answer, the newest wins.
+    const transition = this.now() - this.ringChangedAtMs < this.options.transitionMs;
+    const asked = transition ? [...new Set([...replicas, ...this.cluster.candidatesOf(key)])] : replicas;
     let outcome;
     try {
-      outcome = await collectQuorum<Versioned | null>({ replicas, needed: majority(replicas.length), call: (id) => this.getFrom(id, key), enough: answersAgree });
+      outcome = await collectQuorum<Versioned | null>({
+        replicas: asked, needed: majority(replicas.length), call: (id) => this.getFrom(id, key), enough: transition ? () => false : answersAgree,
+      });
     } catch (error) {
       this.counters.quorumFailures++;
       throw error;
     }
-    void outcome.settled.then((all) => this.repair(key, all.replies));
+    void outcome.settled.then((all) => this.repair(key, all.replies, replicas));
     return resolveRead(outcome.replies).latest;
   }
 
@@ -176,10 +194,11 @@ export class KvNode {
     });
   }
 
-  private async repair(key: string, answers: ReadonlyMap<string, Versioned | null>): Promise<void> {
+  /** Writes the newest answer back to the stale ones among `replicas` (a former replica's copy goes with anti-entropy). */
+  private async repair(key: string, answers: ReadonlyMap<string, Versioned | null>, replicas: readonly string[]): Promise<void> {
     const { latest, stale } = resolveRead(answers);
     if (latest === undefined) return;
-    await Promise.all(stale.map(async (replica) => {
+    await Promise.all(stale.filter((id) => replicas.includes(id)).map(async (replica) => {
       try {
         await this.putOn(replica, key, latest);
         this.counters.readRepairs++;

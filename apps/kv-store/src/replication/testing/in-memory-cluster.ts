@@ -41,6 +41,11 @@ export class InMemoryCluster {
     this.down.add(id);
   }
 
+  /** Brings a killed member back with its memory (a pause or a partition healed, not a restart). */
+  revive(id: string): void {
+    this.down.delete(id);
+  }
+
   /** Takes a member out of the ring (after a decommission). */
   remove(id: string): void {
     this.members = this.members.filter((m) => m !== id);
@@ -55,14 +60,14 @@ export class InMemoryCluster {
     return node;
   }
 
-  replicasOf(key: string, members = this.members): string[] {
+  replicasOf(key: string, members = this.members, count = this.replicationFactor): string[] {
     const ring = members === this.members ? this.ring : this.buildRing(members);
     const out: string[] = [];
     if (ring.length === 0) return out;
     const h = fnv1a(key);
     let i = ring.findIndex((t) => t.token >= h);
     if (i < 0) i = 0;
-    for (let step = 0; step < ring.length && out.length < Math.min(this.replicationFactor, members.length); step++) {
+    for (let step = 0; step < ring.length && out.length < Math.min(count, members.length); step++) {
       const { id } = ring[(i + step) % ring.length];
       if (!out.includes(id)) out.push(id);
     }
@@ -93,6 +98,7 @@ export class InMemoryCluster {
     return {
       self,
       replicasOf: (key) => this.replicasOf(key),
+      candidatesOf: (key) => this.replicasOf(key, this.members, this.replicationFactor + 2),
       replicasWithout: (key, nodeId) => this.replicasOf(key, this.members.filter((m) => m !== nodeId)),
       isReachable: (id) => this.members.includes(id) && !this.down.has(id),
       peers: () => this.members.filter((m) => m !== self && !this.down.has(m)),
