@@ -29,7 +29,6 @@ describe('load driver (on a stand-in node)', () => {
   }, 60_000);
 });
 
-// enabled at merge: `describe.skip` → `describe` once apps/kv-store serves the contract's HTTP API.
 describe('load on the example app (3 nodes, CI length)', () => {
   it('serves every request and its memory levels off', async () => {
     ensureBuilt();

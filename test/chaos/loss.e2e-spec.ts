@@ -12,8 +12,6 @@ const LOSS_PERCENT = 10;
 const LOSS_DURATION_MS = 120_000;
 const SAMPLE_EVERY_MS = 1000;
 
-// enabled at merge: `describe.skip` → `describeChaos` (./harness/preflight.js) once apps/kv-store
-// serves the contract's HTTP API on the merged gossip and transport.
 describeChaos('chaos: 10% random loss on every link for two minutes', () => {
   let cluster: KvCluster;
   beforeAll(async () => {

@@ -18,8 +18,6 @@ const BLIND = 1;
 const MUTE = 2;
 const RELAYS = [0, 3];
 
-// enabled at merge: `describe.skip` → `describeChaos` (./harness/preflight.js) once apps/kv-store
-// serves the contract's HTTP API on the merged gossip and transport.
 describeChaos('chaos: a one-way partition', () => {
   let cluster: KvCluster;
   beforeAll(async () => {

@@ -10,8 +10,6 @@ const SUITE = 'partition';
 const A = [0, 1, 2, 3, 4];
 const B = [5, 6, 7, 8, 9];
 
-// enabled at merge: `describe.skip` → `describeChaos` (./harness/preflight.js) once apps/kv-store
-// serves the contract's HTTP API on the merged gossip and transport.
 describeChaos('chaos: a 5/5 partition of 10 nodes, healed', () => {
   let cluster: KvCluster;
   beforeAll(async () => {

@@ -13,8 +13,6 @@ const OPS_PER_STEP = 100;
 /** Written once before the roll and never again, read back after each node's restart. */
 const PINNED_KEYS = 100;
 
-// enabled at merge: `describe.skip` → `describeChaos` (./harness/preflight.js) once apps/kv-store
-// serves the contract's HTTP API on the merged gossip and transport.
 describeChaos('chaos: a rolling restart of every node under load', () => {
   let cluster: KvCluster;
   let load: KvLoad;

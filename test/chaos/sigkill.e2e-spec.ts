@@ -12,8 +12,6 @@ const VICTIM = 3;
 const WRITES_BEFORE = 300;
 const WRITES_AFTER = 300;
 
-// enabled at merge: `describe.skip` → `describeChaos` (./harness/preflight.js) once apps/kv-store
-// serves the contract's HTTP API on the merged gossip and transport.
 describeChaos('chaos: SIGKILL under write load, then restart', () => {
   let cluster: KvCluster;
   let load: KvLoad;

@@ -12,8 +12,6 @@ const SLEEPER = 2;
 /** Frozen at least this long, past the local-pause guard's default 5 s, even if detection is quicker. */
 const MIN_FROZEN_MS = 8000;
 
-// enabled at merge: `describe.skip` → `describeChaos` (./harness/preflight.js) once apps/kv-store
-// serves the contract's HTTP API on the merged gossip and transport.
 describeChaos('chaos: SIGSTOP past the detection time, then SIGCONT', () => {
   let cluster: KvCluster;
   beforeAll(async () => {

@@ -148,7 +148,6 @@ describe('kv-store: one node', () => {
  * Five nodes, two of them seeds. The steps build on each other, in order: join, writes, a SIGKILL and
  * the restart, a graceful leave, a sixth node joining the loaded cluster.
  */
-// enabled at merge: needs the gossip, transport and ring branches (on the `app` branch they are one-node placeholders).
 describe('kv-store: a five-node cluster of real processes', () => {
   const nodes = new Map<string, NodeProcess>();
   const written = new Map<string, string>(); // every acknowledged write: key -> value

@@ -2,24 +2,16 @@ import 'reflect-metadata';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { GossipService } from 'elastica';
 import { TestHandlers } from '../transport/handlers.js';
-import { eventually, startNode, type TestNode } from '../transport/nodes.js';
+import { closeStartedNodes, eventually, startTrackedNode } from '../transport/nodes.js';
 
 /**
  * Peers with the wrong secret or cluster name never become members. They list the guarded node as a
  * seed and keep trying; the guarded node never holds a connection with them, counts each refusal,
- * and its membership never lists them (a real assertion once gossip merges; today GossipService is
- * the single-node placeholder, so the connection assertions carry the test).
+ * and its membership never lists them.
  */
 
-const started: TestNode[] = [];
-async function node(...args: Parameters<typeof startNode>): Promise<TestNode> {
-  const n = await startNode(...args);
-  started.push(n);
-  return n;
-}
-afterAll(async () => {
-  await Promise.all(started.map((n) => n.close()));
-});
+const node = startTrackedNode;
+afterAll(closeStartedNodes);
 
 const fast = { gossip: { intervalMs: 100 }, rpc: { reconnectMinMs: 20, reconnectMaxMs: 100 } };
 

@@ -61,3 +61,16 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_
 }
 
 export { Controller };
+
+/** Nodes a test file started, so one `afterAll(closeStartedNodes)` stops them all even when a test failed. */
+const startedNodes: TestNode[] = [];
+
+export async function startTrackedNode(...args: Parameters<typeof startNode>): Promise<TestNode> {
+  const started = await startNode(...args);
+  startedNodes.push(started);
+  return started;
+}
+
+export async function closeStartedNodes(): Promise<void> {
+  await Promise.all(startedNodes.splice(0).map((n) => n.close()));
+}

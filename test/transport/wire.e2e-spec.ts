@@ -3,18 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
 import { GOSSIP_CHANNEL, NodeUnavailableError, type GossipChannel } from 'elastica';
 import { TestHandlers } from './handlers.js';
-import { eventually, startNode, type TestNode } from './nodes.js';
+import { closeStartedNodes, eventually, startTrackedNode, type TestNode } from './nodes.js';
 import { RawPeer } from './raw-peer.js';
 
-const started: TestNode[] = [];
-async function node(...args: Parameters<typeof startNode>): Promise<TestNode> {
-  const n = await startNode(...args);
-  started.push(n);
-  return n;
-}
-afterAll(async () => {
-  await Promise.all(started.map((n) => n.close()));
-});
+const node = startTrackedNode;
+afterAll(closeStartedNodes);
 
 describe('handshake refusals', () => {
   let guarded: TestNode;
