@@ -1,8 +1,8 @@
-// `npm run bench -- rpc [--concurrency C] [--payload B] [--requests R] [--rounds N]`
+// `npm run bench -- rpc [--concurrency C] [--payload B] [--requests R] [--rounds N] [--warmup R] [--warmup-rounds N] [--only elastica|nest_tcp]`
 // Request/response over Elastica vs Nest's built-in TCP transport (Transport.TCP + ClientProxy):
 // the same echo handler, the same payload, the same run. The server is a child process (one Nest app
 // serving both transports); the client is a Nest app in this process. Rounds alternate
-// Elastica / Nest TCP so drift hits both alike. Last line: one JSON object.
+// Elastica / Nest TCP so drift hits both alike; the ratio is the median of the per-round ratios. Last line: one JSON object.
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -58,7 +58,25 @@ async function load(call: () => Promise<unknown>, total: number, concurrency: nu
   return { ms: performance.now() - start, latencies };
 }
 
-function summarise(runs: { ms: number; latencies: Float64Array }[]): Figures {
+interface Round { ms: number; latencies: Float64Array }
+
+function round(x: number, d: number): number {
+  return Math.round(x * 10 ** d) / 10 ** d;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function figures(r: Round): Figures {
+  const sorted = Float64Array.from(r.latencies).sort();
+  return { rps: Math.round(r.latencies.length / (r.ms / 1000)), p50_ms: round(percentile(sorted, 0.5), 3), p99_ms: round(percentile(sorted, 0.99), 3) };
+}
+
+/** Over all rounds: the median round's rate (one slow round, e.g. another job on the machine, does not skew it), percentiles of every latency. */
+function summarise(runs: Round[]): Figures {
   const count = runs.reduce((n, r) => n + r.latencies.length, 0);
   const all = new Float64Array(count);
   let at = 0;
@@ -67,9 +85,7 @@ function summarise(runs: { ms: number; latencies: Float64Array }[]): Figures {
     at += r.latencies.length;
   }
   all.sort();
-  const ms = runs.reduce((n, r) => n + r.ms, 0);
-  const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
-  return { rps: Math.round(count / (ms / 1000)), p50_ms: round(percentile(all, 0.5), 3), p99_ms: round(percentile(all, 0.99), 3) };
+  return { rps: Math.round(median(runs.map((r) => figures(r).rps))), p50_ms: round(percentile(all, 0.5), 3), p99_ms: round(percentile(all, 0.99), 3) };
 }
 
 /** Encode+decode cost of one request envelope, three ways: how the wire encoding was chosen. */
@@ -111,7 +127,13 @@ export async function run(argv: string[]): Promise<void> {
   const concurrency = flag(argv, 'concurrency', 64);
   const payloadBytes = flag(argv, 'payload', 100);
   const requests = flag(argv, 'requests', 50_000);
-  const rounds = flag(argv, 'rounds', 3);
+  const rounds = flag(argv, 'rounds', 5);
+  const warmup = flag(argv, 'warmup', 20_000);
+  const warmupRounds = flag(argv, 'warmup-rounds', 2);
+  // Profiling aid: `--only elastica` or `--only nest_tcp` runs one side (no ratio).
+  const onlyAt = argv.indexOf('--only');
+  const only = onlyAt < 0 ? undefined : argv[onlyAt + 1];
+  if (only !== undefined && only !== 'elastica' && only !== 'nest_tcp') throw new Error(`--only expects elastica or nest_tcp, got ${only}`);
   const payload = 'x'.repeat(payloadBytes);
 
   console.log('codec: encode+decode of one request envelope (small object with a payload string)');
@@ -119,7 +141,7 @@ export async function run(argv: string[]): Promise<void> {
   for (const [name, f] of Object.entries(codec)) console.log(`  ${name}: ${f.ns_per_roundtrip} ns, ${f.bytes} bytes`);
 
   const tcpPort = await freePort();
-  const child = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'rpc-server.js'), String(tcpPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...process.execArgv, join(dirname(fileURLToPath(import.meta.url)), 'rpc-server.js'), String(tcpPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
   const ports = JSON.parse(line.toString().trim().split('\n')[0]!) as { elastica: string; tcp: number };
 
@@ -138,28 +160,46 @@ export async function run(argv: string[]): Promise<void> {
     const viaElastica = () => firstValueFrom(client.send(serverId, 'bench.echo', payload)).then(check);
     const viaTcp = () => firstValueFrom(tcp.send('bench.echo', payload)).then(check);
 
-    console.log(`warm-up (concurrency ${concurrency}, payload ${payloadBytes} B)`);
-    await load(viaElastica, 5000, concurrency);
-    await load(viaTcp, 5000, concurrency);
-    const runs = { elastica: [] as { ms: number; latencies: Float64Array }[], nest_tcp: [] as { ms: number; latencies: Float64Array }[] };
+    // Warm-up until both paths are JIT-compiled and their pools sized, interleaved like the rounds.
+    console.log(`warm-up: ${warmupRounds} rounds of ${warmup} requests each way (concurrency ${concurrency}, payload ${payloadBytes} B)`);
+    for (let r = 0; r < warmupRounds; r++) {
+      if (only !== 'nest_tcp') await load(viaElastica, warmup, concurrency);
+      if (only !== 'elastica') await load(viaTcp, warmup, concurrency);
+    }
+    const runs = { elastica: [] as Round[], nest_tcp: [] as Round[] };
+    const perRound: { elastica?: Figures; nest_tcp?: Figures; ratio_rps?: number; ratio_p99?: number }[] = [];
     for (let r = 1; r <= rounds; r++) {
-      const e = await load(viaElastica, requests, concurrency);
-      runs.elastica.push(e);
-      console.log(`round ${r}: elastica ${Math.round(requests / (e.ms / 1000))} req/s`);
-      const t = await load(viaTcp, requests, concurrency);
-      runs.nest_tcp.push(t);
-      console.log(`round ${r}: nest_tcp ${Math.round(requests / (t.ms / 1000))} req/s`);
+      // Interleaved, and which goes first alternates, so drift in the machine's load hits both alike.
+      const order = r % 2 ? (['elastica', 'nest_tcp'] as const) : (['nest_tcp', 'elastica'] as const);
+      const row: (typeof perRound)[number] = {};
+      for (const which of order) {
+        if (only && which !== only) continue;
+        const result = await load(which === 'elastica' ? viaElastica : viaTcp, requests, concurrency);
+        runs[which].push(result);
+        row[which] = figures(result);
+      }
+      if (row.elastica && row.nest_tcp) {
+        row.ratio_rps = round(row.elastica.rps / row.nest_tcp.rps, 2);
+        row.ratio_p99 = round(row.elastica.p99_ms / row.nest_tcp.p99_ms, 2);
+      }
+      perRound.push(row);
+      const show = (f?: Figures) => (f ? `${f.rps} req/s p99 ${f.p99_ms} ms` : '-');
+      console.log(`round ${r}: elastica ${show(row.elastica)} | nest_tcp ${show(row.nest_tcp)} | ratio ${row.ratio_rps ?? '-'}`);
     }
     await tcp.close();
-    const elastica = summarise(runs.elastica);
-    const nest_tcp = summarise(runs.nest_tcp);
+    const elastica = runs.elastica.length ? summarise(runs.elastica) : null;
+    const nest_tcp = runs.nest_tcp.length ? summarise(runs.nest_tcp) : null;
+    const ratios = perRound.flatMap((row) => (row.ratio_rps === undefined ? [] : [row.ratio_rps]));
     const result = {
-      bench: 'rpc', concurrency, payload_bytes: payloadBytes, requests_per_round: requests, rounds,
+      bench: 'rpc', concurrency, payload_bytes: payloadBytes, requests_per_round: requests, rounds, warmup_rounds: warmupRounds,
       setup: 'server: one Nest app in a child process serving the same echo handler over both transports; client: a Nest app in this process',
       node: process.version,
       elastica, nest_tcp,
-      ratio_rps: Math.round((elastica.rps / nest_tcp.rps) * 100) / 100,
-      ratio_p99: Math.round((elastica.p99_ms / nest_tcp.p99_ms) * 100) / 100,
+      // The median of the per-round ratios: each ratio compares two runs made back to back.
+      ratio_rps: ratios.length ? round(median(ratios), 2) : null,
+      ratio_rps_min: ratios.length ? Math.min(...ratios) : null,
+      ratio_p99: elastica && nest_tcp ? round(elastica.p99_ms / nest_tcp.p99_ms, 2) : null,
+      per_round: perRound,
       wrong_replies: wrong,
       codec,
     };
