@@ -8,7 +8,8 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +57,23 @@ async function load(call: () => Promise<unknown>, total: number, concurrency: nu
   const start = performance.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
   return { ms: performance.now() - start, latencies };
+}
+
+/** The server's one JSON line of ports; whatever else it prints (node's traces) goes to stderr. */
+async function serverPorts(out: Readable): Promise<{ elastica: string; tcp: number }> {
+  const lines = createInterface({ input: out });
+  let ports: { elastica: string; tcp: number } | undefined;
+  const found = new Promise<void>((resolve, reject) => {
+    lines.on('line', (line) => {
+      if (!ports && line.startsWith('{"elastica"')) {
+        ports = JSON.parse(line) as { elastica: string; tcp: number };
+        resolve();
+      } else process.stderr.write(`server: ${line}\n`);
+    });
+    lines.once('close', () => reject(new Error('the bench server exited before printing its ports')));
+  });
+  await found;
+  return ports!;
 }
 
 interface Round { ms: number; latencies: Float64Array }
@@ -136,14 +154,11 @@ export async function run(argv: string[]): Promise<void> {
   if (only !== undefined && only !== 'elastica' && only !== 'nest_tcp') throw new Error(`--only expects elastica or nest_tcp, got ${only}`);
   const payload = 'x'.repeat(payloadBytes);
 
-  console.log('codec: encode+decode of one request envelope (small object with a payload string)');
-  const codec = codecFigures(payload);
-  for (const [name, f] of Object.entries(codec)) console.log(`  ${name}: ${f.ns_per_roundtrip} ns, ${f.bytes} bytes`);
 
   const tcpPort = await freePort();
+  // The server gets this process's node flags (--cpu-prof, --trace-gc, ... reach both sides).
   const child = spawn(process.execPath, [...process.execArgv, join(dirname(fileURLToPath(import.meta.url)), 'rpc-server.js'), String(tcpPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-  const ports = JSON.parse(line.toString().trim().split('\n')[0]!) as { elastica: string; tcp: number };
+  const ports = await serverPorts(child.stdout!);
 
   const app = await NestFactory.create(ClientModule, { logger: false });
   await app.init();
@@ -187,6 +202,12 @@ export async function run(argv: string[]): Promise<void> {
       console.log(`round ${r}: elastica ${show(row.elastica)} | nest_tcp ${show(row.nest_tcp)} | ratio ${row.ratio_rps ?? '-'}`);
     }
     await tcp.close();
+    // After the rounds, not before: v8.serialize leaves hundreds of thousands of weak handles that V8
+    // re-scans at every young-generation GC for a while, which slowed both transports' rounds (measured:
+    // 15-45 ms scavenges instead of 1-4 ms).
+    console.log('codec: encode+decode of one request envelope (small object with a payload string)');
+    const codec = codecFigures(payload);
+    for (const [name, f] of Object.entries(codec)) console.log(`  ${name}: ${f.ns_per_roundtrip} ns, ${f.bytes} bytes`);
     const elastica = runs.elastica.length ? summarise(runs.elastica) : null;
     const nest_tcp = runs.nest_tcp.length ? summarise(runs.nest_tcp) : null;
     const ratios = perRound.flatMap((row) => (row.ratio_rps === undefined ? [] : [row.ratio_rps]));
