@@ -42,7 +42,10 @@ function remoteMessage(error: unknown): string {
  */
 class PendingCall implements OutboundCall, Expiring {
   cancel: (() => void) | undefined;
-  private bucket = -1;
+  // Deadlines' bookkeeping (see Expiring), initialised here so every PendingCall has one shape.
+  deadlineSlot = -1;
+  deadlineTimeoutMs = 0;
+  deadlineListed = false;
   private timeoutMs = 0;
   constructor(
     private readonly subscriber: Subscriber<unknown>,
@@ -53,19 +56,16 @@ class PendingCall implements OutboundCall, Expiring {
 
   arm(timeoutMs: number): void {
     this.timeoutMs = timeoutMs;
-    this.bucket = this.deadlines.arm(this, timeoutMs);
+    this.deadlines.arm(this, timeoutMs);
   }
 
   expire(): void {
-    this.bucket = -1;
     this.subscriber.error(new RpcTimeoutError(this.nodeId, this.pattern, this.timeoutMs));
   }
 
   next(value: unknown): void {
-    if (this.bucket >= 0) {
-      this.deadlines.disarm(this, this.bucket);
-      this.bucket = this.deadlines.arm(this, this.timeoutMs);
-    }
+    // Each value of a stream restarts the wait for the next one.
+    if (this.deadlineSlot !== -1) this.deadlines.arm(this, this.timeoutMs);
     this.subscriber.next(value);
   }
 
@@ -97,10 +97,7 @@ class PendingCall implements OutboundCall, Expiring {
   }
 
   private stop(): void {
-    if (this.bucket >= 0) {
-      this.deadlines.disarm(this, this.bucket);
-      this.bucket = -1;
-    }
+    this.deadlines.disarm(this);
   }
 }
 

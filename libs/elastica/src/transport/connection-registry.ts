@@ -193,16 +193,19 @@ export class ConnectionRegistry {
   private enqueue(peer: Peer, frame: Buffer, nodeIdForErrors?: string): void {
     const bodyBytes = frame.length - 4;
     if (bodyBytes > this.rpc.maxFrameBytes) throw new FrameTooLargeError(bodyBytes, this.rpc.maxFrameBytes);
-    const now = Date.now();
-    peer.lastUsed = now;
     const conn = peer.conn;
     if (conn) {
       if (conn.bufferedBytes + frame.length > this.rpc.maxQueueBytes) {
         throw new QueueFullError(peer.label, `${conn.bufferedBytes} bytes waiting, rpc.maxQueueBytes ${this.rpc.maxQueueBytes}`);
       }
+      // The connection stamps the time once per flush (a clock read per frame is measurable here);
+      // detach() folds it into peer.lastUsed.
+      conn.used = true;
       conn.write(frame);
       return;
     }
+    const now = Date.now();
+    peer.lastUsed = now;
     if (!peer.connecting && !peer.awaitInboundTimer) {
       if (now < peer.retryAt) {
         throw new NodeUnavailableError(nodeIdForErrors ?? peer.label, `unreachable (${peer.lastError}); next attempt in ${Math.ceil(peer.retryAt - now)} ms`);
@@ -464,6 +467,7 @@ export class ConnectionRegistry {
   private detach(peer: Peer, conn: Connection, reason: string): void {
     if (peer.conn !== conn) return;
     peer.conn = undefined;
+    peer.lastUsed = Math.max(peer.lastUsed, conn.lastUsedAt);
     const error = new NodeUnavailableError(peer.nodeId ?? peer.address, `connection lost (${reason})`);
     this.failCalls(peer, error);
   }

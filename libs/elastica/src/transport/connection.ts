@@ -52,6 +52,10 @@ export class Connection {
   peer: Hello | undefined;
   /** Free slot for the registry (the peer entry this connection serves). */
   owner: unknown;
+  /** Set by the registry when it queues a frame of its own (not an answer); stamped into usedAt at the flush. */
+  used = false;
+  /** Date.now() of the last flush that carried a frame the registry queued; 0 if none did. */
+  private usedAt = 0;
   private readonly decoder: FrameDecoder;
   private readonly nonce = newNonce();
   private pending: Buffer[] = [];
@@ -93,6 +97,11 @@ export class Connection {
     return this.remoteSeen ?? 'an unconnected socket';
   }
 
+  /** When the registry last sent something on this connection (now, if a frame of its own is still pending). */
+  get lastUsedAt(): number {
+    return this.used ? Date.now() : this.usedAt;
+  }
+
   /** Bytes accepted for writing and not yet handed to the kernel. */
   get bufferedBytes(): number {
     return this.pendingBytes + this.socket.writableLength;
@@ -112,6 +121,10 @@ export class Connection {
 
   private flush(): void {
     this.flushScheduled = false;
+    if (this.used) {
+      this.used = false;
+      this.usedAt = Date.now();
+    }
     if (this.state === 'closed' || this.pending.length === 0) return;
     const frames = this.pending;
     const bytes = this.pendingBytes;
