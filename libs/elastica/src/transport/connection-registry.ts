@@ -392,7 +392,7 @@ export class ConnectionRegistry {
         return;
       case FrameType.Request: {
         const calls = this.inbound.get(conn)!;
-        const call = new InboundCall(frame.id, frame.pattern, frame.data, conn.peer!.nodeId, conn, this.rpc, (c) => calls.delete(c.id));
+        const call = new InboundCall(frame.id, frame.pattern, frame.data, conn.peer!.nodeId, conn, this.rpc, calls);
         calls.set(frame.id, call);
         this.handlers.request(call);
         return;

@@ -43,6 +43,21 @@ describe('frames', () => {
     }), { numRuns: 2000 });
   });
 
+  it('carries any pattern exactly, however many share the decoded-pattern cache (same length, same ends)', () => {
+    fc.assert(fc.property(fc.array(fc.string({ unit: 'grapheme', maxLength: 80 }), { minLength: 1, maxLength: 40 }), (patterns) => {
+      for (const pattern of [...patterns, ...patterns]) {
+        const request = decodeFrame(body(encodeRequest(1, pattern, null)));
+        expect(request.type === FrameType.Request && request.pattern).toBe(pattern);
+        const event = decodeFrame(body(encodeEvent(pattern, null)));
+        expect(event.type === FrameType.Event && event.pattern).toBe(pattern);
+      }
+    }));
+    for (const pattern of ['a.xa', 'a.ya', 'a.ya', 'a.xa', 'é.é', 'kv.get']) {
+      const request = decodeFrame(body(encodeRequest(1, pattern, 'v')));
+      expect(request.type === FrameType.Request && request.pattern).toBe(pattern);
+    }
+  });
+
   it('refuses a truncated request', () => {
     const frame = body(encodeRequest(1, 'pattern', 'data'));
     for (let n = 1; n < 14; n++) expect(() => decodeFrame(frame.subarray(0, n))).toThrow(MalformedFrameError);

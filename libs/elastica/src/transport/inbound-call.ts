@@ -33,15 +33,16 @@ export class InboundCall implements RpcCall {
     readonly sender: string,
     private readonly conn: Connection,
     private readonly limits: { maxFrameBytes: number; maxQueueBytes: number },
-    private readonly forget: (call: InboundCall) => void,
+    /** The connection's calls awaiting an answer, keyed by id; this call leaves it when it finishes. */
+    private readonly open: Map<number, InboundCall>,
   ) {}
 
   next(value: unknown): void {
-    if (!this.done) this.send(() => encodeValue(FrameType.Next, this.id, value));
+    if (!this.done) this.send(FrameType.Next, value);
   }
 
   reply(value: unknown): void {
-    if (this.finish()) this.send(() => encodeValue(FrameType.Reply, this.id, value));
+    if (this.finish()) this.send(FrameType.Reply, value);
   }
 
   complete(): void {
@@ -63,14 +64,14 @@ export class InboundCall implements RpcCall {
   private finish(): boolean {
     if (this.done) return false;
     this.done = true;
-    this.forget(this);
+    this.open.delete(this.id);
     return true;
   }
 
-  private send(build: () => Buffer): void {
+  private send(type: FrameType.Next | FrameType.Reply, value: unknown): void {
     let frame: Buffer;
     try {
-      frame = build();
+      frame = encodeValue(type, this.id, value);
       if (frame.length - 4 > this.limits.maxFrameBytes) throw new FrameTooLargeError(frame.length - 4, this.limits.maxFrameBytes);
       if (this.conn.bufferedBytes + frame.length > this.limits.maxQueueBytes) {
         throw new Error(`reply dropped: the outbound queue to the caller is full (rpc.maxQueueBytes ${this.limits.maxQueueBytes})`);
