@@ -1,11 +1,13 @@
 // `npm run sim -- --nodes N [--seed S] [--loss P] [--latency-ms L] [--jitter-ms J] [--crash K] [--duration-s D]
-//   [--interval-ms I] [--scenario default|partition|stabilize] [--partition-s P] [--trials T]`
+//   [--interval-ms I] [--scenario default|partition|stabilize] [--partition-s P] [--trials T] [--settle-s S]
+//   [--gap-stats]`
 // Runs N real gossip cores on a virtual clock and prints progress, then one JSON line. Deterministic for a seed.
 import { parseArgs } from 'node:util';
 import { percentile, round } from './metrics.js';
 import {
   measureConvergence, measureDetection, measurePartition, measureStabilization, warmUp, watchFalseConvictions,
 } from './scenarios.js';
+import { watchHeartbeatGaps } from './heartbeat-gaps.js';
 import { Simulation } from './simulation.js';
 
 const { values } = parseArgs({
@@ -21,10 +23,14 @@ const { values } = parseArgs({
     scenario: { type: 'string', default: 'default' },
     'partition-s': { type: 'string', default: '60' },
     trials: { type: 'string', default: '100' },
+    // Crashes are measured after this much steady state, so detectors judge by phi, not the probation timeout.
+    'settle-s': { type: 'string', default: '60' },
     'expiry-s': { type: 'string', default: '30' },
     // Each node keeps a detector per peer; 1000-sample windows are 8 KB each, 8 GB at N = 1000.
     'fd-samples': { type: 'string' },
     'fd-pause-ms': { type: 'string', default: '3000' },
+    // The gaps between relayed heartbeats, over every pair, from the end of the warm-up (costs a map entry per pair).
+    'gap-stats': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -48,6 +54,7 @@ const crash = Math.floor(number('crash', 0, nodes - 1));
 const durationS = number('duration-s', 1);
 const intervalMs = number('interval-ms', 1);
 const trials = Math.floor(number('trials', 0));
+const settleS = number('settle-s', 0);
 const partitionS = number('partition-s', 0);
 const expiryS = number('expiry-s', 1);
 const scenario = values.scenario!;
@@ -73,6 +80,7 @@ const warmupMs = warmUp(sim);
 progress(warmupMs === null ? 'warm-up: the cluster did not converge' : `warm-up: every node sees every node up after ${(warmupMs / 1000).toFixed(1)} s (virtual)`);
 sim.runFor(5 * intervalMs);
 sim.resetCounters();
+const gapStats = values['gap-stats'] ? watchHeartbeatGaps(sim) : null;
 const measureFrom = sim.now;
 const result: Record<string, unknown> = { nodes, seed, scenario, loss, latency_ms: latencyMs, jitter_ms: jitterMs, interval_ms: intervalMs, fd_samples: fdSamples, fd_pause_ms: fdPauseMs };
 result.warmup_s = warmupMs === null ? null : warmupMs / 1000;
@@ -97,6 +105,11 @@ if (scenario === 'stabilize') {
 }
 let detect: Record<string, number | null> | null = null;
 if (crash > 0) {
+  const settleMs = measureFrom + settleS * 1000 - sim.now;
+  if (settleMs > 0) {
+    progress(`settling ${Math.ceil(settleMs / 1000)} s before the crash, so every detector judges by phi`);
+    sim.runFor(settleMs);
+  }
   const detection = measureDetection(sim, crash, 120_000, progress);
   detect = {
     first: round(percentile(detection.delays, 0)),
@@ -131,11 +144,16 @@ Object.assign(result, {
     completed: convergence.completed,
   },
   detect_s: detect,
+  ...(gapStats ? { heartbeat_gaps: roundGaps(gapStats()) } : {}),
   false_convictions: falseConvictions.count,
   bytes_per_node_per_s: Math.round(bytes / nodes / windowS),
   msgs_per_node_per_s: round(msgs / nodes / windowS, 2),
   malformed: sim.nodes.reduce((sum, node) => sum + node.core.stats.malformed, 0),
   refused_generations: sim.nodes.reduce((sum, node) => sum + node.core.stats.refusedGenerations, 0),
 });
+function roundGaps(stats: ReturnType<NonNullable<typeof gapStats>>): object {
+  return { ...stats, mean_s: round(stats.mean_s, 3), sd_s: round(stats.sd_s, 3), max_s: round(stats.max_s, 2) };
+}
+
 progress(`done in ${((performance.now() - wallStart) / 1000).toFixed(1)} s of wall time`);
 console.log(JSON.stringify(result));
