@@ -150,6 +150,9 @@ Object.assign(result, {
   msgs_per_node_per_s: round(msgs / nodes / windowS, 2),
   malformed: sim.nodes.reduce((sum, node) => sum + node.core.stats.malformed, 0),
   refused_generations: sim.nodes.reduce((sum, node) => sum + node.core.stats.refusedGenerations, 0),
+  // Peers marked down on another node's gossiped verdict, over the whole run (warm-up included).
+  adopted_verdicts: sim.nodes.reduce((sum, node) => sum + node.core.stats.adoptedVerdicts, 0),
+  refused_verdicts: sim.nodes.reduce((sum, node) => sum + node.core.stats.refusedVerdicts, 0),
 });
 function roundGaps(stats: ReturnType<NonNullable<typeof gapStats>>): object {
   return { ...stats, mean_s: round(stats.mean_s, 3), sd_s: round(stats.sd_s, 3), max_s: round(stats.max_s, 2) };
