@@ -387,6 +387,23 @@ describe('GossipNode verdicts (gossiped convictions)', () => {
     expect(a.node.get(c.node.id, VERDICTS_KEY)).toBe('');
   });
 
+  it('recovers from wrong verdicts in an arbitrary starting view (stale, current and future): everyone ends up up', () => {
+    const { a, b, c, peers, now: t } = setup();
+    let now = t;
+    const hb = knownHeartbeat(a.node, b.node);
+    const wrong = encodeVerdicts([{ ref: ref(b.node), heartbeat: hb + 40 }, { ref: ref(a.node), heartbeat: 1 }, { ref: ref(c.node), heartbeat: hb }]);
+    for (const observer of [a, b]) {
+      const snap = observer.node.snapshot(c.node.id)!;
+      observer.node.loadView([{ id: c.node.id, address: c.node.address, generation: c.node.generation, heartbeat: snap.heartbeat, status: 'up', state: { [VERDICTS_KEY]: { value: wrong, version: snap.heartbeat + 1 } } }], now);
+    }
+    const downs: string[] = [];
+    for (let i = 0; i < 90; i++) {
+      round(peers, now += 1000);
+      if (i >= 60) for (const p of peers) for (const q of peers) if (p !== q && p.node.statusOf(q.node.id) !== 'up') downs.push(`${p.node.id}>${q.node.id}`);
+    }
+    expect(downs).toEqual([]);
+  });
+
   it('keeps at most MAX_VERDICTS, newest first, and withdraws them after a bounded time', () => {
     const liveness = new PeerLiveness(DEFAULT_FAILURE_DETECTOR);
     const a = new GossipNode({ id: 'a', address: 'a:1', generation: T0, seeds: [], options, random: new SeededRandom(1), liveness });

@@ -395,6 +395,7 @@ export class GossipNode {
    * phantom members, wrong statuses, future versions. The protocol must recover from any of it.
    */
   loadView(view: readonly ViewEntry[], nowMs: number): void {
+    const verdicts: { owner: EndpointState; value: string }[] = [];
     for (const entry of view) {
       if (entry.id === this.id) continue;
       const old = this.byId.get(entry.id);
@@ -405,6 +406,7 @@ export class GossipNode {
       for (const [key, { value, version }] of Object.entries(entry.state ?? {})) {
         st.keys.set(key, { value, version });
         st.maxVersion = Math.max(st.maxVersion, version);
+        if (key === VERDICTS_KEY) verdicts.push({ owner: st, value });
       }
       if (st.heartbeat === st.maxVersion && st.keys.size > 0) st.maxVersion++;
       this.register(st);
@@ -419,6 +421,8 @@ export class GossipNode {
         st.heartbeatAtConviction = st.heartbeat;
       }
     }
+    // Verdicts in the view are heard like any others (wrong ones included: they must do no lasting harm).
+    for (const { owner, value } of verdicts) if (this.byRef.get(owner.ref) === owner) this.hearVerdicts(owner, value, nowMs);
   }
 
   // ---- judging peers -----------------------------------------------------------------------------
