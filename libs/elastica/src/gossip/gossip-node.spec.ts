@@ -426,13 +426,13 @@ describe('GossipNode verdicts (gossiped convictions)', () => {
     const { a, b, c, now: t } = setup();
     const now = t + 6000;
     const notices: string[] = [];
-    for (const value of ['garbage', 'zz:', ' ', `${ref(b.node).toString(36)}:-1`, Array.from({ length: 65 }, () => '1:1').join(' ')]) {
+    for (const value of ['garbage', 'zz:', ' ', `${ref(b.node).toString(36)}:-1`, `0:5`, `${ref(b.node).toString(36)}:${'z'.repeat(11)}`, Array.from({ length: 65 }, () => '1:1').join(' ')]) {
       relayVerdicts(a.node, c.node, value, now);
     }
-    expect(a.node.stats.refusedVerdicts).toBe(5);
+    expect(a.node.stats.refusedVerdicts).toBe(7);
     // A heartbeat b cannot have stamped yet (one version per ms since its generation, plus the skew).
     relayVerdicts(a.node, c.node, encodeVerdicts([{ ref: ref(b.node), heartbeat: now - b.node.generation + DEFAULT_GOSSIP.maxGenerationSkewMs + 1 }]), now);
-    expect(a.node.stats.refusedVerdicts).toBe(6);
+    expect(a.node.stats.refusedVerdicts).toBe(8);
     expect(a.node.statusOf(b.node.id)).toBe('up');
     expect(a.node.statusOf(c.node.id)).toBe('up');
     void notices;

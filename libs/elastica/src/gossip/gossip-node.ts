@@ -892,8 +892,8 @@ export class GossipNode {
   private noteRefusal(nowMs: number, message: string): void {
     if (nowMs - this.lastRefusalLogAt < REFUSAL_LOG_EVERY_MS) return;
     this.lastRefusalLogAt = nowMs;
-    const { refusedGenerations, refusedVersions } = this.stats;
-    this.listener.notice?.('warn', `${message} (refused so far: ${refusedGenerations} generation(s), ${refusedVersions} version(s); further refusals are counted and logged at most once a minute)`);
+    const { refusedGenerations, refusedVersions, refusedVerdicts } = this.stats;
+    this.listener.notice?.('warn', `${message} (refused so far: ${refusedGenerations} generation(s), ${refusedVersions} version(s), ${refusedVerdicts} verdict(s); further refusals are counted and logged at most once a minute)`);
   }
 
   /**

@@ -37,7 +37,8 @@ export function decodeVerdicts(value: string): Verdict[] {
     const ref = parseInt(match[1]!, 36);
     const heartbeat = parseInt(match[2]!, 36);
     if (ref <= 0 || ref >= MAX_REF) throw new RangeError(`verdict names ref ${ref}, outside 1..2^48`);
-    if (heartbeat <= 0 || !Number.isSafeInteger(heartbeat)) throw new RangeError(`verdict heartbeat ${heartbeat} is not a positive safe integer`);
+    // 0: convicted before any heartbeat of it was known (a phantom from an arbitrary view).
+    if (!Number.isSafeInteger(heartbeat)) throw new RangeError(`verdict heartbeat ${match[2]} is not a safe integer`);
     verdicts.push({ ref, heartbeat });
   }
   return verdicts;
