@@ -425,7 +425,6 @@ describe('GossipNode verdicts (gossiped convictions)', () => {
   it('refuses malformed or implausible verdicts, counts them, and loses nothing else', () => {
     const { a, b, c, now: t } = setup();
     const now = t + 6000;
-    const notices: string[] = [];
     for (const value of ['garbage', 'zz:', ' ', `${ref(b.node).toString(36)}:-1`, `0:5`, `${ref(b.node).toString(36)}:${'z'.repeat(11)}`, Array.from({ length: 65 }, () => '1:1').join(' ')]) {
       relayVerdicts(a.node, c.node, value, now);
     }
@@ -435,6 +434,5 @@ describe('GossipNode verdicts (gossiped convictions)', () => {
     expect(a.node.stats.refusedVerdicts).toBe(8);
     expect(a.node.statusOf(b.node.id)).toBe('up');
     expect(a.node.statusOf(c.node.id)).toBe('up');
-    void notices;
   });
 });

@@ -188,7 +188,7 @@ export class GossipNode {
     if (key !== VERDICTS_KEY) this.listener.change?.({ nodeId: this.id, key, value, version }, nowMs);
   }
 
-  /** Bytes `value` of `key` may take so that this node's state still fits a message. */
+  /** Whether `key` = `value` fits one message, with this node's identity and the largest header (as `set()` requires). */
   private fits(key: string, value: string): boolean {
     const size = itemSize({ version: this.self.maxVersion + 1_000_001, key, value }) + deltaOverhead(this.self.identity);
     return size <= this.options.mtuBytes - PREAMBLE_BYTES - MAX_HEADER_BYTES - 4;
