@@ -77,6 +77,7 @@ const falseConvictions = watchFalseConvictions(sim);
 progress(`simulating ${nodes} nodes (seed ${seed}, loss ${loss}, latency ${latencyMs} ms + jitter ${jitterMs} ms, interval ${intervalMs} ms, scenario ${scenario})`);
 
 const warmupMs = warmUp(sim);
+const warmupFalseConvictions = falseConvictions.count;
 progress(warmupMs === null ? 'warm-up: the cluster did not converge' : `warm-up: every node sees every node up after ${(warmupMs / 1000).toFixed(1)} s (virtual)`);
 sim.runFor(5 * intervalMs);
 sim.resetCounters();
@@ -146,10 +147,15 @@ Object.assign(result, {
   detect_s: detect,
   ...(gapStats ? { heartbeat_gaps: roundGaps(gapStats()) } : {}),
   false_convictions: falseConvictions.count,
+  // Of which during the warm-up (young detectors judged by the first-contact timeout, under loss).
+  false_convictions_warmup: warmupFalseConvictions,
   bytes_per_node_per_s: Math.round(bytes / nodes / windowS),
   msgs_per_node_per_s: round(msgs / nodes / windowS, 2),
   malformed: sim.nodes.reduce((sum, node) => sum + node.core.stats.malformed, 0),
   refused_generations: sim.nodes.reduce((sum, node) => sum + node.core.stats.refusedGenerations, 0),
+  // Peers marked down on another node's gossiped verdict, over the whole run (warm-up included).
+  adopted_verdicts: sim.nodes.reduce((sum, node) => sum + node.core.stats.adoptedVerdicts, 0),
+  refused_verdicts: sim.nodes.reduce((sum, node) => sum + node.core.stats.refusedVerdicts, 0),
 });
 function roundGaps(stats: ReturnType<NonNullable<typeof gapStats>>): object {
   return { ...stats, mean_s: round(stats.mean_s, 3), sd_s: round(stats.sd_s, 3), max_s: round(stats.max_s, 2) };

@@ -1,4 +1,4 @@
-import { randomInt, SeededRandom, type AnnouncedStatus, type ViewEntry } from 'elastica';
+import { encodeVerdicts, incarnationRef, randomInt, SeededRandom, VERDICTS_KEY, type AnnouncedStatus, type ViewEntry } from 'elastica';
 import { percentile, round } from './metrics.js';
 import { Simulation, type SimNode, type SimOptions } from './simulation.js';
 
@@ -141,6 +141,7 @@ export interface StabilizeResult {
  */
 export function measureStabilization(sim: Simulation, phantomPool: number, maxMs: number): StabilizeResult {
   const random = new SeededRandom(sim.options.seed ^ 0x57ab);
+  const junk = new SeededRandom(sim.options.seed ^ 0x7e7d);
   const statuses: AnnouncedStatus[] = ['joining', 'up', 'leaving', 'left'];
   const skew = sim.gossip.maxGenerationSkewMs;
   const phantoms = Array.from({ length: phantomPool }, (_, k) => ({
@@ -157,10 +158,14 @@ export function measureStabilization(sim: Simulation, phantomPool: number, maxMs
       const roll = random.next();
       const generation = roll < 0.6 ? real : roll < 0.8 ? real - 1 - randomInt(random, 1_000_000) : Math.floor(real + 1 + random.next() * skew * 0.5);
       const heartbeat = randomInt(random, Math.max(2, other.core.heartbeat * 2));
-      view.push({
-        id: other.id, address: other.address, generation, heartbeat, status: pick(statuses), down: random.next() < 0.3,
-        state: random.next() < 0.5 ? { 'sim.junk': { value: `x${randomInt(random, 100)}`, version: heartbeat + 1 } } : {},
-      });
+      const state: NonNullable<ViewEntry['state']> = random.next() < 0.5 ? { 'sim.junk': { value: `x${randomInt(random, 100)}`, version: heartbeat + 1 } } : {};
+      // Wrong verdicts too (stale, current or future heartbeats of real nodes), from a random stream of their own.
+      if (junk.next() < 0.3) {
+        const accused = Array.from({ length: 1 + randomInt(junk, 3) }, () => sim.nodes[randomInt(junk, sim.nodes.length)]!.core);
+        const value = encodeVerdicts(accused.map((core) => ({ ref: incarnationRef(core.id, core.generation), heartbeat: 1 + randomInt(junk, core.heartbeat * 2 + 60) })));
+        state[VERDICTS_KEY] = { value, version: heartbeat + 2 };
+      }
+      view.push({ id: other.id, address: other.address, generation, heartbeat, status: pick(statuses), down: random.next() < 0.3, state });
     }
     for (const phantom of phantoms) {
       if (random.next() < 0.5) continue;

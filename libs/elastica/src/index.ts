@@ -51,3 +51,4 @@ export { ClusterMessage, ClusterEvent } from './rpc/cluster-decorators.js';
 export { ClusterContext } from './rpc/cluster-context.js';
 export { ClusterClient, type ClusterCallOptions, type ClusterPattern } from './client/cluster-client.js';
 export { NodeResolver, type ResolvedNode } from './client/node-resolver.js';
+export { VERDICTS_KEY, MAX_VERDICTS, encodeVerdicts, decodeVerdicts, type Verdict } from './gossip/verdicts.js';

@@ -1,4 +1,5 @@
 import type { MemberStatus } from './gossip.types.js';
+import { VERDICTS_KEY } from './verdicts.js';
 import { incarnationRef } from './wire/incarnation.js';
 import type { AnnouncedStatus, Identity, Item } from './wire/messages.js';
 
@@ -68,9 +69,10 @@ export class EndpointState {
     return items;
   }
 
+  /** The owner's keys, its internal verdicts aside. */
   userState(): Record<string, string> {
     const state: Record<string, string> = {};
-    for (const [key, entry] of this.keys) state[key] = entry.value;
+    for (const [key, entry] of this.keys) if (key !== VERDICTS_KEY) state[key] = entry.value;
     return state;
   }
 }

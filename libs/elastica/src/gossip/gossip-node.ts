@@ -4,6 +4,7 @@ import { EndpointState } from './endpoint-state.js';
 import type {
   GossipListener, LivenessOracle, Member, MembershipEventType, MemberStatus, ViewEntry,
 } from './gossip.types.js';
+import { decodeVerdicts, encodeVerdicts, MAX_VERDICTS, VERDICTS_KEY, type Verdict } from './verdicts.js';
 import { GossipDecodeError, varintSize } from './wire/bytes.js';
 import {
   decodeMessage, deltaOverhead, digestEntrySize, encodeMessage, headerSize, itemSize, PREAMBLE_BYTES,
@@ -42,6 +43,10 @@ export interface GossipStats {
   /** Versions claimed for an incarnation beyond what its owner can have stamped (see plausibleVersion). */
   refusedVersions: number;
   refutations: number;
+  /** Verdict values or entries refused: malformed, or naming a heartbeat its owner cannot have stamped. */
+  refusedVerdicts: number;
+  /** Peers marked down on another node's gossiped verdict rather than by this node's own detector. */
+  adoptedVerdicts: number;
 }
 
 interface Candidate {
@@ -62,6 +67,13 @@ const LEAVE_FANOUT = 3;
 const PROBATION_FEEDS = 30;
 /** Suspicion (phi / threshold) from which a peer is probed directly every round. */
 const SUSPICION_PROBE = 0.25;
+/**
+ * Suspicion (phi / threshold) this node must itself hold of a peer before it adopts another node's
+ * verdict on it: phi 1 at the default threshold 8, i.e. its own detector has started to wonder too.
+ */
+const VERDICT_SUSPICION = 1 / 8;
+/** A verdict (published or heard) lives this many first-contact timeouts: long enough to cross the cluster. */
+const VERDICT_TTL_FIRST_CONTACTS = 3;
 /** Refused claims are logged at most once per this, with the counts: a hostile peer must not flood the log. */
 const REFUSAL_LOG_EVERY_MS = 60_000;
 
@@ -75,6 +87,7 @@ export class GossipNode {
   readonly address: string;
   readonly stats: GossipStats = {
     messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, malformed: 0, refusedGenerations: 0, refusedVersions: 0, refutations: 0,
+    refusedVerdicts: 0, adoptedVerdicts: 0,
   };
 
   private self: EndpointState;
@@ -95,6 +108,13 @@ export class GossipNode {
   private lastRefusalLogAt = -Infinity;
   /** Address of the message being handled, for the log lines of refusals. */
   private sender = '';
+  /** This node's own convictions, gossiped under VERDICTS_KEY; insertion order is age (oldest first). */
+  private readonly ownVerdicts = new Map<number, { heartbeat: number; at: number }>();
+  private ownVerdictsChanged = false;
+  /** Verdict values of the message being applied (one per owner at most). */
+  private readonly pendingVerdicts: { owner: EndpointState; value: string }[] = [];
+  /** Others' verdicts not yet adopted or outdated, by the ref they convict: the highest heartbeat heard. */
+  private readonly heardVerdicts = new Map<number, { heartbeat: number; until: number }>();
 
   private seedBackoffMs: number;
   private nextSeedAttemptAt = -Infinity;
@@ -148,7 +168,12 @@ export class GossipNode {
   /** Publishes `key` = `value` as this node's state, under a new version. */
   set(key: string, value: string, nowMs: number): void {
     if (typeof key !== 'string' || key.length === 0) throw new TypeError(`gossip state key must be a non-empty string, got ${JSON.stringify(key)}`);
+    if (key === VERDICTS_KEY) throw new TypeError(`gossip state key "${key}" is the core's own (its gossiped verdicts)`);
     if (typeof value !== 'string') throw new TypeError(`gossip state value of "${key}" must be a string, got ${typeof value}`);
+    this.write(key, value, nowMs);
+  }
+
+  private write(key: string, value: string, nowMs: number): void {
     const version = this.self.maxVersion + 1;
     const size = itemSize({ version: version + 1_000_000, key, value }) + deltaOverhead(this.self.identity);
     const limit = this.options.mtuBytes - PREAMBLE_BYTES - MAX_HEADER_BYTES - 4;
@@ -160,7 +185,13 @@ export class GossipNode {
     }
     this.self.maxVersion = version;
     this.self.keys.set(key, { value, version });
-    this.listener.change?.({ nodeId: this.id, key, value, version }, nowMs);
+    if (key !== VERDICTS_KEY) this.listener.change?.({ nodeId: this.id, key, value, version }, nowMs);
+  }
+
+  /** Whether `key` = `value` fits one message, with this node's identity and the largest header (as `set()` requires). */
+  private fits(key: string, value: string): boolean {
+    const size = itemSize({ version: this.self.maxVersion + 1_000_001, key, value }) + deltaOverhead(this.self.identity);
+    return size <= this.options.mtuBytes - PREAMBLE_BYTES - MAX_HEADER_BYTES - 4;
   }
 
   get(nodeId: string, key: string): string | undefined {
@@ -235,6 +266,8 @@ export class GossipNode {
       }
     }
 
+    this.maintainVerdicts(nowMs);
+
     const targets = new Set<string>();
     const liveCount = live.length;
     const fanout = this.leavePhase === 'leaving' || this.leavePhase === 'left' ? LEAVE_FANOUT : 1;
@@ -298,6 +331,9 @@ export class GossipNode {
       case 'pong':
         break;
     }
+    if (this.pendingVerdicts.length > 0) {
+      for (const { owner, value } of this.pendingVerdicts.splice(0)) if (this.byRef.get(owner.ref) === owner) this.hearVerdicts(owner, value, nowMs);
+    }
     return out;
   }
 
@@ -359,6 +395,7 @@ export class GossipNode {
    * phantom members, wrong statuses, future versions. The protocol must recover from any of it.
    */
   loadView(view: readonly ViewEntry[], nowMs: number): void {
+    const verdicts: { owner: EndpointState; value: string }[] = [];
     for (const entry of view) {
       if (entry.id === this.id) continue;
       const old = this.byId.get(entry.id);
@@ -369,6 +406,7 @@ export class GossipNode {
       for (const [key, { value, version }] of Object.entries(entry.state ?? {})) {
         st.keys.set(key, { value, version });
         st.maxVersion = Math.max(st.maxVersion, version);
+        if (key === VERDICTS_KEY) verdicts.push({ owner: st, value });
       }
       if (st.heartbeat === st.maxVersion && st.keys.size > 0) st.maxVersion++;
       this.register(st);
@@ -383,6 +421,8 @@ export class GossipNode {
         st.heartbeatAtConviction = st.heartbeat;
       }
     }
+    // Verdicts in the view are heard like any others (wrong ones included: they must do no lasting harm).
+    for (const { owner, value } of verdicts) if (this.byRef.get(owner.ref) === owner) this.hearVerdicts(owner, value, nowMs);
   }
 
   // ---- judging peers -----------------------------------------------------------------------------
@@ -400,15 +440,125 @@ export class GossipNode {
         ? !this.liveness.isAvailable(st.id, nowMs)
         : nowMs - Math.max(st.learnedAt, st.lastNewsAt) >= this.firstContactMs() && (this.liveness.mayConvict?.(nowMs) ?? true);
       if (silent) {
-        const before = st.status;
-        st.down = true;
-        st.downSince = nowMs;
-        st.heartbeatAtConviction = Math.max(st.heartbeat, st.heartbeatFed);
-        this.emitTransition(st, before, nowMs);
+        this.convict(st, nowMs);
+        this.publishVerdict(st, nowMs);
+      } else if (this.heardVerdicts.size > 0) {
+        this.adoptVerdict(st, nowMs);
       }
     } else if (nowMs - Math.max(st.downSince, st.lastNewsAt) >= this.options.downExpiryMs) {
       this.drop(st, 'down', nowMs + this.options.downExpiryMs);
     }
+  }
+
+  private convict(st: EndpointState, nowMs: number): void {
+    const before = st.status;
+    st.down = true;
+    st.downSince = nowMs;
+    st.heartbeatAtConviction = Math.max(st.heartbeat, st.heartbeatFed);
+    this.emitTransition(st, before, nowMs);
+  }
+
+  // ---- verdicts (see verdicts.ts) ----------------------------------------------------------------
+
+  private verdictTtlMs(): number {
+    return VERDICT_TTL_FIRST_CONTACTS * this.firstContactMs();
+  }
+
+  /** This node's own detector convicted `st`: say so, with the newest heartbeat of it known here. */
+  private publishVerdict(st: EndpointState, nowMs: number): void {
+    this.ownVerdicts.delete(st.ref);
+    this.ownVerdicts.set(st.ref, { heartbeat: st.heartbeatAtConviction, at: nowMs });
+    if (this.ownVerdicts.size > MAX_VERDICTS) this.ownVerdicts.delete(this.ownVerdicts.keys().next().value!);
+    this.ownVerdictsChanged = true;
+  }
+
+  /**
+   * Once a round: withdraws verdicts on nodes no longer down here (heard from directly), gone, or
+   * older than the TTL; renews one when newer relayed news came in and the detector still convicts
+   * (so it is not outdated by that news); then publishes the list if it changed.
+   */
+  private maintainVerdicts(nowMs: number): void {
+    if (this.ownVerdicts.size > 0) {
+      const ttl = this.verdictTtlMs();
+      for (const [ref, verdict] of [...this.ownVerdicts]) {
+        const st = this.byRef.get(ref);
+        if (!st || !st.down || st.announced === 'left' || nowMs - verdict.at >= ttl) {
+          this.ownVerdicts.delete(ref);
+          this.ownVerdictsChanged = true;
+          continue;
+        }
+        const known = Math.max(st.heartbeat, st.heartbeatFed);
+        if (known > verdict.heartbeat && st.feeds >= PROBATION_FEEDS && !this.liveness.isAvailable(st.id, nowMs)) {
+          this.ownVerdicts.delete(ref);
+          this.ownVerdicts.set(ref, { heartbeat: known, at: nowMs });
+          this.ownVerdictsChanged = true;
+        }
+      }
+    }
+    if (!this.ownVerdictsChanged) return;
+    this.ownVerdictsChanged = false;
+    const list: Verdict[] = [];
+    for (const [ref, { heartbeat }] of this.ownVerdicts) list.push({ ref, heartbeat });
+    list.reverse();
+    let value = encodeVerdicts(list);
+    // A small MTU holds fewer: the newest are kept.
+    while (list.length > 0 && !this.fits(VERDICTS_KEY, value)) {
+      list.pop();
+      value = encodeVerdicts(list);
+    }
+    if (value === (this.self.keys.get(VERDICTS_KEY)?.value ?? '')) return;
+    try {
+      this.write(VERDICTS_KEY, value, nowMs);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      this.listener.notice?.('warn', `verdicts not published: ${error.message}`);
+    }
+  }
+
+  /** `owner` published `value` as its verdicts: keep those that know at least as much as this node, and act on them. */
+  private hearVerdicts(owner: EndpointState, value: string, nowMs: number): void {
+    let verdicts: Verdict[];
+    try {
+      verdicts = decodeVerdicts(value);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      this.stats.refusedVerdicts++;
+      this.noteRefusal(nowMs, `refused the verdicts of node ${owner.id} from ${this.sender}: ${error.message}`);
+      return;
+    }
+    const until = nowMs + this.verdictTtlMs();
+    for (const verdict of verdicts) {
+      const st = this.byRef.get(verdict.ref);
+      if (!st || st === this.self || st === owner || st.announced === 'left') continue;
+      if (verdict.heartbeat > nowMs - st.generation + this.options.maxGenerationSkewMs) {
+        this.stats.refusedVerdicts++;
+        this.noteRefusal(nowMs, `refused a verdict of node ${owner.id} on node ${st.id}: heartbeat ${verdict.heartbeat} is more than its owner can have stamped`);
+        continue;
+      }
+      if (verdict.heartbeat < Math.max(st.heartbeat, st.heartbeatFed)) continue; // heard from since: outdated
+      const held = this.heardVerdicts.get(st.ref);
+      this.heardVerdicts.set(st.ref, { heartbeat: Math.max(verdict.heartbeat, held?.heartbeat ?? 0), until });
+      if (!st.down) this.adoptVerdict(st, nowMs);
+    }
+  }
+
+  /**
+   * Marks `st` down on a heard verdict, exactly as this node's own detector would, when the verdict
+   * knew every heartbeat this node knows, `st` is out of probation, this node is not recovering from
+   * its own stall, and its own detector has begun to suspect `st`. A verdict acts at most once.
+   */
+  private adoptVerdict(st: EndpointState, nowMs: number): void {
+    const verdict = this.heardVerdicts.get(st.ref);
+    if (!verdict) return;
+    if (verdict.until <= nowMs || verdict.heartbeat < Math.max(st.heartbeat, st.heartbeatFed) || st.down || st.announced === 'left') {
+      this.heardVerdicts.delete(st.ref);
+      return;
+    }
+    if (st.feeds < PROBATION_FEEDS || !(this.liveness.mayConvict?.(nowMs) ?? true)) return;
+    if ((this.liveness.suspicion?.(st.id, nowMs) ?? 1) < VERDICT_SUSPICION) return;
+    this.heardVerdicts.delete(st.ref);
+    this.stats.adoptedVerdicts++;
+    this.convict(st, nowMs);
   }
 
   /** What the header of a message says: the sender is alive (direct evidence) and what it knows of us. */
@@ -697,6 +847,7 @@ export class GossipNode {
   private applyItems(st: EndpointState, items: Item[], nowMs: number, before: MemberStatus = st.status): void {
     const heartbeatBefore = st.heartbeat;
     const announcedBefore = st.announced;
+    let verdicts: string | undefined;
     for (const item of items) {
       if (item.version <= st.maxVersion) continue; // already known: duplicates and reorderings are harmless
       if (item.key === undefined) {
@@ -704,7 +855,8 @@ export class GossipNode {
         st.announced = item.status;
       } else {
         st.keys.set(item.key, { value: item.value, version: item.version });
-        this.listener.change?.({ nodeId: st.id, key: item.key, value: item.value, version: item.version }, nowMs);
+        if (item.key === VERDICTS_KEY) verdicts = item.value;
+        else this.listener.change?.({ nodeId: st.id, key: item.key, value: item.value, version: item.version }, nowMs);
       }
       st.maxVersion = item.version;
     }
@@ -716,6 +868,8 @@ export class GossipNode {
       this.peerKnowsMe.delete(st.id);
     }
     this.emitTransition(st, before, nowMs);
+    // Judged once the whole message is applied, against the freshest news it brought of the convicted.
+    if (verdicts !== undefined && st.announced !== 'left') this.pendingVerdicts.push({ owner: st, value: verdicts });
   }
 
   /**
@@ -738,8 +892,8 @@ export class GossipNode {
   private noteRefusal(nowMs: number, message: string): void {
     if (nowMs - this.lastRefusalLogAt < REFUSAL_LOG_EVERY_MS) return;
     this.lastRefusalLogAt = nowMs;
-    const { refusedGenerations, refusedVersions } = this.stats;
-    this.listener.notice?.('warn', `${message} (refused so far: ${refusedGenerations} generation(s), ${refusedVersions} version(s); further refusals are counted and logged at most once a minute)`);
+    const { refusedGenerations, refusedVersions, refusedVerdicts } = this.stats;
+    this.listener.notice?.('warn', `${message} (refused so far: ${refusedGenerations} generation(s), ${refusedVersions} version(s), ${refusedVerdicts} verdict(s); further refusals are counted and logged at most once a minute)`);
   }
 
   /**
@@ -818,5 +972,6 @@ export class GossipNode {
 
   private purgeRetired(nowMs: number): void {
     for (const [ref, entry] of this.retired) if (entry.until <= nowMs) this.retired.delete(ref);
+    for (const [ref, entry] of this.heardVerdicts) if (entry.until <= nowMs || !this.byRef.has(ref)) this.heardVerdicts.delete(ref);
   }
 }

@@ -89,7 +89,7 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
     return this.core.member(nodeId);
   }
 
-  /** Counters: messages and bytes each way, malformed input dropped, refused generations, refutations. */
+  /** Counters: messages and bytes each way, malformed input dropped, refused generations/versions/verdicts, refutations, adopted verdicts. */
   get stats(): Readonly<GossipStats> {
     return this.core.stats;
   }
