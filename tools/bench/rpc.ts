@@ -10,7 +10,7 @@ import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microse
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { createServer } from 'node:net';
+import { freePort } from './load/local-cluster.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serialize, deserialize } from 'node:v8';
@@ -25,17 +25,6 @@ function flag(argv: string[], name: string, fallback: number): number {
   const value = Number(argv[i + 1]);
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} expects a positive number, got ${argv[i + 1]}`);
   return value;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function percentile(sorted: Float64Array, p: number): number {
