@@ -175,8 +175,7 @@ export class GossipNode {
 
   private write(key: string, value: string, nowMs: number): void {
     const version = this.self.maxVersion + 1;
-    const size = itemSize({ version: version + 1_000_000, key, value }) + deltaOverhead(this.self.identity);
-    const limit = this.options.mtuBytes - PREAMBLE_BYTES - MAX_HEADER_BYTES - 4;
+    const { size, limit } = this.wireSize(key, value);
     if (size > limit) throw new RangeError(`gossip state "${key}" takes ${size} bytes on the wire; at most ${limit} fit in gossip.mtuBytes (${this.options.mtuBytes})`);
     if (this.self.keys.get(key)?.value === value) return;
     // Peers refuse versions beyond plausibleVersion's bound; stay well inside it (half the clock skew).
@@ -188,10 +187,18 @@ export class GossipNode {
     if (key !== VERDICTS_KEY) this.listener.change?.({ nodeId: this.id, key, value, version }, nowMs);
   }
 
-  /** Whether `key` = `value` fits one message, with this node's identity and the largest header (as `set()` requires). */
-  private fits(key: string, value: string): boolean {
+  /**
+   * Bytes `key` = `value` takes in a delta of this node (its identity included, its version with room
+   * to grow), and what one message can hold beside the largest header: a state that fits always travels.
+   */
+  private wireSize(key: string, value: string): { size: number; limit: number } {
     const size = itemSize({ version: this.self.maxVersion + 1_000_001, key, value }) + deltaOverhead(this.self.identity);
-    return size <= this.options.mtuBytes - PREAMBLE_BYTES - MAX_HEADER_BYTES - 4;
+    return { size, limit: this.options.mtuBytes - PREAMBLE_BYTES - MAX_HEADER_BYTES - 4 };
+  }
+
+  private fits(key: string, value: string): boolean {
+    const { size, limit } = this.wireSize(key, value);
+    return size <= limit;
   }
 
   get(nodeId: string, key: string): string | undefined {
