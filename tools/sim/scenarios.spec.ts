@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { MembershipEvent } from 'elastica';
+import { decodeMessage, encodeMessage, type MembershipEvent } from 'elastica';
 import { measureDetection, measurePartition, measureStabilization, warmUp, watchFalseConvictions } from './scenarios.js';
 import { Simulation, type SimNode } from './simulation.js';
 
@@ -129,6 +129,11 @@ describe('simulated cluster (virtual clock)', () => {
     const log = events(sim);
     expect(warmUp(sim, 60_000)).not.toBeNull();
     const node = sim.nodes[6]!;
+    // Old gossip to replay later: the whole state the node gave a stranger while it was up.
+    const stranger = { senderRef: 1, senderHeartbeat: 1, receiverRef: 0, receiverVersion: 0 };
+    const [oldNews] = node.core.receive('10.9.9.9:7000', encodeMessage({ type: 'syn', header: stranger, complete: true, digests: [] }), sim.now);
+    const old = decodeMessage(oldNews!.bytes);
+    expect(old.type === 'ack' && old.deltas.some((d) => d.identity?.id === node.id && d.items.some((i) => i.key === undefined && i.status === 'up'))).toBe(true);
     node.core.leave(sim.now);
     expect(sim.runUntilTrue(() => node.core.phase === 'done', 100, 15_000)).not.toBeNull();
     sim.crash(node);
@@ -140,9 +145,15 @@ describe('simulated cluster (virtual clock)', () => {
       expect(mine).toContain('left');
       expect(mine).not.toContain('down');
     }
+    // The old news arrives late (from the node's own address, as a delayed packet would): still left.
+    for (const other of others) other.core.receive(node.address, oldNews!.bytes, sim.now);
     sim.runFor(30_000);
     expect(others.every((n) => n.core.statusOf(node.id) === 'left')).toBe(true);
     sim.runFor(40_000); // past the tombstone
+    expect(others.every((n) => n.core.statusOf(node.id) === undefined)).toBe(true);
+    // And again once the tombstone is gone: the dropped incarnation stays dropped.
+    for (const other of others) other.core.receive(node.address, oldNews!.bytes, sim.now);
+    sim.runFor(5_000);
     expect(others.every((n) => n.core.statusOf(node.id) === undefined)).toBe(true);
     sim.restart(node);
     expect(sim.runUntilTrue(() => sim.trueMembership(), 100, 30_000)).not.toBeNull();

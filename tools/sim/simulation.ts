@@ -1,5 +1,5 @@
 import {
-  DEFAULT_FAILURE_DETECTOR, DEFAULT_GOSSIP, GossipNode, PeerLiveness, SeededRandom,
+  DEFAULT_GOSSIP, failureDetectorDefaults, GossipNode, PeerLiveness, SeededRandom,
   type FailureDetectorOptions, type GossipOptions, type MembershipEvent, type Outgoing, type StateChange,
 } from 'elastica';
 import { EventQueue } from './event-queue.js';
@@ -66,7 +66,7 @@ export class Simulation {
     this.latencyMs = options.latencyMs ?? 2;
     this.jitterMs = options.jitterMs ?? 0;
     this.gossip = { ...DEFAULT_GOSSIP, ...options.gossip };
-    this.failureDetector = { ...DEFAULT_FAILURE_DETECTOR, ...options.failureDetector };
+    this.failureDetector = { ...failureDetectorDefaults(this.gossip.intervalMs, options.failureDetector), ...options.failureDetector };
     const seedCount = options.seedCount ?? Math.min(3, options.nodes);
     this.seeds = [];
     for (let i = 0; i < seedCount; i++) this.seeds.push(Simulation.address(i));

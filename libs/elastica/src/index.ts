@@ -2,7 +2,7 @@ export * from './options/elastica-options.js';
 export { ElasticaOptionsError } from './options/elastica-options.error.js';
 export { resolveOptions, parseHostPort, formatHostPort } from './options/resolve-options.js';
 export {
-  DEFAULT_FAILURE_DETECTOR, DEFAULT_GOSSIP, DEFAULT_PARTITIONER, DEFAULT_RPC,
+  DEFAULT_FAILURE_DETECTOR, DEFAULT_GOSSIP, DEFAULT_PARTITIONER, DEFAULT_RPC, failureDetectorDefaults,
 } from './options/defaults.js';
 export { ElasticaModule } from './module/elastica.module.js';
 export { ELASTICA_OPTIONS } from './module/elastica.tokens.js';

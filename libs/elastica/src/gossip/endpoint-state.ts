@@ -1,11 +1,17 @@
 import type { MemberStatus } from './gossip.types.js';
 import { VERDICTS_KEY } from './verdicts.js';
+import { stringSize } from './wire/bytes.js';
 import { incarnationRef } from './wire/incarnation.js';
 import type { AnnouncedStatus, Identity, Item } from './wire/messages.js';
 
 export interface VersionedValue {
   value: string;
   version: number;
+}
+
+/** Bytes one key and its value take on the wire: what `gossip.maxStateBytes` counts. */
+export function entryBytes(key: string, value: string): number {
+  return stringSize(key) + stringSize(value);
 }
 
 /**
@@ -17,7 +23,10 @@ export class EndpointState {
   readonly ref: number;
   heartbeat = 0;
   maxVersion = 0;
+  /** Read freely; write through put(), which keeps stateBytes true. */
   readonly keys = new Map<string, VersionedValue>();
+  /** Sum of entryBytes over keys. */
+  stateBytes = 0;
 
   // This node's judgments, never gossiped.
   down = false;
@@ -33,6 +42,8 @@ export class EndpointState {
   learnedAt = 0;
   /** Heartbeats of this incarnation fed to the detector (newer than the one it was first learned with). */
   feeds = 0;
+  /** Rounds in a row this node has pinged it as suspect with no newer heartbeat since (see tick). */
+  probeRounds = 0;
 
   constructor(
     readonly id: string,
@@ -50,6 +61,17 @@ export class EndpointState {
   get status(): MemberStatus {
     if (this.announced === 'left') return 'left';
     return this.down ? 'down' : this.announced;
+  }
+
+  put(key: string, value: string, version: number): void {
+    const old = this.keys.get(key);
+    this.stateBytes += entryBytes(key, value) - (old ? entryBytes(key, old.value) : 0);
+    this.keys.set(key, { value, version });
+  }
+
+  /** What stateBytes would be once `items` newer than what it holds are applied. */
+  stateBytesWith(items: readonly Item[]): number {
+    return stateBytesAfter(this, items);
   }
 
   /** How many entries are newer than `version` (scuttle-depth orders owners by it). */
@@ -75,4 +97,19 @@ export class EndpointState {
     for (const [key, entry] of this.keys) if (key !== VERDICTS_KEY) state[key] = entry.value;
     return state;
   }
+}
+
+/** State bytes of `st` (of an empty state when undefined) once `items` newer than it holds are applied. */
+export function stateBytesAfter(st: EndpointState | undefined, items: readonly Item[]): number {
+  let bytes = st?.stateBytes ?? 0;
+  const maxVersion = st?.maxVersion ?? 0;
+  let seen: Map<string, string> | undefined;
+  for (const item of items) {
+    if (item.key === undefined || item.version <= maxVersion) continue;
+    seen ??= new Map();
+    const before = seen.get(item.key) ?? st?.keys.get(item.key)?.value;
+    bytes += entryBytes(item.key, item.value) - (before === undefined ? 0 : entryBytes(item.key, before));
+    seen.set(item.key, item.value);
+  }
+  return bytes;
 }

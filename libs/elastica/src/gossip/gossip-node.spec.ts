@@ -7,7 +7,7 @@ import { PeerLiveness } from './peer-liveness.js';
 import { decodeVerdicts, encodeVerdicts, MAX_VERDICTS, VERDICTS_KEY } from './verdicts.js';
 import { decodeMessage, encodeMessage } from './wire/codec.js';
 import { incarnationRef } from './wire/incarnation.js';
-import type { DigestEntry, GossipMessage } from './wire/messages.js';
+import type { Delta, DigestEntry, GossipMessage, Item } from './wire/messages.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -212,6 +212,35 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
     expect(() => a!.set('', 'x', T0)).toThrow(/non-empty/);
   });
 
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('sends the owners with the most outstanding entries first when not all fit (scuttle-depth, three owners, seed %i)', (seed) => {
+    const [a, b, c] = cluster(3, 4096, seed);
+    let now = T0 + 10;
+    for (let i = 0; i < 60; i++) a!.set(`key-${i}`, 'a'.repeat(30), now);
+    for (let i = 0; i < 15; i++) b!.set(`key-${i}`, 'b'.repeat(30), now);
+    for (let i = 0; i < 40; i++) c!.set(`key-${i}`, 'c'.repeat(30), now);
+    const nodes = [a!, b!, c!];
+    for (let round = 0; round < 6; round++) {
+      for (const x of nodes) for (const o of x.tick(now += 10)) {
+        const y = nodes.find((n) => n.address === o.to);
+        if (y) for (const r of y.receive(x.address, o.bytes, now)) for (const r2 of x.receive(y.address, r.bytes, now)) y.receive(x.address, r2.bytes, now);
+      }
+    }
+    expect(a!.versionOf(b!.id, 'key-14')).toBeGreaterThan(0);
+    expect(a!.versionOf(c!.id, 'key-39')).toBeGreaterThan(0);
+    // A peer that holds version 1 of each: 60, 15 and 40 entries outstanding, ~4.7 KB against a 4 KB MTU.
+    const refs = nodes.map((n) => incarnationRef(n.id, n.generation));
+    const header = { senderRef: 1, senderHeartbeat: 1, receiverRef: 0, receiverVersion: 0 };
+    const syn = encodeMessage({ type: 'syn', header, complete: false, digests: [refs[1]!, refs[0]!, refs[2]!].map((ref) => ({ ref, version: 1 })) });
+    const ack = decodeMessage(a!.receive('10.9.9.9:7000', syn, now)[0]!.bytes);
+    if (ack.type !== 'ack') throw new Error(`expected an ack, got ${ack.type}`);
+    // a (61) whole, then c (41) as far as it fits; b (16) waits for the next exchange.
+    // a (60 outstanding) and c (40) whole, then b (15) only as far as the rest of the MTU goes.
+    expect(ack.deltas.map((d) => d.ref)).toEqual([refs[0], refs[2], refs[1]]);
+    expect(ack.deltas[0]!.items).toHaveLength(60);
+    expect(ack.deltas[1]!.items).toHaveLength(40);
+    expect(ack.deltas[2]!.items.length).toBeLessThan(15);
+  });
+
   it('refuses absurd claims about a node (generation past the skew, versions near 2^53): no freeze, no refutation, one log line', () => {
     const notices: string[] = [];
     const node = (i: number, listener?: { notice(level: string, message: string): void }) => new GossipNode({
@@ -263,6 +292,61 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
     a.receive('x:1', encodeMessage(lies[0]!), now);
     expect(notices.filter((n) => n.includes('refused'))).toHaveLength(2);
     expect(notices.at(-1)).toMatch(/refused so far: 6 generation\(s\), 19 version\(s\)/);
+  });
+
+  it('bounds what others may make it hold: messages past the MTU, state past maxStateBytes, strangers past maxMembers', () => {
+    const options = { ...DEFAULT_GOSSIP, mtuBytes: 8192, maxStateBytes: 4096, maxMembers: 4 };
+    const a = new GossipNode({
+      id: 'a', address: 'a:1', generation: T0, seeds: [], options, random: new SeededRandom(1), liveness: new PeerLiveness(DEFAULT_FAILURE_DETECTOR),
+    });
+    const now = T0 + 60_000;
+    const header = { senderRef: 1, senderHeartbeat: 1, receiverRef: 0, receiverVersion: 0 };
+    const identity = (id: string) => ({ id, address: `${id}:1`, generation: T0 });
+    const heartbeat: Item = { version: 1, key: undefined, status: 'up' };
+    const value = 'v'.repeat(1500);
+    const ack2 = (...deltas: Delta[]) => encodeMessage({ type: 'ack2', header, deltas });
+
+    // Within both bounds: taken.
+    a.receive('x:1', ack2({ ref: incarnationRef('p', T0), identity: identity('p'), items: [heartbeat, { version: 2, key: 'k1', value }, { version: 3, key: 'k2', value }] }), now);
+    expect(a.get('p', 'k2')).toBe(value);
+    // Two more values would take p past 4096 bytes: the delta is refused whole (no gap, nothing half-applied).
+    a.receive('x:1', ack2({ ref: incarnationRef('p', T0), items: [{ version: 4, key: 'k3', value: 'w' }, { version: 5, key: 'k4', value }] }), now);
+    expect(a.get('p', 'k3')).toBeUndefined();
+    expect(a.versionOf('p', 'k2')).toBe(3);
+    expect(a.stats.refusedState).toBe(1);
+    // Overwriting a key with a value of the same size is no growth: taken.
+    a.receive('x:1', ack2({ ref: incarnationRef('p', T0), items: [{ version: 4, key: 'k1', value: value.toUpperCase() }] }), now);
+    expect(a.get('p', 'k1')).toBe(value.toUpperCase());
+    // A new node whose very first state is too big is never created.
+    a.receive('x:1', ack2({ ref: incarnationRef('q', T0), identity: identity('q'), items: [heartbeat, { version: 2, key: 'k', value: 'z'.repeat(5000) }] }), now);
+    expect(a.member('q')).toBeUndefined();
+    expect(a.stats.refusedState).toBe(2);
+
+    // A message longer than the MTU is dropped unread, whatever it says.
+    const big = ack2(...['r', 's', 't'].map((id) => ({ ref: incarnationRef(id, T0), identity: identity(id), items: [heartbeat, { version: 2, key: 'k', value: 'x'.repeat(3000) }] })));
+    expect(big.length).toBeGreaterThan(options.mtuBytes);
+    expect(a.receive('x:1', big, now)).toEqual([]);
+    expect(a.stats.refusedOversized).toBe(1);
+    expect(a.member('r')).toBeUndefined();
+
+    // Strangers beyond maxMembers (a, p and two more) are refused until some are forgotten.
+    for (const id of ['m1', 'm2', 'm3', 'm4']) a.receive('x:1', ack2({ ref: incarnationRef(id, T0), identity: identity(id), items: [heartbeat] }), now);
+    expect(a.members().map((m) => m.id).sort()).toEqual(['a', 'm1', 'm2', 'p']);
+    expect(a.stats.refusedMembers).toBe(2);
+    expect(a.stats.malformed).toBe(0);
+  });
+
+  it('refuses set() past maxStateBytes, keeping room for its own verdicts', () => {
+    const a = new GossipNode({
+      id: 'a', address: 'a:1', generation: T0, seeds: [], options: { ...DEFAULT_GOSSIP, maxStateBytes: 8192 },
+      random: new SeededRandom(1), liveness: new PeerLiveness(DEFAULT_FAILURE_DETECTOR),
+    });
+    a.set('k1', 'x'.repeat(3000), T0);
+    a.set('k2', 'x'.repeat(3000), T0);
+    expect(() => a.set('k3', 'x'.repeat(1000), T0)).toThrow(/"k3" would bring this node's state to \d+ bytes; at most \d+ allowed \(gossip\.maxStateBytes 8192/);
+    a.set('k2', 'y'.repeat(3000), T0); // same size: still fits
+    expect(a.get('a', 'k3')).toBeUndefined();
+    expect(a.get('a', 'k2')).toBe('y'.repeat(3000));
   });
 
   it('set() keeps its versions within what peers accept', () => {

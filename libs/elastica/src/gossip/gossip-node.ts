@@ -1,10 +1,10 @@
 import { randomInt, shuffle, type Random } from '../common/random.js';
 import type { GossipOptions } from '../options/elastica-options.js';
-import { EndpointState } from './endpoint-state.js';
+import { EndpointState, entryBytes, stateBytesAfter } from './endpoint-state.js';
 import type {
   GossipListener, LivenessOracle, Member, MembershipEventType, MemberStatus, ViewEntry,
 } from './gossip.types.js';
-import { decodeVerdicts, encodeVerdicts, MAX_VERDICTS, VERDICTS_KEY, type Verdict } from './verdicts.js';
+import { decodeVerdicts, encodeVerdicts, MAX_VERDICTS, MAX_VERDICTS_LENGTH, VERDICTS_KEY, type Verdict } from './verdicts.js';
 import { GossipDecodeError, varintSize } from './wire/bytes.js';
 import {
   decodeMessage, deltaOverhead, digestEntrySize, encodeMessage, headerSize, itemSize, PREAMBLE_BYTES,
@@ -47,6 +47,12 @@ export interface GossipStats {
   refusedVerdicts: number;
   /** Peers marked down on another node's gossiped verdict rather than by this node's own detector. */
   adoptedVerdicts: number;
+  /** Gossip messages longer than gossip.mtuBytes, dropped unread. */
+  refusedOversized: number;
+  /** Deltas that would have taken a node's state past gossip.maxStateBytes. */
+  refusedState: number;
+  /** New nodes refused because gossip.maxMembers were known already. */
+  refusedMembers: number;
 }
 
 interface Candidate {
@@ -65,8 +71,14 @@ const MAX_RETIRED = 20_000;
 const LEAVE_FANOUT = 3;
 /** Heartbeats seen advancing before phi, rather than a plain timeout, judges a newly learned incarnation. */
 const PROBATION_FEEDS = 30;
-/** Suspicion (phi / threshold) from which a peer is probed directly every round. */
-const SUSPICION_PROBE = 0.25;
+/** Suspicion (phi / threshold) from which a peer is probed directly every round: phi 1 at the default threshold 8. */
+const SUSPICION_PROBE = 1 / 8;
+/**
+ * A suspect still unheard after a probe gets one more ping each round, up to this many: a ping and
+ * its pong both cross a lossy network (10% loss fails 19% of them), and each round of silence brings
+ * phi closer to convicting a node that would have answered.
+ */
+const MAX_PINGS_PER_ROUND = 3;
 /**
  * Suspicion (phi / threshold) this node must itself hold of a peer before it adopts another node's
  * verdict on it: phi 1 at the default threshold 8, i.e. its own detector has started to wonder too.
@@ -74,6 +86,8 @@ const SUSPICION_PROBE = 0.25;
 const VERDICT_SUSPICION = 1 / 8;
 /** A verdict (published or heard) lives this many first-contact timeouts: long enough to cross the cluster. */
 const VERDICT_TTL_FIRST_CONTACTS = 3;
+/** The largest verdicts entry (see MAX_VERDICTS_LENGTH), kept out of what set() may use. */
+const VERDICTS_RESERVE_BYTES = entryBytes(VERDICTS_KEY, 'x'.repeat(MAX_VERDICTS_LENGTH));
 /** Refused claims are logged at most once per this, with the counts: a hostile peer must not flood the log. */
 const REFUSAL_LOG_EVERY_MS = 60_000;
 
@@ -87,7 +101,7 @@ export class GossipNode {
   readonly address: string;
   readonly stats: GossipStats = {
     messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, malformed: 0, refusedGenerations: 0, refusedVersions: 0, refutations: 0,
-    refusedVerdicts: 0, adoptedVerdicts: 0,
+    refusedVerdicts: 0, adoptedVerdicts: 0, refusedOversized: 0, refusedState: 0, refusedMembers: 0,
   };
 
   private self: EndpointState;
@@ -178,12 +192,16 @@ export class GossipNode {
     const { size, limit } = this.wireSize(key, value);
     if (size > limit) throw new RangeError(`gossip state "${key}" takes ${size} bytes on the wire; at most ${limit} fit in gossip.mtuBytes (${this.options.mtuBytes})`);
     if (this.self.keys.get(key)?.value === value) return;
+    // Room for this node's own verdicts is kept aside, so publishing one never fails for want of it.
+    const budget = key === VERDICTS_KEY ? this.options.maxStateBytes : this.options.maxStateBytes - VERDICTS_RESERVE_BYTES;
+    const bytes = this.self.stateBytesWith([{ version, key, value }]);
+    if (bytes > budget) throw new RangeError(`gossip state "${key}" would bring this node's state to ${bytes} bytes; at most ${budget} allowed (gossip.maxStateBytes ${this.options.maxStateBytes}, less ${VERDICTS_RESERVE_BYTES} kept for the core's verdicts)`);
     // Peers refuse versions beyond plausibleVersion's bound; stay well inside it (half the clock skew).
     if (version > nowMs - this.self.generation + this.options.maxGenerationSkewMs / 2) {
       throw new RangeError(`gossip state "${key}" would take version ${version}: more state changes since this node started than its peers accept (see gossip.maxGenerationSkewMs)`);
     }
     this.self.maxVersion = version;
-    this.self.keys.set(key, { value, version });
+    this.self.put(key, value, version);
     if (key !== VERDICTS_KEY) this.listener.change?.({ nodeId: this.id, key, value, version }, nowMs);
   }
 
@@ -257,6 +275,7 @@ export class GossipNode {
     const live: EndpointState[] = [];
     const unreachable: EndpointState[] = [];
     const probes: EndpointState[] = [];
+    const suspects: EndpointState[] = [];
     for (const st of [...this.byId.values()]) {
       if (st === this.self) continue;
       this.judge(st, nowMs);
@@ -264,8 +283,10 @@ export class GossipNode {
       if (!st.down) {
         live.push(st);
         // Relayed news of it is late: ask it directly (an answer is a heartbeat) before phi convicts
-        // it for what may be nothing but an unlucky run of gossip partners.
-        if (st.feeds >= PROBATION_FEEDS && (this.liveness.suspicion?.(st.id, nowMs) ?? 0) >= SUSPICION_PROBE) probes.push(st);
+        // it for what may be nothing but an unlucky run of gossip partners. On probation too: the
+        // moment probation ends phi judges, and a silence phi already finds too long must have been probed.
+        if (st.feeds > 0 && (this.liveness.suspicion?.(st.id, nowMs) ?? 0) >= SUSPICION_PROBE) suspects.push(st);
+        else st.probeRounds = 0;
       } else {
         unreachable.push(st);
         // Third parties say it is alive: ask it directly, since only its own word may clear `down`.
@@ -293,7 +314,11 @@ export class GossipNode {
 
     const out: Outgoing[] = [];
     for (const to of targets) this.push(out, to, this.buildSyn(to));
-    for (const st of probes) if (!targets.has(st.address)) this.push(out, st.address, { type: 'ping', header: this.header(st.address) });
+    for (const st of probes) if (!targets.has(st.address)) this.ping(out, st.address);
+    for (const st of suspects) {
+      const pings = Math.min(1 + st.probeRounds++, MAX_PINGS_PER_ROUND) - (targets.has(st.address) ? 1 : 0);
+      for (let i = 0; i < pings; i++) this.ping(out, st.address);
+    }
 
     this.advanceLeave(nowMs, liveCount);
     if (this.ticks % 64 === 0) this.purgeRetired(nowMs);
@@ -306,6 +331,12 @@ export class GossipNode {
     this.stats.messagesReceived++;
     this.stats.bytesReceived += bytes.length;
     this.sender = from;
+    if (bytes.length > this.options.mtuBytes) {
+      // No peer of this cluster sends more than the MTU; reading it could make this node hold more than any state allows.
+      this.stats.refusedOversized++;
+      this.noteRefusal(nowMs, `refused a gossip message of ${bytes.length} bytes from ${from}: more than gossip.mtuBytes (${this.options.mtuBytes}); every node of a cluster must use the same gossip.mtuBytes`);
+      return [];
+    }
     let message: GossipMessage;
     try {
       message = decodeMessage(bytes);
@@ -411,7 +442,7 @@ export class GossipNode {
       st.heartbeat = entry.heartbeat;
       st.maxVersion = entry.heartbeat;
       for (const [key, { value, version }] of Object.entries(entry.state ?? {})) {
-        st.keys.set(key, { value, version });
+        st.put(key, value, version);
         st.maxVersion = Math.max(st.maxVersion, version);
         if (key === VERDICTS_KEY) verdicts.push({ owner: st, value });
       }
@@ -725,6 +756,10 @@ export class GossipNode {
     return deltas;
   }
 
+  private ping(out: Outgoing[], to: string): void {
+    this.push(out, to, { type: 'ping', header: this.header(to) });
+  }
+
   private push(out: Outgoing[], to: string, message: GossipMessage): void {
     const bytes = encodeMessage(message);
     this.stats.messagesSent++;
@@ -775,6 +810,13 @@ export class GossipNode {
       }
       if (delta.items.length === 0 || this.isRetired(delta.ref, nowMs)) return;
       const existing = this.byId.get(id);
+      if (existing && existing.generation > generation) return; // an older run: outdated news
+      if (!existing && this.byId.size >= this.options.maxMembers) {
+        this.stats.refusedMembers++;
+        this.noteRefusal(nowMs, `refused node ${id} from ${this.sender}: ${this.byId.size} nodes are known already (gossip.maxMembers)`);
+        return;
+      }
+      if (!this.stateFits(id, existing?.generation === generation ? existing : undefined, delta.items, nowMs)) return;
       const firstHand = delta.ref === senderRef;
       if (!existing) this.create(id, address, generation, delta.items, firstHand, nowMs);
       else if (existing.generation === generation) this.applyItems(existing, delta.items, nowMs);
@@ -788,6 +830,7 @@ export class GossipNode {
       if (last > this.self.maxVersion) this.refute(this.self.generation, nowMs, `a peer sent version ${last} of it, ahead of its own ${this.self.maxVersion}`);
       return;
     }
+    if (!this.stateFits(st.id, st, delta.items, nowMs)) return;
     this.applyItems(st, delta.items, nowMs);
   }
 
@@ -832,6 +875,7 @@ export class GossipNode {
     this.liveness.heartbeat(st.id, st.generation, nowMs);
     st.heartbeatFed = heartbeat;
     st.feeds++;
+    st.probeRounds = 0;
     st.lastNewsAt = nowMs;
   }
 
@@ -861,7 +905,7 @@ export class GossipNode {
         st.heartbeat = item.version;
         st.announced = item.status;
       } else {
-        st.keys.set(item.key, { value: item.value, version: item.version });
+        st.put(item.key, item.value, item.version);
         if (item.key === VERDICTS_KEY) verdicts = item.value;
         else this.listener.change?.({ nodeId: st.id, key: item.key, value: item.value, version: item.version }, nowMs);
       }
@@ -895,12 +939,27 @@ export class GossipNode {
     return false;
   }
 
+  /**
+   * Whether `items` keep the state of node `id` (`st`, or a new incarnation when undefined) within
+   * gossip.maxStateBytes. A delta is refused whole: applying part of it would leave a gap in the
+   * owner's versions. An honest owner never exceeds the bound (its set() refuses first), so only a
+   * faulty or hostile member's claim is lost, and the receiver keeps asking for it at no cost beyond
+   * the bounded message.
+   */
+  private stateFits(id: string, st: EndpointState | undefined, items: readonly Item[], nowMs: number): boolean {
+    const bytes = stateBytesAfter(st, items);
+    if (bytes <= this.options.maxStateBytes) return true;
+    this.stats.refusedState++;
+    this.noteRefusal(nowMs, `refused a claim from ${this.sender} about node ${id}: its state would take ${bytes} bytes, more than gossip.maxStateBytes (${this.options.maxStateBytes})`);
+    return false;
+  }
+
   /** The first refusal is logged, then at most one line per REFUSAL_LOG_EVERY_MS, with the counts. */
   private noteRefusal(nowMs: number, message: string): void {
     if (nowMs - this.lastRefusalLogAt < REFUSAL_LOG_EVERY_MS) return;
     this.lastRefusalLogAt = nowMs;
-    const { refusedGenerations, refusedVersions, refusedVerdicts } = this.stats;
-    this.listener.notice?.('warn', `${message} (refused so far: ${refusedGenerations} generation(s), ${refusedVersions} version(s), ${refusedVerdicts} verdict(s); further refusals are counted and logged at most once a minute)`);
+    const { refusedGenerations, refusedVersions, refusedVerdicts, refusedOversized, refusedState, refusedMembers } = this.stats;
+    this.listener.notice?.('warn', `${message} (refused so far: ${refusedGenerations} generation(s), ${refusedVersions} version(s), ${refusedVerdicts} verdict(s), ${refusedOversized} oversized message(s), ${refusedState} state(s) over gossip.maxStateBytes, ${refusedMembers} node(s) over gossip.maxMembers; further refusals are counted and logged at most once a minute)`);
   }
 
   /**
@@ -912,7 +971,7 @@ export class GossipNode {
     const generation = Math.max(nowMs, claimedGeneration + 1, old.generation + 1);
     const st = new EndpointState(old.id, old.address, generation, old.announced);
     const keys = [...old.keys].sort((a, b) => a[1].version - b[1].version);
-    for (const [key, { value }] of keys) st.keys.set(key, { value, version: ++st.maxVersion });
+    for (const [key, { value }] of keys) st.put(key, value, ++st.maxVersion);
     st.heartbeat = ++st.maxVersion;
     this.unregister(old);
     this.retire(old.ref, 'replaced', nowMs + this.options.tombstoneTtlMs);

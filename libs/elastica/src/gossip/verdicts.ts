@@ -9,6 +9,8 @@
 export const VERDICTS_KEY = 'elastica.verdicts';
 /** Verdicts a node keeps published at most (newest first); older ones are withdrawn. */
 export const MAX_VERDICTS = 64;
+/** Longest verdicts value: MAX_VERDICTS entries of at most 10 + 1 + 11 characters, and the spaces between. */
+export const MAX_VERDICTS_LENGTH = MAX_VERDICTS * 23 - 1;
 
 export interface Verdict {
   /** The convicted incarnation (its 48-bit ref names id and generation). */

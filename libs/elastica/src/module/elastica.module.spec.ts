@@ -42,6 +42,9 @@ const BAD: [string, ElasticaOptions, RegExp][] = [
   ['a tiny frame limit', { rpc: { maxFrameBytes: 10 } }, /`rpc\.maxFrameBytes`/],
   ['incomplete TLS material', { tls: { key: 'k', cert: 'c' } as never }, /`tls\.ca`/],
   ['TLS material that is not PEM', { tls: { key: 'k', cert: 'c', ca: 'a' } }, /`tls`.*TLS context/],
+  ['a detector cap shorter than two gossip intervals', { gossip: { intervalMs: 5000 }, failureDetector: { maxIntervalMs: 4000 } }, /`failureDetector\.maxIntervalMs`.*2 x gossip\.intervalMs \(10000\)/],
+  ['a state bound too small to hold anything', { gossip: { maxStateBytes: 100 } }, /`gossip\.maxStateBytes`.*4096/],
+  ['a membership bound of one', { gossip: { maxMembers: 1 } }, /`gossip\.maxMembers`.*at least 2/],
   ['no room for a single handshake', { rpc: { maxPendingHandshakes: 0 } }, /`rpc\.maxPendingHandshakes`.*positive integer/],
 ];
 
@@ -58,6 +61,19 @@ describe('ElasticaModule options', () => {
     expect(options.partitioner.replicationFactor).toBe(3);
     expect(options.rpc.maxPendingHandshakes).toBe(1024);
     expect(moduleRef.get(FailureDetectorService).threshold).toBe(8);
+  });
+
+  it('derives the detector\'s expected interval and outage cap from the gossip interval, unless given', async () => {
+    const slow = (await compileSync({ gossip: { intervalMs: 5000 } })).get<ResolvedElasticaOptions>(ELASTICA_OPTIONS);
+    expect(slow.failureDetector.firstHeartbeatEstimateMs).toBe(5000);
+    expect(slow.failureDetector.maxIntervalMs).toBe(20_000);
+    const given = (await compileAsync({ gossip: { intervalMs: 5000 }, failureDetector: { firstHeartbeatEstimateMs: 6000 } })).get<ResolvedElasticaOptions>(ELASTICA_OPTIONS);
+    expect(given.failureDetector.maxIntervalMs).toBe(24_000);
+    const defaults = (await compileSync({})).get<ResolvedElasticaOptions>(ELASTICA_OPTIONS);
+    expect(defaults.failureDetector.firstHeartbeatEstimateMs).toBe(1000);
+    expect(defaults.failureDetector.maxIntervalMs).toBe(4000);
+    expect(defaults.gossip.maxStateBytes).toBe(65_536);
+    expect(defaults.gossip.maxMembers).toBe(5000);
   });
 
   it('separates bind from advertise', async () => {

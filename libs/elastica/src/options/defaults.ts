@@ -12,6 +12,8 @@ export const DEFAULT_GOSSIP: GossipOptions = {
   downExpiryMs: 3 * 24 * 3600_000,
   seedRetryMinMs: 1000,
   seedRetryMaxMs: 30_000,
+  maxStateBytes: 64 * 1024,
+  maxMembers: 5000,
 };
 
 export const DEFAULT_FAILURE_DETECTOR: FailureDetectorOptions = {
@@ -24,6 +26,17 @@ export const DEFAULT_FAILURE_DETECTOR: FailureDetectorOptions = {
   maxIntervalMs: 4000,
   localPauseMs: 5000,
 };
+
+/**
+ * The detector's defaults for a gossip interval: heartbeats are expected once per interval, and an
+ * interval is an outage (not recorded) past 4 of them, the standalone detector's rule. The fixed
+ * 1000 / 4000 above are these at the default 1 s interval; a longer interval with them would record
+ * no interval at all and convict every peer.
+ */
+export function failureDetectorDefaults(intervalMs: number, given: Partial<FailureDetectorOptions> = {}): FailureDetectorOptions {
+  const firstHeartbeatEstimateMs = given.firstHeartbeatEstimateMs ?? intervalMs;
+  return { ...DEFAULT_FAILURE_DETECTOR, firstHeartbeatEstimateMs, maxIntervalMs: 4 * firstHeartbeatEstimateMs };
+}
 
 export const DEFAULT_PARTITIONER: PartitionerOptions = {
   vnodes: 16,

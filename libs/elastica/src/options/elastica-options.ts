@@ -22,6 +22,13 @@ export interface GossipOptions {
   /** Seed retry backoff while no seed answers: start, cap. Defaults 1000, 30000. */
   seedRetryMinMs: number;
   seedRetryMaxMs: number;
+  /**
+   * Bytes of application state (keys and values, as on the wire) one node may publish; a peer's state
+   * beyond it is refused, so no member can make the others hold more. Default 65536.
+   */
+  maxStateBytes: number;
+  /** Nodes (incarnations) known at once; further strangers are refused until some expire. Default 5000. */
+  maxMembers: number;
 }
 
 export interface FailureDetectorOptions {

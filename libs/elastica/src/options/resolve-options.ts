@@ -1,10 +1,10 @@
 import { isIP } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import {
-  DEFAULT_BIND, DEFAULT_CLUSTER, DEFAULT_FAILURE_DETECTOR, DEFAULT_GOSSIP, DEFAULT_PARTITIONER, DEFAULT_RPC,
+  DEFAULT_BIND, DEFAULT_CLUSTER, DEFAULT_GOSSIP, DEFAULT_PARTITIONER, DEFAULT_RPC, failureDetectorDefaults,
 } from './defaults.js';
 import { ElasticaOptionsError } from './elastica-options.error.js';
-import type { ElasticaOptions, HostPort, ResolvedElasticaOptions } from './elastica-options.js';
+import type { ElasticaOptions, FailureDetectorOptions, HostPort, ResolvedElasticaOptions } from './elastica-options.js';
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const UNSPECIFIED = new Set(['0.0.0.0', '::', '[::]']);
@@ -148,8 +148,17 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     },
     tombstoneTtlMs: positive, leaveTimeoutMs: positive, maxGenerationSkewMs: positive, downExpiryMs: positive,
     seedRetryMinMs: positive, seedRetryMaxMs: positive,
+    maxStateBytes: (o, v) => {
+      positiveInt(o, v);
+      if ((v as number) < 4096) fail(o, `at least 4096 bytes, got ${v}`);
+    },
+    maxMembers: (o, v) => {
+      positiveInt(o, v);
+      if ((v as number) < 2) fail(o, `at least 2, got ${v}`);
+    },
   });
-  const failureDetector = section('failureDetector', options.failureDetector, DEFAULT_FAILURE_DETECTOR, {
+  const givenDetector = checkObject('failureDetector', options.failureDetector) as Partial<FailureDetectorOptions>;
+  const failureDetector = section('failureDetector', givenDetector, failureDetectorDefaults(gossip.intervalMs, givenDetector), {
     threshold: positive, maxSampleSize: positiveInt, minStdDeviationMs: positive, acceptableHeartbeatPauseMs: nonNegative,
     firstHeartbeatEstimateMs: positive, maxIntervalMs: positive, localPauseMs: positive,
     distribution: (o, v) => {
@@ -173,6 +182,9 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     reconnectMinMs: positive, reconnectMaxMs: positive, maxInFlight: positiveInt,
     maxPendingHandshakes: positiveInt,
   });
+  if (failureDetector.maxIntervalMs < 2 * gossip.intervalMs) {
+    fail('failureDetector.maxIntervalMs', `must be at least 2 x gossip.intervalMs (${2 * gossip.intervalMs}): heartbeats arrive once per interval, and intervals longer than this are never recorded; got ${failureDetector.maxIntervalMs}`);
+  }
   if (gossip.mtuBytes > rpc.maxFrameBytes) fail('gossip.mtuBytes', `must not exceed rpc.maxFrameBytes (${rpc.maxFrameBytes})`);
   if (gossip.seedRetryMaxMs < gossip.seedRetryMinMs) fail('gossip.seedRetryMaxMs', 'must be at least gossip.seedRetryMinMs');
   if (rpc.reconnectMaxMs < rpc.reconnectMinMs) fail('rpc.reconnectMaxMs', 'must be at least rpc.reconnectMinMs');

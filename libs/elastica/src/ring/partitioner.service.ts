@@ -354,8 +354,17 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
       const key = HANDBACK_PREFIX + id;
       if (restarted && !replaced.has(id) && this.current.nodeForToken(known.tokens[0]!) === this.local.id) {
         if (!this.handbacks.has(id)) {
+          // A withdrawn handback stays as an empty key (gossip has no delete), so a long life of
+          // restarts under ever new ids can fill gossip.maxStateBytes: then the restarted node just
+          // takes new tokens by the usual split.
+          try {
+            this.membership.set(key, encodeTokens(known.tokens));
+          } catch (error) {
+            if (!(error instanceof RangeError)) throw error;
+            this.logger.warn(`node ${id} restarted; cannot hand back its tokens: ${error.message}`);
+            continue;
+          }
           this.handbacks.add(id);
-          this.membership.set(key, encodeTokens(known.tokens));
           this.logger.log(`node ${id} restarted; handing back the tokens of its previous run`);
         }
       } else if (this.handbacks.has(id) && !restarted) {
