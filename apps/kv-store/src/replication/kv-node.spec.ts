@@ -148,7 +148,11 @@ describe('KvNode replication (in-memory cluster)', () => {
     expect(() => node.onPush({ entries: 'nope' })).toThrow(/entries must be an array/);
     expect(() => node.onDigest('b', { buckets: [[1, 2]] })).toThrow(/expected 64 buckets/);
     expect(() => node.onPull(null)).toThrow(/expected \{ keys \}/);
-    expect(node.stats().badMessages).toBe(6);
+    const zeros = Array.from({ length: 64 }, () => [0, 0, 0]);
+    expect(() => node.onDigest('b', { buckets: zeros, after: [-1, 'k'] })).toThrow(/after hash -1 is not an unsigned 32-bit integer/);
+    expect(() => node.onDigest('b', { buckets: zeros, after: [1, ''] })).toThrow(/non-empty string/);
+    expect(node.onDigest('b', { buckets: zeros, after: [1, 'k'] })).toEqual({ buckets: [], summaries: [], truncated: false });
+    expect(node.stats().badMessages).toBe(8);
     expect(node.storage.size).toBe(0);
   });
 

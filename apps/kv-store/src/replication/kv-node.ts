@@ -1,11 +1,11 @@
-import { bucketOf, DigestBuilder, diffSummaries, differingBuckets } from '../store/digest.js';
+import { bucketOf, comparePositions, DigestBuilder, diffSummaries, differingBuckets, listingPage, withinListing, type ListingPosition } from '../store/digest.js';
 import { HybridLogicalClock, type Timestamp } from '../store/hlc.js';
 import { StorageEngine, type ApplyOutcome, type StorageLimits } from '../store/storage-engine.js';
 import { entryBytes, type Versioned } from '../store/versioned.js';
 import {
   BadMessageError, checkDigest, checkDigestReply, checkEntries, checkGet, checkKey, checkPull, checkPush, checkPut, checkVersioned,
   KV_GET, KV_PUT, KV_SYNC_DIGEST, KV_SYNC_PULL, KV_SYNC_PUSH,
-  type DigestReply, type MessageLimits, type PullReply, type PushReply,
+  type DigestMessage, type DigestReply, type MessageLimits, type PullReply, type PushReply,
 } from './kv-messages.js';
 import { batches, byTarget, planDecommission, planPlacement } from './placement-planner.js';
 import { collectQuorum, majority } from './quorum.js';
@@ -42,7 +42,10 @@ export interface KvNodeOptions extends MessageLimits {
   tombstoneGraceMs: number;
   /** Anti-entropy buckets per digest. */
   digestBuckets: number;
-  /** Most key summaries in one digest reply. */
+  /**
+   * Most key summaries in one digest reply. When the differing buckets hold more keys, the reply lists
+   * the first ones in listing order and the next exchange with that peer goes on from there.
+   */
   maxSummaries: number;
   /** Most bytes of values in one pull reply or push. */
   batchBytes: number;
@@ -118,6 +121,12 @@ export class KvNode {
   readonly storage: StorageEngine;
   private readonly hlc: HybridLogicalClock;
   private ringChangedAtMs: number;
+  /**
+   * Per peer, where its last cut-off digest listing ended: the next exchange lists the keys after it, so
+   * successive rounds walk the whole key space instead of comparing the same first keys forever. One
+   * entry per peer at most; entries of peers gone are dropped every placement round.
+   */
+  private readonly listingCursors = new Map<string, ListingPosition>();
   private readonly counters = {
     writes: 0, reads: 0, quorumFailures: 0, readRepairs: 0, syncRounds: 0, pulled: 0, pushed: 0,
     handedOff: 0, orphansDropped: 0, tombstonesCollected: 0, refusedWrites: 0, badMessages: 0,
@@ -241,25 +250,23 @@ export class KvNode {
     return this.guard(() => ({ v: this.storage.get(checkGet(message, this.options).key) ?? null }));
   }
 
-  /** Compares the sender's digest of the keys we share with ours; lists our keys in the buckets that differ. */
+  /**
+   * Compares the sender's digest of the keys we share with ours; lists our keys in the buckets that
+   * differ, from the sender's cursor on, at most `maxSummaries` of them.
+   */
   onDigest(from: string, message: unknown): DigestReply {
     return this.guard(() => {
-      const theirs = checkDigest(message, this.options.digestBuckets).buckets;
+      const { buckets: theirs, after } = checkDigest(message, this.options.digestBuckets, this.options);
       const shared = this.sharedWith(from);
       const differing = differingBuckets(this.digest(shared), theirs);
       const wanted = new Set(differing);
-      const summaries: DigestReply['summaries'] = [];
-      let truncated = false;
-      for (const key of shared) {
-        if (!wanted.has(bucketOf(key, this.options.digestBuckets))) continue;
-        if (summaries.length >= this.options.maxSummaries) {
-          truncated = true;
-          break;
-        }
+      const inDiffering = shared.filter((key) => wanted.has(bucketOf(key, this.options.digestBuckets)));
+      const page = listingPage(inDiffering, after, this.options.maxSummaries);
+      const summaries: DigestReply['summaries'] = page.keys.map((key) => {
         const { ts } = this.storage.get(key)!;
-        summaries.push([key, ts.wall, ts.logical, ts.node]);
-      }
-      return { buckets: differing, summaries, truncated };
+        return [key, ts.wall, ts.logical, ts.node];
+      });
+      return page.until ? { buckets: differing, summaries, truncated: true, until: page.until } : { buckets: differing, summaries, truncated: false };
     });
   }
 
@@ -327,19 +334,30 @@ export class KvNode {
 
   /**
    * One anti-entropy exchange with `peer` over the keys both replicate: digests, then the keys of the
-   * differing buckets, then each side gets the later versions it lacks. Returns [pulled, pushed].
+   * differing buckets (a page of them, from where the last exchange with this peer stopped), then each
+   * side gets the later versions it lacks within that page. Returns [pulled, pushed].
    */
   async syncWith(peer: string, shared: readonly string[] = this.sharedWith(peer)): Promise<[number, number]> {
-    const raw = checkDigestReply(await this.peers.call<unknown>(peer, KV_SYNC_DIGEST, { buckets: this.digest(shared) }), this.options.digestBuckets);
+    const after = this.listingCursors.get(peer);
+    const message: DigestMessage = after ? { buckets: this.digest(shared), after } : { buckets: this.digest(shared) };
+    const raw = checkDigestReply(await this.peers.call<unknown>(peer, KV_SYNC_DIGEST, message), this.options.digestBuckets, this.options);
     this.counters.syncRounds++;
+    // A page that does not move past the cursor (nothing after it, or a confused peer) starts over.
+    const until = raw.truncated && raw.until && (!after || comparePositions(raw.until, after) > 0) ? raw.until : undefined;
+    if (until) this.listingCursors.set(peer, until);
+    else this.listingCursors.delete(peer);
     if (raw.buckets.length === 0) return [0, 0];
     const differing = new Set(raw.buckets);
     const mine = new Map<string, Timestamp>();
-    for (const key of shared) if (differing.has(bucketOf(key, this.options.digestBuckets))) mine.set(key, this.storage.get(key)!.ts);
-    const theirs = new Map<string, Timestamp>(raw.summaries.map(([key, wall, logical, node]) => [key, { wall, logical, node }]));
+    for (const key of shared) {
+      if (differing.has(bucketOf(key, this.options.digestBuckets)) && withinListing(key, after, until)) mine.set(key, this.storage.get(key)!.ts);
+    }
+    const theirs = new Map<string, Timestamp>();
+    for (const [key, wall, logical, node] of raw.summaries) if (withinListing(key, after, until)) theirs.set(key, { wall, logical, node });
     const diff = diffSummaries(mine, theirs);
-    // A truncated listing does not say what the peer lacks, only what it has: push only what it listed.
-    const push = raw.truncated ? diff.push.filter((key) => theirs.has(key)) : diff.push;
+    // The page is complete between the cursors: a key of ours in it that the peer did not list, it lacks.
+    // A cut-off reply without its end position (never sent by this code) says only what the peer has.
+    const push = raw.truncated && !raw.until ? diff.push.filter((key) => theirs.has(key)) : diff.push;
     const pulled = await this.pull(peer, diff.pull);
     const pushed = await this.push(peer, push);
     return [pulled, pushed];
@@ -385,10 +403,12 @@ export class KvNode {
    */
   async placementRound(): Promise<{ pulled: number; pushed: number; handedOff: number; dropped: number; failedPeers: string[] }> {
     const plan = planPlacement(this.storage.keys(), this.cluster.self, (key) => this.cluster.replicasOf(key));
+    const peers = this.cluster.peers();
+    for (const peer of this.listingCursors.keys()) if (!peers.includes(peer)) this.listingCursors.delete(peer);
     const failedPeers: string[] = [];
     let pulled = 0;
     let pushed = 0;
-    await Promise.all(this.cluster.peers().map(async (peer) => {
+    await Promise.all(peers.map(async (peer) => {
       try {
         const [p, q] = await this.syncWith(peer, plan.shared.get(peer) ?? []);
         pulled += p;

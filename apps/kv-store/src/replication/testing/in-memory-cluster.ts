@@ -41,6 +41,11 @@ export class InMemoryCluster {
     this.down.add(id);
   }
 
+  /** Makes a member unreachable (calls to and from it fail) while the others still count it up. */
+  cut(id: string): void {
+    this.down.add(id);
+  }
+
   /** Brings a killed member back with its memory (a pause or a partition healed, not a restart). */
   revive(id: string): void {
     this.down.delete(id);
