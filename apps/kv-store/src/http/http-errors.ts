@@ -1,6 +1,6 @@
 import { BadRequestException, HttpException, HttpStatus, PayloadTooLargeException, ServiceUnavailableException } from '@nestjs/common';
 import { BadMessageError } from '../replication/kv-messages.js';
-import { QuorumError } from '../replication/quorum.js';
+import { QuorumError, ReplicasDownError } from '../replication/quorum.js';
 import { ClockDriftError } from '../store/hlc.js';
 import { BodyTooLargeError } from './read-body.js';
 
@@ -9,6 +9,7 @@ export function toHttpError(error: unknown): unknown {
   if (error instanceof HttpException) return error;
   if (error instanceof BodyTooLargeError) return new PayloadTooLargeException(error.message);
   if (error instanceof BadMessageError) return new BadRequestException(error.message.replace(/^bad kv\.\w+ message: /, ''));
+  if (error instanceof ReplicasDownError) return new ServiceUnavailableException(`not enough replicas are up: ${error.message}`);
   if (error instanceof QuorumError) {
     const message = error.replies === 0 && error.failures.size === 0
       ? 'no replica is known for this key yet (the node is still joining the ring); try again shortly'

@@ -8,13 +8,21 @@ import {
   type DigestMessage, type DigestReply, type MessageLimits, type PullReply, type PushReply,
 } from './kv-messages.js';
 import { batches, byTarget, planDecommission, planPlacement } from './placement-planner.js';
-import { collectQuorum, majority } from './quorum.js';
+import { collectQuorum, majority, ReplicasDownError } from './quorum.js';
 import { answersAgree, resolveRead } from './read-repair.js';
 
 /** What the store needs to know about the cluster (the app adapts Elastica's services to it). */
 export interface KvCluster {
   readonly self: string;
-  /** The key's replicas in ring order (the replication factor of them, fewer in a smaller cluster). */
+  /** Copies of each key the cluster keeps (3 by default): quorums are majorities of it. */
+  readonly replicationFactor: number;
+  /**
+   * Members that own ranges on the ring, counting those that are down right now: the live ring leaves
+   * a down node out (its ranges go to the next nodes), but it is still part of the cluster, so it
+   * still counts when deciding how many copies a key should have. A member that left does not count.
+   */
+  ringMembers(): number;
+  /** The key's replicas in ring order, among the members that are up (the replication factor of them, fewer in a smaller cluster). */
   replicasOf(key: string): readonly string[];
   /**
    * The key's replicas followed by the next nodes in ring order (the replication factor plus two): a
@@ -150,15 +158,37 @@ export class KvNode {
 
   // ---- coordinator ---------------------------------------------------------------------------------
 
+  /**
+   * Answers a read or a write needs: a majority of the copies the key is meant to have. That is the
+   * replication factor, or the number of ring members when the cluster is smaller, counting members
+   * that are down: a down node leaves the live ring (its ranges go to the next nodes), but a key still
+   * needs a majority of its copies, or a write acknowledged by a single node would be lost with it.
+   */
+  quorum(): { needed: number; copies: number } {
+    const copies = Math.max(1, Math.min(this.cluster.replicationFactor, this.cluster.ringMembers()));
+    return { needed: majority(copies), copies };
+  }
+
+  /** The key's live replicas, or the reason why no quorum of them is possible (before anything is sent). */
+  private replicasFor(key: string): { replicas: readonly string[]; needed: number } {
+    const replicas = this.cluster.replicasOf(key);
+    const { needed, copies } = this.quorum();
+    if (replicas.length > 0 && replicas.length < needed) {
+      this.counters.quorumFailures++;
+      throw new ReplicasDownError(needed, replicas.length, copies);
+    }
+    return { replicas, needed };
+  }
+
   /** Writes `value` (null: deletes) on the key's replicas; resolves once a majority acknowledged. */
   async write(key: string, value: string | null): Promise<WriteResult> {
     checkKey(KV_PUT, key, this.options);
     const v: Versioned = { ts: this.hlc.tick(this.now()), value };
     checkVersioned(KV_PUT, v, this.options);
-    const replicas = this.cluster.replicasOf(key);
+    const { replicas, needed } = this.replicasFor(key);
     this.counters.writes++;
     try {
-      const outcome = await collectQuorum<ApplyOutcome>({ replicas, needed: majority(replicas.length), call: (id) => this.putOn(id, key, v) });
+      const outcome = await collectQuorum<ApplyOutcome>({ replicas, needed, call: (id) => this.putOn(id, key, v) });
       return { ts: v.ts, acks: [...outcome.replies.keys()] };
     } catch (error) {
       this.counters.quorumFailures++;
@@ -169,7 +199,7 @@ export class KvNode {
   /** Reads from a majority of replicas (more when they disagree); repairs stale replicas in the background. */
   async read(key: string): Promise<Versioned | undefined> {
     checkKey(KV_GET, key, this.options);
-    const replicas = this.cluster.replicasOf(key);
+    const { replicas, needed } = this.replicasFor(key);
     this.counters.reads++;
     // Right after a ring change the last acknowledged write may sit only on the old replicas: ask them
     // all (the candidates cover the old and the new sets) and wait for every answer, the newest wins.
@@ -178,7 +208,7 @@ export class KvNode {
     let outcome;
     try {
       outcome = await collectQuorum<Versioned | null>({
-        replicas: asked, needed: majority(replicas.length), call: (id) => this.getFrom(id, key), enough: transition ? () => false : answersAgree,
+        replicas: asked, needed, call: (id) => this.getFrom(id, key), enough: transition ? () => false : answersAgree,
       });
     } catch (error) {
       this.counters.quorumFailures++;
