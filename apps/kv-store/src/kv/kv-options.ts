@@ -8,7 +8,10 @@ export interface KvStoreOptions {
   changeDelayMs: number;
   /** Tombstone collection this often. */
   gcIntervalMs: number;
-  /** A decommission retries targets that failed this many times before it leaves anyway. */
+  /**
+   * Handoff passes a decommission makes (one second apart) before giving up: before the departure it
+   * then aborts and the node stays; after it, the node exits with code 1.
+   */
   handoffAttempts: number;
 }
 

@@ -35,7 +35,16 @@ export interface PullReply {
   truncated: string[];
 }
 export interface PushMessage { entries: [string, Versioned][] }
-export interface PushReply { applied: number; stale: number; refused: number }
+export interface PushReply {
+  applied: number;
+  stale: number;
+  refused: number;
+  /**
+   * The pushed keys this replica now holds at the pushed version or a later one (applied or stale):
+   * the sender counts a copy delivered, and may drop its own, only when its key is listed here.
+   */
+  accepted: string[];
+}
 
 export interface MessageLimits {
   maxKeyBytes: number;
@@ -135,6 +144,14 @@ export function checkEntries(pattern: string, x: unknown, limits: MessageLimits)
 
 export function checkPush(x: unknown, limits: MessageLimits): PushMessage {
   return { entries: checkEntries(KV_SYNC_PUSH, x, limits) };
+}
+
+/** The keys of `pushed` the reply says the replica holds; a reply without a usable list confirms nothing. */
+export function checkPushReply(x: unknown, pushed: ReadonlySet<string>): Set<string> {
+  if (!isObject(x) || !Array.isArray(x.accepted)) throw new BadMessageError(KV_SYNC_PUSH, 'expected a reply { accepted }');
+  const accepted = new Set<string>();
+  for (const key of x.accepted) if (typeof key === 'string' && pushed.has(key)) accepted.add(key);
+  return accepted;
 }
 
 export function checkDigestReply(x: unknown, buckets: number, limits: MessageLimits): DigestReply {

@@ -3,7 +3,7 @@ import { HybridLogicalClock, type Timestamp } from '../store/hlc.js';
 import { StorageEngine, type ApplyOutcome, type StorageLimits } from '../store/storage-engine.js';
 import { entryBytes, type Versioned } from '../store/versioned.js';
 import {
-  BadMessageError, checkDigest, checkDigestReply, checkEntries, checkGet, checkKey, checkPull, checkPush, checkPut, checkVersioned,
+  BadMessageError, checkDigest, checkDigestReply, checkEntries, checkGet, checkKey, checkPull, checkPush, checkPushReply, checkPut, checkVersioned,
   KV_GET, KV_PUT, KV_SYNC_DIGEST, KV_SYNC_PULL, KV_SYNC_PUSH,
   type DigestMessage, type DigestReply, type MessageLimits, type PullReply, type PushReply,
 } from './kv-messages.js';
@@ -105,9 +105,18 @@ export interface WriteResult {
 }
 
 export interface HandoffResult {
+  /** Keys held here. */
   keys: number;
+  /** Copies their targets acknowledged holding (one key to three targets is three copies). */
   sent: number;
+  /** Copies not acknowledged: refused by their target (e.g. its store is full), or it failed or was unreachable. */
+  undelivered: number;
+  /** Keys no other node would replicate: nobody to hand them to. */
+  unplaced: number;
+  /** Targets that failed, were unreachable, or refused copies. */
   failedTargets: string[];
+  /** Every key is held by every node it was meant for: nothing is left that only this node has. */
+  complete: boolean;
 }
 
 export class ReplicaDownError extends Error {
@@ -328,11 +337,12 @@ export class KvNode {
   }
 
   private applyEntries(entries: [string, Versioned][]): PushReply {
-    const reply: PushReply = { applied: 0, stale: 0, refused: 0 };
+    const reply: PushReply = { applied: 0, stale: 0, refused: 0, accepted: [] };
     for (const [key, v] of entries) {
       try {
         if (this.applyLocal(key, v) === 'applied') reply.applied++;
         else reply.stale++;
+        reply.accepted.push(key);
       } catch {
         reply.refused++;
       }
@@ -389,7 +399,7 @@ export class KvNode {
     // A cut-off reply without its end position (never sent by this code) says only what the peer has.
     const push = raw.truncated && !raw.until ? diff.push.filter((key) => theirs.has(key)) : diff.push;
     const pulled = await this.pull(peer, diff.pull);
-    const pushed = await this.push(peer, push);
+    const pushed = (await this.push(peer, push)).size;
     return [pulled, pushed];
   }
 
@@ -409,20 +419,26 @@ export class KvNode {
     return pulled;
   }
 
-  /** Sends the local copies of `keys` to `peer` in bounded batches; returns how many it acknowledged. */
-  private async push(peer: string, keys: readonly string[]): Promise<number> {
+  /**
+   * Sends the local copies of `keys` to `peer` in bounded batches; adds to `accepted` the keys it says
+   * it holds (as each batch is answered, so a later batch failing keeps what earlier ones confirmed).
+   */
+  private async push(peer: string, keys: readonly string[], accepted = new Set<string>()): Promise<Set<string>> {
     const entries: [string, Versioned][] = [];
     for (const key of keys) {
       const v = this.storage.get(key);
       if (v !== undefined) entries.push([key, v]);
     }
-    let pushed = 0;
-    for (const batch of batches(entries, ([key, v]) => entryBytes(key, v), this.options.maxItems, this.options.batchBytes)) {
-      const reply = await this.peers.call<PushReply>(peer, KV_SYNC_PUSH, { entries: batch });
-      pushed += reply.applied + reply.stale;
+    const before = accepted.size;
+    try {
+      for (const batch of batches(entries, ([key, v]) => entryBytes(key, v), this.options.maxItems, this.options.batchBytes)) {
+        const reply = await this.peers.call<unknown>(peer, KV_SYNC_PUSH, { entries: batch });
+        for (const key of checkPushReply(reply, new Set(batch.map(([key]) => key)))) accepted.add(key);
+      }
+    } finally {
+      this.counters.pushed += accepted.size - before;
     }
-    this.counters.pushed += pushed;
-    return pushed;
+    return accepted;
   }
 
   /**
@@ -467,7 +483,10 @@ export class KvNode {
     return { pulled, pushed, handedOff, dropped, failedPeers };
   }
 
-  /** Pushes the given keys to each target; returns, per target, the keys it acknowledged. */
+  /**
+   * Pushes the given keys to each target; returns, per target, the keys it acknowledged holding. A
+   * target that fails, is unreachable, or refuses some keys goes into `failed`.
+   */
   private async deliver(keysByTarget: Map<string, string[]>, failed: string[]): Promise<Map<string, Set<string>>> {
     const delivered = new Map<string, Set<string>>();
     await Promise.all([...keysByTarget].map(async ([target, keys]) => {
@@ -475,26 +494,39 @@ export class KvNode {
         failed.push(target);
         return;
       }
+      const accepted = new Set<string>();
+      delivered.set(target, accepted);
       try {
-        await this.push(target, keys);
-        delivered.set(target, new Set(keys));
-        this.counters.handedOff += keys.length;
+        await this.push(target, keys, accepted);
+        if (accepted.size < keys.length) {
+          failed.push(target);
+          this.log('warn', `${target} refused ${keys.length - accepted.size} of the ${keys.length} copies handed to it; they stay here`);
+        }
       } catch (error) {
         failed.push(target);
-        this.log('warn', `handing ${keys.length} keys to ${target} failed: ${(error as Error).message}`);
+        this.log('warn', `handing ${keys.length} keys to ${target} failed after ${accepted.size} were accepted: ${(error as Error).message}`);
+      } finally {
+        this.counters.handedOff += accepted.size;
       }
     }));
     return delivered;
   }
 
-  /** A decommission: every copy held here goes to the replicas it will have once this node is gone. */
+  /**
+   * A decommission: every copy held here goes to the replicas it will have once this node is gone.
+   * Complete only when every one of them acknowledged holding it, and every key had somewhere to go.
+   */
   async handOffAll(): Promise<HandoffResult> {
     const plan = planDecommission(this.storage.keys(), this.cluster.self, (key) => this.cluster.replicasWithout(key, this.cluster.self));
     const failedTargets: string[] = [];
-    const delivered = await this.deliver(plan, failedTargets);
+    const delivered = await this.deliver(plan.byTarget, failedTargets);
+    let planned = 0;
     let sent = 0;
+    for (const keys of plan.byTarget.values()) planned += keys.length;
     for (const keys of delivered.values()) sent += keys.size;
-    return { keys: this.storage.size, sent, failedTargets };
+    const undelivered = planned - sent;
+    const unplaced = plan.unplaced.length;
+    return { keys: this.storage.size, sent, undelivered, unplaced, failedTargets: [...new Set(failedTargets)].sort(), complete: undelivered === 0 && unplaced === 0 };
   }
 
   /** Drops tombstones older than the grace period. */

@@ -1,4 +1,4 @@
-import { fnv1a } from '../../store/hash.js';
+import { tokenOf } from 'elastica';
 import { KV_GET, KV_PUT, KV_SYNC_DIGEST, KV_SYNC_PULL, KV_SYNC_PUSH } from '../kv-messages.js';
 import { DEFAULT_KV_OPTIONS, KvNode, type KvCluster, type KvNodeOptions, type PeerCaller } from '../kv-node.js';
 
@@ -27,15 +27,15 @@ export class InMemoryCluster {
     private readonly options: KvNodeOptions = { ...DEFAULT_KV_OPTIONS, orphanGraceMs: 0 },
   ) {}
 
-  /** Adds a member to the ring and starts it (empty). */
-  add(id: string): KvNode {
+  /** Adds a member to the ring and starts it (empty), with options of its own if given. */
+  add(id: string, options?: KvNodeOptions): KvNode {
     if (!this.members.includes(id)) this.members.push(id);
-    return this.start(id);
+    return this.start(id, options);
   }
 
   /** Starts (or restarts, losing its memory) a member: it is up, so back on the ring. */
-  start(id: string): KvNode {
-    const node = new KvNode(this.view(id), this.caller(id), () => this.nowMs, this.options);
+  start(id: string, options: KvNodeOptions = this.options): KvNode {
+    const node = new KvNode(this.view(id), this.caller(id), () => this.nowMs, options);
     this.nodes.set(id, node);
     this.unreachable.delete(id);
     this.down.delete(id);
@@ -81,7 +81,7 @@ export class InMemoryCluster {
     const ring = this.buildRing(members);
     const out: string[] = [];
     if (ring.length === 0) return out;
-    const h = fnv1a(key);
+    const h = tokenOf(key);
     let i = ring.findIndex((t) => t.token >= h);
     if (i < 0) i = 0;
     for (let step = 0; step < ring.length && out.length < Math.min(count, members.length); step++) {
@@ -114,7 +114,7 @@ export class InMemoryCluster {
   }
 
   private tokensOf(members: string[]): { token: number; id: string }[] {
-    return members.flatMap((id) => Array.from({ length: 8 }, (_, v) => ({ token: fnv1a(`${id}#${v}`), id }))).sort((a, b) => a.token - b.token);
+    return members.flatMap((id) => Array.from({ length: 8 }, (_, v) => ({ token: tokenOf(`${id}#${v}`), id }))).sort((a, b) => a.token - b.token);
   }
 
   /** Members that own ranges: those not convicted down (the real ring: `up` and `leaving`). */
