@@ -5,6 +5,7 @@ import { KvStoreService } from '../kv/kv-store.service.js';
 import { Shutdown } from '../lifecycle/shutdown.js';
 import { checkKey, KV_GET } from '../replication/kv-messages.js';
 import { MethodNotAllowedException, toHttpError } from './http-errors.js';
+import { HttpLimits } from './http-limits.js';
 
 /** Operating the node: decommission, and looking inside (what this very node holds, where a key lives). */
 @Controller('admin')
@@ -15,6 +16,7 @@ export class AdminController {
     private readonly store: KvStoreService,
     private readonly cluster: ElasticaCluster,
     private readonly shutdown: Shutdown,
+    private readonly limits: HttpLimits,
   ) {}
 
   /**
@@ -51,7 +53,7 @@ export class AdminController {
 
   @Get('stats')
   stats() {
-    return { node: this.cluster.self, decommissioning: this.store.isDecommissioning, lastDecommission: this.store.lastDecommission ?? null, capacity: this.store.node.storage.capacity, ...this.store.node.stats() };
+    return { node: this.cluster.self, decommissioning: this.store.isDecommissioning, lastDecommission: this.store.lastDecommission ?? null, capacity: this.store.node.storage.capacity, ...this.store.node.stats(), http: this.limits.stats() };
   }
 
   /** This node's own copy of a key (no quorum): what it stores, tombstones included. */

@@ -1,3 +1,4 @@
+import { DEFAULT_HTTP_LIMITS, type HttpLimitOptions } from '../http/http-limits.js';
 import { DEFAULT_KV_OPTIONS, type KvNodeOptions } from '../replication/kv-node.js';
 
 export interface KvStoreOptions {
@@ -13,6 +14,8 @@ export interface KvStoreOptions {
    * then aborts and the node stays; after it, the node exits with code 1.
    */
   handoffAttempts: number;
+  /** Bounds on HTTP connections and on request body bytes in flight. */
+  http: HttpLimitOptions;
 }
 
 export const DEFAULT_KV_STORE_OPTIONS: KvStoreOptions = {
@@ -21,6 +24,7 @@ export const DEFAULT_KV_STORE_OPTIONS: KvStoreOptions = {
   changeDelayMs: 500,
   gcIntervalMs: 60_000,
   handoffAttempts: 5,
+  http: DEFAULT_HTTP_LIMITS,
 };
 
 export const KV_STORE_OPTIONS = Symbol('kv-store:options');
