@@ -498,9 +498,10 @@ export class KvNode {
       delivered.set(target, accepted);
       try {
         await this.push(target, keys, accepted);
-        if (accepted.size < keys.length) {
+        const refused = this.unacknowledged(keys, accepted);
+        if (refused > 0) {
           failed.push(target);
-          this.log('warn', `${target} refused ${keys.length - accepted.size} of the ${keys.length} copies handed to it; they stay here`);
+          this.log('warn', `${target} refused ${refused} of the ${keys.length} copies handed to it; they stay here`);
         }
       } catch (error) {
         failed.push(target);
@@ -512,6 +513,13 @@ export class KvNode {
     return delivered;
   }
 
+  /** How many of `keys` are still held here but not in `accepted` (a key gone meanwhile, e.g. a collected tombstone, needs no copy). */
+  private unacknowledged(keys: readonly string[], accepted: ReadonlySet<string> | undefined): number {
+    let count = 0;
+    for (const key of keys) if (!accepted?.has(key) && this.storage.has(key)) count++;
+    return count;
+  }
+
   /**
    * A decommission: every copy held here goes to the replicas it will have once this node is gone.
    * Complete only when every one of them acknowledged holding it, and every key had somewhere to go.
@@ -520,12 +528,11 @@ export class KvNode {
     const plan = planDecommission(this.storage.keys(), this.cluster.self, (key) => this.cluster.replicasWithout(key, this.cluster.self));
     const failedTargets: string[] = [];
     const delivered = await this.deliver(plan.byTarget, failedTargets);
-    let planned = 0;
     let sent = 0;
-    for (const keys of plan.byTarget.values()) planned += keys.length;
+    let undelivered = 0;
     for (const keys of delivered.values()) sent += keys.size;
-    const undelivered = planned - sent;
-    const unplaced = plan.unplaced.length;
+    for (const [target, keys] of plan.byTarget) undelivered += this.unacknowledged(keys, delivered.get(target));
+    const unplaced = plan.unplaced.filter((key) => this.storage.has(key)).length;
     return { keys: this.storage.size, sent, undelivered, unplaced, failedTargets: [...new Set(failedTargets)].sort(), complete: undelivered === 0 && unplaced === 0 };
   }
 
