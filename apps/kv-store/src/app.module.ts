@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { ElasticaModule } from 'elastica';
 import { ClusterPeerCaller } from './cluster/cluster-peer-caller.js';
 import { ElasticaCluster } from './cluster/elastica-cluster.js';
@@ -6,6 +6,7 @@ import type { NodeConfig } from './config/node-config.js';
 import { ClusterMonitorService } from './dashboard/cluster-monitor.service.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { AdminController } from './http/admin.controller.js';
+import { HttpLimits } from './http/http-limits.js';
 import { KvController } from './http/kv.controller.js';
 import { DEFAULT_KV_STORE_OPTIONS, KV_STORE_OPTIONS, type KvStoreOptions } from './kv/kv-options.js';
 import { KvStoreService } from './kv/kv-store.service.js';
@@ -30,6 +31,7 @@ export class AppModule {
       controllers: [KvController, AdminController, DashboardController, KvPeerController],
       providers: [
         { provide: KV_STORE_OPTIONS, useValue: store },
+        { provide: HttpLimits, useFactory: () => new HttpLimits(store.http, (message) => new Logger('kv-store').warn(message)) },
         ElasticaCluster,
         ClusterPeerCaller,
         KvStoreService,

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { ElasticaTransport, GossipService } from 'elastica';
 import { AppModule } from './app.module.js';
 import { parseNodeConfig, USAGE } from './config/node-config.js';
+import { HttpLimits } from './http/http-limits.js';
 import { Shutdown } from './lifecycle/shutdown.js';
 
 async function main(): Promise<void> {
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   // The body parser is off: PUT /kv/:key reads its text body itself, with a bound (see read-body.ts).
   const app = await NestFactory.create(AppModule.register(config), { logger: ['log', 'warn', 'error'], bodyParser: false, forceCloseConnections: true });
   app.enableShutdownHooks();
+  app.get(HttpLimits).apply(app.getHttpServer()); // bounded connections; body bytes are bounded per request by HttpLimits too
   app.connectMicroservice({ strategy: app.get(ElasticaTransport) });
   await app.startAllMicroservices();
   await app.listen(config.http, config.host);

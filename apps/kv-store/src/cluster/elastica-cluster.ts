@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ELASTICA_OPTIONS, FailureDetectorService, GossipService, PartitionerService, type ResolvedElasticaOptions } from 'elastica';
 import { filter, map, type Observable } from 'rxjs';
 import type { KvCluster } from '../replication/kv-node.js';
+import { countRingMembers } from './ring-members.js';
 
 /** A member as `GET /cluster` shows it. */
 export interface MemberView {
@@ -45,7 +46,7 @@ function formatAddress(address: unknown): string {
  */
 @Injectable()
 export class ElasticaCluster implements KvCluster {
-  private readonly replicationFactor: number;
+  readonly replicationFactor: number;
 
   /** Every change of the ring (ranges moved between nodes). */
   readonly ringChanges$: Observable<string>;
@@ -71,6 +72,10 @@ export class ElasticaCluster implements KvCluster {
 
   get self(): string {
     return this.gossip.localNodeId;
+  }
+
+  ringMembers(): number {
+    return countRingMembers(this.gossip.members());
   }
 
   replicasOf(key: string): readonly string[] {

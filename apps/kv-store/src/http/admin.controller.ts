@@ -5,6 +5,7 @@ import { KvStoreService } from '../kv/kv-store.service.js';
 import { Shutdown } from '../lifecycle/shutdown.js';
 import { checkKey, KV_GET } from '../replication/kv-messages.js';
 import { MethodNotAllowedException, toHttpError } from './http-errors.js';
+import { HttpLimits } from './http-limits.js';
 
 /** Operating the node: decommission, and looking inside (what this very node holds, where a key lives). */
 @Controller('admin')
@@ -15,9 +16,14 @@ export class AdminController {
     private readonly store: KvStoreService,
     private readonly cluster: ElasticaCluster,
     private readonly shutdown: Shutdown,
+    private readonly limits: HttpLimits,
   ) {}
 
-  /** Answers at once (202); the node then hands its data over, leaves the cluster and exits. */
+  /**
+   * Answers at once (202); the node then hands its data over, leaves the cluster and exits (code 0; 1 if
+   * writes that arrived while it left could not all be handed over). A handoff that cannot complete
+   * before the departure aborts the decommission: the node stays, and this may be asked again.
+   */
   @Post('leave')
   @HttpCode(202)
   leave(): { node: string; status: string; message: string } {
@@ -27,14 +33,16 @@ export class AdminController {
     if (!this.store.isDecommissioning) {
       this.logger.log('decommission requested over HTTP');
       this.store.decommission().then(
-        () => this.shutdown.request(0),
+        (outcome) => {
+          if (outcome.status !== 'aborted') this.shutdown.request(outcome.status === 'left' ? 0 : 1);
+        },
         (error: unknown) => {
           this.logger.error(`decommission failed: ${(error as Error).message}`);
           this.shutdown.request(1);
         },
       );
     }
-    return { node: this.cluster.self, status: 'leaving', message: 'handing data over to the remaining replicas, then leaving the cluster and exiting' };
+    return { node: this.cluster.self, status: 'leaving', message: 'handing data over to the remaining replicas, then leaving the cluster and exiting; if the handoff cannot complete, the node stays a member and says why in its log and in GET /admin/stats (lastDecommission)' };
   }
 
   @All('leave')
@@ -45,7 +53,7 @@ export class AdminController {
 
   @Get('stats')
   stats() {
-    return { node: this.cluster.self, decommissioning: this.store.isDecommissioning, capacity: this.store.node.storage.capacity, ...this.store.node.stats() };
+    return { node: this.cluster.self, decommissioning: this.store.isDecommissioning, lastDecommission: this.store.lastDecommission ?? null, capacity: this.store.node.storage.capacity, ...this.store.node.stats(), http: this.limits.stats() };
   }
 
   /** This node's own copy of a key (no quorum): what it stores, tombstones included. */

@@ -4,6 +4,7 @@ import { KvStoreService } from '../kv/kv-store.service.js';
 import { checkKey, KV_PUT } from '../replication/kv-messages.js';
 import { formatTimestamp } from '../store/hlc.js';
 import { MethodNotAllowedException, toHttpError } from './http-errors.js';
+import { BodyBudgetError, HttpLimits } from './http-limits.js';
 import { readBody } from './read-body.js';
 
 const ALLOWED = ['GET', 'PUT', 'DELETE'];
@@ -11,7 +12,10 @@ const ALLOWED = ['GET', 'PUT', 'DELETE'];
 /** The store's HTTP API: any node serves any key. Keys are one path segment (encode '/' as %2F). */
 @Controller('kv')
 export class KvController {
-  constructor(private readonly store: KvStoreService) {}
+  constructor(
+    private readonly store: KvStoreService,
+    private readonly limits: HttpLimits,
+  ) {}
 
   private key(key: string): string {
     try {
@@ -37,17 +41,24 @@ export class KvController {
   @HttpCode(204)
   async put(@Param('key') rawKey: string, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
     const key = this.key(rawKey);
-    let value: string;
+    // The body's bytes count against the node's budget until the write is acknowledged or fails.
+    const reservation = this.limits.reserve();
     try {
-      value = await readBody(req, this.store.node.options.maxValueBytes);
-    } catch (error) {
-      res.setHeader('Connection', 'close'); // the rest of an oversized body is not worth reading
-      throw toHttpError(error);
+      let value: string;
+      try {
+        value = await readBody(req, this.store.node.options.maxValueBytes, reservation);
+      } catch (error) {
+        res.setHeader('Connection', 'close'); // the rest of a refused body is not worth reading
+        if (error instanceof BodyBudgetError) res.setHeader('Retry-After', '1');
+        throw toHttpError(error);
+      }
+      const result = await this.store.node.write(key, value).catch((error: unknown) => {
+        throw toHttpError(error);
+      });
+      res.setHeader('X-Kv-Version', formatTimestamp(result.ts));
+    } finally {
+      reservation.release();
     }
-    const result = await this.store.node.write(key, value).catch((error: unknown) => {
-      throw toHttpError(error);
-    });
-    res.setHeader('X-Kv-Version', formatTimestamp(result.ts));
   }
 
   @Delete(':key')

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { BodyBudgetError, type BodyReservation } from './http-limits.js';
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
@@ -10,8 +11,11 @@ export class BodyTooLargeError extends Error {
 /**
  * The request body as UTF-8 text, refusing more than `limit` bytes as soon as that is known (from
  * Content-Length, or while reading): a client can never make the node buffer more than the limit.
+ * With a `reservation`, each chunk is also taken from the node's budget of body bytes in flight as it
+ * arrives, and the body is refused (BodyBudgetError) when the budget cannot spare it; the caller
+ * releases the reservation once it is done with the body.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<string> {
+export function readBody(req: IncomingMessage, limit: number, reservation?: BodyReservation): Promise<string> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLargeError(limit));
   return new Promise((resolve, reject) => {
@@ -23,6 +27,12 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
         cleanup();
         req.resume(); // discard the rest; the response says why
         reject(new BodyTooLargeError(limit));
+        return;
+      }
+      if (reservation && !reservation.take(chunk.length)) {
+        cleanup();
+        req.resume();
+        reject(new BodyBudgetError(reservation.limit));
         return;
       }
       chunks.push(chunk);

@@ -1,3 +1,4 @@
+import { DEFAULT_HTTP_LIMITS, type HttpLimitOptions } from '../http/http-limits.js';
 import { DEFAULT_KV_OPTIONS, type KvNodeOptions } from '../replication/kv-node.js';
 
 export interface KvStoreOptions {
@@ -8,8 +9,13 @@ export interface KvStoreOptions {
   changeDelayMs: number;
   /** Tombstone collection this often. */
   gcIntervalMs: number;
-  /** A decommission retries targets that failed this many times before it leaves anyway. */
+  /**
+   * Handoff passes a decommission makes (one second apart) before giving up: before the departure it
+   * then aborts and the node stays; after it, the node exits with code 1.
+   */
   handoffAttempts: number;
+  /** Bounds on HTTP connections and on request body bytes in flight. */
+  http: HttpLimitOptions;
 }
 
 export const DEFAULT_KV_STORE_OPTIONS: KvStoreOptions = {
@@ -18,6 +24,7 @@ export const DEFAULT_KV_STORE_OPTIONS: KvStoreOptions = {
   changeDelayMs: 500,
   gcIntervalMs: 60_000,
   handoffAttempts: 5,
+  http: DEFAULT_HTTP_LIMITS,
 };
 
 export const KV_STORE_OPTIONS = Symbol('kv-store:options');

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import type { Subscription } from 'rxjs';
 import { ClusterPeerCaller } from '../cluster/cluster-peer-caller.js';
 import { ElasticaCluster } from '../cluster/elastica-cluster.js';
-import { KvNode, type HandoffResult } from '../replication/kv-node.js';
+import { KvNode } from '../replication/kv-node.js';
+import { runDecommission, type DecommissionOutcome } from './decommission.js';
 import { KV_STORE_OPTIONS, type KvStoreOptions } from './kv-options.js';
 
 /**
@@ -21,7 +22,9 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
   private running: Promise<void> | undefined;
   private again = false;
   private closed = false;
-  private decommissioning: Promise<HandoffResult> | undefined;
+  private decommissioning: Promise<DecommissionOutcome> | undefined;
+  /** How the last decommission of this process ended (shown by GET /admin/stats). */
+  lastDecommission: { status: DecommissionOutcome['status']; at: string; sent: number; undelivered: number; unplaced: number; failedTargets: string[] } | undefined;
 
   constructor(
     private readonly cluster: ElasticaCluster,
@@ -44,8 +47,7 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
       }),
       this.cluster.catchUp$.subscribe(() => this.soon()),
     );
-    this.syncTimer = setInterval(() => this.round(), this.options.syncIntervalMs);
-    this.syncTimer.unref();
+    this.startSyncTimer();
     this.gcTimer = setInterval(() => this.node.collectGarbage(), this.options.gcIntervalMs);
     this.gcTimer.unref();
   }
@@ -56,6 +58,12 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
     clearInterval(this.syncTimer);
     clearInterval(this.gcTimer);
     clearTimeout(this.soonTimer);
+  }
+
+  private startSyncTimer(): void {
+    clearInterval(this.syncTimer);
+    this.syncTimer = setInterval(() => this.round(), this.options.syncIntervalMs);
+    this.syncTimer.unref();
   }
 
   private soon(): void {
@@ -80,7 +88,7 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
         try {
           const r = await this.node.placementRound();
           if (r.pulled + r.pushed + r.handedOff + r.dropped > 0) {
-            this.logger.log(`rebalanced: pulled ${r.pulled}, pushed ${r.pushed}, handed over ${r.handedOff}, dropped ${r.dropped} copies${r.failedPeers.length ? `; could not reach ${r.failedPeers.join(', ')}` : ''}`);
+            this.logger.log(`rebalanced: pulled ${r.pulled}, pushed ${r.pushed}, handed over ${r.handedOff}, dropped ${r.dropped} copies${r.failedPeers.length ? `; failed with or refused by ${[...new Set(r.failedPeers)].join(', ')}` : ''}`);
           }
         } catch (error) {
           this.logger.warn(`placement round failed: ${(error as Error).message}`);
@@ -91,33 +99,28 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Decommission: hand every copy to the replicas it has without this node (retrying targets that
-   * failed), announce the departure, then hand over once more what was written meanwhile.
+   * Decommission (see `runDecommission`): hand every copy to the replicas it has without this node,
+   * retrying; announce the departure only if that was complete, then hand over again whatever arrived
+   * meanwhile. An aborted decommission leaves the node a member, serving as before, and may be retried.
    */
-  decommission(): Promise<HandoffResult> {
+  decommission(): Promise<DecommissionOutcome> {
     this.decommissioning ??= (async () => {
       clearInterval(this.syncTimer);
       await this.running;
-      let result = await this.handOffWithRetries();
-      const handedAt = this.node.storage.mutations;
-      this.logger.log(`decommission: handed ${result.sent} copies of ${result.keys} keys over; announcing departure`);
-      await this.cluster.leave();
-      // Coordinators still sent this node writes until they heard of the departure: hand over again.
-      const late = this.node.storage.mutations - handedAt;
-      result = await this.handOffWithRetries();
-      this.logger.log(`decommission: final pass handed ${result.sent} copies over (${late} writes arrived meanwhile); leaving`);
-      return result;
+      const outcome = await runDecommission({
+        handOff: () => this.node.handOffAll(),
+        leave: () => this.cluster.leave(),
+        pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()),
+        log: (level, message) => this.logger[level](message),
+      }, { attempts: this.options.handoffAttempts, retryDelayMs: 1000 });
+      const { sent, undelivered, unplaced, failedTargets } = outcome.handoff;
+      this.lastDecommission = { status: outcome.status, at: new Date().toISOString(), sent, undelivered, unplaced, failedTargets };
+      if (outcome.status === 'aborted' && !this.closed) {
+        this.decommissioning = undefined;
+        this.startSyncTimer();
+      }
+      return outcome;
     })();
     return this.decommissioning;
-  }
-
-  private async handOffWithRetries(): Promise<HandoffResult> {
-    let result = await this.node.handOffAll();
-    for (let attempt = 1; attempt < this.options.handoffAttempts && result.failedTargets.length > 0; attempt++) {
-      this.logger.warn(`handing over to ${result.failedTargets.join(', ')} failed; retrying`);
-      await new Promise((resolve) => setTimeout(resolve, 1000).unref());
-      result = await this.node.handOffAll();
-    }
-    return result;
   }
 }

@@ -1,5 +1,5 @@
 import type { Timestamp } from '../store/hlc.js';
-import type { BucketDigest } from '../store/digest.js';
+import type { BucketDigest, ListingPosition } from '../store/digest.js';
 import type { Versioned } from '../store/versioned.js';
 
 /** Patterns of the store's peer traffic (`@ClusterMessage` handlers, `ClusterClient.send`). */
@@ -11,14 +11,20 @@ export const KV_SYNC_PUSH = 'kv.sync.push';
 
 export interface PutMessage { key: string; v: Versioned }
 export interface GetMessage { key: string }
-export interface DigestMessage { buckets: BucketDigest[] }
+export interface DigestMessage {
+  buckets: BucketDigest[];
+  /** List only keys after this position (see `ListingPosition`): where the sender's last cut-off listing ended. */
+  after?: ListingPosition;
+}
 export interface DigestReply {
   /** The buckets that differ from the sender's digest. */
   buckets: number[];
-  /** This replica's keys in those buckets, with their timestamps. */
+  /** This replica's keys in those buckets (after `after`, in listing order), with their timestamps. */
   summaries: [key: string, wall: number, logical: number, node: string][];
   /** True when there were more than fit in one reply: the rest waits for the next round. */
   truncated: boolean;
+  /** With `truncated`: the listing holds every such key up to this position; ask for the ones after it next. */
+  until?: ListingPosition;
 }
 export interface PullMessage { keys: string[] }
 export interface PullReply {
@@ -29,7 +35,16 @@ export interface PullReply {
   truncated: string[];
 }
 export interface PushMessage { entries: [string, Versioned][] }
-export interface PushReply { applied: number; stale: number; refused: number }
+export interface PushReply {
+  applied: number;
+  stale: number;
+  refused: number;
+  /**
+   * The pushed keys this replica now holds at the pushed version or a later one (applied or stale):
+   * the sender counts a copy delivered, and may drop its own, only when its key is listed here.
+   */
+  accepted: string[];
+}
 
 export interface MessageLimits {
   maxKeyBytes: number;
@@ -94,7 +109,14 @@ export function checkGet(x: unknown, limits: MessageLimits): GetMessage {
   return { key: checkKey(KV_GET, x.key, limits) };
 }
 
-export function checkDigest(x: unknown, buckets: number): DigestMessage {
+function checkPosition(pattern: string, field: string, x: unknown, limits: MessageLimits): ListingPosition {
+  if (!Array.isArray(x) || x.length !== 2) throw new BadMessageError(pattern, `${field} must be [hash, key]`);
+  const [hash, key] = x as unknown[];
+  if (typeof hash !== 'number' || !Number.isInteger(hash) || hash < 0 || hash > 0xffffffff) throw new BadMessageError(pattern, `${field} hash ${JSON.stringify(hash)} is not an unsigned 32-bit integer`);
+  return [hash, checkKey(pattern, key, limits)];
+}
+
+export function checkDigest(x: unknown, buckets: number, limits: MessageLimits): DigestMessage {
   if (!isObject(x) || !Array.isArray(x.buckets)) throw new BadMessageError(KV_SYNC_DIGEST, 'expected { buckets }');
   if (x.buckets.length !== buckets) throw new BadMessageError(KV_SYNC_DIGEST, `expected ${buckets} buckets, got ${x.buckets.length}`);
   const out: BucketDigest[] = [];
@@ -104,7 +126,7 @@ export function checkDigest(x: unknown, buckets: number): DigestMessage {
     }
     out.push([b[0], b[1], b[2]]);
   }
-  return { buckets: out };
+  return x.after === undefined || x.after === null ? { buckets: out } : { buckets: out, after: checkPosition(KV_SYNC_DIGEST, 'after', x.after, limits) };
 }
 
 export function checkPull(x: unknown, limits: MessageLimits): PullMessage {
@@ -124,7 +146,15 @@ export function checkPush(x: unknown, limits: MessageLimits): PushMessage {
   return { entries: checkEntries(KV_SYNC_PUSH, x, limits) };
 }
 
-export function checkDigestReply(x: unknown, buckets: number): DigestReply {
+/** The keys of `pushed` the reply says the replica holds; a reply without a usable list confirms nothing. */
+export function checkPushReply(x: unknown, pushed: ReadonlySet<string>): Set<string> {
+  if (!isObject(x) || !Array.isArray(x.accepted)) throw new BadMessageError(KV_SYNC_PUSH, 'expected a reply { accepted }');
+  const accepted = new Set<string>();
+  for (const key of x.accepted) if (typeof key === 'string' && pushed.has(key)) accepted.add(key);
+  return accepted;
+}
+
+export function checkDigestReply(x: unknown, buckets: number, limits: MessageLimits): DigestReply {
   if (!isObject(x) || !Array.isArray(x.buckets) || !Array.isArray(x.summaries) || typeof x.truncated !== 'boolean') {
     throw new BadMessageError(KV_SYNC_DIGEST, 'expected a reply { buckets, summaries, truncated }');
   }
@@ -136,5 +166,6 @@ export function checkDigestReply(x: unknown, buckets: number): DigestReply {
       throw new BadMessageError(KV_SYNC_DIGEST, 'each summary must be [key, wall, logical, node]');
     }
   }
-  return x as unknown as DigestReply;
+  const until = x.until === undefined || x.until === null ? undefined : checkPosition(KV_SYNC_DIGEST, 'until', x.until, limits);
+  return { buckets: x.buckets as number[], summaries: x.summaries as DigestReply['summaries'], truncated: x.truncated, ...(until ? { until } : {}) };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { BadMessageError } from './kv-messages.js';
 import { DEFAULT_KV_OPTIONS } from './kv-node.js';
-import { QuorumError } from './quorum.js';
+import { QuorumError, ReplicasDownError } from './quorum.js';
 import { InMemoryCluster } from './testing/in-memory-cluster.js';
 
 function cluster(ids: string[], options = { ...DEFAULT_KV_OPTIONS, orphanGraceMs: 0 }): InMemoryCluster {
@@ -45,13 +45,56 @@ describe('KvNode replication (in-memory cluster)', () => {
 
   it('keeps accepting writes and serving reads with one replica down, and fails with two', async () => {
     const c = cluster(['a', 'b', 'c']);
-    c.kill('c');
-    await c.node('a').write('k', 'v');
+    c.kill('c'); // convicted: the ring drops it, as Elastica's does, so every key's live replicas are a and b
+    expect(c.replicasOf('k')).toEqual(expect.arrayContaining(['a', 'b']));
+    expect(c.replicasOf('k')).toHaveLength(2);
+    const ack = await c.node('a').write('k', 'v');
+    expect(ack.acks.sort()).toEqual(['a', 'b']);
     expect((await c.node('b').read('k'))?.value).toBe('v');
-    c.kill('b');
+    c.kill('b'); // the ring is now a alone: one copy is not a majority of three
+    expect(c.replicasOf('k2')).toEqual(['a']);
     await expect(c.node('a').write('k2', 'v')).rejects.toThrow(QuorumError);
-    await expect(c.node('a').read('k')).rejects.toThrow(/1 of the 2 replica answers needed/);
-    expect(c.node('a').stats().quorumFailures).toBe(2);
+    await expect(c.node('a').write('k2', 'v')).rejects.toThrow(/only 1 of the key's 3 replicas is up, and 2 must answer/);
+    expect(c.node('a').storage.get('k2')).toBeUndefined(); // refused before anything was written
+    await expect(c.node('a').read('k')).rejects.toThrow(ReplicasDownError);
+    expect(c.node('a').stats().quorumFailures).toBe(3);
+    c.revive('b');
+    expect((await c.node('a').write('k2', 'v')).acks).toHaveLength(2);
+  });
+
+  it('needs a majority of the replication factor however many members are down (5 nodes, RF 3)', async () => {
+    const c = cluster(['a', 'b', 'c', 'd', 'e']);
+    c.kill('d');
+    c.kill('e');
+    for (const key of KEYS.slice(0, 20)) expect((await c.node('a').write(key, 'v')).acks).toHaveLength(2);
+    c.kill('c'); // two members up: every key still has two live replicas, a majority of its three
+    for (const key of KEYS.slice(0, 20)) expect((await c.node('b').read(key))?.value).toBe('v');
+    c.kill('b');
+    await expect(c.node('a').write('k', 'v')).rejects.toThrow(/only 1 of the key's 3 replicas is up/);
+  });
+
+  it('a cluster smaller than the replication factor needs a majority of its members', async () => {
+    const one = cluster(['a']);
+    expect((await one.node('a').write('k', 'v')).acks).toEqual(['a']); // 1 of 1
+    expect((await one.node('a').read('k'))?.value).toBe('v');
+    const two = cluster(['a', 'b']);
+    expect((await two.node('a').write('k', 'v')).acks.sort()).toEqual(['a', 'b']); // 2 of 2
+    two.kill('b');
+    await expect(two.node('a').write('k', 'w')).rejects.toThrow(/only 1 of the key's 2 replicas is up, and 2 must answer/);
+    await expect(two.node('a').read('k')).rejects.toThrow(/only 1 of the key's 2 replicas is up/);
+    two.remove('b'); // decommissioned for good: the cluster is one node now
+    expect((await two.node('a').write('k', 'w')).acks).toEqual(['a']);
+  });
+
+  it('a member cut off but not yet convicted stays a replica: its calls fail, a majority still answers', async () => {
+    const c = cluster(['a', 'b', 'c']);
+    c.cut('c');
+    expect(c.replicasOf('k')).toHaveLength(3);
+    expect((await c.node('a').write('k', 'v')).acks.sort()).toEqual(['a', 'b']);
+    c.cut('b');
+    const failed = c.node('a').write('k', 'w');
+    await expect(failed).rejects.toThrow(/of the 2 replica answers needed \(.*replica b is down/);
+    await expect(failed).rejects.toThrow(/replica c is down/);
   });
 
   it('repairs a stale replica it sees during a read', async () => {
@@ -148,7 +191,11 @@ describe('KvNode replication (in-memory cluster)', () => {
     expect(() => node.onPush({ entries: 'nope' })).toThrow(/entries must be an array/);
     expect(() => node.onDigest('b', { buckets: [[1, 2]] })).toThrow(/expected 64 buckets/);
     expect(() => node.onPull(null)).toThrow(/expected \{ keys \}/);
-    expect(node.stats().badMessages).toBe(6);
+    const zeros = Array.from({ length: 64 }, () => [0, 0, 0]);
+    expect(() => node.onDigest('b', { buckets: zeros, after: [-1, 'k'] })).toThrow(/after hash -1 is not an unsigned 32-bit integer/);
+    expect(() => node.onDigest('b', { buckets: zeros, after: [1, ''] })).toThrow(/non-empty string/);
+    expect(node.onDigest('b', { buckets: zeros, after: [1, 'k'] })).toEqual({ buckets: [], summaries: [], truncated: false });
+    expect(node.stats().badMessages).toBe(8);
     expect(node.storage.size).toBe(0);
   });
 

@@ -1,20 +1,28 @@
-import { bucketOf, DigestBuilder, diffSummaries, differingBuckets } from '../store/digest.js';
+import { bucketOf, comparePositions, DigestBuilder, diffSummaries, differingBuckets, listingPage, withinListing, type ListingPosition } from '../store/digest.js';
 import { HybridLogicalClock, type Timestamp } from '../store/hlc.js';
 import { StorageEngine, type ApplyOutcome, type StorageLimits } from '../store/storage-engine.js';
 import { entryBytes, type Versioned } from '../store/versioned.js';
 import {
-  BadMessageError, checkDigest, checkDigestReply, checkEntries, checkGet, checkKey, checkPull, checkPush, checkPut, checkVersioned,
+  BadMessageError, checkDigest, checkDigestReply, checkEntries, checkGet, checkKey, checkPull, checkPush, checkPushReply, checkPut, checkVersioned,
   KV_GET, KV_PUT, KV_SYNC_DIGEST, KV_SYNC_PULL, KV_SYNC_PUSH,
-  type DigestReply, type MessageLimits, type PullReply, type PushReply,
+  type DigestMessage, type DigestReply, type MessageLimits, type PullReply, type PushReply,
 } from './kv-messages.js';
 import { batches, byTarget, planDecommission, planPlacement } from './placement-planner.js';
-import { collectQuorum, majority } from './quorum.js';
+import { collectQuorum, majority, ReplicasDownError } from './quorum.js';
 import { answersAgree, resolveRead } from './read-repair.js';
 
 /** What the store needs to know about the cluster (the app adapts Elastica's services to it). */
 export interface KvCluster {
   readonly self: string;
-  /** The key's replicas in ring order (the replication factor of them, fewer in a smaller cluster). */
+  /** Copies of each key the cluster keeps (3 by default): quorums are majorities of it. */
+  readonly replicationFactor: number;
+  /**
+   * Members that own ranges on the ring, counting those that are down right now: the live ring leaves
+   * a down node out (its ranges go to the next nodes), but it is still part of the cluster, so it
+   * still counts when deciding how many copies a key should have. A member that left does not count.
+   */
+  ringMembers(): number;
+  /** The key's replicas in ring order, among the members that are up (the replication factor of them, fewer in a smaller cluster). */
   replicasOf(key: string): readonly string[];
   /**
    * The key's replicas followed by the next nodes in ring order (the replication factor plus two): a
@@ -42,7 +50,10 @@ export interface KvNodeOptions extends MessageLimits {
   tombstoneGraceMs: number;
   /** Anti-entropy buckets per digest. */
   digestBuckets: number;
-  /** Most key summaries in one digest reply. */
+  /**
+   * Most key summaries in one digest reply. When the differing buckets hold more keys, the reply lists
+   * the first ones in listing order and the next exchange with that peer goes on from there.
+   */
   maxSummaries: number;
   /** Most bytes of values in one pull reply or push. */
   batchBytes: number;
@@ -94,9 +105,18 @@ export interface WriteResult {
 }
 
 export interface HandoffResult {
+  /** Keys held here. */
   keys: number;
+  /** Copies their targets acknowledged holding (one key to three targets is three copies). */
   sent: number;
+  /** Copies not acknowledged: refused by their target (e.g. its store is full), or it failed or was unreachable. */
+  undelivered: number;
+  /** Keys no other node would replicate: nobody to hand them to. */
+  unplaced: number;
+  /** Targets that failed, were unreachable, or refused copies. */
   failedTargets: string[];
+  /** Every key is held by every node it was meant for: nothing is left that only this node has. */
+  complete: boolean;
 }
 
 export class ReplicaDownError extends Error {
@@ -118,6 +138,12 @@ export class KvNode {
   readonly storage: StorageEngine;
   private readonly hlc: HybridLogicalClock;
   private ringChangedAtMs: number;
+  /**
+   * Per peer, where its last cut-off digest listing ended: the next exchange lists the keys after it, so
+   * successive rounds walk the whole key space instead of comparing the same first keys forever. One
+   * entry per peer at most; entries of peers gone are dropped every placement round.
+   */
+  private readonly listingCursors = new Map<string, ListingPosition>();
   private readonly counters = {
     writes: 0, reads: 0, quorumFailures: 0, readRepairs: 0, syncRounds: 0, pulled: 0, pushed: 0,
     handedOff: 0, orphansDropped: 0, tombstonesCollected: 0, refusedWrites: 0, badMessages: 0,
@@ -141,15 +167,37 @@ export class KvNode {
 
   // ---- coordinator ---------------------------------------------------------------------------------
 
+  /**
+   * Answers a read or a write needs: a majority of the copies the key is meant to have. That is the
+   * replication factor, or the number of ring members when the cluster is smaller, counting members
+   * that are down: a down node leaves the live ring (its ranges go to the next nodes), but a key still
+   * needs a majority of its copies, or a write acknowledged by a single node would be lost with it.
+   */
+  quorum(): { needed: number; copies: number } {
+    const copies = Math.max(1, Math.min(this.cluster.replicationFactor, this.cluster.ringMembers()));
+    return { needed: majority(copies), copies };
+  }
+
+  /** The key's live replicas, or the reason why no quorum of them is possible (before anything is sent). */
+  private replicasFor(key: string): { replicas: readonly string[]; needed: number } {
+    const replicas = this.cluster.replicasOf(key);
+    const { needed, copies } = this.quorum();
+    if (replicas.length > 0 && replicas.length < needed) {
+      this.counters.quorumFailures++;
+      throw new ReplicasDownError(needed, replicas.length, copies);
+    }
+    return { replicas, needed };
+  }
+
   /** Writes `value` (null: deletes) on the key's replicas; resolves once a majority acknowledged. */
   async write(key: string, value: string | null): Promise<WriteResult> {
     checkKey(KV_PUT, key, this.options);
     const v: Versioned = { ts: this.hlc.tick(this.now()), value };
     checkVersioned(KV_PUT, v, this.options);
-    const replicas = this.cluster.replicasOf(key);
+    const { replicas, needed } = this.replicasFor(key);
     this.counters.writes++;
     try {
-      const outcome = await collectQuorum<ApplyOutcome>({ replicas, needed: majority(replicas.length), call: (id) => this.putOn(id, key, v) });
+      const outcome = await collectQuorum<ApplyOutcome>({ replicas, needed, call: (id) => this.putOn(id, key, v) });
       return { ts: v.ts, acks: [...outcome.replies.keys()] };
     } catch (error) {
       this.counters.quorumFailures++;
@@ -160,7 +208,7 @@ export class KvNode {
   /** Reads from a majority of replicas (more when they disagree); repairs stale replicas in the background. */
   async read(key: string): Promise<Versioned | undefined> {
     checkKey(KV_GET, key, this.options);
-    const replicas = this.cluster.replicasOf(key);
+    const { replicas, needed } = this.replicasFor(key);
     this.counters.reads++;
     // Right after a ring change the last acknowledged write may sit only on the old replicas: ask them
     // all (the candidates cover the old and the new sets) and wait for every answer, the newest wins.
@@ -169,7 +217,7 @@ export class KvNode {
     let outcome;
     try {
       outcome = await collectQuorum<Versioned | null>({
-        replicas: asked, needed: majority(replicas.length), call: (id) => this.getFrom(id, key), enough: transition ? () => false : answersAgree,
+        replicas: asked, needed, call: (id) => this.getFrom(id, key), enough: transition ? () => false : answersAgree,
       });
     } catch (error) {
       this.counters.quorumFailures++;
@@ -241,25 +289,23 @@ export class KvNode {
     return this.guard(() => ({ v: this.storage.get(checkGet(message, this.options).key) ?? null }));
   }
 
-  /** Compares the sender's digest of the keys we share with ours; lists our keys in the buckets that differ. */
+  /**
+   * Compares the sender's digest of the keys we share with ours; lists our keys in the buckets that
+   * differ, from the sender's cursor on, at most `maxSummaries` of them.
+   */
   onDigest(from: string, message: unknown): DigestReply {
     return this.guard(() => {
-      const theirs = checkDigest(message, this.options.digestBuckets).buckets;
+      const { buckets: theirs, after } = checkDigest(message, this.options.digestBuckets, this.options);
       const shared = this.sharedWith(from);
       const differing = differingBuckets(this.digest(shared), theirs);
       const wanted = new Set(differing);
-      const summaries: DigestReply['summaries'] = [];
-      let truncated = false;
-      for (const key of shared) {
-        if (!wanted.has(bucketOf(key, this.options.digestBuckets))) continue;
-        if (summaries.length >= this.options.maxSummaries) {
-          truncated = true;
-          break;
-        }
+      const inDiffering = shared.filter((key) => wanted.has(bucketOf(key, this.options.digestBuckets)));
+      const page = listingPage(inDiffering, after, this.options.maxSummaries);
+      const summaries: DigestReply['summaries'] = page.keys.map((key) => {
         const { ts } = this.storage.get(key)!;
-        summaries.push([key, ts.wall, ts.logical, ts.node]);
-      }
-      return { buckets: differing, summaries, truncated };
+        return [key, ts.wall, ts.logical, ts.node];
+      });
+      return page.until ? { buckets: differing, summaries, truncated: true, until: page.until } : { buckets: differing, summaries, truncated: false };
     });
   }
 
@@ -291,11 +337,12 @@ export class KvNode {
   }
 
   private applyEntries(entries: [string, Versioned][]): PushReply {
-    const reply: PushReply = { applied: 0, stale: 0, refused: 0 };
+    const reply: PushReply = { applied: 0, stale: 0, refused: 0, accepted: [] };
     for (const [key, v] of entries) {
       try {
         if (this.applyLocal(key, v) === 'applied') reply.applied++;
         else reply.stale++;
+        reply.accepted.push(key);
       } catch {
         reply.refused++;
       }
@@ -327,21 +374,32 @@ export class KvNode {
 
   /**
    * One anti-entropy exchange with `peer` over the keys both replicate: digests, then the keys of the
-   * differing buckets, then each side gets the later versions it lacks. Returns [pulled, pushed].
+   * differing buckets (a page of them, from where the last exchange with this peer stopped), then each
+   * side gets the later versions it lacks within that page. Returns [pulled, pushed].
    */
   async syncWith(peer: string, shared: readonly string[] = this.sharedWith(peer)): Promise<[number, number]> {
-    const raw = checkDigestReply(await this.peers.call<unknown>(peer, KV_SYNC_DIGEST, { buckets: this.digest(shared) }), this.options.digestBuckets);
+    const after = this.listingCursors.get(peer);
+    const message: DigestMessage = after ? { buckets: this.digest(shared), after } : { buckets: this.digest(shared) };
+    const raw = checkDigestReply(await this.peers.call<unknown>(peer, KV_SYNC_DIGEST, message), this.options.digestBuckets, this.options);
     this.counters.syncRounds++;
+    // A page that does not move past the cursor (nothing after it, or a confused peer) starts over.
+    const until = raw.truncated && raw.until && (!after || comparePositions(raw.until, after) > 0) ? raw.until : undefined;
+    if (until) this.listingCursors.set(peer, until);
+    else this.listingCursors.delete(peer);
     if (raw.buckets.length === 0) return [0, 0];
     const differing = new Set(raw.buckets);
     const mine = new Map<string, Timestamp>();
-    for (const key of shared) if (differing.has(bucketOf(key, this.options.digestBuckets))) mine.set(key, this.storage.get(key)!.ts);
-    const theirs = new Map<string, Timestamp>(raw.summaries.map(([key, wall, logical, node]) => [key, { wall, logical, node }]));
+    for (const key of shared) {
+      if (differing.has(bucketOf(key, this.options.digestBuckets)) && withinListing(key, after, until)) mine.set(key, this.storage.get(key)!.ts);
+    }
+    const theirs = new Map<string, Timestamp>();
+    for (const [key, wall, logical, node] of raw.summaries) if (withinListing(key, after, until)) theirs.set(key, { wall, logical, node });
     const diff = diffSummaries(mine, theirs);
-    // A truncated listing does not say what the peer lacks, only what it has: push only what it listed.
-    const push = raw.truncated ? diff.push.filter((key) => theirs.has(key)) : diff.push;
+    // The page is complete between the cursors: a key of ours in it that the peer did not list, it lacks.
+    // A cut-off reply without its end position (never sent by this code) says only what the peer has.
+    const push = raw.truncated && !raw.until ? diff.push.filter((key) => theirs.has(key)) : diff.push;
     const pulled = await this.pull(peer, diff.pull);
-    const pushed = await this.push(peer, push);
+    const pushed = (await this.push(peer, push)).size;
     return [pulled, pushed];
   }
 
@@ -361,20 +419,26 @@ export class KvNode {
     return pulled;
   }
 
-  /** Sends the local copies of `keys` to `peer` in bounded batches; returns how many it acknowledged. */
-  private async push(peer: string, keys: readonly string[]): Promise<number> {
+  /**
+   * Sends the local copies of `keys` to `peer` in bounded batches; adds to `accepted` the keys it says
+   * it holds (as each batch is answered, so a later batch failing keeps what earlier ones confirmed).
+   */
+  private async push(peer: string, keys: readonly string[], accepted = new Set<string>()): Promise<Set<string>> {
     const entries: [string, Versioned][] = [];
     for (const key of keys) {
       const v = this.storage.get(key);
       if (v !== undefined) entries.push([key, v]);
     }
-    let pushed = 0;
-    for (const batch of batches(entries, ([key, v]) => entryBytes(key, v), this.options.maxItems, this.options.batchBytes)) {
-      const reply = await this.peers.call<PushReply>(peer, KV_SYNC_PUSH, { entries: batch });
-      pushed += reply.applied + reply.stale;
+    const before = accepted.size;
+    try {
+      for (const batch of batches(entries, ([key, v]) => entryBytes(key, v), this.options.maxItems, this.options.batchBytes)) {
+        const reply = await this.peers.call<unknown>(peer, KV_SYNC_PUSH, { entries: batch });
+        for (const key of checkPushReply(reply, new Set(batch.map(([key]) => key)))) accepted.add(key);
+      }
+    } finally {
+      this.counters.pushed += accepted.size - before;
     }
-    this.counters.pushed += pushed;
-    return pushed;
+    return accepted;
   }
 
   /**
@@ -385,10 +449,12 @@ export class KvNode {
    */
   async placementRound(): Promise<{ pulled: number; pushed: number; handedOff: number; dropped: number; failedPeers: string[] }> {
     const plan = planPlacement(this.storage.keys(), this.cluster.self, (key) => this.cluster.replicasOf(key));
+    const peers = this.cluster.peers();
+    for (const peer of this.listingCursors.keys()) if (!peers.includes(peer)) this.listingCursors.delete(peer);
     const failedPeers: string[] = [];
     let pulled = 0;
     let pushed = 0;
-    await Promise.all(this.cluster.peers().map(async (peer) => {
+    await Promise.all(peers.map(async (peer) => {
       try {
         const [p, q] = await this.syncWith(peer, plan.shared.get(peer) ?? []);
         pulled += p;
@@ -417,7 +483,10 @@ export class KvNode {
     return { pulled, pushed, handedOff, dropped, failedPeers };
   }
 
-  /** Pushes the given keys to each target; returns, per target, the keys it acknowledged. */
+  /**
+   * Pushes the given keys to each target; returns, per target, the keys it acknowledged holding. A
+   * target that fails, is unreachable, or refuses some keys goes into `failed`.
+   */
   private async deliver(keysByTarget: Map<string, string[]>, failed: string[]): Promise<Map<string, Set<string>>> {
     const delivered = new Map<string, Set<string>>();
     await Promise.all([...keysByTarget].map(async ([target, keys]) => {
@@ -425,26 +494,46 @@ export class KvNode {
         failed.push(target);
         return;
       }
+      const accepted = new Set<string>();
+      delivered.set(target, accepted);
       try {
-        await this.push(target, keys);
-        delivered.set(target, new Set(keys));
-        this.counters.handedOff += keys.length;
+        await this.push(target, keys, accepted);
+        const refused = this.unacknowledged(keys, accepted);
+        if (refused > 0) {
+          failed.push(target);
+          this.log('warn', `${target} refused ${refused} of the ${keys.length} copies handed to it; they stay here`);
+        }
       } catch (error) {
         failed.push(target);
-        this.log('warn', `handing ${keys.length} keys to ${target} failed: ${(error as Error).message}`);
+        this.log('warn', `handing ${keys.length} keys to ${target} failed after ${accepted.size} were accepted: ${(error as Error).message}`);
+      } finally {
+        this.counters.handedOff += accepted.size;
       }
     }));
     return delivered;
   }
 
-  /** A decommission: every copy held here goes to the replicas it will have once this node is gone. */
+  /** How many of `keys` are still held here but not in `accepted` (a key gone meanwhile, e.g. a collected tombstone, needs no copy). */
+  private unacknowledged(keys: readonly string[], accepted: ReadonlySet<string> | undefined): number {
+    let count = 0;
+    for (const key of keys) if (!accepted?.has(key) && this.storage.has(key)) count++;
+    return count;
+  }
+
+  /**
+   * A decommission: every copy held here goes to the replicas it will have once this node is gone.
+   * Complete only when every one of them acknowledged holding it, and every key had somewhere to go.
+   */
   async handOffAll(): Promise<HandoffResult> {
     const plan = planDecommission(this.storage.keys(), this.cluster.self, (key) => this.cluster.replicasWithout(key, this.cluster.self));
     const failedTargets: string[] = [];
-    const delivered = await this.deliver(plan, failedTargets);
+    const delivered = await this.deliver(plan.byTarget, failedTargets);
     let sent = 0;
+    let undelivered = 0;
     for (const keys of delivered.values()) sent += keys.size;
-    return { keys: this.storage.size, sent, failedTargets };
+    for (const [target, keys] of plan.byTarget) undelivered += this.unacknowledged(keys, delivered.get(target));
+    const unplaced = plan.unplaced.filter((key) => this.storage.has(key)).length;
+    return { keys: this.storage.size, sent, undelivered, unplaced, failedTargets: [...new Set(failedTargets)].sort(), complete: undelivered === 0 && unplaced === 0 };
   }
 
   /** Drops tombstones older than the grace period. */

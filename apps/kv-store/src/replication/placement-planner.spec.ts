@@ -29,11 +29,19 @@ describe('planPlacement', () => {
 describe('planDecommission', () => {
   it('sends every key to the replicas it has without the leaving node', () => {
     const without: Record<string, string[]> = { k1: ['b', 'c', 'd'], k3: ['c', 'd', 'b'] };
-    expect(Object.fromEntries(planDecommission(['k1', 'k3'], 'a', (k) => without[k]))).toEqual({ b: ['k1', 'k3'], c: ['k1', 'k3'], d: ['k1', 'k3'] });
+    const plan = planDecommission(['k1', 'k3'], 'a', (k) => without[k]);
+    expect(Object.fromEntries(plan.byTarget)).toEqual({ b: ['k1', 'k3'], c: ['k1', 'k3'], d: ['k1', 'k3'] });
+    expect(plan.unplaced).toEqual([]);
   });
 
   it('never sends to the leaving node itself, even if a stale ring still lists it', () => {
-    expect(Object.fromEntries(planDecommission(['k1'], 'a', () => ['a', 'b']))).toEqual({ b: ['k1'] });
+    expect(Object.fromEntries(planDecommission(['k1'], 'a', () => ['a', 'b']).byTarget)).toEqual({ b: ['k1'] });
+  });
+
+  it('names the keys nobody else would replicate (a lone node)', () => {
+    const plan = planDecommission(['k1', 'k2'], 'a', (k) => (k === 'k1' ? ['a'] : ['b']));
+    expect(plan.unplaced).toEqual(['k1']);
+    expect(Object.fromEntries(plan.byTarget)).toEqual({ b: ['k2'] });
   });
 });
 

@@ -43,15 +43,18 @@ export function byTarget(keyTargets: ReadonlyMap<string, readonly string[]>): Ma
 
 /**
  * A decommission: every key this node holds goes to the nodes that replicate it once this node is
- * gone (`replicasWithout(key)`: the ring as if this node had left).
+ * gone (`replicasWithout(key)`: the ring as if this node had left). Keys with no such node (nobody
+ * else is on the ring) are `unplaced`: handing over cannot be complete while there are any.
  */
-export function planDecommission(keys: Iterable<string>, self: string, replicasWithout: (key: string) => readonly string[]): Map<string, string[]> {
+export function planDecommission(keys: Iterable<string>, self: string, replicasWithout: (key: string) => readonly string[]): { byTarget: Map<string, string[]>; unplaced: string[] } {
   const targets = new Map<string, string[]>();
+  const unplaced: string[] = [];
   for (const key of keys) {
     const replicas = replicasWithout(key).filter((id) => id !== self);
     if (replicas.length > 0) targets.set(key, replicas);
+    else unplaced.push(key);
   }
-  return byTarget(targets);
+  return { byTarget: byTarget(targets), unplaced };
 }
 
 /** Splits items into batches of at most `maxItems` and (after the first item of each) `maxBytes`. */

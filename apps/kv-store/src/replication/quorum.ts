@@ -27,6 +27,19 @@ export class QuorumError extends Error {
   }
 }
 
+/**
+ * Too few of the key's replicas are up for a quorum to be possible at all: refused before anything is
+ * sent, so nothing is written. `copies` is how many replicas the key is meant to have (the replication
+ * factor, or the number of ring members when the cluster is smaller), `live` how many are up now.
+ */
+export class ReplicasDownError extends QuorumError {
+  constructor(needed: number, readonly live: number, readonly copies: number) {
+    super(needed, 0, new Map());
+    this.name = 'ReplicasDownError';
+    this.message = `only ${live} of the key's ${copies} replicas ${live === 1 ? 'is' : 'are'} up, and ${needed} must answer (a majority of ${copies})`;
+  }
+}
+
 export interface QuorumRequest<T> {
   replicas: readonly string[];
   /** Asks one replica; a rejection counts as that replica's failure. */

@@ -25,13 +25,13 @@ describe('KvNode reads across a ring change', () => {
     c.remove(x); // x is SIGTERMed: the ring drops it, its ranges go to the next node w
     const w = c.replicasOf(key).find((id) => ![x, y, z].includes(id))!;
     expect(c.replicasOf(key).sort()).toEqual([y, z, w].sort());
-    c.kill(z); // z misses the next write (slow, or briefly unreachable)
+    c.cut(z); // z misses the next write (slow, or briefly unreachable)
     const ack = await c.node(y).write(key, 'v418');
     expect(ack.acks.sort()).toEqual([y, w].sort());
     c.revive(z);
     c.add(x); // x restarts empty and takes its tokens back: the replicas are x, y, z again
     expect(c.replicasOf(key)).toEqual([x, y, z]);
-    c.kill(y); // the roll moves on: y goes down before the ring has dropped it or anti-entropy ran
+    c.cut(y); // the roll moves on: y goes down before the ring has dropped it or anti-entropy ran
     c.nowMs += 1000;
     return { c, key, x, z };
   }

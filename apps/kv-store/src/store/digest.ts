@@ -73,3 +73,61 @@ export function diffSummaries(mine: ReadonlyMap<string, Timestamp>, theirs: Read
   for (const key of mine.keys()) if (!theirs.has(key)) push.push(key);
   return { pull, push };
 }
+
+/**
+ * Where a key stands in the order digest listings follow: its hash, then the key itself (so two keys
+ * with the same hash are still ordered). Unlike storage order it does not depend on which node lists,
+ * nor on when a key was first written, so a cursor into it means the same on both sides.
+ */
+export type ListingPosition = readonly [hash: number, key: string];
+
+export function positionOf(key: string): ListingPosition {
+  return [fnv1a(key), key];
+}
+
+export function comparePositions(a: ListingPosition, b: ListingPosition): number {
+  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
+  return a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
+}
+
+/** True when `key` lies in (after, until]: a missing bound is open. */
+export function withinListing(key: string, after: ListingPosition | undefined, until: ListingPosition | undefined): boolean {
+  const position = positionOf(key);
+  return (after === undefined || comparePositions(position, after) > 0) && (until === undefined || comparePositions(position, until) <= 0);
+}
+
+export interface ListingPage {
+  keys: string[];
+  /** Set when keys were left out: the listing is complete up to this position (inclusive), and goes on after it. */
+  until?: ListingPosition;
+}
+
+/**
+ * The first `limit` of `keys` in listing order after `after`. Selects through a sorted typed array of
+ * hashes rather than sorting the keys themselves, so a page of a few thousand out of a million keys
+ * costs one numeric sort.
+ */
+export function listingPage(keys: Iterable<string>, after: ListingPosition | undefined, limit: number): ListingPage {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`a listing page holds at least one key, got a limit of ${limit}`);
+  const candidates: string[] = [];
+  const hashes: number[] = [];
+  for (const key of keys) {
+    const position = positionOf(key);
+    if (after !== undefined && comparePositions(position, after) <= 0) continue;
+    candidates.push(key);
+    hashes.push(position[0]);
+  }
+  if (candidates.length <= limit) return { keys: candidates };
+  const sorted = Uint32Array.from(hashes).sort();
+  const threshold = sorted[limit - 1]!;
+  const page: string[] = [];
+  const tied: string[] = [];
+  for (let i = 0; i < candidates.length; i++) {
+    if (hashes[i]! < threshold) page.push(candidates[i]!);
+    else if (hashes[i] === threshold) tied.push(candidates[i]!);
+  }
+  tied.sort();
+  const fromTied = tied.slice(0, limit - page.length);
+  page.push(...fromTied);
+  return { keys: page, until: [threshold, fromTied[fromTied.length - 1]!] };
+}

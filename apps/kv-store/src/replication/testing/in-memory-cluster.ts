@@ -1,18 +1,24 @@
-import { fnv1a } from '../../store/hash.js';
+import { tokenOf } from 'elastica';
 import { KV_GET, KV_PUT, KV_SYNC_DIGEST, KV_SYNC_PULL, KV_SYNC_PUSH } from '../kv-messages.js';
 import { DEFAULT_KV_OPTIONS, KvNode, type KvCluster, type KvNodeOptions, type PeerCaller } from '../kv-node.js';
 
 /**
  * Test-only: several KvNodes wired to each other in memory, with a small consistent-hash ring of its
  * own (the real one is Elastica's PartitionerService). Messages cross a JSON round trip, as on the wire,
- * and are delivered asynchronously; a node can be taken down (calls to it fail, as the transport's do),
- * brought back empty (a restart loses memory), added or removed from the ring.
+ * and are delivered asynchronously. As with the real ring, only members that are up own ranges: a member
+ * can be killed (calls to it fail and, once convicted, the ring drops it, while it still counts as a
+ * member of the cluster), cut off (calls fail but nobody has convicted it yet, so it stays on the ring),
+ * brought back with or without its memory, added or removed from the ring (joined, decommissioned).
  */
 export class InMemoryCluster {
   readonly nodes = new Map<string, KvNode>();
+  /** Calls to and from these fail (killed or cut off). */
+  private readonly unreachable = new Set<string>();
+  /** Killed and convicted: off the ring, still members. */
   private readonly down = new Set<string>();
-  private ring: { token: number; id: string }[] = [];
   private members: string[] = [];
+  /** Rings already built, by member list (a few at a time: the live ring, and it without a leaving node). */
+  private readonly rings = new Map<string, { token: number; id: string }[]>();
   nowMs = 1_000_000;
   messages = 0;
 
@@ -21,37 +27,47 @@ export class InMemoryCluster {
     private readonly options: KvNodeOptions = { ...DEFAULT_KV_OPTIONS, orphanGraceMs: 0 },
   ) {}
 
-  /** Adds a member to the ring and starts it (empty). */
-  add(id: string): KvNode {
+  /** Adds a member to the ring and starts it (empty), with options of its own if given. */
+  add(id: string, options?: KvNodeOptions): KvNode {
     if (!this.members.includes(id)) this.members.push(id);
-    this.rebuildRing();
-    return this.start(id);
+    return this.start(id, options);
   }
 
-  /** Starts (or restarts, losing its memory) a member already in the ring. */
-  start(id: string): KvNode {
-    const node = new KvNode(this.view(id), this.caller(id), () => this.nowMs, this.options);
+  /** Starts (or restarts, losing its memory) a member: it is up, so back on the ring. */
+  start(id: string, options: KvNodeOptions = this.options): KvNode {
+    const node = new KvNode(this.view(id), this.caller(id), () => this.nowMs, options);
     this.nodes.set(id, node);
+    this.unreachable.delete(id);
     this.down.delete(id);
-    for (const n of this.nodes.values()) n.noteRingChange();
+    this.ringChanged();
     return node;
   }
 
+  /** The member crashed and the others convicted it: calls to it fail and the ring drops it (ranges move on). */
   kill(id: string): void {
+    this.unreachable.add(id);
     this.down.add(id);
+    this.ringChanged();
   }
 
-  /** Brings a killed member back with its memory (a pause or a partition healed, not a restart). */
+  /** Makes a member unreachable (calls to and from it fail) while the others still count it up. */
+  cut(id: string): void {
+    this.unreachable.add(id);
+  }
+
+  /** Brings a killed or cut-off member back with its memory (a pause or a partition healed, not a restart). */
   revive(id: string): void {
-    this.down.delete(id);
+    this.unreachable.delete(id);
+    if (this.down.delete(id)) this.ringChanged();
   }
 
-  /** Takes a member out of the ring (after a decommission). */
+  /** Takes a member out of the ring and the cluster (after a decommission). */
   remove(id: string): void {
     this.members = this.members.filter((m) => m !== id);
     this.nodes.delete(id);
-    this.rebuildRing();
-    for (const n of this.nodes.values()) n.noteRingChange();
+    this.unreachable.delete(id);
+    this.down.delete(id);
+    this.ringChanged();
   }
 
   node(id: string): KvNode {
@@ -60,11 +76,12 @@ export class InMemoryCluster {
     return node;
   }
 
-  replicasOf(key: string, members = this.members, count = this.replicationFactor): string[] {
-    const ring = members === this.members ? this.ring : this.buildRing(members);
+  /** The key's replicas on the ring of the members that are up (or of `members`, when given). */
+  replicasOf(key: string, members = this.ringOwners(), count = this.replicationFactor): string[] {
+    const ring = this.buildRing(members);
     const out: string[] = [];
     if (ring.length === 0) return out;
-    const h = fnv1a(key);
+    const h = tokenOf(key);
     let i = ring.findIndex((t) => t.token >= h);
     if (i < 0) i = 0;
     for (let step = 0; step < ring.length && out.length < Math.min(count, members.length); step++) {
@@ -77,31 +94,49 @@ export class InMemoryCluster {
   /** Runs a placement round on every live node, `rounds` times. */
   async settle(rounds = 2): Promise<void> {
     for (let r = 0; r < rounds; r++) {
-      for (const [id, node] of this.nodes) if (!this.down.has(id)) await node.placementRound();
+      for (const [id, node] of this.nodes) if (!this.unreachable.has(id)) await node.placementRound();
     }
   }
 
   /** Ids of live nodes holding a copy of `key`. */
   holders(key: string): string[] {
-    return [...this.nodes].filter(([id, n]) => !this.down.has(id) && n.storage.get(key)?.value !== undefined).map(([id]) => id);
+    return [...this.nodes].filter(([id, n]) => !this.unreachable.has(id) && n.storage.get(key)?.value !== undefined).map(([id]) => id);
   }
 
   private buildRing(members: string[]): { token: number; id: string }[] {
-    return members.flatMap((id) => Array.from({ length: 8 }, (_, v) => ({ token: fnv1a(`${id}#${v}`), id }))).sort((a, b) => a.token - b.token);
+    const id = members.join('\u0000');
+    let ring = this.rings.get(id);
+    if (ring === undefined) {
+      if (this.rings.size >= 16) this.rings.clear();
+      this.rings.set(id, (ring = this.tokensOf(members)));
+    }
+    return ring;
   }
 
-  private rebuildRing(): void {
-    this.ring = this.buildRing(this.members);
+  private tokensOf(members: string[]): { token: number; id: string }[] {
+    return members.flatMap((id) => Array.from({ length: 8 }, (_, v) => ({ token: tokenOf(`${id}#${v}`), id }))).sort((a, b) => a.token - b.token);
+  }
+
+  /** Members that own ranges: those not convicted down (the real ring: `up` and `leaving`). */
+  private ringOwners(): string[] {
+    return this.members.filter((m) => !this.down.has(m));
+  }
+
+  /** The ring changed: every node hears of it, as the app's nodes do through `ring$`. */
+  private ringChanged(): void {
+    for (const n of this.nodes.values()) n.noteRingChange();
   }
 
   private view(self: string): KvCluster {
     return {
       self,
+      replicationFactor: this.replicationFactor,
+      ringMembers: () => this.members.length,
       replicasOf: (key) => this.replicasOf(key),
-      candidatesOf: (key) => this.replicasOf(key, this.members, this.replicationFactor + 2),
-      replicasWithout: (key, nodeId) => this.replicasOf(key, this.members.filter((m) => m !== nodeId)),
-      isReachable: (id) => this.members.includes(id) && !this.down.has(id),
-      peers: () => this.members.filter((m) => m !== self && !this.down.has(m)),
+      candidatesOf: (key) => this.replicasOf(key, this.ringOwners(), this.replicationFactor + 2),
+      replicasWithout: (key, nodeId) => this.replicasOf(key, this.ringOwners().filter((m) => m !== nodeId)),
+      isReachable: (id) => this.members.includes(id) && !this.unreachable.has(id),
+      peers: () => this.members.filter((m) => m !== self && !this.unreachable.has(m)),
     };
   }
 
@@ -109,7 +144,7 @@ export class InMemoryCluster {
     return {
       call: async <T>(to: string, pattern: string, payload: unknown): Promise<T> => {
         await Promise.resolve();
-        if (this.down.has(to) || this.down.has(from)) throw new Error(`${to} is unreachable`);
+        if (this.unreachable.has(to) || this.unreachable.has(from)) throw new Error(`${to} is unreachable`);
         const target = this.nodes.get(to);
         if (!target) throw new Error(`${to} is not a member`);
         this.messages++;
