@@ -3,18 +3,10 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
 import { GOSSIP_CHANNEL, QueueFullError, type GossipChannel } from 'elastica';
 import { TestHandlers } from './handlers.js';
-import { closeStartedNodes, eventually, freePort, startTrackedNode } from './nodes.js';
+import { closeStartedNodes, eventually, failsAtOnce, freePort, startTrackedNode } from './nodes.js';
 import { RawPeer } from './raw-peer.js';
 
 afterAll(closeStartedNodes);
-
-/** Subscribes and reports what the Observable did during subscribe itself: the error, if it failed at once. */
-function failsAtOnce(source: { subscribe(o: { error(e: unknown): void }): { unsubscribe(): void } }): unknown {
-  let error: unknown;
-  const subscription = source.subscribe({ error: (e) => { error = e; } });
-  subscription.unsubscribe();
-  return error;
-}
 
 describe('a peer that completes the handshake and then stops reading', () => {
   it('fills only its own bounded queue: sends to it fail at once with QueueFullError, and a healthy peer keeps flowing', async () => {
