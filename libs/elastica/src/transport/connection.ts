@@ -42,9 +42,9 @@ export interface ConnectionEvents {
 }
 
 /**
- * Frames queued together leave in one write when they add up to at most this much (one copy into one
- * buffer); a larger batch is written frame by frame under cork. With FLUSH_AT_BYTES below, only a
- * single large frame, or frames queued before the connection was up, come near it.
+ * Frames queued together leave in one write (one copy into one buffer) when they add up to at most
+ * this much; a larger batch is written frame by frame under cork, not copied. Since a flush happens
+ * as soon as FLUSH_AT_BYTES wait, a batch passes this only when a large frame joins a few small ones.
  */
 const COALESCE_BYTES = 64 * 1024;
 /**
