@@ -95,6 +95,34 @@ describe('a peer reached under a second spelling of its address', () => {
     expect(a.transport.stats().gossipDropped).toBe(0);
     expect(a.transport.stats().connectionsReplaced + b.transport.stats().connectionsReplaced).toBe(0);
   }, 30_000);
+  it('keeps the simultaneous-dial tie-break when one side dials another name: the loser\'s dial becomes an alias, nothing queued is lost', async () => {
+    // A long handshake timeout: the refused dial must not be left to wait for it.
+    const options = { rpc: { handshakeTimeoutMs: 60_000 } };
+    const port = await freePort();
+    // The smaller id: its dial wins. It listens on all of 127.0.0.0/8 and advertises 127.0.0.1.
+    const x = await node('tb-x', { ...options, bind: { host: '0.0.0.0', port }, advertise: { host: '127.0.0.1', port } }, [TestHandlers], port);
+    const y = await node('tb-y', options, [TestHandlers]);
+    const got: number[] = [];
+    channelOf(x).onMessage((from, bytes) => {
+      if (from === y.address) got.push(bytes[0]!);
+    });
+    const xName = `127.0.0.2:${x.port}`; // another name of x, needing no name lookup: both dials leave at once
+    const dials = Promise.all([x.transport.connect(y.address), y.transport.connect(xName)]);
+    for (let i = 0; i < 5; i++) channelOf(y).send(xName, Uint8Array.of(i)); // queued until a connection is up
+    expect(await dials).toEqual(['tb-y', 'tb-x']);
+    await eventually(() => got.length === 5);
+    expect(got).toEqual([0, 1, 2, 3, 4]);
+    // x turned y's first dial away (the tie-break); y's redial under the same name met the winner and
+    // was closed by y itself as a duplicate.
+    expect(x.transport.stats().refused.duplicate).toBe(1);
+    expect(y.transport.stats().refused.duplicate).toBe(1);
+    await eventually(() => x.transport.connections().length === 1 && y.transport.connections().length === 1);
+    const [cx] = x.transport.connections();
+    const [cy] = y.transport.connections();
+    expect([cx!.localPort, cx!.remotePort, cx!.direction]).toEqual([cy!.remotePort, cy!.localPort, 'outbound']);
+    expect(y.transport.stats().peers).toEqual([expect.objectContaining({ nodeId: 'tb-x', aliases: [xName] })]);
+    expect(y.transport.stats().gossipDropped).toBe(0);
+  }, 30_000);
 });
 
 describe('a node whose seed list names itself under another spelling', () => {

@@ -86,7 +86,7 @@ export class ConnectionRegistry {
   private readonly unattached = new Set<Connection>();
   private readonly inbound = new Map<Connection, Map<number, InboundCall>>();
   private readonly lostTieBreak = new WeakSet<Connection>();
-  /** Entries whose dial lost a tie-break and that wait for the peer's connection (see redialAwaiting). */
+  /** Entries whose dial lost a tie-break and that wait for the peer's connection (see settleAwaiting). */
   private readonly awaiting = new Set<Peer>();
   /** `remote` of inbound connections refused as `self`: the `local` of one of our own dials. */
   private readonly selfDials = new Set<string>();
@@ -97,6 +97,8 @@ export class ConnectionRegistry {
   private readonly refusedByPeer: Record<string, number> = {};
   private connectionsLost = 0;
   private connectionsReplaced = 0;
+  /** Connections established so far (see Peer.dialEpoch). */
+  private establishments = 0;
   private gossipDropped = 0;
   private readonly events: ConnectionEvents = {
     admit: (conn, hello) => this.admit(conn, hello),
@@ -290,6 +292,7 @@ export class ConnectionRegistry {
     const conn = this.wrap(socket, 'outbound');
     conn.owner = peer;
     peer.connecting = conn;
+    peer.dialEpoch = this.establishments;
     const timer = setTimeout(() => conn.destroy(`connect timeout after ${this.rpc.connectTimeoutMs} ms`), this.rpc.connectTimeoutMs);
     timer.unref();
     socket.once(tls ? 'secureConnect' : 'connect', () => {
@@ -445,6 +448,7 @@ export class ConnectionRegistry {
     peer.lastError = '';
     peer.lastUsed = Date.now();
     peer.clearTimers();
+    this.establishments++;
     const previous = this.byNode.get(hello.nodeId);
     this.byNode.set(hello.nodeId, peer);
     if (previous && previous !== peer) this.forgetIfIdle(previous);
@@ -457,7 +461,7 @@ export class ConnectionRegistry {
     peer.waiters = [];
     for (const waiter of waiters) waiter.resolve(hello.nodeId);
     this.logger.log(`connected to ${peer.label} (${conn.direction}${restarted ? ', peer restarted' : ''})`);
-    this.redialAwaiting(peer, hello.nodeId);
+    for (const waiting of this.awaiting) if (waiting !== peer) this.settleAwaiting(waiting);
   }
 
   /** A second connection from the node `peer` is connected to, same run: held unused (see Peer.standby). */
@@ -533,28 +537,29 @@ export class ConnectionRegistry {
   }
 
   /**
-   * Our dials refused as `duplicate` by a node that was dialling us wait for its connection, which may
-   * have just arrived under another entry (we had dialled another name of its address). A waiting entry
-   * of that node moves here; one whose node we never learned is redialled now: should it be this node
-   * under another name, the handshake says so and it becomes an alias (nothing queued is lost).
+   * A dial of ours refused as `duplicate` (the peer is dialling us and its dial wins) waits for the
+   * peer's connection, which may arrive, or have arrived, under another entry: we had dialled another
+   * name of its address. Called when something was established since the dial left. An entry whose
+   * node is known and connected elsewhere moves there; one whose node we never learned is redialled at
+   * once: if it is that node under another name, the handshake says so and it becomes an alias, with
+   * nothing queued lost. (A redial that meets the same tie-break again just waits again.)
    */
-  private redialAwaiting(established: Peer, nodeId: string): void {
-    for (const peer of this.awaiting) {
-      if (!peer.awaitInboundTimer || peer.conn || peer.connecting) {
-        this.awaiting.delete(peer);
-        continue;
-      }
-      if (peer === established || peer.mergedInto) continue;
-      if (peer.nodeId === nodeId) {
-        this.awaiting.delete(peer);
-        this.merge(peer, established);
-      } else if (peer.nodeId === undefined) {
-        this.awaiting.delete(peer);
-        clearTimeout(peer.awaitInboundTimer);
-        peer.awaitInboundTimer = undefined;
-        this.dial(peer);
-      }
+  private settleAwaiting(peer: Peer): void {
+    if (!peer.awaitInboundTimer || peer.conn || peer.connecting || peer.mergedInto) {
+      this.awaiting.delete(peer);
+      return;
     }
+    if (peer.nodeId !== undefined) {
+      const live = this.byNode.get(peer.nodeId);
+      if (!live || live === peer || !live.conn) return;
+      this.awaiting.delete(peer);
+      this.merge(peer, live);
+      return;
+    }
+    this.awaiting.delete(peer);
+    clearTimeout(peer.awaitInboundTimer);
+    peer.awaitInboundTimer = undefined;
+    this.dial(peer);
   }
 
   private onFrame(conn: Connection, frame: Frame): void {
@@ -634,6 +639,8 @@ export class ConnectionRegistry {
       if (info.refusedByPeer === 'duplicate' || this.lostTieBreak.has(conn)) {
         // Their connection to us is the one to keep; wait for it rather than fail what is queued.
         this.armAwaitInbound(peer);
+        // It may be here already, under another entry (see settleAwaiting).
+        if (this.establishments !== peer.dialEpoch) this.settleAwaiting(peer);
         return;
       }
       this.dialFailed(peer, describe(info));

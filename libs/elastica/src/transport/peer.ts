@@ -50,6 +50,8 @@ export class Peer {
   waiters: { resolve(nodeId: string): void; reject(error: Error): void }[] = [];
   /** Set after our dial lost a simultaneous-dial tie-break: we wait for theirs until this deadline. */
   awaitInboundTimer: NodeJS.Timeout | undefined;
+  /** The registry's count of established connections when our last dial left. */
+  dialEpoch = 0;
 
   constructor(readonly address: string) {}
 
