@@ -14,6 +14,7 @@ afterAll(closeStartedNodes);
 const channelOf = (n: TestNode) => n.app.get<GossipChannel>(GOSSIP_CHANNEL);
 /** The one established connection, as "localPort->remotePort" (the same socket keeps the same pair). */
 const socketOf = (n: TestNode) => n.transport.connections().map((c) => `${c.localPort}->${c.remotePort}`);
+/** Spreads the sends over 0.5 s, as in the reported case (each gets time to trigger a handshake); it decides nothing. */
 const pace = () => new Promise((resolve) => setTimeout(resolve, 50));
 
 describe('a peer reached under a second spelling of its address', () => {
