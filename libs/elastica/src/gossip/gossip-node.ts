@@ -152,6 +152,15 @@ export class GossipNode {
     this.register(this.self);
   }
 
+  /**
+   * Drops a seed the network found to be this node under another spelling of its address (the
+   * constructor drops only the exact one). With no seed left, the next tick goes `up` as a seedless node.
+   */
+  forgetSeed(address: string): void {
+    const at = this.seeds.indexOf(address);
+    if (at !== -1) this.seeds.splice(at, 1);
+  }
+
   get localNodeId(): string {
     return this.id;
   }

@@ -121,6 +121,7 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
         this.logger.error(`gossip from ${from} failed: ${(error as Error).message}`);
       }
     });
+    this.channel.onSelfAddress?.((address) => this.core.forgetSeed(address));
     this.running = true;
     this.tick();
     this.timer = setInterval(() => this.tick(), this.options.gossip.intervalMs);

@@ -8,6 +8,12 @@ export interface GossipChannel {
   send(to: string, bytes: Uint8Array): void;
   /** The one handler for incoming gossip; `from` is the sender's advertised address ("host:port"). */
   onMessage(handler: (from: string, bytes: Uint8Array) => void): void;
+  /**
+   * Optional: the one handler told of each address that turned out to be this node's own (a seed
+   * written `localhost:P` for a node advertising `127.0.0.1:P`), so gossip stops treating it as a seed.
+   * Addresses found before the handler is set are told when it is.
+   */
+  onSelfAddress?(handler: (address: string) => void): void;
 }
 
 export const GOSSIP_CHANNEL = Symbol('elastica:gossip-channel');

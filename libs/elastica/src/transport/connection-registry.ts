@@ -22,6 +22,8 @@ export interface IncomingHandlers {
   gossip(from: string, bytes: Uint8Array): void;
   request(call: InboundCall): void;
   event(sender: string, pattern: string, data: unknown): void;
+  /** An address this node dialled reached this node itself (e.g. a seed spelled other than `advertise`). */
+  selfAddress?(address: string): void;
 }
 
 export interface TransportStats {
@@ -31,8 +33,14 @@ export interface TransportStats {
   refusedByPeer: Record<string, number>;
   connections: number;
   connectionsLost: number;
+  /** Established connections closed because a newer one from the same node took over (restart, or it lost the old one). */
+  connectionsReplaced: number;
   gossipDropped: number;
-  peers: { address: string; nodeId?: string; connected: boolean; inFlight: number; bufferedBytes: number; failures: number }[];
+  /** Addresses found to be this node's own (dials that reached this node). */
+  selfAddresses: string[];
+  peers: {
+    address: string; aliases: string[]; nodeId?: string; connected: boolean; inFlight: number; bufferedBytes: number; failures: number;
+  }[];
 }
 
 export interface ConnectionInfo {
@@ -46,6 +54,13 @@ export interface ConnectionInfo {
 
 /** Peers untouched for this long are no longer redialled on their own; the next send dials again. */
 const IDLE_MS = 60_000;
+/**
+ * Other addresses one node is known by, at most (a host name, an IP, localhost...). Past it the oldest
+ * is forgotten (a send to it dials again): a peer answering at many addresses cannot grow the map.
+ */
+export const MAX_ALIASES = 8;
+/** Inbound connections refused as `self` remembered until their other end (our own dial) hears of it. */
+const MAX_SELF_DIALS = 16;
 
 /** "host:port" or "[v6]:port" to its parts. */
 export function splitAddress(address: string): HostPort {
@@ -55,10 +70,14 @@ export function splitAddress(address: string): HostPort {
 }
 
 /**
- * The one connection per pair of nodes. Peers are keyed by advertised address (what gossip knows)
- * and, once a handshake told it, by node id. When both nodes dial each other at once, the connection
- * dialled by the node with the smaller id survives on both sides (decided by the acceptor before it
- * answers the handshake, so no traffic ever rides the losing one).
+ * The one connection per pair of nodes. Peers are keyed by advertised address (what gossip knows),
+ * by the other addresses they turned out to answer at (aliases), and, once a handshake told it, by
+ * node id. When both nodes dial each other at once, the connection dialled by the node with the smaller
+ * id survives on both sides (decided by the acceptor before it answers the handshake, so no traffic
+ * ever rides the losing one). When a node we are connected to is dialled again under another name of
+ * its address, the acceptor holds the new connection unused and the dialer, which alone knows it still
+ * has the old one, closes it as a duplicate and remembers the name as an alias: the old connection and
+ * the calls on it carry on.
  */
 export class ConnectionRegistry {
   private server: Server | undefined;
@@ -67,15 +86,24 @@ export class ConnectionRegistry {
   private readonly unattached = new Set<Connection>();
   private readonly inbound = new Map<Connection, Map<number, InboundCall>>();
   private readonly lostTieBreak = new WeakSet<Connection>();
+  /** Entries whose dial lost a tie-break and that wait for the peer's connection (see settleAwaiting). */
+  private readonly awaiting = new Set<Peer>();
+  /** `remote` of inbound connections refused as `self`: the `local` of one of our own dials. */
+  private readonly selfDials = new Set<string>();
+  private readonly selfAddresses: string[] = [];
   private nextCallId = 0;
   private closed = false;
   private readonly refused = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0])) as Record<RefusalReason, number>;
   private readonly refusedByPeer: Record<string, number> = {};
   private connectionsLost = 0;
+  private connectionsReplaced = 0;
+  /** Connections established so far (see Peer.dialEpoch). */
+  private establishments = 0;
   private gossipDropped = 0;
   private readonly events: ConnectionEvents = {
     admit: (conn, hello) => this.admit(conn, hello),
     commit: (conn) => this.commit(conn),
+    reached: (conn, hello) => this.reached(conn, hello),
     established: (conn) => this.established(conn),
     frame: (conn, frame) => this.onFrame(conn, frame),
     closed: (conn, info) => this.onClosed(conn, info),
@@ -127,6 +155,7 @@ export class ConnectionRegistry {
       for (const waiter of peer.waiters.splice(0)) waiter.reject(new NodeUnavailableError(peer.address, 'this node is shutting down'));
       this.failCalls(peer, new NodeUnavailableError(peer.nodeId ?? peer.address, 'this node is shutting down'));
       peer.connecting?.destroy('node shutting down');
+      peer.standby?.close('node shutting down');
       peer.conn?.close('node shutting down');
     }
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -137,8 +166,10 @@ export class ConnectionRegistry {
   /** Best effort: a gossip message that cannot be queued is dropped (and counted). */
   sendGossip(address: string, bytes: Uint8Array): void {
     if (this.closed) return;
+    const peer = this.peerFor(address);
+    if (peer.self) return;
     try {
-      this.enqueue(this.peerFor(address), encodeGossip(bytes));
+      this.enqueue(peer, encodeGossip(bytes));
     } catch {
       this.gossipDropped++;
     }
@@ -154,9 +185,11 @@ export class ConnectionRegistry {
     this.enqueue(peer, encodeRequest(id, pattern, data), call.nodeId);
     peer.calls.set(id, call);
     return () => {
-      if (!peer.calls.delete(id)) return;
+      // The entry may have turned out to be another name of a known node since: its calls moved there.
+      const owner = current(peer);
+      if (!owner.calls.delete(id)) return;
       try {
-        this.enqueue(peer, encodeId(FrameType.Cancel, id));
+        this.enqueue(owner, encodeId(FrameType.Cancel, id));
       } catch {
         // The peer is gone or swamped; its side of the call dies with the connection.
       }
@@ -169,6 +202,7 @@ export class ConnectionRegistry {
     if (peer.conn) return Promise.resolve(peer.nodeId!);
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new NodeUnavailableError(address, 'this node is shutting down'));
+      if (peer.self) return reject(new NodeUnavailableError(address, 'it is this node\'s own address'));
       peer.lastUsed = Date.now();
       if (!peer.connecting && !peer.awaitInboundTimer) {
         if (Date.now() < peer.retryAt) return reject(new NodeUnavailableError(address, `unreachable (${peer.lastError})`));
@@ -204,6 +238,7 @@ export class ConnectionRegistry {
       conn.write(frame);
       return;
     }
+    if (peer.self) throw new NodeUnavailableError(nodeIdForErrors ?? peer.address, 'it is this node\'s own address');
     const now = Date.now();
     peer.lastUsed = now;
     if (!peer.connecting && !peer.awaitInboundTimer) {
@@ -257,6 +292,7 @@ export class ConnectionRegistry {
     const conn = this.wrap(socket, 'outbound');
     conn.owner = peer;
     peer.connecting = conn;
+    peer.dialEpoch = this.establishments;
     const timer = setTimeout(() => conn.destroy(`connect timeout after ${this.rpc.connectTimeoutMs} ms`), this.rpc.connectTimeoutMs);
     timer.unref();
     socket.once(tls ? 'secureConnect' : 'connect', () => {
@@ -305,6 +341,19 @@ export class ConnectionRegistry {
     return new Connection(socket, direction, this.local, this.rpc.maxFrameBytes, this.rpc.handshakeTimeoutMs, this.events);
   }
 
+  /** Our entries for the node a HELLO names: by node id, and by the address it advertises (often one entry). */
+  private entriesOf(hello: Hello): Peer[] {
+    const byId = this.byNode.get(hello.nodeId);
+    const byAddress = this.peers.get(hello.advertise);
+    if (!byId) return byAddress ? [byAddress] : [];
+    return byAddress && byAddress !== byId ? [byId, byAddress] : [byId];
+  }
+
+  /** The entry with an established connection to this very run (node id and generation) of the node, if any. */
+  private liveEntry(hello: Hello): Peer | undefined {
+    return this.entriesOf(hello).find((p) => p.conn !== undefined && p.nodeId === hello.nodeId && p.generation === hello.generation);
+  }
+
   /**
    * Acceptor-side tie-break, before we answer the dialer's HELLO. It only decides: nothing changes
    * (no peer entry, no connection dropped) until the dialer is proven, so a stranger's HELLO naming a
@@ -312,18 +361,14 @@ export class ConnectionRegistry {
    */
   private admit(conn: Connection, hello: Hello): { reason: RefusalReason; message: string } | undefined {
     if (this.closed) return { reason: 'duplicate', message: 'node shutting down' };
-    const peer = this.peers.get(hello.advertise);
-    if (!peer) return undefined;
-    const existing = peer.conn;
-    if (existing) {
-      const dialedBySmaller = existing.direction === 'outbound' && this.local.nodeId < hello.nodeId;
-      if (existing.peer!.generation === hello.generation && dialedBySmaller) {
-        return { reason: 'duplicate', message: `already connected to ${hello.nodeId} (kept the connection dialled by ${this.local.nodeId})` };
+    // Connected to that very run already: answered all the same (see commit), since only the dialer
+    // knows whether it still has that connection, and it must learn who we are to tell.
+    if (this.liveEntry(hello)) return undefined;
+    for (const peer of this.entriesOf(hello)) {
+      const other = peer.connecting;
+      if (other && other !== conn && other.direction === 'outbound' && this.local.nodeId < hello.nodeId) {
+        return { reason: 'duplicate', message: `simultaneous dial: keeping the connection dialled by ${this.local.nodeId}` };
       }
-    }
-    const other = peer.connecting;
-    if (other && other !== conn && other.direction === 'outbound' && this.local.nodeId < hello.nodeId) {
-      return { reason: 'duplicate', message: `simultaneous dial: keeping the connection dialled by ${this.local.nodeId}` };
     }
     return undefined;
   }
@@ -334,12 +379,23 @@ export class ConnectionRegistry {
     const hello = conn.peer!;
     const refusal = this.admit(conn, hello);
     if (refusal) return refusal;
+    const live = this.liveEntry(hello);
+    if (live) {
+      // Either it dialled another name of our address while it still has the old connection (it will
+      // close this one as a duplicate), or it lost the old one and we have not noticed yet (it will send
+      // on this one). established() keeps this one unused as the standby until the dialer shows which.
+      conn.owner = live;
+      return undefined;
+    }
     const peer = this.peerFor(hello.advertise);
-    const existing = peer.conn;
-    if (existing) {
-      // The peer restarted, or it redialled because it lost the old connection: the old one is dead.
-      this.detach(peer, existing, `replaced by a new connection from ${hello.nodeId}`);
-      existing.close(`replaced by a new connection from ${hello.nodeId}`);
+    for (const entry of new Set([peer, ...this.entriesOf(hello)])) {
+      const existing = entry.conn;
+      if (!existing || (entry !== peer && entry.nodeId !== hello.nodeId)) continue;
+      // The peer restarted (another generation): the old connection is dead.
+      const reason = `replaced by a new connection from ${hello.nodeId} (generation ${hello.generation})`;
+      this.connectionsReplaced++;
+      this.detach(entry, existing, reason);
+      existing.close(reason);
     }
     const other = peer.connecting;
     // Ours loses (theirs was dialled by the smaller id), or it is an older attempt of theirs.
@@ -350,18 +406,38 @@ export class ConnectionRegistry {
     return undefined;
   }
 
+  /**
+   * Dialer side, the acceptor proven. An address we dialled not knowing whom it leads to (a seed written
+   * `localhost:P` for a node advertising `127.0.0.1:P`) may turn out to be another name of a node we hold
+   * a connection with: that connection carries on, the address becomes an alias of its entry, and this
+   * one is refused as a duplicate (the acceptor kept it unused, so nothing rode it).
+   */
+  private reached(conn: Connection, hello: Hello): { reason: RefusalReason; message: string } | undefined {
+    const peer = conn.owner as Peer;
+    const known = this.liveEntry(hello);
+    if (!known || known === peer) return undefined;
+    if (peer.connecting === conn) peer.connecting = undefined;
+    this.merge(peer, known);
+    return { reason: 'duplicate', message: `already connected to ${hello.nodeId} (${known.address}); ${peer.address} is another address of it` };
+  }
+
   private established(conn: Connection): void {
     const peer = conn.owner as Peer;
     const hello = conn.peer!;
     if (peer.connecting === conn) peer.connecting = undefined;
     if (peer.conn && peer.conn !== conn) {
+      if (conn.direction === 'inbound' && peer.nodeId === hello.nodeId && peer.generation === hello.generation) {
+        this.holdStandby(peer, conn);
+        return;
+      }
       conn.close('duplicate connection');
       return;
     }
     // A node dialled by another address (a seed written differently) is also known by its advertised one.
     if (hello.advertise !== peer.address) {
       const canonical = this.peers.get(hello.advertise);
-      if (!canonical || (!canonical.conn && !canonical.connecting)) this.peers.set(hello.advertise, peer);
+      if (!canonical) this.alias(hello.advertise, peer);
+      else if (canonical !== peer && !canonical.conn && !canonical.connecting) this.merge(canonical, peer);
     }
     const restarted = peer.generation !== undefined && peer.generation !== hello.generation;
     peer.conn = conn;
@@ -372,7 +448,10 @@ export class ConnectionRegistry {
     peer.lastError = '';
     peer.lastUsed = Date.now();
     peer.clearTimers();
+    this.establishments++;
+    const previous = this.byNode.get(hello.nodeId);
     this.byNode.set(hello.nodeId, peer);
+    if (previous && previous !== peer) this.forgetIfIdle(previous);
     this.inbound.set(conn, new Map());
     const queued = peer.queue;
     peer.queue = [];
@@ -382,10 +461,110 @@ export class ConnectionRegistry {
     peer.waiters = [];
     for (const waiter of waiters) waiter.resolve(hello.nodeId);
     this.logger.log(`connected to ${peer.label} (${conn.direction}${restarted ? ', peer restarted' : ''})`);
+    for (const waiting of this.awaiting) if (waiting !== peer) this.settleAwaiting(waiting);
+  }
+
+  /** A second connection from the node `peer` is connected to, same run: held unused (see Peer.standby). */
+  private holdStandby(peer: Peer, conn: Connection): void {
+    const older = peer.standby;
+    peer.standby = conn;
+    this.inbound.set(conn, new Map());
+    if (older) older.close('superseded by a newer connection from the same node');
+    this.logger.debug(`second connection from ${peer.label}: held until the peer closes it or sends on it`);
+  }
+
+  /** The dialer sends on the standby: it has given up the old connection, so do we. */
+  private promote(peer: Peer, conn: Connection): void {
+    peer.standby = undefined;
+    const old = peer.conn;
+    if (old) {
+      const reason = `replaced by a newer connection from ${peer.nodeId}, which gave this one up`;
+      this.connectionsReplaced++;
+      this.detach(peer, old, reason);
+      old.close(reason);
+    }
+    peer.conn = conn;
+    this.logger.log(`connected to ${peer.label} (${conn.direction}, in place of a connection the peer had given up)`);
+  }
+
+  /**
+   * `from` turned out to be another name of the node `into` is: its addresses now lead to `into`, and
+   * what waited on `from` (queued frames, calls, connect() callers) goes on `into`'s connection.
+   */
+  private merge(from: Peer, into: Peer): void {
+    if (from === into) return;
+    from.clearTimers();
+    from.mergedInto = into;
+    for (const address of [from.address, ...from.aliases]) if (this.peers.get(address) === from) this.alias(address, into);
+    for (const [id, call] of from.calls) into.calls.set(id, call);
+    from.calls.clear();
+    const queued = from.queue;
+    const queuedBytes = from.queueBytes;
+    from.queue = [];
+    from.queueBytes = 0;
+    const waiters = from.waiters;
+    from.waiters = [];
+    const conn = into.conn;
+    if (conn) {
+      // Both queues were bounded by rpc.maxQueueBytes: this is at most one bound more, once.
+      if (queued.length > 0) conn.used = true;
+      for (const frame of queued) conn.write(frame);
+      for (const waiter of waiters) waiter.resolve(into.nodeId!);
+    } else {
+      for (const frame of queued) into.queue.push(frame);
+      into.queueBytes += queuedBytes;
+      for (const waiter of waiters) into.waiters.push(waiter);
+    }
+    this.logger.log(`${from.address} is another address of ${into.label}`);
+  }
+
+  /** Maps `address` to `peer`, remembering it among the peer's aliases (bounded: the oldest goes first). */
+  private alias(address: string, peer: Peer): void {
+    this.peers.set(address, peer);
+    if (address === peer.address || peer.aliases.includes(address)) return;
+    peer.aliases.push(address);
+    if (peer.aliases.length > MAX_ALIASES) {
+      const oldest = peer.aliases.shift()!;
+      if (this.peers.get(oldest) === peer) this.peers.delete(oldest);
+    }
+  }
+
+  /** An entry a node has left for another (it restarted elsewhere) is dropped once it holds nothing. */
+  private forgetIfIdle(peer: Peer): void {
+    if (peer.conn || peer.connecting || peer.standby || peer.calls.size > 0 || peer.queue.length > 0 || peer.waiters.length > 0) return;
+    peer.clearTimers();
+    for (const address of [peer.address, ...peer.aliases]) if (this.peers.get(address) === peer) this.peers.delete(address);
+  }
+
+  /**
+   * A dial of ours refused as `duplicate` (the peer is dialling us and its dial wins) waits for the
+   * peer's connection, which may arrive, or have arrived, under another entry: we had dialled another
+   * name of its address. Called when something was established since the dial left. An entry whose
+   * node is known and connected elsewhere moves there; one whose node we never learned is redialled at
+   * once: if it is that node under another name, the handshake says so and it becomes an alias, with
+   * nothing queued lost. (A redial that meets the same tie-break again just waits again.)
+   */
+  private settleAwaiting(peer: Peer): void {
+    if (!peer.awaitInboundTimer || peer.conn || peer.connecting || peer.mergedInto) {
+      this.awaiting.delete(peer);
+      return;
+    }
+    if (peer.nodeId !== undefined) {
+      const live = this.byNode.get(peer.nodeId);
+      if (!live || live === peer || !live.conn) return;
+      this.awaiting.delete(peer);
+      this.merge(peer, live);
+      return;
+    }
+    this.awaiting.delete(peer);
+    clearTimeout(peer.awaitInboundTimer);
+    peer.awaitInboundTimer = undefined;
+    this.dial(peer);
   }
 
   private onFrame(conn: Connection, frame: Frame): void {
     const peer = conn.owner as Peer;
+    if (peer.standby === conn) this.promote(peer, conn);
     switch (frame.type) {
       case FrameType.Gossip:
         this.handlers.gossip(conn.peer!.advertise, frame.bytes);
@@ -443,20 +622,40 @@ export class ConnectionRegistry {
       this.inbound.delete(conn);
       for (const call of [...calls.values()]) call.cancel();
     }
+    if (info.refused === 'self' && conn.direction === 'inbound') this.rememberSelfDial(conn.remote);
     const peer = conn.owner as Peer | undefined;
-    if (!peer) return;
+    if (!peer || peer.mergedInto) return;
+    if (peer.standby === conn) {
+      peer.standby = undefined;
+      return;
+    }
     if (peer.connecting === conn) {
       peer.connecting = undefined;
       if (this.closed || peer.conn) return;
+      if (info.refusedByPeer === 'self' && this.selfDials.delete(conn.local)) {
+        this.markSelf(peer);
+        return;
+      }
       if (info.refusedByPeer === 'duplicate' || this.lostTieBreak.has(conn)) {
         // Their connection to us is the one to keep; wait for it rather than fail what is queued.
         this.armAwaitInbound(peer);
+        // It may be here already, under another entry (see settleAwaiting).
+        if (this.establishments !== peer.dialEpoch) this.settleAwaiting(peer);
         return;
       }
       this.dialFailed(peer, describe(info));
     } else if (peer.conn === conn) {
       this.detach(peer, conn, describe(info));
       if (this.closed) return;
+      const standby = peer.standby;
+      if (standby) {
+        // The peer gave this one up for the newer one it dialled (or dropped it as a duplicate of that one).
+        peer.standby = undefined;
+        peer.conn = standby;
+        this.connectionsReplaced++;
+        this.logger.log(`connection to ${peer.label} closed (${info.message}); carrying on with the newer one`);
+        return;
+      }
       this.connectionsLost++;
       this.logger.warn(`lost connection to ${peer.label}: ${info.message}`);
       this.scheduleRetry(peer, describe(info));
@@ -482,11 +681,39 @@ export class ConnectionRegistry {
   /** After losing a tie-break we wait (at most a handshake timeout) for the peer's connection. */
   private armAwaitInbound(peer: Peer): void {
     clearTimeout(peer.awaitInboundTimer);
+    this.awaiting.add(peer);
     peer.awaitInboundTimer = setTimeout(() => {
       peer.awaitInboundTimer = undefined;
+      this.awaiting.delete(peer);
       if (!peer.conn && !peer.connecting && !this.closed) this.dialFailed(peer, 'the connection dialled by the peer never completed');
     }, this.rpc.handshakeTimeoutMs);
     peer.awaitInboundTimer.unref();
+  }
+
+  /** The `remote` of an inbound connection we refused as `self`: if it is the `local` of a dial of ours, we dialled ourselves. */
+  private rememberSelfDial(remote: string): void {
+    this.selfDials.add(remote);
+    if (this.selfDials.size > MAX_SELF_DIALS) this.selfDials.delete(this.selfDials.values().next().value!);
+  }
+
+  /**
+   * A dial of ours reached this very node: both ends of that socket were here, which only the kernel's
+   * port numbers prove (a peer saying `self` proves nothing). The address is never dialled again, and
+   * whoever asked to learn of it (gossip, to drop such a seed) is told.
+   */
+  private markSelf(peer: Peer): void {
+    peer.self = true;
+    peer.clearTimers();
+    peer.queue = [];
+    peer.queueBytes = 0;
+    const error = new NodeUnavailableError(peer.address, 'it is this node\'s own address');
+    this.failCalls(peer, error);
+    const waiters = peer.waiters;
+    peer.waiters = [];
+    for (const waiter of waiters) waiter.reject(error);
+    if (this.selfAddresses.length < MAX_ALIASES) this.selfAddresses.push(peer.address);
+    this.logger.log(`${peer.address} is this node's own address (a dial to it reached this node); it will not be dialled again`);
+    this.handlers.selfAddress?.(peer.address);
   }
 
   private dialFailed(peer: Peer, reason: string): void {
@@ -564,13 +791,14 @@ export class ConnectionRegistry {
 
   stats(): TransportStats {
     const peers = [...new Set(this.peers.values())].map((p) => ({
-      address: p.address, nodeId: p.nodeId, connected: p.conn !== undefined, inFlight: p.calls.size,
+      address: p.address, aliases: [...p.aliases], nodeId: p.nodeId, connected: p.conn !== undefined, inFlight: p.calls.size,
       bufferedBytes: p.conn ? p.conn.bufferedBytes : p.queueBytes, failures: p.failures,
     }));
     return {
       refused: { ...this.refused }, refusedByPeer: { ...this.refusedByPeer },
       connections: peers.filter((p) => p.connected).length, connectionsLost: this.connectionsLost,
-      gossipDropped: this.gossipDropped, peers,
+      connectionsReplaced: this.connectionsReplaced, gossipDropped: this.gossipDropped,
+      selfAddresses: [...this.selfAddresses], peers,
     };
   }
 }
@@ -579,6 +807,13 @@ export class ConnectionRegistry {
 function isTlsError(error: NodeJS.ErrnoException): boolean {
   const code = error.code ?? '';
   return /^ERR_(SSL|TLS)_|CERT|UNABLE_TO_|SELF_SIGNED|HOSTNAME_MISMATCH/.test(code) || /alert|certificate|SSL routines/i.test(error.message);
+}
+
+/** The entry a (possibly merged) entry now lives on. */
+function current(peer: Peer): Peer {
+  let p = peer;
+  while (p.mergedInto) p = p.mergedInto;
+  return p;
 }
 
 function describe(info: CloseInfo): string {

@@ -30,12 +30,22 @@ export interface ConnectionEvents {
    * refuses if things changed in between.
    */
   commit(conn: Connection): { reason: RefusalReason; message: string } | undefined;
+  /**
+   * Dialer side, once the acceptor is proven (its HELLO checked, its proof verified with a secret) and
+   * before this side commits (sends AUTH, or establishes): the registry may refuse, e.g. when the
+   * address dialled turned out to be another name of a node it is already connected to.
+   */
+  reached(conn: Connection, hello: Hello): { reason: RefusalReason; message: string } | undefined;
   established(conn: Connection): void;
   frame(conn: Connection, frame: Frame): void;
   closed(conn: Connection, info: CloseInfo): void;
 }
 
-/** Smaller frames are coalesced into one write per turn of the event loop; larger ones are written as they are. */
+/**
+ * Frames queued together leave in one write (one copy into one buffer) when they add up to at most
+ * this much; a larger batch is written frame by frame under cork, not copied. Since a flush happens
+ * as soon as FLUSH_AT_BYTES wait, a batch passes this only when a large frame joins a few small ones.
+ */
 const COALESCE_BYTES = 64 * 1024;
 /**
  * Queued frames leave at once when this many bytes wait, without waiting for the end of the run: a
@@ -70,11 +80,12 @@ export class Connection {
   private flushScheduled = false;
   private handshakeTimer: NodeJS.Timeout | undefined;
   private remoteSeen: string | undefined;
+  private localSeen: string | undefined;
 
   constructor(
     readonly socket: Socket,
     readonly direction: Direction,
-    private readonly local: LocalIdentity,
+    private readonly identity: LocalIdentity,
     private readonly maxFrameBytes: number,
     handshakeTimeoutMs: number,
     private readonly events: ConnectionEvents,
@@ -84,7 +95,10 @@ export class Connection {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
     void this.remote;
-    socket.once('connect', () => void this.remote);
+    socket.once('connect', () => {
+      void this.remote;
+      void this.local;
+    });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => this.finish({ message: `socket error: ${error.message}` }));
     socket.on('close', () => this.finish({ message: 'connection closed by peer' }));
@@ -93,15 +107,26 @@ export class Connection {
       handshakeTimeoutMs,
     );
     this.handshakeTimer.unref();
-    if (direction === 'outbound') this.write(encodeHello(PROTOCOL_VERSION, makeHello(local, this.nonce)));
+    if (direction === 'outbound') this.write(encodeHello(PROTOCOL_VERSION, makeHello(identity, this.nonce)));
   }
 
   /** The peer's address and port; kept once known, since a destroyed socket no longer tells it. */
   get remote(): string {
     if (this.remoteSeen === undefined && this.socket.remoteAddress !== undefined) {
-      this.remoteSeen = `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+      this.remoteSeen = endpoint(this.socket.remoteAddress, this.socket.remotePort);
     }
     return this.remoteSeen ?? 'an unconnected socket';
+  }
+
+  /**
+   * This side's address and port, kept once known. Told by the kernel, not the peer: a connection whose
+   * `local` equals another's `remote` is the same socket seen from both ends (a node that dialled itself).
+   */
+  get local(): string {
+    if (this.localSeen === undefined && this.socket.localAddress !== undefined) {
+      this.localSeen = endpoint(this.socket.localAddress, this.socket.localPort);
+    }
+    return this.localSeen ?? 'an unconnected socket';
   }
 
   /** When the registry last sent something on this connection (now, if a frame of its own is still pending). */
@@ -216,12 +241,14 @@ export class Connection {
       }
       if (frame.type === FrameType.Refuse) {
         // The peer is done with us; our side of the socket must not linger until it closes its own.
+        void this.local;
         this.socket.destroy();
         return this.finish({ refusedByPeer: frame.reason, message: frame.message });
       }
       return this.events.frame(this, frame);
     }
     if (frame.type === FrameType.Refuse) {
+      void this.local; // the registry compares it once the socket is gone (a refused self-dial)
       this.socket.destroy();
       return this.finish({ refusedByPeer: frame.reason, message: frame.message });
     }
@@ -236,35 +263,40 @@ export class Connection {
       return this.refuse('protocol', `protocol version ${version} is not supported (this node speaks ${PROTOCOL_VERSION})`);
     }
     const hello = parseHello(body);
-    const problem = checkHello(this.local, version, hello);
+    const problem = checkHello(this.identity, version, hello);
     if (problem) return this.refuse(problem.reason, problem.message);
     this.peer = hello;
-    const secret = this.local.secret;
+    const secret = this.identity.secret;
     if (this.direction === 'inbound') {
       const decision = this.events.admit(this, hello);
       if (decision) return this.refuse(decision.reason, decision.message);
       const proof = secret === undefined ? undefined
-        : computeProof(secret, 'acceptor', this.local.nodeId, hello.nodeId, hello.nonce, this.nonce);
+        : computeProof(secret, 'acceptor', this.identity.nodeId, hello.nodeId, hello.nonce, this.nonce);
       if (secret !== undefined) {
-        this.write(encodeHello(PROTOCOL_VERSION, makeHello(this.local, this.nonce, proof)));
+        this.write(encodeHello(PROTOCOL_VERSION, makeHello(this.identity, this.nonce, proof)));
         this.state = 'auth';
         return;
       }
       const late = this.events.commit(this);
       if (late) return this.refuse(late.reason, late.message);
-      this.write(encodeHello(PROTOCOL_VERSION, makeHello(this.local, this.nonce, proof)));
+      this.write(encodeHello(PROTOCOL_VERSION, makeHello(this.identity, this.nonce, proof)));
       return this.establish();
     }
     if (secret !== undefined) {
-      const expected = computeProof(secret, 'acceptor', hello.nodeId, this.local.nodeId, this.nonce, hello.nonce);
+      const expected = computeProof(secret, 'acceptor', hello.nodeId, this.identity.nodeId, this.nonce, hello.nonce);
       if (!verifyProof(expected, hello.proof)) return this.refuse('secret', 'the peer could not prove it holds the cluster secret');
-      this.write(encodeAuth(computeProof(secret, 'dialer', this.local.nodeId, hello.nodeId, hello.nonce, this.nonce)));
+    }
+    // Before AUTH: with a secret, an acceptor refused here never commits the connection at all.
+    const decision = this.events.reached(this, hello);
+    if (decision) return this.refuse(decision.reason, decision.message);
+    if (secret !== undefined) {
+      this.write(encodeAuth(computeProof(secret, 'dialer', this.identity.nodeId, hello.nodeId, hello.nonce, this.nonce)));
     }
     this.establish();
   }
 
   private onAuth(proof: Buffer): void {
-    const expected = computeProof(this.local.secret!, 'dialer', this.peer!.nodeId, this.local.nodeId, this.nonce, this.peer!.nonce);
+    const expected = computeProof(this.identity.secret!, 'dialer', this.peer!.nodeId, this.identity.nodeId, this.nonce, this.peer!.nonce);
     if (!verifyProof(expected, proof)) return this.refuse('secret', 'the peer could not prove it holds the cluster secret');
     const late = this.events.commit(this);
     if (late) return this.refuse(late.reason, late.message);
@@ -277,4 +309,9 @@ export class Connection {
     this.decoder.limit = this.maxFrameBytes;
     this.events.established(this);
   }
+}
+
+/** "address:port", IPv4-mapped IPv6 addresses written as IPv4, so both ends of one socket name it alike. */
+function endpoint(address: string, port: number | undefined): string {
+  return `${address.startsWith('::ffff:') ? address.slice(7) : address}:${port}`;
 }

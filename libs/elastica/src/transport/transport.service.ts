@@ -24,6 +24,8 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
   private readonly logger = new Logger('Elastica:Transport');
   private readonly registry: ConnectionRegistry;
   private gossipHandler: ((from: string, bytes: Uint8Array) => void) | undefined;
+  private selfAddressHandler: ((address: string) => void) | undefined;
+  private readonly selfAddresses: string[] = [];
   private dispatcher: RpcDispatcher | undefined;
   private boundPort = 0;
   private starting: Promise<void> | undefined;
@@ -42,6 +44,7 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
         gossip: (from, bytes) => this.onGossip(from, bytes),
         request: (call) => this.onRequest(call),
         event: (sender, pattern, data) => this.onEvent(sender, pattern, data),
+        selfAddress: (address) => this.onSelfAddressFound(address),
       },
       { log: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), debug: (m) => this.logger.debug(m) },
       Math.random,
@@ -87,6 +90,28 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
 
   onMessage(handler: (from: string, bytes: Uint8Array) => void): void {
     this.gossipHandler = handler;
+  }
+
+  onSelfAddress(handler: (address: string) => void): void {
+    this.selfAddressHandler = handler;
+    for (const address of this.selfAddresses.splice(0)) this.tellSelfAddress(address);
+  }
+
+  private onSelfAddressFound(address: string): void {
+    // Bounded like the registry's own list: these are addresses this node chose to dial.
+    if (!this.selfAddressHandler) {
+      if (this.selfAddresses.length < 16) this.selfAddresses.push(address);
+      return;
+    }
+    this.tellSelfAddress(address);
+  }
+
+  private tellSelfAddress(address: string): void {
+    try {
+      this.selfAddressHandler?.(address);
+    } catch (error) {
+      this.logger.warn(`self-address handler failed on ${address}: ${(error as Error).message}`);
+    }
   }
 
   private onGossip(from: string, bytes: Uint8Array): void {
