@@ -35,6 +35,8 @@ export class EndpointState {
   heartbeatAtConviction = 0;
   /** The freshest heartbeat fed to the detector, from state or from a message header. */
   heartbeatFed = 0;
+  /** The freshest heartbeat fed from relayed state (see GossipNode.feed). */
+  relayFed = 0;
   leftSince = 0;
   /** When its heartbeat last moved (first- or third-hand): a down node is dropped after long enough without news. */
   lastNewsAt = 0;
