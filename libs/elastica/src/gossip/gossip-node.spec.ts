@@ -173,6 +173,36 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
     expect(c!.statusOf(b!.id)).toBe('up');
   });
 
+  it('feeds relayed heartbeats to the detector even when a direct message brought a newer one', () => {
+    const livenessA = new PeerLiveness(DEFAULT_FAILURE_DETECTOR);
+    const options = { ...DEFAULT_GOSSIP, mtuBytes: 4096 };
+    const a = new GossipNode({ id: 'a', address: 'a:1', generation: T0, seeds: [], options, random: new SeededRandom(1), liveness: livenessA });
+    const cRef = incarnationRef('c', T0 + 2);
+    const c = { id: 'c', address: 'c:1', generation: T0 + 2 };
+    let now = T0 + 1000;
+    const relay = (heartbeat: number): void => {
+      const header = { senderRef: incarnationRef('b', T0 + 1), senderHeartbeat: 1, receiverRef: 0, receiverVersion: 0 };
+      a.receive('b:1', encodeMessage({ type: 'ack2', header, deltas: [{ ref: cRef, identity: c, items: [{ version: heartbeat, key: undefined, status: 'up' }] }] }), now);
+    };
+    relay(10); // learned (not fed: it may be old news)
+    relay(11);
+    expect(livenessA.detectors.snapshot('c', now)?.lastHeartbeatMs).toBe(now);
+    // c itself talks to a: its header carries its current heartbeat, far ahead of what relays have.
+    now += 500;
+    a.receive('c:1', encodeMessage({ type: 'ping', header: { senderRef: cRef, senderHeartbeat: 20, receiverRef: 0, receiverVersion: 0 } }), now);
+    expect(livenessA.detectors.snapshot('c', now)?.lastHeartbeatMs).toBe(now);
+    // Relayed news still older than that keeps coming, one round apart: each is fed, as before the ping.
+    for (const heartbeat of [12, 13, 14]) {
+      now += 1000;
+      relay(heartbeat);
+      expect(livenessA.detectors.snapshot('c', now)?.lastHeartbeatMs).toBe(now);
+    }
+    relay(14); // nothing newer: not fed
+    now += 1000;
+    relay(14);
+    expect(livenessA.detectors.snapshot('c', now)?.lastHeartbeatMs).toBe(now - 1000);
+  });
+
   it('convicts nobody by the first-contact timeout while recovering from its own stall', () => {
     const liveness = new PeerLiveness(DEFAULT_FAILURE_DETECTOR);
     const options = { ...DEFAULT_GOSSIP, mtuBytes: 512 };
