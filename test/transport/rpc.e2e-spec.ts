@@ -110,6 +110,22 @@ describe('cluster RPC between two real Nest apps', () => {
     for (const s of hanging) s.unsubscribe();
   });
 
+  it('drops the connection on reset (gossip judged the node down), fails the calls on it, and redials', async () => {
+    const old = a.transport.connections().find((c) => c.nodeId === 'node-b')!;
+    const h = handlersOf(b);
+    const started = h.started;
+    const waiting = firstValueFrom(a.client.send('node-b', 'hang', null, { timeoutMs: 0 })).catch((e: unknown) => e);
+    await eventually(() => h.started === started + 1);
+    a.transport.reset(b.address, 'node node-b judged down');
+    expect(a.transport.isConnected('node-b')).toBe(false);
+    expect(await waiting).toBeInstanceOf(NodeUnavailableError);
+    // In use, so redialled after the (short, first) backoff: a new connection, and calls work again.
+    await eventually(() => a.transport.isConnected('node-b') && b.transport.isConnected('node-a'));
+    const now = a.transport.connections().find((c) => c.nodeId === 'node-b')!;
+    expect([now.localPort, now.remotePort]).not.toEqual([old.localPort, old.remotePort]);
+    expect(await firstValueFrom(a.client.send('node-b', { cmd: 'double' }, 4))).toBe(8);
+  });
+
   it('fails fast with NodeUnavailableError when nothing listens at a node\'s address', async () => {
     const address = `127.0.0.1:${await freePort()}`;
     await expect(a.transport.connect(address)).rejects.toBeInstanceOf(NodeUnavailableError);

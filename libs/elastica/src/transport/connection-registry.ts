@@ -144,6 +144,14 @@ export class ConnectionRegistry {
     }
   }
 
+  /**
+   * Drops the established connection to `address`, if any (see GossipChannel.reset): calls on it fail
+   * now, as on a lost connection, and the peer is redialled after the usual backoff while in use.
+   */
+  reset(address: string, reason: string): void {
+    this.peers.get(address)?.conn?.destroy(reason);
+  }
+
   /** Sends a request; answers go to `call`. Throws a typed error at once when it cannot be sent. Returns the cancel. */
   call(address: string, pattern: string, data: unknown, call: OutboundCall): () => void {
     const peer = this.peerFor(address);
