@@ -11,6 +11,9 @@ const apps: INestApplication[] = [];
 
 
 async function startNode(network: InMemoryGossipNetwork, port: number, seedPort: number) {
+  // The channel's optional reset (a link to drop: its node was judged down), recorded.
+  const resets: string[] = [];
+  const channel = Object.assign(network.channel(`127.0.0.1:${port}`), { reset: (to: string) => void resets.push(to) });
   const moduleRef = await Test.createTestingModule({
     imports: [ElasticaModule.forRoot({
       bind: { host: '127.0.0.1', port },
@@ -18,14 +21,14 @@ async function startNode(network: InMemoryGossipNetwork, port: number, seedPort:
       gossip: { intervalMs: 100, leaveTimeoutMs: 3000 },
       failureDetector: { firstHeartbeatEstimateMs: 100, acceptableHeartbeatPauseMs: 300, maxIntervalMs: 400, minStdDeviationMs: 50 },
     })],
-  }).overrideProvider(GOSSIP_CHANNEL).useValue(network.channel(`127.0.0.1:${port}`)).compile();
+  }).overrideProvider(GOSSIP_CHANNEL).useValue(channel).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   await app.init();
   apps.push(app);
   const gossip = app.get(GossipService);
   const events: MembershipEvent[] = [];
   gossip.events$.subscribe((event) => events.push(event));
-  return { app, gossip, events, id: `127.0.0.1:${port}` };
+  return { app, gossip, events, resets, id: `127.0.0.1:${port}` };
 }
 
 type Node = Awaited<ReturnType<typeof startNode>>;
@@ -70,6 +73,9 @@ describe('GossipService: three Nest apps', () => {
     await b.app.close(); // no leave: a silent stop
     await waitFor('b down for a', () => statusOf(a, b.id) === 'down');
     expect(a.events).toContainEqual({ type: 'down', nodeId: b.id });
+    // Its link is dropped (a stuck TCP connection would delay the heal of a partition), nobody else's.
+    await waitFor('a to reset its link to b', () => a.resets.includes(b.id));
+    expect(a.resets.filter((to) => to !== b.id)).toEqual([]);
     expect(statusOf(a, c.id)).toBe('left'); // a departed node is not convicted, and stays gone
   }, 60_000);
 });

@@ -1,11 +1,12 @@
 // `npm start`: build what is needed, then run a local cluster of the example app (three nodes, or
 // `npm start -- --nodes N`), print the dashboard's address and what to try; Ctrl-C stops every node.
 // Ports: cluster 7001.., HTTP 8001.. (ELASTICA_START_PORT / ELASTICA_START_HTTP move them).
+// `--no-build` runs what dist/ holds (the smoke test builds once, under the test suites' build lock).
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { nodes: { type: 'string', default: '3' } }, strict: true });
+const { values } = parseArgs({ options: { nodes: { type: 'string', default: '3' }, 'no-build': { type: 'boolean', default: false } }, strict: true });
 const count = Number(values.nodes);
 if (!Number.isInteger(count) || count < 1 || count > 20) {
   console.error(`--nodes must be an integer from 1 to 20, got ${JSON.stringify(values.nodes)}`);
@@ -14,9 +15,11 @@ if (!Number.isInteger(count) || count < 1 || count > 20) {
 const basePort = Number(process.env.ELASTICA_START_PORT ?? 7001);
 const baseHttp = Number(process.env.ELASTICA_START_HTTP ?? 8001);
 
-console.log('Building the library and the app…');
-const build = spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
-if (build.status !== 0) process.exit(build.status ?? 1);
+if (!values['no-build']) {
+  console.log('Building the library and the app…');
+  const build = spawnSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 
 const COLORS = [36, 33, 35, 32, 34, 91, 96, 93, 95, 92];
 const color = (i, text) => (process.stdout.isTTY ? `\x1b[${COLORS[i % COLORS.length]}m${text}\x1b[0m` : text);

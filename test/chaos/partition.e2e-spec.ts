@@ -2,13 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { canonicalView, type KvCluster } from './harness/kv-cluster.js';
 import { always, recordTiming, until } from './harness/poll.js';
 import { describeChaos } from './harness/preflight.js';
-import { DEADLINE, SETUP_TIMEOUT, sees, startConvergedCluster } from './harness/scenario.js';
+import { DEADLINE, SETUP_TIMEOUT, healBound, sees, startConvergedCluster } from './harness/scenario.js';
 
-// A 5/5 partition of 10 nodes, healed. Each node in its own namespace; the cut is nftables rules on
-// every link between the halves, both ways.
+// A 5/5 partition of 10 nodes for 60 s (the simulator's scenario: `npm run sim -- --nodes 10 --scenario
+// partition --partition-s 60`), healed. Each node in its own namespace; the cut is nftables rules
+// dropping every packet between the halves, both ways.
 const SUITE = 'partition';
 const A = [0, 1, 2, 3, 4];
 const B = [5, 6, 7, 8, 9];
+const PARTITION_MS = 60_000;
+const SAMPLE_EVERY_MS = 500;
 
 describeChaos('chaos: a 5/5 partition of 10 nodes, healed', () => {
   let cluster: KvCluster;
@@ -24,9 +27,10 @@ describeChaos('chaos: a 5/5 partition of 10 nodes, healed', () => {
       await cluster.waitForViews(`side ${side.join(',')} sees its own up and the other down`, side, (v) => sees(cluster, v, side, 'up') && sees(cluster, v, other, 'down'), { deadlineMs: DEADLINE.detect });
     }
     recordTiming(SUITE, 'partition_to_both_sides_agree', Date.now() - started);
-    // While the cut lasts (ten gossip rounds), no side loses one of its own: each node keeps answering
-    // and keeps every member of its side up.
-    await always('each side stays whole', { samples: 20, intervalMs: 500 }, async () => {
+    // For the rest of the cut (at least ten gossip rounds), no side loses one of its own: each node keeps
+    // answering and keeps every member of its side up.
+    const samples = Math.max(20, Math.ceil((PARTITION_MS - (Date.now() - started)) / SAMPLE_EVERY_MS));
+    await always('each side stays whole', { samples, intervalMs: SAMPLE_EVERY_MS }, async () => {
       for (const [side, other] of [[A, B], [B, A]] as const) {
         for (const i of side) {
           const view = await cluster.view(i);
@@ -35,7 +39,7 @@ describeChaos('chaos: a 5/5 partition of 10 nodes, healed', () => {
       }
       return true;
     });
-  }, 180_000);
+  }, PARTITION_MS + 120_000);
 
   it('after healing, every node has the same view: everyone up, same generations, same ring', async () => {
     cluster.heal();
@@ -53,9 +57,12 @@ describeChaos('chaos: a 5/5 partition of 10 nodes, healed', () => {
       { deadlineMs: DEADLINE.recover },
     );
     const identicalMs = Date.now() - healed;
-    // Timings never decide: recorded next to the simulator's bound (gossip rounds at 1 s per round).
-    recordTiming(SUITE, 'heal_to_identical_views', identicalMs, { all_up_ms: allUpMs, rounds: identicalMs / 1000 });
+    const bound = healBound(cluster.size);
+    recordTiming(SUITE, 'heal_to_identical_views', identicalMs, { all_up_ms: allUpMs, rounds: identicalMs / 1000, bound_ms: bound.ms });
     expect(value.split(' | ')[0]!.split(',')).toHaveLength(10);
+    // Asserted, as the issue asks, against the protocol's bound (see healBound: link redial, gossip
+    // rounds, a scheduling margin); DEADLINE.recover only stopped the wait from hanging.
+    expect(identicalMs).toBeLessThanOrEqual(bound.ms);
     expect(cluster.crashes()).toEqual([]);
   }, 180_000);
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type Browser } from './support/browser.js';
 import { http, json, mapLimit, until, type ClusterView } from './support/http.js';
+import { missingOn } from './support/local-copies.js';
 import { ARTIFACTS, buildApp, freePort, NodeProcess } from './support/node-process.js';
 
 /**
@@ -189,20 +190,6 @@ describe('kv-store: a five-node cluster of real processes', () => {
     return bad.filter((k): k is string => k !== undefined);
   }
 
-  /** The keys `n` replicates (by its own ring) that it does not hold the acknowledged value of. */
-  async function missingOn(n: NodeProcess): Promise<{ replicated: number; missing: string[] }> {
-    let replicated = 0;
-    const missing = await mapLimit([...written], 16, async ([key, value]) => {
-      const enc = encodeURIComponent(key);
-      const { replicas } = await json<{ replicas: string[] }>(`${n.url}/admin/replicas/${enc}`);
-      if (!replicas.includes(n.id)) return undefined;
-      replicated++;
-      const local = await http('GET', `${n.url}/admin/local/${enc}`);
-      return local.status === 200 && JSON.parse(local.text).value === value ? undefined : key;
-    });
-    return { replicated, missing: missing.filter((k): k is string => k !== undefined) };
-  }
-
   beforeAll(async () => {
     const specs = [await nodeSpec('n1', []), await nodeSpec('n2', [])];
     const seeds = specs.map((s) => `127.0.0.1:${s.port}`);
@@ -292,7 +279,7 @@ describe('kv-store: a five-node cluster of real processes', () => {
     }, 90_000);
     timings.rejoin_s = seconds(tRestart);
     const caughtUp = await until('n5 to hold every acknowledged key it replicates', async () => {
-      const { replicated, missing } = await missingOn(victim);
+      const { replicated, missing } = await missingOn(victim, written);
       return replicated > 0 && missing.length === 0 ? replicated : undefined;
     }, 90_000, 500);
     timings.catch_up_s = seconds(tRestart);
@@ -340,7 +327,7 @@ describe('kv-store: a five-node cluster of real processes', () => {
     await until('every node to see n6 owning ranges', () => allSee([joiner.id], 'up'), 90_000);
     timings.join_loaded_ring_ready_s = seconds(tJoin);
     const received = await until('n6 to hold every key it replicates', async () => {
-      const { replicated, missing } = await missingOn(joiner);
+      const { replicated, missing } = await missingOn(joiner, written);
       return replicated > 0 && missing.length === 0 ? replicated : undefined;
     }, 90_000, 500);
     timings.ranges_received_s = seconds(tJoin);

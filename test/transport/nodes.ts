@@ -7,6 +7,8 @@ import {
 import { freePort } from '../support/free-port.js';
 
 export { freePort };
+/** For "never, over this window": fails on the first violation (`eventually` waits one out instead). */
+export { always } from '../support/always.js';
 
 /** A port nobody listens on right now (listen on 0, read it, close). */
 

@@ -1,8 +1,11 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import {
-  FrameTooLargeError, NodeUnavailableError, QueueFullError, RemoteError, RpcTimeoutError, UnknownNodeError,
+  ClusterContext, ClusterMessage, FrameTooLargeError, GossipService, LOCAL_NODE, NodeUnavailableError, PartitionerService,
+  QueueFullError, RemoteError, RpcTimeoutError, UnknownNodeError, type LocalNode,
 } from 'elastica';
 import { TestHandlers } from './handlers.js';
 import { eventually, freePort, startNode, type TestNode } from './nodes.js';
@@ -75,9 +78,8 @@ describe('cluster RPC between two real Nest apps', () => {
     await eventually(() => handlersOf(b).events.includes('to all from node-a') && handlersOf(a).events.includes('to all from node-a'));
   });
 
-  it('calls itself without a socket, and sendToOwner routes by the partitioner', async () => {
+  it('calls itself without a socket', async () => {
     expect(await firstValueFrom(a.client.send('node-a', 'echo', 1))).toEqual({ data: 1, sender: 'node-a', pattern: 'echo' });
-    expect(await firstValueFrom(a.client.sendToOwner('some-key', 'echo', 2))).toEqual({ data: 2, sender: 'node-a', pattern: 'echo' });
   });
 
   it('fails a call that outlives its timeout, and the far side is told to stop', async () => {
@@ -108,9 +110,76 @@ describe('cluster RPC between two real Nest apps', () => {
     for (const s of hanging) s.unsubscribe();
   });
 
+  it('drops the connection on reset (gossip judged the node down), fails the calls on it, and redials', async () => {
+    const old = a.transport.connections().find((c) => c.nodeId === 'node-b')!;
+    const h = handlersOf(b);
+    const started = h.started;
+    const waiting = firstValueFrom(a.client.send('node-b', 'hang', null, { timeoutMs: 0 })).catch((e: unknown) => e);
+    await eventually(() => h.started === started + 1);
+    a.transport.reset(b.address, 'node node-b judged down');
+    expect(a.transport.isConnected('node-b')).toBe(false);
+    expect(await waiting).toBeInstanceOf(NodeUnavailableError);
+    // In use, so redialled after the (short, first) backoff: a new connection, and calls work again.
+    await eventually(() => a.transport.isConnected('node-b') && b.transport.isConnected('node-a'));
+    const now = a.transport.connections().find((c) => c.nodeId === 'node-b')!;
+    expect([now.localPort, now.remotePort]).not.toEqual([old.localPort, old.remotePort]);
+    expect(await firstValueFrom(a.client.send('node-b', { cmd: 'double' }, 4))).toBe(8);
+  });
+
   it('fails fast with NodeUnavailableError when nothing listens at a node\'s address', async () => {
     const address = `127.0.0.1:${await freePort()}`;
     await expect(a.transport.connect(address)).rejects.toBeInstanceOf(NodeUnavailableError);
     await expect(a.transport.connect(address)).rejects.toThrow(/unreachable/);
   });
+});
+
+/** Answers with the id of the node that ran it: who actually served a call. */
+@Controller()
+class WhoAmI {
+  constructor(@Inject(LOCAL_NODE) private readonly local: LocalNode) {}
+
+  @ClusterMessage('whoami')
+  whoami(@Payload() key: string, @Ctx() ctx: ClusterContext) {
+    return { servedBy: this.local.id, key, sender: ctx.getSender() };
+  }
+}
+
+describe('sendToOwner across three gossiping nodes over TCP', () => {
+  const nodes: TestNode[] = [];
+  const partitioner = (n: TestNode) => n.app.get(PartitionerService);
+  const KEYS = Array.from({ length: 300 }, (_, i) => `order:${i}`);
+
+  beforeAll(async () => {
+    // Fast rounds so the ring forms in about a second; everything else as users run it, on real sockets.
+    const opts = { cluster: 'owners', gossip: { intervalMs: 100 } };
+    nodes.push(await startNode('owner-1', opts, [WhoAmI]));
+    nodes.push(await startNode('owner-2', { ...opts, seeds: [nodes[0]!.address] }, [WhoAmI]));
+    nodes.push(await startNode('owner-3', { ...opts, seeds: [nodes[0]!.address] }, [WhoAmI]));
+    const ids = nodes.map((n) => n.id).sort().join();
+    // Agreed: each sees all three up, every ring has the same tokens and owners (checksum), all three own a share.
+    await eventually(() => nodes.every((n) => {
+      const members = n.app.get(GossipService).members();
+      const owners = Object.entries(partitioner(n).ownership()).filter(([, share]) => share > 0).map(([id]) => id).sort().join();
+      return members.length === 3 && members.every((m) => m.status === 'up') && owners === ids;
+    }) && new Set(nodes.map((n) => partitioner(n).checksum)).size === 1, 30_000, 50);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.close()));
+  });
+
+  it('reaches the node the partitioner names as the key\'s owner, from every node, and every node owns some keys', async () => {
+    const servedBy = new Map<string, number>();
+    for (const caller of nodes) {
+      for (const key of KEYS) {
+        const reply = await firstValueFrom(caller.client.sendToOwner<{ servedBy: string; key: string; sender: string }>(key, 'whoami', key));
+        expect({ key, servedBy: reply.servedBy }).toEqual({ key, servedBy: partitioner(caller).getNode(key) });
+        expect(reply).toMatchObject({ key, sender: caller.id });
+        servedBy.set(reply.servedBy, (servedBy.get(reply.servedBy) ?? 0) + 1);
+      }
+    }
+    // The rings agreed, so all three callers sent each key to the same owner, and the three owners share the keys.
+    expect([...servedBy.keys()].sort()).toEqual(nodes.map((n) => n.id).sort());
+    expect(new Set(nodes.map((n) => partitioner(n).checksum)).size).toBe(1);
+  }, 60_000);
 });

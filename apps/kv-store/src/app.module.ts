@@ -2,7 +2,7 @@ import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { ElasticaModule } from 'elastica';
 import { ClusterPeerCaller } from './cluster/cluster-peer-caller.js';
 import { ElasticaCluster } from './cluster/elastica-cluster.js';
-import type { NodeConfig } from './config/node-config.js';
+import { elasticaOptionsOf, type NodeConfig } from './config/node-config.js';
 import { ClusterMonitorService } from './dashboard/cluster-monitor.service.js';
 import { DashboardController } from './dashboard/dashboard.controller.js';
 import { AdminController } from './http/admin.controller.js';
@@ -19,14 +19,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ElasticaModule.forRoot({
-          cluster: config.cluster,
-          nodeId: config.nodeId,
-          bind: { host: config.host, port: config.port },
-          advertise: config.advertiseHost ? { host: config.advertiseHost } : undefined,
-          seeds: config.seeds,
-          secret: config.secret,
-        }),
+        ElasticaModule.forRoot(elasticaOptionsOf(config)),
       ],
       controllers: [KvController, AdminController, DashboardController, KvPeerController],
       providers: [

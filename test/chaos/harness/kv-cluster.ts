@@ -21,6 +21,16 @@ export interface ClusterView {
   ring: { ownership: Record<string, number> };
 }
 
+/** One entry of a node's event log (`GET /cluster/events?since=N`): membership events as it saw them. */
+export interface LoggedEvent {
+  seq: number;
+  at: number;
+  /** A membership event (joined, up, down, restarted, leaving, left), or the app's own (started, ring). */
+  type: string;
+  nodeId: string;
+  detail?: string;
+}
+
 export interface KvClusterOptions {
   /** Names the artifacts folder and the cluster. */
   suite: string;
@@ -103,6 +113,11 @@ export class KvCluster {
   async view(i: number, timeoutMs = 2000): Promise<ClusterView> {
     const raw = await getJson<{ self: string | { id: string }; members: MemberView[]; ring: { ownership: Record<string, number> } }>(this.url(i, '/cluster'), timeoutMs);
     return { ...raw, self: typeof raw.self === 'string' ? raw.self : raw.self.id };
+  }
+
+  /** Node i's logged events after sequence number `since` (all it still holds with 0), oldest first. */
+  async events(i: number, since = 0, timeoutMs = 2000): Promise<LoggedEvent[]> {
+    return (await getJson<{ events: LoggedEvent[] }>(this.url(i, `/cluster/events?since=${since}`), timeoutMs)).events;
   }
 
   async put(i: number, key: string, value: string, timeoutMs = 5000): Promise<HttpResult> {

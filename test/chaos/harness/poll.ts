@@ -32,22 +32,8 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
   }
 }
 
-/**
- * Checks `probe` `samples` times, `intervalMs` apart, and fails at the first sample where it does not
- * hold (a probe that throws fails too): "this stays true while the fault lasts".
- */
-export async function always(what: string, opts: { samples: number; intervalMs: number }, probe: () => Promise<true | string> | true | string): Promise<void> {
-  for (let k = 0; k < opts.samples; k++) {
-    let verdict: true | string;
-    try {
-      verdict = await probe();
-    } catch (error) {
-      verdict = (error as Error).message;
-    }
-    if (verdict !== true) throw new Error(`${what}: broken at sample ${k + 1} of ${opts.samples}: ${verdict}`);
-    await new Promise((resolve) => setTimeout(resolve, opts.intervalMs));
-  }
-}
+/** Shared with the in-process suites (test/support/always.ts). */
+export { always } from '../../support/always.js';
 
 /** Records how long something took (never asserted on) in test-artifacts/chaos/timings.jsonl. */
 export function recordTiming(suite: string, name: string, ms: number, extra: Record<string, unknown> = {}): void {

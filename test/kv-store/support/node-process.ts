@@ -1,15 +1,19 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { ensureBuilt } from '../../chaos/harness/build.js';
 
 export const ROOT = process.cwd();
 export const ARTIFACTS = join(ROOT, 'test-artifacts', 'kv-store');
 const MAIN = join(ROOT, 'dist', 'apps', 'kv-store', 'main.js');
 
-/** Builds the library and the app once (the tests run the compiled app, as users do). */
+/**
+ * Builds the library and the app when dist/ is older than the sources (the tests run the compiled app,
+ * as users do), under the lock the chaos and load suites take: a build rewriting dist/ while another
+ * suite starts a node from it could hand that node a half-written file.
+ */
 export function buildApp(): void {
-  const result = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`npm run build failed:\n${result.stdout}\n${result.stderr}`);
+  ensureBuilt();
 }
 
 export { freePort } from '../../support/free-port.js';

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { ElasticaOptions } from 'elastica';
 
 /** The example app's command line (every flag also has an ELASTICA_* environment variable). */
 export interface NodeConfig {
@@ -28,9 +29,12 @@ every flag also reads an environment variable: ${Object.entries(FLAGS).map(([fla
 
 export class ConfigError extends Error {}
 
-function integer(flag: string, text: string | undefined, fallback: number): number {
+function port(flag: keyof typeof FLAGS, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text)) throw new ConfigError(`--${flag} must be an integer port, got ${JSON.stringify(text)}`);
+  // 0 would bind a random port the node could neither advertise nor print.
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 65535) {
+    throw new ConfigError(`--${flag} (or ${FLAGS[flag].env}) must be a port from 1 to 65535, got ${JSON.stringify(text)}`);
+  }
   return Number(text);
 }
 
@@ -42,16 +46,30 @@ export function parseNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeCon
     allowPositionals: false,
   });
   const value = (flag: keyof typeof FLAGS): string | undefined => (values[flag] as string | undefined) ?? env[FLAGS[flag].env];
-  const port = integer('port', value('port'), 7001);
   const seedsText = value('seeds');
   return {
-    port,
-    http: integer('http', value('http'), 8001),
+    port: port('port', value('port'), 7001),
+    http: port('http', value('http'), 8001),
     seeds: seedsText === undefined ? [] : seedsText.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
     host: value('host') ?? '127.0.0.1',
     advertiseHost: value('advertise-host'),
     secret: value('secret'),
     cluster: value('cluster') ?? 'kv-store',
     nodeId: value('node-id'),
+  };
+}
+
+/**
+ * What the node asks of Elastica. Hosts, seeds, secret and cluster name are checked there, at start-up,
+ * each failing with one message naming the option (ElasticaOptionsError).
+ */
+export function elasticaOptionsOf(config: NodeConfig): ElasticaOptions {
+  return {
+    cluster: config.cluster,
+    nodeId: config.nodeId,
+    bind: { host: config.host, port: config.port },
+    advertise: config.advertiseHost ? { host: config.advertiseHost } : undefined,
+    seeds: config.seeds,
+    secret: config.secret,
   };
 }

@@ -60,6 +60,12 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
             if (event.type === 'down') this.logger.warn(`${line} (phi ${detector.phi(event.nodeId).toFixed(1)})`);
             else this.logger.log(line);
           }
+          if (event.type === 'down') {
+            // Its connection may be stuck behind TCP's retransmission backoff (a partition): redial
+            // instead, once this tick is done (see GossipChannel.reset).
+            const address = this.core.member(event.nodeId)?.address;
+            if (address !== undefined) queueMicrotask(() => this.channel.reset?.(address, `node ${event.nodeId} judged down`));
+          }
           this.events.next(event);
         },
         change: (change) => this.changes.next(change),

@@ -14,6 +14,13 @@ export interface GossipChannel {
    * Addresses found before the handler is set are told when it is.
    */
   onSelfAddress?(handler: (address: string) => void): void;
+  /**
+   * Optional: the node at `to` was judged down, so a connection to it may be stuck (across a partition
+   * TCP keeps retransmitting with a backoff that grows towards two minutes, and the connection looks
+   * open all the while). Drop it; the next message dials afresh, and redials back off at most
+   * `rpc.reconnectMaxMs`, so a healed partition is noticed within that, not within TCP's backoff.
+   */
+  reset?(to: string, reason: string): void;
 }
 
 export const GOSSIP_CHANNEL = Symbol('elastica:gossip-channel');

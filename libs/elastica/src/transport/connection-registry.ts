@@ -175,6 +175,21 @@ export class ConnectionRegistry {
     }
   }
 
+  /**
+   * Drops the established connection to `address`, if any (see GossipChannel.reset): calls on it fail
+   * now, as on a lost connection, and the peer is redialled after the usual backoff while in use.
+   */
+  reset(address: string, reason: string): void {
+    const entry = this.peers.get(address);
+    if (!entry) return;
+    const peer = current(entry); // an alias's connection lives on the entry it was merged into
+    // The standby goes too: across a partition it is as stuck as the connection it stands by for.
+    const standby = peer.standby;
+    peer.standby = undefined;
+    standby?.destroy(reason);
+    peer.conn?.destroy(reason);
+  }
+
   /** Sends a request; answers go to `call`. Throws a typed error at once when it cannot be sent. Returns the cancel. */
   call(address: string, pattern: string, data: unknown, call: OutboundCall): () => void {
     const peer = this.peerFor(address);

@@ -114,6 +114,10 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
     }
   }
 
+  reset(to: string, reason: string): void {
+    this.registry.reset(to, reason);
+  }
+
   private onGossip(from: string, bytes: Uint8Array): void {
     try {
       this.gossipHandler?.(from, bytes);
