@@ -36,8 +36,8 @@ describe('load on the example app (3 nodes, CI length)', () => {
       entry: KV_STORE_ENTRY, nodes: 3, durationS: 45, concurrency: 16, keys: 2000, valueBytes: 100,
       readShare: 0.5, sampleEveryS: 1, timeoutMs: 10_000, logDir: join('test-artifacts', 'load'),
     });
-    process.stdout.write(`load (CI length): ${JSON.stringify({ rps: result.rps, p50_ms: result.p50_ms, p99_ms: result.p99_ms, rss_trend: result.rss_trend })}\n`);
-    expect(result.errors).toBe(0);
+    process.stdout.write(`load (CI length): ${JSON.stringify({ rps: result.rps, p50_ms: result.p50_ms, p99_ms: result.p99_ms, rss_trend: result.rss_trend, error_kinds: result.error_kinds })}\n`);
+    expect({ errors: result.errors, kinds: result.error_kinds }).toEqual({ errors: 0, kinds: {} });
     expect(result.put.count).toBeGreaterThan(0);
     expect(result.get.count).toBeGreaterThan(0);
     for (const trend of result.rss_trend) expect({ trend, levelsOff: levelsOff(trend) }).toEqual({ trend, levelsOff: true });

@@ -36,13 +36,18 @@ export interface LoadResult {
 
 type Progress = (line: string) => void;
 
-function once(agent: Agent, port: number, method: string, path: string, body: string | undefined, timeoutMs: number): Promise<number> {
+/** The status, and for an error status the start of the body (what the node said went wrong). */
+function once(agent: Agent, port: number, method: string, path: string, body: string | undefined, timeoutMs: number): Promise<{ status: number; error?: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, agent, headers: body === undefined ? {} : { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
+      const status = res.statusCode ?? 0;
+      let error = '';
+      res.on('data', (chunk: Buffer) => {
+        if (status >= 500 && error.length < 300) error += chunk.toString('utf8', 0, 300 - error.length);
+      });
       res.on('end', () => {
         clearTimeout(timer);
-        resolve(res.statusCode ?? 0);
+        resolve({ status, error: error || undefined });
       });
     });
     const timer = setTimeout(() => req.destroy(new Error('timeout')), timeoutMs);
@@ -87,9 +92,10 @@ export async function driveLoad(nodes: LocalNode[], opts: LoadOptions, progress:
       const read = Math.random() < opts.readShare;
       const t0 = performance.now();
       try {
-        const status = await once(agent, node.httpPort, read ? 'GET' : 'PUT', path, read ? undefined : value, opts.timeoutMs);
+        const { status, error } = await once(agent, node.httpPort, read ? 'GET' : 'PUT', path, read ? undefined : value, opts.timeoutMs);
         const ok = read ? status === 200 || status === 404 : status === 204;
-        if (!ok) throw new Error(`status ${status}`);
+        // Key names and node addresses vary; the kind is what went wrong.
+        if (!ok) throw new Error(`status ${status}${error ? `: ${error.replace(/key-\d+|127\.0\.0\.1:\d+/g, '…')}` : ''}`);
         (read ? gets : puts).record(performance.now() - t0);
       } catch (error) {
         const kind = `${read ? 'get' : 'put'}: ${(error as Error).message}`;

@@ -75,7 +75,7 @@ export class ElasticaCluster implements KvCluster {
   }
 
   ringMembers(): number {
-    return countRingMembers(this.gossip.members());
+    return countRingMembers(this.gossip.members(), this.partitioner.ring.nodeIds);
   }
 
   replicasOf(key: string): readonly string[] {

@@ -8,23 +8,24 @@ export interface MemberLike {
 }
 
 /**
- * Statuses of members that own ranges on the ring or would if they were up. `down` counts: the live
- * ring leaves it out, but it is still part of the cluster until it leaves, is replaced, or gossip
- * forgets it (`gossip.downExpiryMs`, three days by default). `joining` does not: a node that never
- * owned a range adds no copy yet (a restarted node is back `up` within a gossip round or two).
- */
-const COUNTED = new Set(['up', 'leaving', 'down']);
-
-/**
  * How many members the ring has, counting those that are down now: the cluster's size as far as
- * quorums go. A member counts once it has published its tokens and until it has left or another node
- * has taken its tokens over (`partitioner.replaces`).
+ * quorums go. The live ones are those of the partitioner's ring (`onRing`), the very ring the key's
+ * replicas come from: counted from gossip instead, a node whose tokens had just arrived, not yet on the
+ * ring, raised the quorum above the replicas the ring could offer, and a three-node cluster still
+ * forming answered 503 ("1 of the key's 2 replicas is up"). Added to them, the members that are down
+ * (off the live ring, still part of the cluster) and have tokens, until they leave, are replaced by
+ * another node (`partitioner.replaces`), or gossip forgets them (`gossip.downExpiryMs`, three days).
  */
-export function countRingMembers(members: readonly MemberLike[]): number {
+export function countRingMembers(members: readonly MemberLike[], onRing: readonly string[]): number {
+  const ring = new Set(onRing);
   const replaced = new Set<string>();
   for (const m of members) {
     const target = m.state[REPLACES_KEY];
     if (target && m.status !== 'left') replaced.add(target);
   }
-  return members.filter((m) => COUNTED.has(m.status) && (m.state[TOKENS_KEY] ?? '') !== '' && !replaced.has(m.id)).length;
+  let count = ring.size;
+  for (const m of members) {
+    if (m.status === 'down' && !ring.has(m.id) && (m.state[TOKENS_KEY] ?? '') !== '' && !replaced.has(m.id)) count++;
+  }
+  return count;
 }
