@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { LoggedEvent } from '../../../apps/kv-store/src/dashboard/event-log.js';
 import { join } from 'node:path';
 import { KV_STORE_ENTRY } from './build.js';
 import { httpRequest, getJson, type HttpResult } from './http.js';
@@ -21,15 +22,8 @@ export interface ClusterView {
   ring: { ownership: Record<string, number> };
 }
 
-/** One entry of a node's event log (`GET /cluster/events?since=N`): membership events as it saw them. */
-export interface LoggedEvent {
-  seq: number;
-  at: number;
-  /** A membership event (joined, up, down, restarted, leaving, left), or the app's own (started, ring). */
-  type: string;
-  nodeId: string;
-  detail?: string;
-}
+// One entry of a node's event log (`GET /cluster/events?since=N`): the app's own type, as it serves it.
+export type { LoggedEvent };
 
 export interface KvClusterOptions {
   /** Names the artifacts folder and the cluster. */
