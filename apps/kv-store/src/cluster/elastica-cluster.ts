@@ -1,6 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { ELASTICA_OPTIONS, FailureDetectorService, GossipService, PartitionerService, type ResolvedElasticaOptions } from 'elastica';
-import { filter, map, type Observable } from 'rxjs';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import {
+  ELASTICA_OPTIONS, FailureDetectorService, GossipService, PartitionerService, REPLACES_KEY, TOKENS_KEY,
+  type ResolvedElasticaOptions, type TokenRing,
+} from 'elastica';
+import { filter, map, merge, type Observable, type Subscription } from 'rxjs';
 import type { KvCluster } from '../replication/kv-node.js';
 import { countRingMembers } from './ring-members.js';
 
@@ -45,8 +48,11 @@ function formatAddress(address: unknown): string {
  * replication logic depends on the small KvCluster interface rather than on the library.
  */
 @Injectable()
-export class ElasticaCluster implements KvCluster {
+export class ElasticaCluster implements KvCluster, OnModuleDestroy {
   readonly replicationFactor: number;
+  /** ringMembers() is asked on every request; it changes only with the ring, statuses, tokens or replacements. */
+  private ringMembersCache: { ring: TokenRing; count: number } | undefined;
+  private readonly invalidations: Subscription;
 
   /** Every change of the ring (ranges moved between nodes). */
   readonly ringChanges$: Observable<string>;
@@ -68,6 +74,14 @@ export class ElasticaCluster implements KvCluster {
     }));
     this.events$ = this.gossip.events$.pipe(map((e) => ({ type: String(e.type), nodeId: String(e.nodeId) })));
     this.catchUp$ = this.events$.pipe(filter((e) => CATCH_UP_EVENTS.has(e.type)));
+    this.invalidations = merge(
+      this.gossip.events$,
+      this.gossip.changes$.pipe(filter((c) => c.key === TOKENS_KEY || c.key === REPLACES_KEY)),
+    ).subscribe(() => (this.ringMembersCache = undefined));
+  }
+
+  onModuleDestroy(): void {
+    this.invalidations.unsubscribe();
   }
 
   get self(): string {
@@ -75,7 +89,9 @@ export class ElasticaCluster implements KvCluster {
   }
 
   ringMembers(): number {
-    return countRingMembers(this.gossip.members(), this.partitioner.ring.nodeIds);
+    const ring = this.partitioner.ring;
+    if (this.ringMembersCache?.ring !== ring) this.ringMembersCache = { ring, count: countRingMembers(this.gossip.members(), ring.nodeIds) };
+    return this.ringMembersCache.count;
   }
 
   replicasOf(key: string): readonly string[] {
