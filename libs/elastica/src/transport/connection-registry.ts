@@ -549,6 +549,8 @@ export class ConnectionRegistry {
     if (peer.conn || peer.connecting || peer.standby || peer.calls.size > 0 || peer.queue.length > 0 || peer.waiters.length > 0) return;
     peer.clearTimers();
     for (const address of [peer.address, ...peer.aliases]) if (this.peers.get(address) === peer) this.peers.delete(address);
+    if (peer.nodeId !== undefined && this.byNode.get(peer.nodeId) === peer) this.byNode.delete(peer.nodeId);
+    this.awaiting.delete(peer);
   }
 
   /**
@@ -733,7 +735,6 @@ export class ConnectionRegistry {
 
   private dialFailed(peer: Peer, reason: string): void {
     peer.failures++;
-    this.scheduleRetry(peer, reason);
     this.gossipDropped += peer.queue.length;
     peer.queue = [];
     peer.queueBytes = 0;
@@ -742,18 +743,28 @@ export class ConnectionRegistry {
     const waiters = peer.waiters;
     peer.waiters = [];
     for (const waiter of waiters) waiter.reject(error);
+    this.scheduleRetry(peer, reason); // last: an idle entry with nothing left waiting is forgotten there
   }
 
-  /** Backoff with jitter; redial on our own only while the peer is in use, else the next send dials. */
+  /**
+   * Backoff with jitter; redial on our own only while the peer is in use. An entry nobody used for
+   * IDLE_MS and that is not connected is forgotten (the next send makes a new one), so the entries of
+   * addresses gossip stopped naming (nodes long gone, or invented by a hostile peer) do not pile up.
+   */
   private scheduleRetry(peer: Peer, reason: string): void {
     const delay = backoffDelay(Math.max(1, peer.failures), this.rpc.reconnectMinMs, this.rpc.reconnectMaxMs, this.random());
     peer.lastError = reason;
     peer.retryAt = Date.now() + delay;
     clearTimeout(peer.retryTimer);
-    if (Date.now() - peer.lastUsed > IDLE_MS) return;
+    if (Date.now() - peer.lastUsed > IDLE_MS) {
+      this.forgetIfIdle(peer);
+      return;
+    }
     peer.retryTimer = setTimeout(() => {
       peer.retryTimer = undefined;
-      if (!this.closed && !peer.conn && !peer.connecting && Date.now() - peer.lastUsed <= IDLE_MS) this.dial(peer);
+      if (this.closed || peer.conn || peer.connecting) return;
+      if (Date.now() - peer.lastUsed <= IDLE_MS) this.dial(peer);
+      else this.forgetIfIdle(peer);
     }, delay);
     peer.retryTimer.unref();
   }
