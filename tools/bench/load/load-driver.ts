@@ -64,7 +64,10 @@ function once(agent: Agent, port: number, method: string, path: string, body: st
  * duration; latencies into histograms; every node's RSS sampled at a steady pace.
  */
 export async function driveLoad(nodes: LocalNode[], opts: LoadOptions, progress: Progress = () => {}): Promise<LoadResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
+  // An idle pooled socket is closed by the client after 4 s, before the server's keep-alive timeout
+  // (Node's 5 s) closes it: reusing one at the moment the server closes it fails the request with
+  // ECONNRESET (the classic keep-alive race; 2 GETs of 3 million in a 5-minute run whose rate dipped).
+  const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency, timeout: 4000 });
   const puts = new LatencyHistogram();
   const gets = new LatencyHistogram();
   const errorKinds: Record<string, number> = {};
