@@ -162,7 +162,7 @@ describe('hostile gossip', () => {
     const generation = Date.now();
     const phantom = { id: 'node-phantom', address: '127.0.0.1:9', generation };
     const phantomRef = incarnationRef(phantom.id, generation);
-    const value = (c: string): string => c.repeat(Math.floor(maxStateBytes / 3));
+    const value = (c: string): string => c.repeat(Math.floor(maxStateBytes / 4));
     const stats = (): GossipService['stats'] => ({ ...gossipOf(a).stats });
     /** evil appends `delta` to every ack and ack2 it sends, as a member relaying a node's state would. */
     const attach = (delta: Delta): void => {
@@ -172,17 +172,21 @@ describe('hostile gossip', () => {
         return true;
       };
     };
+    const quarters = (from: number, chars: string): Item[] => [...chars].map((c, i) => ({ version: from + i, key: `k${from + i}`, value: value(c) }));
 
-    // Two thirds of the bound: taken, as any node's state would be.
-    attach({ ref: phantomRef, identity: phantom, items: [heartbeatItem(1), { version: 2, key: 'k0', value: value('a') }, { version: 3, key: 'k1', value: value('b') }] });
-    await eventually(() => gossipOf(a).get(phantom.id, 'k1') !== undefined, 15_000, 50);
+    // Three quarters of the bound, then six: taken, as an honest node's state would be (a receiver
+    // allows twice the bound: a delta cut by the MTU can leave it with a node's old and new values).
+    attach({ ref: phantomRef, identity: phantom, items: [heartbeatItem(1), ...quarters(2, 'abc')] });
+    await eventually(() => gossipOf(a).get(phantom.id, 'k4') !== undefined, 15_000, 50);
+    attach({ ref: phantomRef, items: quarters(5, 'def') });
+    await eventually(() => gossipOf(a).get(phantom.id, 'k7') !== undefined, 15_000, 50);
 
-    // Two more thirds would pass maxStateBytes: refused whole, again and again, and counted.
+    // Three more quarters would pass twice maxStateBytes: refused whole, again and again, and counted.
     const before = stats();
-    attach({ ref: phantomRef, items: [{ version: 4, key: 'k2', value: value('c') }, { version: 5, key: 'k3', value: value('d') }] });
+    forgedTo = new Map();
+    attach({ ref: phantomRef, items: quarters(8, 'ghi') });
     await eventually(() => forgedCount(a) >= 5 && gossipOf(a).stats.refusedState >= before.refusedState + 3, 15_000, 50);
-    expect(gossipOf(a).get(phantom.id, 'k2')).toBeUndefined();
-    expect(gossipOf(a).get(phantom.id, 'k3')).toBeUndefined();
+    for (const key of ['k8', 'k9', 'k10']) expect(gossipOf(a).get(phantom.id, key)).toBeUndefined();
 
     // A message longer than the MTU (three values of 700 KB) is dropped before it is read.
     const flood = { id: 'node-flood', address: '127.0.0.1:10', generation };

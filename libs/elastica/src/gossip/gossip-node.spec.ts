@@ -325,11 +325,13 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
   });
 
   it('bounds what others may make it hold: messages past the MTU, state past maxStateBytes, strangers past maxMembers', () => {
-    const options = { ...DEFAULT_GOSSIP, mtuBytes: 8192, maxStateBytes: 4096, maxMembers: 4 };
+    // The state bound a receiver applies is twice maxStateBytes: a delta cut by the MTU may leave it
+    // with the owner's new values for some keys and old ones for others.
+    const options = { ...DEFAULT_GOSSIP, mtuBytes: 16_384, maxStateBytes: 4096, maxMembers: 4 };
     const a = new GossipNode({
       id: 'a', address: 'a:1', generation: T0, seeds: [], options, random: new SeededRandom(1), liveness: new PeerLiveness(DEFAULT_FAILURE_DETECTOR),
     });
-    const now = T0 + 60_000;
+    let now = T0 + 60_000;
     const header = { senderRef: 1, senderHeartbeat: 1, receiverRef: 0, receiverVersion: 0 };
     const identity = (id: string) => ({ id, address: `${id}:1`, generation: T0 });
     const heartbeat: Item = { version: 1, key: undefined, status: 'up' };
@@ -339,8 +341,8 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
     // Within both bounds: taken.
     a.receive('x:1', ack2({ ref: incarnationRef('p', T0), identity: identity('p'), items: [heartbeat, { version: 2, key: 'k1', value }, { version: 3, key: 'k2', value }] }), now);
     expect(a.get('p', 'k2')).toBe(value);
-    // Two more values would take p past 4096 bytes: the delta is refused whole (no gap, nothing half-applied).
-    a.receive('x:1', ack2({ ref: incarnationRef('p', T0), items: [{ version: 4, key: 'k3', value: 'w' }, { version: 5, key: 'k4', value }] }), now);
+    // Five more values would take p past 2 x 4096 bytes: the delta is refused whole (no gap, nothing half-applied).
+    a.receive('x:1', ack2({ ref: incarnationRef('p', T0), items: [{ version: 4, key: 'k3', value: 'w' }, ...[5, 6, 7, 8].map((v) => ({ version: v, key: `k${v}`, value }))] }), now);
     expect(a.get('p', 'k3')).toBeUndefined();
     expect(a.versionOf('p', 'k2')).toBe(3);
     expect(a.stats.refusedState).toBe(1);
@@ -348,20 +350,30 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
     a.receive('x:1', ack2({ ref: incarnationRef('p', T0), items: [{ version: 4, key: 'k1', value: value.toUpperCase() }] }), now);
     expect(a.get('p', 'k1')).toBe(value.toUpperCase());
     // A new node whose very first state is too big is never created.
-    a.receive('x:1', ack2({ ref: incarnationRef('q', T0), identity: identity('q'), items: [heartbeat, { version: 2, key: 'k', value: 'z'.repeat(5000) }] }), now);
+    a.receive('x:1', ack2({ ref: incarnationRef('q', T0), identity: identity('q'), items: [heartbeat, { version: 2, key: 'k', value: 'z'.repeat(9000) }] }), now);
     expect(a.member('q')).toBeUndefined();
     expect(a.stats.refusedState).toBe(2);
 
     // A message longer than the MTU is dropped unread, whatever it says.
-    const big = ack2(...['r', 's', 't'].map((id) => ({ ref: incarnationRef(id, T0), identity: identity(id), items: [heartbeat, { version: 2, key: 'k', value: 'x'.repeat(3000) }] })));
+    const big = ack2(...['r', 's', 't'].map((id) => ({ ref: incarnationRef(id, T0), identity: identity(id), items: [heartbeat, { version: 2, key: 'k', value: 'x'.repeat(6000) }] })));
     expect(big.length).toBeGreaterThan(options.mtuBytes);
     expect(a.receive('x:1', big, now)).toEqual([]);
     expect(a.stats.refusedOversized).toBe(1);
     expect(a.member('r')).toBeUndefined();
 
-    // Strangers beyond maxMembers (a, p and two more) are refused until some are forgotten.
+    // Strangers beyond maxMembers (a, p and two more) are refused while everyone known may be alive.
     for (const id of ['m1', 'm2', 'm3', 'm4']) a.receive('x:1', ack2({ ref: incarnationRef(id, T0), identity: identity(id), items: [heartbeat] }), now);
     expect(a.members().map((m) => m.id).sort()).toEqual(['a', 'm1', 'm2', 'p']);
+    expect(a.stats.refusedMembers).toBe(2);
+    // Once some have been silent past the first-contact timeout, the quietest makes room for a newcomer;
+    // one still in the news (m2) stays.
+    now += 60_000;
+    a.tick(now);
+    a.receive('x:1', ack2({ ref: incarnationRef('m2', T0), items: [{ version: 2, key: undefined, status: 'up' }] }), now);
+    a.receive('x:1', ack2({ ref: incarnationRef('m5', T0), identity: identity('m5'), items: [heartbeat] }), now);
+    expect(a.member('m5')).toBeDefined();
+    expect(a.member('m2')).toBeDefined();
+    expect(a.members()).toHaveLength(4);
     expect(a.stats.refusedMembers).toBe(2);
     expect(a.stats.malformed).toBe(0);
   });

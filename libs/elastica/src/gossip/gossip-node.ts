@@ -201,9 +201,11 @@ export class GossipNode {
     const { size, limit } = this.wireSize(key, value);
     if (size > limit) throw new RangeError(`gossip state "${key}" takes ${size} bytes on the wire; at most ${limit} fit in gossip.mtuBytes (${this.options.mtuBytes})`);
     if (this.self.keys.get(key)?.value === value) return;
-    // Room for this node's own verdicts is kept aside, so publishing one never fails for want of it.
+    // Room for this node's own verdicts is kept aside, so publishing one never fails for want of it,
+    // and user keys are measured without them (else set() would fail only while peers are convicted).
+    const verdicts = this.self.keys.get(VERDICTS_KEY);
     const budget = key === VERDICTS_KEY ? this.options.maxStateBytes : this.options.maxStateBytes - VERDICTS_RESERVE_BYTES;
-    const bytes = this.self.stateBytesWith([{ version, key, value }]);
+    const bytes = this.self.stateBytesWith([{ version, key, value }]) - (key !== VERDICTS_KEY && verdicts ? entryBytes(VERDICTS_KEY, verdicts.value) : 0);
     if (bytes > budget) throw new RangeError(`gossip state "${key}" would bring this node's state to ${bytes} bytes; at most ${budget} allowed (gossip.maxStateBytes ${this.options.maxStateBytes}, less ${VERDICTS_RESERVE_BYTES} kept for the core's verdicts)`);
     // Peers refuse versions beyond plausibleVersion's bound; stay well inside it (half the clock skew).
     if (version > nowMs - this.self.generation + this.options.maxGenerationSkewMs / 2) {
@@ -821,9 +823,9 @@ export class GossipNode {
       if (delta.items.length === 0 || this.isRetired(delta.ref, nowMs)) return;
       const existing = this.byId.get(id);
       if (existing && existing.generation > generation) return; // an older run: outdated news
-      if (!existing && this.byId.size >= this.options.maxMembers) {
+      if (!existing && this.byId.size >= this.options.maxMembers && !this.makeRoom(nowMs)) {
         this.stats.refusedMembers++;
-        this.noteRefusal(nowMs, `refused node ${id} from ${this.sender}: ${this.byId.size} nodes are known already (gossip.maxMembers)`);
+        this.noteRefusal(nowMs, `refused node ${id} from ${this.sender}: ${this.byId.size} nodes are known already, none of them departed or down (gossip.maxMembers)`);
         return;
       }
       if (!this.stateFits(id, existing?.generation === generation ? existing : undefined, delta.items, nowMs)) return;
@@ -960,17 +962,42 @@ export class GossipNode {
 
   /**
    * Whether `items` keep the state of node `id` (`st`, or a new incarnation when undefined) within
-   * gossip.maxStateBytes. A delta is refused whole: applying part of it would leave a gap in the
-   * owner's versions. An honest owner never exceeds the bound (its set() refuses first), so only a
+   * twice gossip.maxStateBytes. Twice, because a delta the MTU cut short leaves a receiver with new
+   * values for some keys and old ones for the rest: each key holds its old or its new value, so the mix
+   * is at most the owner's old state plus its new one, each within the bound its own set() enforces.
+   * A delta is refused whole: applying part of it would leave a gap in the owner's versions. So only a
    * faulty or hostile member's claim is lost, and the receiver keeps asking for it at no cost beyond
    * the bounded message.
    */
   private stateFits(id: string, st: EndpointState | undefined, items: readonly Item[], nowMs: number): boolean {
     const bytes = stateBytesAfter(st, items);
-    if (bytes <= this.options.maxStateBytes) return true;
+    const limit = 2 * this.options.maxStateBytes;
+    if (bytes <= limit) return true;
     this.stats.refusedState++;
-    this.noteRefusal(nowMs, `refused a claim from ${this.sender} about node ${id}: its state would take ${bytes} bytes, more than gossip.maxStateBytes (${this.options.maxStateBytes})`);
+    this.noteRefusal(nowMs, `refused a claim from ${this.sender} about node ${id}: its state would take ${bytes} bytes, more than twice gossip.maxStateBytes (${this.options.maxStateBytes})`);
     return false;
+  }
+
+  /**
+   * At gossip.maxMembers, forgets the departed or long-silent down incarnation heard of least recently (as its
+   * tombstone or down expiry would, only sooner), so a new node is not refused for the dead: with node
+   * ids that change on every deployment, departed ones would otherwise fill the table for a day.
+   * Refuses (false) when every known node is alive: then the table is full of the living.
+   */
+  private makeRoom(nowMs: number): boolean {
+    // A down node still in the news (relayed heartbeats: alive beyond a partition) or only just learned
+    // is not dead yet: only silence longer than the first-contact timeout counts.
+    const quietSince = (st: EndpointState): number => (st.announced === 'left' ? st.leftSince : Math.max(st.downSince, st.lastNewsAt));
+    let oldest: EndpointState | undefined;
+    for (const st of this.byId.values()) {
+      if (st === this.self || !(st.announced === 'left' || st.down)) continue;
+      if (st.announced !== 'left' && nowMs - quietSince(st) < this.firstContactMs()) continue;
+      if (!oldest || quietSince(st) < quietSince(oldest)) oldest = st;
+    }
+    if (!oldest) return false;
+    const left = oldest.announced === 'left';
+    this.drop(oldest, left ? 'left' : 'down', nowMs + (left ? this.options.tombstoneTtlMs : this.options.downExpiryMs));
+    return true;
   }
 
   /** The first refusal is logged, then at most one line per REFUSAL_LOG_EVERY_MS, with the counts. */
