@@ -378,6 +378,44 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
     expect(a.stats.malformed).toBe(0);
   });
 
+  it('takes an honest owner\'s updates however the MTU cuts them (a part may mix old and new values)', () => {
+    const options = { ...DEFAULT_GOSSIP, mtuBytes: 1400, maxStateBytes: 8192 };
+    const node = (i: number) => new GossipNode({
+      id: `n${i}`, address: `10.0.0.${i}:7000`, generation: T0 + i, seeds: ['10.0.0.0:7000'], options,
+      random: new SeededRandom(i), liveness: new PeerLiveness(DEFAULT_FAILURE_DETECTOR),
+    });
+    const a = node(0);
+    const b = node(1);
+    const byAddress = new Map([[a.address, a], [b.address, b]]);
+    let now = T0 + 100;
+    const deliver = (out: Outgoing[], from: GossipNode): void => {
+      const queue = out.map((o) => ({ from: from.address, o }));
+      while (queue.length > 0) {
+        const { from: sender, o } = queue.shift()!;
+        const to = byAddress.get(o.to)!;
+        for (const reply of to.receive(sender, o.bytes, now)) queue.push({ from: to.address, o: reply });
+      }
+    };
+    const rounds = (n: number): void => {
+      for (let i = 0; i < n; i++) {
+        now += 1000;
+        deliver(a.tick(now), a);
+        deliver(b.tick(now), b);
+      }
+    };
+    for (let i = 1; i <= 5; i++) a.set(`k${i}`, 'x'.repeat(1200), now);
+    rounds(10);
+    expect(b.get(a.id, 'k5')).toBe('x'.repeat(1200));
+    // Each step within the owner's bound; b receives them in version order, a message of 1400 bytes at a time.
+    for (let i = 1; i <= 5; i++) a.set(`k${i}`, '', now);
+    for (let i = 1; i <= 5; i++) a.set(`n${i}`, 'y'.repeat(1200), now);
+    for (let i = 1; i <= 5; i++) a.set(`k${i}`, 'z', now);
+    rounds(30);
+    expect(b.get(a.id, 'n5')).toBe('y'.repeat(1200));
+    expect(b.get(a.id, 'k5')).toBe('z');
+    expect(b.stats.refusedState).toBe(0);
+  });
+
   it('refuses set() past maxStateBytes, keeping room for its own verdicts', () => {
     const a = new GossipNode({
       id: 'a', address: 'a:1', generation: T0, seeds: [], options: { ...DEFAULT_GOSSIP, maxStateBytes: 8192 },
