@@ -60,4 +60,15 @@ describe('ConnectionRegistry: entries of unreachable peers', () => {
     expect(addresses()).toContain('10.9.0.7:7000');
     expect(dials.at(-1)).toBe('10.9.0.7:7000');
   });
+
+  it('keeps a bounded number of addresses found to be its own', () => {
+    // A node bound to 0.0.0.0 answers at every local address; gossip naming ever new ones must not grow the table.
+    const internals = registry as unknown as { peerFor(address: string): Peer; markSelf(peer: Peer): void };
+    for (let i = 0; i < 200; i++) internals.markSelf(internals.peerFor(`127.0.${i >> 8}.${i & 255}:7000`));
+    expect(addresses().length).toBeLessThanOrEqual(64);
+    expect(registry.stats().selfAddresses.length).toBeLessThanOrEqual(8);
+    // The newest are still known as its own: a send to one stops at once, without a dial.
+    registry.sendGossip('127.0.0.199:7000', new Uint8Array([1]));
+    expect(dials).toEqual([]);
+  });
 });

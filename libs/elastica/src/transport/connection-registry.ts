@@ -61,6 +61,8 @@ const IDLE_MS = 60_000;
 export const MAX_ALIASES = 8;
 /** Inbound connections refused as `self` remembered until their other end (our own dial) hears of it. */
 const MAX_SELF_DIALS = 16;
+/** Entries of addresses found to be this node's own, kept at most (oldest forgotten first). */
+const MAX_SELF_ENTRIES = 64;
 
 /** "host:port" or "[v6]:port" to its parts. */
 export function splitAddress(address: string): HostPort {
@@ -91,6 +93,7 @@ export class ConnectionRegistry {
   /** `remote` of inbound connections refused as `self`: the `local` of one of our own dials. */
   private readonly selfDials = new Set<string>();
   private readonly selfAddresses: string[] = [];
+  private readonly selfEntries: Peer[] = [];
   private nextCallId = 0;
   private closed = false;
   private readonly refused = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0])) as Record<RefusalReason, number>;
@@ -411,6 +414,10 @@ export class ConnectionRegistry {
       this.connectionsReplaced++;
       this.detach(entry, existing, reason);
       existing.close(reason);
+      // Its standby belonged to the old run too: were it to send, it would be promoted over the new one.
+      const standby = entry.standby;
+      entry.standby = undefined;
+      standby?.close(reason);
     }
     const other = peer.connecting;
     // Ours loses (theirs was dialled by the smaller id), or it is an older attempt of theirs.
@@ -728,13 +735,25 @@ export class ConnectionRegistry {
     const waiters = peer.waiters;
     peer.waiters = [];
     for (const waiter of waiters) waiter.reject(error);
-    if (this.selfAddresses.length < MAX_ALIASES) this.selfAddresses.push(peer.address);
-    this.logger.log(`${peer.address} is this node's own address (a dial to it reached this node); it will not be dialled again`);
+    if (this.selfAddresses.length < MAX_ALIASES) {
+      this.selfAddresses.push(peer.address);
+      this.logger.log(`${peer.address} is this node's own address (a dial to it reached this node); it will not be dialled again`);
+    }
+    // Kept so sends to it stop at once, but bounded: gossip naming ever new spellings of this node (a
+    // node bound to 0.0.0.0 answers at every local address) must not grow the table. A forgotten one
+    // is found again by its next dial.
+    this.selfEntries.push(peer);
+    if (this.selfEntries.length > MAX_SELF_ENTRIES) {
+      const oldest = this.selfEntries.shift()!;
+      if (this.peers.get(oldest.address) === oldest) this.peers.delete(oldest.address);
+    }
     this.handlers.selfAddress?.(peer.address);
   }
 
   private dialFailed(peer: Peer, reason: string): void {
     peer.failures++;
+    // First, so that a send made from a failed call's callback meets the backoff instead of dialling at once.
+    this.scheduleRetry(peer, reason);
     this.gossipDropped += peer.queue.length;
     peer.queue = [];
     peer.queueBytes = 0;
@@ -743,7 +762,7 @@ export class ConnectionRegistry {
     const waiters = peer.waiters;
     peer.waiters = [];
     for (const waiter of waiters) waiter.reject(error);
-    this.scheduleRetry(peer, reason); // last: an idle entry with nothing left waiting is forgotten there
+    if (Date.now() - peer.lastUsed > IDLE_MS) this.forgetIfIdle(peer); // now that nothing waits on it
   }
 
   /**
