@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { DEFAULT_RPC } from '../options/defaults.js';
 import { ConnectionRegistry } from './connection-registry.js';
 import type { Peer } from './peer.js';
+import { createServer, type AddressInfo } from 'node:net';
 
 /**
  * The registry's bookkeeping of peers it cannot reach, on fake timers. Dials never touch the network:
@@ -71,4 +72,88 @@ describe('ConnectionRegistry: entries of unreachable peers', () => {
     registry.sendGossip('127.0.0.199:7000', new Uint8Array([1]));
     expect(dials).toEqual([]);
   });
+});
+
+/**
+ * Two nodes dialling each other at once, each under an address the other has not learned yet (both
+ * listen on 0.0.0.0, advertise 127.0.0.1:P, and are seeded as 127.0.0.2:P): on real loopback TCP.
+ */
+describe('ConnectionRegistry: crossing dials under unlearned spellings', () => {
+  const freePort = () => new Promise<number>((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+  /** Polls; the deadline is generous and only ends a failing wait. */
+  const eventually = async (check: () => boolean, ms = 5000) => {
+    const until = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > until) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  };
+
+  async function node(id: string, secret: string | undefined, got: number[]) {
+    const port = await freePort();
+    const registry = new ConnectionRegistry(
+      { cluster: 'c', nodeId: id, generation: 1, advertise: `127.0.0.1:${port}`, ...(secret ? { secret } : {}) },
+      DEFAULT_RPC,
+      { gossip: (_from, bytes) => got.push(bytes[0]!), request: () => undefined, event: () => undefined },
+      { log: () => undefined, warn: () => undefined, debug: () => undefined },
+    );
+    await registry.listen({ host: '0.0.0.0', port });
+    return { registry, port };
+  }
+
+  it.each([['without a secret', undefined], ['with a secret', 'correct horse']])(
+    'keeps one connection, the one the smaller id dialled, %s: none lost or replaced, every frame delivered',
+    async (_, secret) => {
+      for (let round = 0; round < 3; round++) {
+        const gotA: number[] = [];
+        const gotB: number[] = [];
+        const a = await node('a', secret, gotA);
+        const b = await node('b', secret, gotB);
+        try {
+          // Both dial in the same tick, each under the spelling the other does not advertise.
+          a.registry.sendGossip(`127.0.0.2:${b.port}`, Uint8Array.of(1));
+          b.registry.sendGossip(`127.0.0.2:${a.port}`, Uint8Array.of(1));
+          await eventually(() => gotA.length === 1 && gotB.length === 1);
+          // Then under both spellings, paced so later frames meet whatever the handshakes left.
+          for (let i = 10; i < 20; i++) {
+            const spelling = i % 2 === 0 ? '127.0.0.1' : '127.0.0.2';
+            a.registry.sendGossip(`${spelling}:${b.port}`, Uint8Array.of(i));
+            b.registry.sendGossip(`${spelling}:${a.port}`, Uint8Array.of(i));
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+          const expected = [1, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
+          await eventually(() => gotA.length >= expected.length && gotB.length >= expected.length);
+          expect(gotA).toEqual(expected);
+          expect(gotB).toEqual(expected);
+
+          for (const [self, other] of [[a, b], [b, a]] as const) {
+            const stats = self.registry.stats();
+            expect(stats.connections).toBe(1);
+            expect(stats.connectionsLost).toBe(0);
+            expect(stats.connectionsReplaced).toBe(0);
+            expect(stats.gossipDropped).toBe(0);
+            // One entry, known by both spellings.
+            expect(stats.peers).toHaveLength(1);
+            expect([stats.peers[0]!.address, ...stats.peers[0]!.aliases].sort())
+              .toEqual([`127.0.0.1:${other.port}`, `127.0.0.2:${other.port}`]);
+          }
+          // The same socket seen from both ends, dialled by the smaller id.
+          const [fromA] = a.registry.connections();
+          const [fromB] = b.registry.connections();
+          expect(fromA!.direction).toBe('outbound');
+          expect(fromB!.direction).toBe('inbound');
+          expect([fromA!.localPort, fromA!.remotePort]).toEqual([fromB!.remotePort, fromB!.localPort]);
+        } finally {
+          await a.registry.close();
+          await b.registry.close();
+        }
+      }
+    },
+  );
 });

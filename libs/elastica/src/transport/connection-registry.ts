@@ -79,7 +79,9 @@ export function splitAddress(address: string): HostPort {
  * ever rides the losing one). When a node we are connected to is dialled again under another name of
  * its address, the acceptor holds the new connection unused and the dialer, which alone knows it still
  * has the old one, closes it as a duplicate and remembers the name as an alias: the old connection and
- * the calls on it carry on.
+ * the calls on it carry on. When both nodes dial each other at once under names the other has not
+ * learned, the acceptors' answers (standby or fresh) tell both sides the dials crossed, and both keep
+ * the one dialled by the smaller id (see crossed).
  */
 export class ConnectionRegistry {
   private server: Server | undefined;
@@ -88,6 +90,11 @@ export class ConnectionRegistry {
   private readonly unattached = new Set<Connection>();
   private readonly inbound = new Map<Connection, Map<number, InboundCall>>();
   private readonly lostTieBreak = new WeakSet<Connection>();
+  /**
+   * The losers of crossing dials (see crossed), held as a standby only to read what the peer sent on
+   * them before it saw the crossing: never written to by the registry, never promoted by a frame.
+   */
+  private readonly retired = new WeakSet<Connection>();
   /** Entries whose dial lost a tie-break and that wait for the peer's connection (see settleAwaiting). */
   private readonly awaiting = new Set<Peer>();
   /** `remote` of inbound connections refused as `self`: the `local` of one of our own dials. */
@@ -380,8 +387,12 @@ export class ConnectionRegistry {
   private admit(conn: Connection, hello: Hello): { reason: RefusalReason; message: string } | undefined {
     if (this.closed) return { reason: 'duplicate', message: 'node shutting down' };
     // Connected to that very run already: answered all the same (see commit), since only the dialer
-    // knows whether it still has that connection, and it must learn who we are to tell.
-    if (this.liveEntry(hello)) return undefined;
+    // knows whether it still has that connection, and it must learn who we are to tell. Our answer says
+    // so (Hello.standby), which is how the dialer tells this from a crossing dial.
+    if (this.liveEntry(hello)) {
+      if (conn.state === 'handshake') conn.held = true;
+      return undefined;
+    }
     for (const peer of this.entriesOf(hello)) {
       const other = peer.connecting;
       if (other && other !== conn && other.direction === 'outbound' && this.local.nodeId < hello.nodeId) {
@@ -398,6 +409,19 @@ export class ConnectionRegistry {
     const refusal = this.admit(conn, hello);
     if (refusal) return refusal;
     const live = this.liveEntry(hello);
+    if (live && this.crossed(live.conn!, conn)) {
+      if (hello.nodeId < this.local.nodeId) {
+        // Theirs wins: ours (we have been sending on it) goes, this one takes its place.
+        this.giveUp(live, `crossing dials: keeping the connection dialled by ${hello.nodeId}`);
+        live.connecting = conn;
+      } else {
+        // Ours wins: they will give this one up as soon as they see the crossing; until then, what
+        // they send on it is read.
+        this.retired.add(conn);
+      }
+      conn.owner = live;
+      return undefined;
+    }
     if (live) {
       // Either it dialled another name of our address while it still has the old connection (it will
       // close this one as a duplicate), or it lost the old one and we have not noticed yet (it will send
@@ -439,6 +463,25 @@ export class ConnectionRegistry {
     const known = this.liveEntry(hello);
     if (!known || known === peer) return undefined;
     if (peer.connecting === conn) peer.connecting = undefined;
+    if (this.crossed(known.conn!, conn)) {
+      if (this.local.nodeId < hello.nodeId) {
+        // Ours wins: theirs (we have been sending on it) goes; what waited on either entry rides this one.
+        this.giveUp(known, `crossing dials: keeping the connection dialled by ${this.local.nodeId}`);
+        this.merge(peer, known);
+        conn.owner = known;
+        known.connecting = conn;
+        return undefined;
+      }
+      this.merge(peer, known);
+      // Theirs wins. Without a secret they established ours before answering and may be sending on
+      // it: it is kept to read that until they give it up. With one, they have not committed it yet.
+      if (this.local.secret !== undefined) {
+        return { reason: 'duplicate', message: `crossing dials: keeping the connection dialled by ${hello.nodeId}` };
+      }
+      this.retired.add(conn);
+      conn.owner = known;
+      return undefined;
+    }
     this.merge(peer, known);
     return { reason: 'duplicate', message: `already connected to ${hello.nodeId} (${known.address}); ${peer.address} is another address of it` };
   }
@@ -448,6 +491,10 @@ export class ConnectionRegistry {
     const hello = conn.peer!;
     if (peer.connecting === conn) peer.connecting = undefined;
     if (peer.conn && peer.conn !== conn) {
+      if (this.retired.has(conn)) {
+        this.holdRetired(peer, conn);
+        return;
+      }
       if (conn.direction === 'inbound' && peer.nodeId === hello.nodeId && peer.generation === hello.generation) {
         this.holdStandby(peer, conn);
         return;
@@ -470,6 +517,7 @@ export class ConnectionRegistry {
     peer.lastError = '';
     peer.lastUsed = Date.now();
     peer.clearTimers();
+    this.awaiting.delete(peer);
     this.establishments++;
     const previous = this.byNode.get(hello.nodeId);
     this.byNode.set(hello.nodeId, peer);
@@ -493,6 +541,38 @@ export class ConnectionRegistry {
     this.inbound.set(conn, new Map());
     if (older) older.close('superseded by a newer connection from the same node');
     this.logger.debug(`second connection from ${peer.label}: held until the peer closes it or sends on it`);
+  }
+
+  /**
+   * Two connections between the same two runs, one dialled by each side, each answered as fresh (its
+   * acceptor had no established connection with the other run): the dials crossed, each under an
+   * address the other side did not know yet. Both sides see the same two facts, so both keep the one
+   * dialled by the smaller node id (as the simultaneous-dial tie-break does on one entry).
+   */
+  private crossed(live: Connection, conn: Connection): boolean {
+    return live.direction !== conn.direction && !live.held && !conn.held;
+  }
+
+  /**
+   * The established connection of `peer` loses a crossing: calls awaiting answers on it fail (their
+   * answers would come on it), and the peer is told it is a duplicate, which it drops quietly, having
+   * kept the other one too. What we sent on it before arrives (the peer reads until our refusal).
+   */
+  private giveUp(peer: Peer, reason: string): void {
+    const old = peer.conn!;
+    this.detach(peer, old, reason);
+    old.refuse('duplicate', reason);
+  }
+
+  /** A crossing's loser, kept to read what the peer sent on it until it gives it up (bounded in time). */
+  private holdRetired(peer: Peer, conn: Connection): void {
+    this.holdStandby(peer, conn);
+    const timer = setTimeout(() => {
+      if (peer.standby !== conn) return;
+      peer.standby = undefined;
+      conn.close('the peer never gave up the losing connection of a crossing dial');
+    }, this.rpc.handshakeTimeoutMs);
+    timer.unref();
   }
 
   /** The dialer sends on the standby: it has given up the old connection, so do we. */
@@ -588,7 +668,7 @@ export class ConnectionRegistry {
 
   private onFrame(conn: Connection, frame: Frame): void {
     const peer = conn.owner as Peer;
-    if (peer.standby === conn) this.promote(peer, conn);
+    if (peer.standby === conn && !this.retired.has(conn)) this.promote(peer, conn);
     switch (frame.type) {
       case FrameType.Gossip:
         this.handlers.gossip(conn.peer!.advertise, frame.bytes);
@@ -672,6 +752,13 @@ export class ConnectionRegistry {
       this.detach(peer, conn, describe(info));
       if (this.closed) return;
       const standby = peer.standby;
+      if (!standby && info.refusedByPeer === 'duplicate') {
+        // Our dials crossed and the peer keeps the other connection, which may reach us just after its
+        // refusal of this one: wait for it (as after a lost tie-break) rather than count a loss and back off.
+        this.logger.debug(`${peer.label} keeps another connection with us (crossing dials); waiting for it`);
+        this.armAwaitInbound(peer);
+        return;
+      }
       if (standby) {
         // The peer gave this one up for the newer one it dialled (or dropped it as a duplicate of that one).
         peer.standby = undefined;

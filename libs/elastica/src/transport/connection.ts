@@ -69,6 +69,11 @@ export class Connection {
   peer: Hello | undefined;
   /** Free slot for the registry (the peer entry this connection serves). */
   owner: unknown;
+  /**
+   * Whether the acceptor answered this connection as a standby (see Hello.standby): set by the registry
+   * on an inbound one before the answer, read from the answer on an outbound one.
+   */
+  held = false;
   /** Set by the registry when it queues a frame of its own (not an answer); stamped into usedAt at the flush. */
   used = false;
   /** Date.now() of the last flush that carried a frame the registry queued; 0 if none did. */
@@ -273,19 +278,21 @@ export class Connection {
       const proof = secret === undefined ? undefined
         : computeProof(secret, 'acceptor', this.identity.nodeId, hello.nodeId, hello.nonce, this.nonce);
       if (secret !== undefined) {
-        this.write(encodeHello(PROTOCOL_VERSION, makeHello(this.identity, this.nonce, proof)));
+        this.write(encodeHello(PROTOCOL_VERSION, makeHello(this.identity, this.nonce, proof, this.held)));
         this.state = 'auth';
         return;
       }
       const late = this.events.commit(this);
       if (late) return this.refuse(late.reason, late.message);
-      this.write(encodeHello(PROTOCOL_VERSION, makeHello(this.identity, this.nonce, proof)));
+      this.write(encodeHello(PROTOCOL_VERSION, makeHello(this.identity, this.nonce, proof, this.held)));
       return this.establish();
     }
     if (secret !== undefined) {
       const expected = computeProof(secret, 'acceptor', hello.nodeId, this.identity.nodeId, this.nonce, hello.nonce);
       if (!verifyProof(expected, hello.proof)) return this.refuse('secret', 'the peer could not prove it holds the cluster secret');
     }
+    // An older acceptor says nothing: taken as a standby, so it never counts as a crossing dial.
+    this.held = hello.standby !== false;
     // Before AUTH: with a secret, an acceptor refused here never commits the connection at all.
     const decision = this.events.reached(this, hello);
     if (decision) return this.refuse(decision.reason, decision.message);

@@ -40,6 +40,14 @@ describe('handshake', () => {
     expect(() => parseHello(Buffer.from(JSON.stringify({ ...peer, advertise: '10.0.0.2:0' })))).toThrow(/advertise/);
     expect(() => parseHello(Buffer.from(JSON.stringify({ ...peer, nodeId: 'b\nrefused connection with x' })))).toThrow(/nodeId/);
   });
+
+  it('carries the acceptor\'s standby answer, and leaves it out when not given (an older peer)', () => {
+    const answer = makeHello({ ...local, nodeId: 'b', advertise: '10.0.0.2:7000' }, 'nonce-b', undefined, false);
+    expect(parseHello(Buffer.from(JSON.stringify(answer))).standby).toBe(false);
+    expect(parseHello(Buffer.from(JSON.stringify({ ...answer, standby: true }))).standby).toBe(true);
+    expect(parseHello(Buffer.from(JSON.stringify(peer))).standby).toBeUndefined();
+    expect(() => parseHello(Buffer.from(JSON.stringify({ ...peer, standby: 'yes' })))).toThrow(/standby/);
+  });
 });
 
 describe('backoffDelay', () => {

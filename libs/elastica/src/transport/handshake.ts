@@ -37,6 +37,13 @@ export interface Hello {
   auth: boolean;
   /** Acceptor only, with a secret: its answer to the dialer's nonce, so the dialer verifies first. */
   proof?: string;
+  /**
+   * Acceptor only: whether it answers this connection as a standby (it already had an established
+   * connection with the dialer's very run) or as a fresh one. Two fresh connections between the same
+   * two runs, one dialled by each, crossed: both sides keep the one dialled by the smaller node id.
+   * Absent (an older peer): taken as a standby, which keeps the older behaviour.
+   */
+  standby?: boolean;
 }
 
 export interface LocalIdentity {
@@ -51,12 +58,13 @@ export function newNonce(): string {
   return randomBytes(16).toString('base64');
 }
 
-export function makeHello(local: LocalIdentity, nonce: string, proof?: Buffer): Hello {
+export function makeHello(local: LocalIdentity, nonce: string, proof?: Buffer, standby?: boolean): Hello {
   const hello: Hello = {
     cluster: local.cluster, nodeId: local.nodeId, generation: local.generation, advertise: local.advertise,
     nonce, auth: local.secret !== undefined,
   };
   if (proof) hello.proof = proof.toString('base64');
+  if (standby !== undefined) hello.standby = standby;
   return hello;
 }
 
@@ -82,6 +90,10 @@ export function parseHello(body: Buffer): Hello {
     nonce: str('nonce', 64), auth: value.auth,
   };
   if (value.proof !== undefined) hello.proof = str('proof', 128);
+  if (value.standby !== undefined) {
+    if (typeof value.standby !== 'boolean') throw new MalformedFrameError('HELLO field standby is invalid');
+    hello.standby = value.standby;
+  }
   // This node may dial it later (it is how gossip names the peer): it must be a real address.
   try {
     parseHostPort('advertise', hello.advertise);
