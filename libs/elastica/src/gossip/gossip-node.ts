@@ -987,12 +987,17 @@ export class GossipNode {
   private makeRoom(nowMs: number): boolean {
     // A down node still in the news (relayed heartbeats: alive beyond a partition) or only just learned
     // is not dead yet: only silence longer than the first-contact timeout counts.
-    const quietSince = (st: EndpointState): number => (st.announced === 'left' ? st.leftSince : Math.max(st.downSince, st.lastNewsAt));
+    const firstContactMs = this.firstContactMs();
     let oldest: EndpointState | undefined;
+    let oldestSince = Infinity;
     for (const st of this.byId.values()) {
       if (st === this.self || !(st.announced === 'left' || st.down)) continue;
-      if (st.announced !== 'left' && nowMs - quietSince(st) < this.firstContactMs()) continue;
-      if (!oldest || quietSince(st) < quietSince(oldest)) oldest = st;
+      const since = st.announced === 'left' ? st.leftSince : Math.max(st.downSince, st.lastNewsAt);
+      if (st.announced !== 'left' && nowMs - since < firstContactMs) continue;
+      if (since < oldestSince) {
+        oldest = st;
+        oldestSince = since;
+      }
     }
     if (!oldest) return false;
     const left = oldest.announced === 'left';
