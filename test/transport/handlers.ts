@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
-import { Ctx, MessagePattern, Payload, Transport } from '@nestjs/microservices';
-import { Observable, interval, map, take } from 'rxjs';
+import { Ctx, EventPattern, MessagePattern, Payload, Transport } from '@nestjs/microservices';
+import { Observable, finalize, interval, map, take } from 'rxjs';
 import { ClusterContext, ClusterEvent, ClusterMessage } from 'elastica';
 
 /** The handlers the transport tests call: one of each kind a user writes. */
@@ -24,6 +24,13 @@ export class TestHandlers {
   @ClusterMessage('count')
   count(@Payload() n: number) {
     return interval(5).pipe(take(n), map((i) => i + 1));
+  }
+
+  /** Ticks every 20 ms and never completes on its own: each value must reach the caller as it is made. */
+  @ClusterMessage('ticks')
+  ticks() {
+    this.started++;
+    return interval(20).pipe(finalize(() => this.cancelled++));
   }
 
   @ClusterMessage('fail')
@@ -65,6 +72,18 @@ export class TestHandlers {
   @MessagePattern('tcp.only', Transport.TCP)
   tcpOnly() {
     return 'tcp';
+  }
+
+  /** An event handler of Nest's TCP transport: cluster events must never reach it. */
+  @EventPattern('tcp.event', Transport.TCP)
+  tcpEvent(@Payload() text: string) {
+    this.events.push(`tcp.event ${text}`);
+  }
+
+  /** A plain @EventPattern: Nest's own transports only. */
+  @EventPattern('plain.event')
+  plainEvent(@Payload() text: string) {
+    this.events.push(`plain.event ${text}`);
   }
 
   /** A plain @MessagePattern (no transport): served by Nest's own transports, not to cluster peers. */

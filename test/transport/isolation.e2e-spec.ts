@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
-import { firstValueFrom } from 'rxjs';
+import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { TestHandlers } from './handlers.js';
-import { freePort, startNode, type TestNode } from './nodes.js';
+import { eventually, freePort, startNode, type TestNode } from './nodes.js';
 
 describe('handlers stay with their transport, both ways', () => {
   let node: TestNode;
@@ -38,5 +38,25 @@ describe('handlers stay with their transport, both ways', () => {
     expect(await firstValueFrom(peer.client.send('iso-node', 'echo', 1))).toEqual({ data: 1, sender: 'iso-peer', pattern: 'echo' });
     await expect(firstValueFrom(peer.client.send('iso-node', 'tcp.only', 1))).rejects.toThrow(/no @ClusterMessage handler/);
     await expect(firstValueFrom(peer.client.send('iso-node', 'plain', 1))).rejects.toThrow(/no @ClusterMessage handler/);
+  });
+
+  // Events on one connection are handled in order, so once the marker sent last has arrived, the ones
+  // sent before it have been handled (or skipped) too: no clock decides what "never arrived" means.
+  it('cluster events reach @ClusterEvent handlers only', async () => {
+    const handlers = node.app.get(TestHandlers);
+    await lastValueFrom(peer.client.emit('iso-node', 'tcp.event', 'from a peer'), { defaultValue: undefined });
+    await lastValueFrom(peer.client.emit('iso-node', 'plain.event', 'from a peer'), { defaultValue: undefined });
+    await lastValueFrom(peer.client.emit('iso-node', 'note', 'marker 1'), { defaultValue: undefined });
+    await eventually(() => handlers.events.includes('marker 1 from iso-peer'));
+    expect(handlers.events.filter((e) => e.includes('from a peer'))).toEqual([]);
+  });
+
+  it('Nest TCP events reach its own @EventPattern handlers, and never a @ClusterEvent one', async () => {
+    const handlers = node.app.get(TestHandlers);
+    await firstValueFrom(tcp.emit('note', 'via tcp'), { defaultValue: undefined });
+    await firstValueFrom(tcp.emit('plain.event', 'via tcp'), { defaultValue: undefined });
+    await firstValueFrom(tcp.emit('tcp.event', 'via tcp'), { defaultValue: undefined });
+    await eventually(() => handlers.events.includes('tcp.event via tcp') && handlers.events.includes('plain.event via tcp'));
+    expect(handlers.events.filter((e) => e.startsWith('via tcp'))).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
+import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import {
   ClusterContext, ClusterMessage, FrameTooLargeError, GossipService, LOCAL_NODE, NodeUnavailableError, PartitionerService,
   QueueFullError, RemoteError, RpcTimeoutError, UnknownNodeError, type LocalNode,
@@ -41,6 +41,15 @@ describe('cluster RPC between two real Nest apps', () => {
 
   it('streams an Observable back value by value', async () => {
     expect(await lastValueFrom(a.client.send<number>('node-b', 'count', 5).pipe(toArray()))).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('delivers each streamed value as it is made, and unsubscribing stops the stream on the far side', async () => {
+    const h = handlersOf(b);
+    const cancelled = h.cancelled;
+    // 'ticks' never completes: the caller can only see values that travelled one by one.
+    const firstThree = await lastValueFrom(a.client.send<number>('node-b', 'ticks', null, { timeoutMs: 0 }).pipe(take(3), toArray()));
+    expect(firstThree).toEqual([0, 1, 2]);
+    await eventually(() => h.cancelled === cancelled + 1);
   });
 
   it('carries undefined and binary payloads as they are', async () => {
@@ -87,6 +96,20 @@ describe('cluster RPC between two real Nest apps', () => {
     const error = await firstValueFrom(a.client.send('node-b', 'hang', null, { timeoutMs: 150 })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RpcTimeoutError);
     await eventually(() => handlersOf(b).cancelled === before + 1);
+  });
+
+  it('applies rpc.timeoutMs to a call that names no timeout', async () => {
+    const quick = await startNode('node-quick', { rpc: { timeoutMs: 150 } });
+    try {
+      await quick.transport.connect(b.address);
+      const before = handlersOf(b).cancelled;
+      const error = await firstValueFrom(quick.client.send('node-b', 'hang', null)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RpcTimeoutError);
+      expect((error as Error).message).toMatch(/150 ?ms/);
+      await eventually(() => handlersOf(b).cancelled === before + 1);
+    } finally {
+      await quick.close();
+    }
   });
 
   it('cancels the call on the far side when the caller unsubscribes', async () => {
