@@ -72,6 +72,41 @@ describe('ConnectionRegistry: entries of unreachable peers', () => {
     registry.sendGossip('127.0.0.199:7000', new Uint8Array([1]));
     expect(dials).toEqual([]);
   });
+
+  it('redials the other unreachable peers early once one of them is reachable again (a healed partition)', () => {
+    const gossip = new Uint8Array([1]);
+    const across = ['10.0.1.1:7000', '10.0.1.2:7000', '10.0.1.3:7000', '10.0.1.4:7000'];
+    // A minute of outage, gossip still probing now and then: every backoff has grown to its ceiling.
+    for (let t = 0; t < 60; t += 5) {
+      for (const address of across) registry.sendGossip(address, gossip);
+      jest.advanceTimersByTime(5_000);
+    }
+    const internals = registry as unknown as { peerFor(address: string): Peer; established(conn: unknown): void };
+    const waits = () => across.slice(1).map((a) => internals.peerFor(a).retryAt - Date.now());
+    expect(Math.min(...waits())).toBeGreaterThan(1_000);
+
+    // The first link across comes back (as if its redial connected).
+    const first = internals.peerFor(across[0]!);
+    first.connecting = undefined;
+    internals.established({
+      owner: first, direction: 'outbound', write: () => undefined,
+      peer: { nodeId: 'b1', generation: 1, advertise: across[0]! },
+    });
+    expect(registry.isConnected('b1')).toBe(true);
+    // The others are redialled within 2 x reconnectMinMs, not at the end of their grown backoffs.
+    for (const wait of waits()) expect(wait).toBeLessThanOrEqual(2 * DEFAULT_RPC.reconnectMinMs);
+    const before = dials.length;
+    jest.advanceTimersByTime(2 * DEFAULT_RPC.reconnectMinMs);
+    expect(dials.slice(before).sort()).toEqual(across.slice(1));
+
+    // Those redials failed (the fake network refuses them): back to grown backoffs, and no second
+    // sweep within RECOVERY_SWEEP_MS, however often some peer comes back.
+    for (const wait of waits()) expect(wait).toBeGreaterThan(1_000);
+    const second = internals.peerFor('10.0.1.9:7000');
+    second.failures = 3;
+    internals.established({ owner: second, direction: 'outbound', write: () => undefined, peer: { nodeId: 'b9', generation: 1, advertise: '10.0.1.9:7000' } });
+    for (const wait of waits()) expect(wait).toBeGreaterThan(1_000);
+  });
 });
 
 /**

@@ -63,6 +63,8 @@ export const MAX_ALIASES = 8;
 const MAX_SELF_DIALS = 16;
 /** Entries of addresses found to be this node's own, kept at most (oldest forgotten first). */
 const MAX_SELF_ENTRIES = 64;
+/** Early redials after a peer became reachable again: at most one sweep this often (see reachableAgain). */
+const RECOVERY_SWEEP_MS = 5_000;
 
 /** "host:port" or "[v6]:port" to its parts. */
 export function splitAddress(address: string): HostPort {
@@ -110,6 +112,7 @@ export class ConnectionRegistry {
   /** Connections established so far (see Peer.dialEpoch). */
   private establishments = 0;
   private gossipDropped = 0;
+  private lastRecoverySweep = -Infinity;
   private readonly events: ConnectionEvents = {
     admit: (conn, hello) => this.admit(conn, hello),
     commit: (conn) => this.commit(conn),
@@ -509,6 +512,7 @@ export class ConnectionRegistry {
       else if (canonical !== peer && !canonical.conn && !canonical.connecting) this.merge(canonical, peer);
     }
     const restarted = peer.generation !== undefined && peer.generation !== hello.generation;
+    const wasUnreachable = peer.failures > 0;
     peer.conn = conn;
     peer.nodeId = hello.nodeId;
     peer.generation = hello.generation;
@@ -532,6 +536,31 @@ export class ConnectionRegistry {
     for (const waiter of waiters) waiter.resolve(hello.nodeId);
     this.logger.log(`connected to ${peer.label} (${conn.direction}${restarted ? ', peer restarted' : ''})`);
     for (const waiting of this.awaiting) if (waiting !== peer) this.settleAwaiting(waiting);
+    if (wasUnreachable) this.reachableAgain(peer);
+  }
+
+  /**
+   * A peer we had failed to reach is reachable again: the network probably healed (a partition ended,
+   * a link came back), so the others we are failing to reach are redialled soon instead of at the end of
+   * a backoff that grew through the outage. After a partition, the first link across brings the rest
+   * within a second or so (each end sweeps), where the backoffs alone took up to `reconnectMaxMs` per
+   * pair. At most one sweep per RECOVERY_SWEEP_MS, so a flapping peer cannot make us hammer the peers
+   * that are really gone; a redial that fails goes back to its grown backoff.
+   */
+  private reachableAgain(reached: Peer): void {
+    const now = Date.now();
+    if (now - this.lastRecoverySweep < RECOVERY_SWEEP_MS) return;
+    this.lastRecoverySweep = now;
+    let redials = 0;
+    for (const peer of new Set(this.peers.values())) {
+      if (peer === reached || peer.self || peer.conn || peer.connecting || !peer.retryTimer) continue;
+      const delay = this.rpc.reconnectMinMs * (1 + this.random());
+      if (peer.retryAt - now <= delay) continue;
+      peer.retryAt = now + delay;
+      this.armRetry(peer, delay);
+      redials++;
+    }
+    if (redials > 0) this.logger.debug(`${reached.label} is reachable again: redialling ${redials} unreachable peer(s) early`);
   }
 
   /** A second connection from the node `peer` is connected to, same run: held unused (see Peer.standby). */
@@ -866,6 +895,11 @@ export class ConnectionRegistry {
       this.forgetIfIdle(peer);
       return;
     }
+    this.armRetry(peer, delay);
+  }
+
+  private armRetry(peer: Peer, delay: number): void {
+    clearTimeout(peer.retryTimer);
     peer.retryTimer = setTimeout(() => {
       peer.retryTimer = undefined;
       if (this.closed || peer.conn || peer.connecting) return;
