@@ -3,7 +3,7 @@ import { freePort } from './support/free-port.js';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { ElasticaModule, GOSSIP_CHANNEL, GossipService, InMemoryGossipNetwork, type MembershipEvent } from 'elastica';
+import { ElasticaModule, GOSSIP_CHANNEL, GossipService, InMemoryGossipNetwork, type MembershipEvent, type StateChange } from 'elastica';
 
 // Three real Nest apps gossiping over one in-memory hub (in place of the TCP transport): they find
 // each other through a seed, share state, see a graceful leave as `left` and a silent stop as `down`.
@@ -27,8 +27,18 @@ async function startNode(network: InMemoryGossipNetwork, port: number, seedPort:
   apps.push(app);
   const gossip = app.get(GossipService);
   const events: MembershipEvent[] = [];
-  gossip.events$.subscribe((event) => events.push(event));
-  return { app, gossip, events, resets, id: `127.0.0.1:${port}` };
+  const changes: StateChange[] = [];
+  // Both streams in the order they came, to tell what a change followed.
+  const timeline: (MembershipEvent | StateChange)[] = [];
+  gossip.events$.subscribe((event) => {
+    events.push(event);
+    timeline.push(event);
+  });
+  gossip.changes$.subscribe((change) => {
+    changes.push(change);
+    timeline.push(change);
+  });
+  return { app, gossip, events, changes, timeline, resets, id: `127.0.0.1:${port}` };
 }
 
 type Node = Awaited<ReturnType<typeof startNode>>;
@@ -77,5 +87,65 @@ describe('GossipService: three Nest apps', () => {
     await waitFor('a to reset its link to b', () => a.resets.includes(b.id));
     expect(a.resets.filter((to) => to !== b.id)).toEqual([]);
     expect(statusOf(a, c.id)).toBe('left'); // a departed node is not convicted, and stays gone
+
+    // c comes back after leaving: a new generation, seen as a new member (`joined`), not as a restart.
+    const before = a.events.length;
+    const c2 = await startNode(network, ports[2]!, ports[0]!);
+    const c2Generation = c2.gossip.member(c2.id)!.generation;
+    await waitFor('c back up for a', () => a.gossip.member(c.id)?.generation === c2Generation && statusOf(a, c.id) === 'up');
+    const since = a.events.slice(before).filter((e) => e.nodeId === c.id);
+    expect(since[0]).toEqual({ type: 'joined', nodeId: c.id });
+    expect(since).toContainEqual({ type: 'up', nodeId: c.id });
+    expect(since.map((e) => e.type)).not.toContain('restarted');
   }, 60_000);
+
+  it('changes$: the exact event on another node; a restart replays the new run\'s state key by key', async () => {
+    const network = new InMemoryGossipNetwork();
+    const ports = [await freePort(), await freePort()];
+    const a = await startNode(network, ports[0]!, ports[0]!);
+    const b = await startNode(network, ports[1]!, ports[0]!);
+    await waitFor('a and b up for each other', () => a.gossip.member(b.id)?.status === 'up' && b.gossip.member(a.id)?.status === 'up');
+
+    a.gossip.set('color', 'blue');
+    await waitFor('b to see a\'s color', () => b.gossip.get(a.id, 'color') === 'blue');
+    // a's own changes$ reports its local set; b's reports the same change, field for field.
+    const local = a.changes.filter((ch) => ch.key === 'color');
+    expect(local).toHaveLength(1);
+    expect(local[0]!.version).toBeGreaterThan(0);
+    expect(b.changes.filter((ch) => ch.nodeId === a.id && ch.key === 'color')).toEqual([{ nodeId: a.id, key: 'color', value: 'blue', version: local[0]!.version }]);
+    expect(Object.keys(local[0]!).sort()).toEqual(['key', 'nodeId', 'value', 'version']);
+
+    // b restarts (same id, no leave): its new run holds 'color' with the same value, and no 'shape'.
+    b.gossip.set('color', 'red');
+    b.gossip.set('shape', 'square');
+    const sameState = (observer: Node, owner: Node) => JSON.stringify(observer.gossip.member(owner.id)?.state) === JSON.stringify(owner.gossip.member(owner.id)!.state);
+    await waitFor('a to hold b\'s whole state', () => sameState(a, b));
+    await b.app.close();
+    const b2 = await startNode(network, ports[1]!, ports[0]!);
+    const b2Generation = b2.gossip.member(b2.id)!.generation;
+    b2.gossip.set('color', 'red');
+    // Its ring tokens too (the partitioner sets them once the membership has settled): two keys replayed.
+    await waitFor('a to hold b\'s new run whole', () => a.gossip.member(b.id)?.generation === b2Generation && b2.gossip.get(b2.id, 'elastica.tokens') !== undefined && sameState(a, b2));
+
+    const restartedAt = a.timeline.findLastIndex((x) => 'type' in x && x.type === 'restarted' && x.nodeId === b.id);
+    expect(restartedAt).toBeGreaterThanOrEqual(0);
+    const replayed = a.timeline.slice(restartedAt + 1).filter((x): x is StateChange => 'key' in x && x.nodeId === b.id);
+    // 'color' comes again although its value did not change: it is the new run's, with the new run's version.
+    const colorVersion = b2.changes.find((ch) => ch.key === 'color')!.version;
+    expect(replayed.filter((ch) => ch.key === 'color')).toEqual([{ nodeId: b.id, key: 'color', value: 'red', version: colorVersion }]);
+    // 'shape' only the old run had: it vanishes from a's view with no event (gossip has no delete).
+    expect(replayed.filter((ch) => ch.key === 'shape')).toEqual([]);
+    expect(a.gossip.get(b.id, 'shape')).toBeUndefined();
+    // One event per key of the new state (per version set, if the new run set a key more than once
+    // before a caught up: never more than it set), the last one matching what a holds.
+    const held = a.gossip.member(b.id)!.state;
+    expect(Object.keys(held).sort()).toEqual(['color', 'elastica.tokens']);
+    expect(new Set(replayed.map((ch) => ch.key))).toEqual(new Set(Object.keys(held)));
+    for (const [key, value] of Object.entries(held)) {
+      const forKey = replayed.filter((ch) => ch.key === key);
+      expect(forKey.length).toBeLessThanOrEqual(b2.changes.filter((ch) => ch.key === key).length);
+      expect(forKey[forKey.length - 1]!.value).toBe(value);
+      for (const ch of forKey) expect(b2.changes).toContainEqual(ch);
+    }
+  }, 30_000);
 });

@@ -37,7 +37,8 @@ export interface LivenessOracle {
   remove(nodeId: string): void;
   /**
    * Optional: how suspicious `nodeId` is, as a fraction of the conviction threshold (phi / threshold).
-   * Past a quarter, gossip asks the node directly before the detector convicts it on relayed news alone.
+   * Past 1/8 (SUSPICION_PROBE: phi 1 at the default threshold 8), gossip asks the node directly
+   * before the detector convicts it on relayed news alone.
    */
   suspicion?(nodeId: string, nowMs: number): number;
   /**
