@@ -85,6 +85,20 @@ describe('ConnectionRegistry: entries of unreachable peers', () => {
     const waits = () => across.slice(1).map((a) => internals.peerFor(a).retryAt - Date.now());
     expect(Math.min(...waits())).toBeGreaterThan(1_000);
 
+    // A dial to another one left while the link was cut and still waits on its SYN.
+    const stuck = internals.peerFor('10.0.1.5:7000');
+    let aborted = '';
+    stuck.lastUsed = Date.now();
+    stuck.connecting = {
+      direction: 'outbound', socket: { connecting: true },
+      destroy: (why: string) => {
+        aborted = why;
+        stuck.connecting = undefined;
+        (registry as unknown as { dialFailed(peer: Peer, reason: string): void }).dialFailed(stuck, why);
+      },
+    } as unknown as Peer['connecting'];
+    stuck.failures = 5;
+
     // The first link across comes back (as if its redial connected).
     const first = internals.peerFor(across[0]!);
     first.connecting = undefined;
@@ -93,11 +107,14 @@ describe('ConnectionRegistry: entries of unreachable peers', () => {
       peer: { nodeId: 'b1', generation: 1, advertise: across[0]! },
     });
     expect(registry.isConnected('b1')).toBe(true);
-    // The others are redialled within 2 x reconnectMinMs, not at the end of their grown backoffs.
+    // The others are redialled within 2 x reconnectMinMs, not at the end of their grown backoffs; the
+    // stuck dial is aborted and made again as soon.
     for (const wait of waits()) expect(wait).toBeLessThanOrEqual(2 * DEFAULT_RPC.reconnectMinMs);
+    expect(aborted).toMatch(/network is back/);
+    expect(stuck.retryAt - Date.now()).toBeLessThanOrEqual(2 * DEFAULT_RPC.reconnectMinMs);
     const before = dials.length;
     jest.advanceTimersByTime(2 * DEFAULT_RPC.reconnectMinMs);
-    expect(dials.slice(before).sort()).toEqual(across.slice(1));
+    expect(dials.slice(before).sort()).toEqual([...across.slice(1), '10.0.1.5:7000']);
 
     // Those redials failed (the fake network refuses them): back to grown backoffs, and no second
     // sweep within RECOVERY_SWEEP_MS, however often some peer comes back.

@@ -553,14 +553,31 @@ export class ConnectionRegistry {
     this.lastRecoverySweep = now;
     let redials = 0;
     for (const peer of new Set(this.peers.values())) {
-      if (peer === reached || peer.self || peer.conn || peer.connecting || !peer.retryTimer) continue;
-      const delay = this.rpc.reconnectMinMs * (1 + this.random());
+      if (peer === reached || peer.self || peer.conn) continue;
+      const dialling = peer.connecting;
+      if (dialling) {
+        // A dial whose SYN left while the network was cut waits for the kernel's retransmission (1 s,
+        // then 2 s, ...) or for our connect timeout: abort it and dial again at once. A dial already
+        // past TCP's handshake goes through the link that works; it is left alone.
+        if (dialling.direction === 'outbound' && dialling.socket.connecting) {
+          peer.redialEarly = true;
+          dialling.destroy('dialled again: the network is back');
+          redials++;
+        }
+        continue;
+      }
+      if (!peer.retryTimer) continue;
+      const delay = this.earlyRedialDelay();
       if (peer.retryAt - now <= delay) continue;
       peer.retryAt = now + delay;
       this.armRetry(peer, delay);
       redials++;
     }
     if (redials > 0) this.logger.debug(`${reached.label} is reachable again: redialling ${redials} unreachable peer(s) early`);
+  }
+
+  private earlyRedialDelay(): number {
+    return this.rpc.reconnectMinMs * (1 + this.random());
   }
 
   /** A second connection from the node `peer` is connected to, same run: held unused (see Peer.standby). */
@@ -887,7 +904,10 @@ export class ConnectionRegistry {
    * addresses gossip stopped naming (nodes long gone, or invented by a hostile peer) do not pile up.
    */
   private scheduleRetry(peer: Peer, reason: string): void {
-    const delay = backoffDelay(Math.max(1, peer.failures), this.rpc.reconnectMinMs, this.rpc.reconnectMaxMs, this.random());
+    const delay = peer.redialEarly
+      ? this.earlyRedialDelay()
+      : backoffDelay(Math.max(1, peer.failures), this.rpc.reconnectMinMs, this.rpc.reconnectMaxMs, this.random());
+    peer.redialEarly = false;
     peer.lastError = reason;
     peer.retryAt = Date.now() + delay;
     clearTimeout(peer.retryTimer);

@@ -46,6 +46,8 @@ export class Peer {
   lastError = '';
   lastUsed = 0;
   retryTimer: NodeJS.Timeout | undefined;
+  /** Its dial was aborted because the network came back (see ConnectionRegistry.reachableAgain): retry at once. */
+  redialEarly = false;
   /** Callers of connect() waiting for the handshake. */
   waiters: { resolve(nodeId: string): void; reject(error: Error): void }[] = [];
   /** Set after our dial lost a simultaneous-dial tie-break: we wait for theirs until this deadline. */
