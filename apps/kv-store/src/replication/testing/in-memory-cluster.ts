@@ -35,7 +35,20 @@ export class InMemoryCluster {
 
   /** Starts (or restarts, losing its memory) a member: it is up, so back on the ring. */
   start(id: string, options: KvNodeOptions = this.options): KvNode {
-    const node = new KvNode(this.view(id), this.caller(id), () => this.nowMs, options);
+    return this.install(id, new KvNode(this.view(id), this.caller(id), () => this.nowMs, options));
+  }
+
+  /**
+   * Adds a member whose KvNode is built elsewhere from this cluster's peer calls for it (the app's
+   * KvStoreService builds its own, around its own cluster adapter), so the app's wiring runs against
+   * in-memory peers. It is up and on the ring, as a member `add`ed.
+   */
+  adopt(id: string, build: (peers: PeerCaller) => KvNode): KvNode {
+    if (!this.members.includes(id)) this.members.push(id);
+    return this.install(id, build(this.caller(id)));
+  }
+
+  private install(id: string, node: KvNode): KvNode {
     this.nodes.set(id, node);
     this.unreachable.delete(id);
     this.down.delete(id);
