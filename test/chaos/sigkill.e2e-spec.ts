@@ -4,7 +4,7 @@ import { missingOn } from '../kv-store/support/local-copies.js';
 import { KvLoad, firstOf, readBack } from './harness/kv-load.js';
 import { recordTiming, until } from './harness/poll.js';
 import { describeChaos } from './harness/preflight.js';
-import { DEADLINE, SETUP_TIMEOUT, generationOf, others, sees, startConvergedCluster } from './harness/scenario.js';
+import { DEADLINE, SETUP_TIMEOUT, generationOf, others, sees, startConvergedCluster, waitForRing } from './harness/scenario.js';
 
 // SIGKILL of a node under write load on the example app: no acknowledged write is lost; restarted,
 // the node rejoins with a new generation and catches up: it holds its own copy of every acknowledged
@@ -19,6 +19,9 @@ describeChaos('chaos: SIGKILL under write load, then restart', () => {
   let load: KvLoad;
   beforeAll(async () => {
     cluster = await startConvergedCluster({ suite: SUITE, suiteId: 5, nodes: 5 });
+    // The kill must hit a working cluster, not one still choosing its tokens: otherwise the 503s of a
+    // ring not yet formed ("no replica is known for this key yet") blur what the kill itself costs.
+    await waitForRing(cluster);
   }, SETUP_TIMEOUT);
   afterAll(async () => {
     await load?.stop();
@@ -38,8 +41,8 @@ describeChaos('chaos: SIGKILL under write load, then restart', () => {
     const ackedAtKill = load.ackedWrites;
     await until(`${WRITES_AFTER} more acknowledged writes with the victim dead`, () => load.ackedWrites >= ackedAtKill + WRITES_AFTER, { deadlineMs: DEADLINE.recover });
     await cluster.waitForViews('the survivors mark the victim down', others(cluster, VICTIM), (v) => sees(cluster, v, [VICTIM], 'down'), { deadlineMs: DEADLINE.detect });
-    // Failures before the kill are the ring still forming when the load began ("no replica is known
-    // for this key yet"); the ones that matter came after it.
+    // Recorded, not asserted (the issue asks that no acknowledged write be lost, below): survivors'
+    // failures after the kill. Each key keeps 2 of its 3 replicas, a write quorum, so there should be none.
     const failures = load.failuresExcept([VICTIM]).filter((f) => f.at >= killedAt);
     const reasons = new Map<string, number>();
     for (const f of failures) {
