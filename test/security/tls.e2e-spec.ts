@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
-import { NodeUnavailableError } from 'elastica';
+import { ElasticaOptionsError, NodeUnavailableError } from 'elastica';
 import { TestHandlers } from '../transport/handlers.js';
 import { eventually, startNode, type TestNode } from '../transport/nodes.js';
 import { TestPki } from './certificates.js';
@@ -86,5 +86,40 @@ describe('TLS between nodes', () => {
     await eventually(() => plain.transport.stats().refused.oversized + plain.transport.stats().refused.bad_frame >= 1);
     expect(plain.transport.connections()).toEqual([]);
     expect(secure.transport.connections()).toEqual([]);
+  });
+});
+
+describe('TLS with node ids bound to certificates (tls.nodeIdInCertificate)', () => {
+  let honest: TestNode;
+  beforeAll(async () => {
+    // pki.node(name) issues a certificate whose CN is `name`
+    honest = await node('bound-a', { secret: SECRET, tls: { ...pki.node('bound-a'), nodeIdInCertificate: true } }, [TestHandlers]);
+  });
+
+  it('connects nodes whose certificates name the ids they claim', async () => {
+    const b = await node('bound-b', { secret: SECRET, tls: { ...pki.node('bound-b'), nodeIdInCertificate: true } });
+    expect(await b.transport.connect(honest.address)).toBe('bound-a');
+    expect(await firstValueFrom(b.client.send('bound-a', 'echo', 'named'))).toEqual({ data: 'named', sender: 'bound-b', pattern: 'echo' });
+  });
+
+  it('refuses a member of the cluster CA claiming an id its certificate does not name, as acceptor and as dialer', async () => {
+    // A real certificate of the cluster's CA and the secret, but issued for bound-b: it claims to be bound-x.
+    const liar = await node('bound-x', { secret: SECRET, tls: pki.node('bound-b') });
+    const before = honest.transport.stats().refused.tls;
+    const error = await liar.transport.connect(honest.address).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NodeUnavailableError);
+    expect((error as Error).message).toMatch(/refused by peer \(tls\): the certificate of .* names "bound-b", "localhost", not the node id "bound-x" its HELLO claims/);
+    expect(honest.transport.stats().refused.tls).toBe(before + 1);
+    // honest dials the liar: the liar's HELLO claims bound-x, its certificate names bound-b
+    await expect(honest.transport.connect(liar.address)).rejects.toThrow(/refused \(tls\): the certificate of .* names "bound-b", "localhost", not the node id "bound-x"/);
+    expect(honest.transport.stats().refused.tls).toBe(before + 2);
+    expect(honest.transport.connections().map((c) => c.nodeId)).not.toContain('bound-x');
+    expect(liar.transport.connections()).toEqual([]);
+  });
+
+  it('refuses to start a node whose own certificate does not name its id', async () => {
+    const error = await startNode('bound-y', { secret: SECRET, tls: { ...pki.node('bound-z'), nodeIdInCertificate: true } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ElasticaOptionsError);
+    expect((error as Error).message).toMatch(/`tls\.nodeIdInCertificate`: this node's own certificate names "bound-z", "localhost", not the node id "bound-y"/);
   });
 });

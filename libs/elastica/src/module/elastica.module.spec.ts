@@ -42,6 +42,8 @@ const BAD: [string, ElasticaOptions, RegExp][] = [
   ['a tiny frame limit', { rpc: { maxFrameBytes: 10 } }, /`rpc\.maxFrameBytes`/],
   ['incomplete TLS material', { tls: { key: 'k', cert: 'c' } as never }, /`tls\.ca`/],
   ['TLS material that is not PEM', { tls: { key: 'k', cert: 'c', ca: 'a' } }, /`tls`.*TLS context/],
+  ['an unknown TLS option', { tls: { key: 'k', cert: 'c', ca: 'a', verify: true } as never }, /`tls\.verify`.*unknown option/],
+  ['a node-id binding that is not a boolean', { tls: { key: 'k', cert: 'c', ca: 'a', nodeIdInCertificate: 'yes' as never } }, /`tls\.nodeIdInCertificate`.*true or false/],
   ['a detector cap shorter than two gossip intervals', { gossip: { intervalMs: 5000 }, failureDetector: { maxIntervalMs: 4000 } }, /`failureDetector\.maxIntervalMs`.*2 x gossip\.intervalMs \(10000\)/],
   ['a state bound too small to hold anything', { gossip: { maxStateBytes: 100 } }, /`gossip\.maxStateBytes`.*4096/],
   ['a membership bound of one', { gossip: { maxMembers: 1 } }, /`gossip\.maxMembers`.*at least 2/],

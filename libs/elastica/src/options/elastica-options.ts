@@ -86,6 +86,13 @@ export interface TlsOptions {
   key: string | Buffer;
   cert: string | Buffer;
   ca: string | Buffer;
+  /**
+   * Bind node ids to certificates: a peer's certificate must name the node id it claims (its subject
+   * CN, or a DNS or URI subjectAltName), else the connection is refused (`tls`). Without it any
+   * certificate of `ca` may claim any node id. This node's own certificate is checked at start-up.
+   * Default false.
+   */
+  nodeIdInCertificate?: boolean;
 }
 
 /** What a user passes to `ElasticaModule.forRoot()`; everything but `seeds` has a default. */

@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
+import { X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
+import { certificateNames, nodeIdNotNamed, parseSubject } from '../transport/certificate-names.js';
 import {
   DEFAULT_BIND, DEFAULT_CLUSTER, DEFAULT_GOSSIP, DEFAULT_PARTITIONER, DEFAULT_RPC, failureDetectorDefaults,
 } from './defaults.js';
@@ -129,15 +131,27 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
   let tls = options.tls;
   if (tls !== undefined) {
     const raw = checkObject('tls', tls);
+    const known = ['key', 'cert', 'ca', 'nodeIdInCertificate'];
+    for (const key of Object.keys(raw)) if (!known.includes(key)) fail(`tls.${key}`, `unknown option; known options are ${known.join(', ')}`);
     for (const key of ['key', 'cert', 'ca'] as const) {
       const value = raw[key];
       if (!(typeof value === 'string' && value.length > 0) && !Buffer.isBuffer(value)) fail(`tls.${key}`, 'expected PEM text or a Buffer');
+    }
+    if (raw.nodeIdInCertificate !== undefined && typeof raw.nodeIdInCertificate !== 'boolean') {
+      fail('tls.nodeIdInCertificate', `expected true or false, got ${describe(raw.nodeIdInCertificate)}`);
     }
     tls = raw as unknown as typeof tls;
     try {
       createSecureContext({ key: tls!.key, cert: tls!.cert, ca: tls!.ca });
     } catch (error) {
       fail('tls', `key, cert and ca do not make a TLS context: ${(error as Error).message}`);
+    }
+    // A node id taken from a port still to be chosen (0) is only known once bound; peers check it then.
+    if (tls!.nodeIdInCertificate && (options.nodeId !== undefined || advertise.port !== 0)) {
+      const own = new X509Certificate(tls!.cert);
+      const names = certificateNames(parseSubject(own.subject), own.subjectAltName);
+      const problem = nodeIdNotNamed(names, nodeId);
+      if (problem) fail('tls.nodeIdInCertificate', `this node's own certificate ${problem} (set nodeId to a name it holds, or issue it one)`);
     }
   }
 

@@ -1,4 +1,6 @@
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { certificateNames, nodeIdNotNamed } from './certificate-names.js';
 import { ElasticaError, FrameTooLargeError, MalformedFrameError } from '../errors/elastica-error.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { decodeFrame, encodeAuth, encodeHello, encodeRefuse, FrameType, type Frame } from './frames.js';
@@ -270,6 +272,11 @@ export class Connection {
     const hello = parseHello(body);
     const problem = checkHello(this.identity, version, hello);
     if (problem) return this.refuse(problem.reason, problem.message);
+    if (this.identity.nodeIdInCertificate) {
+      const certificate = (this.socket as TLSSocket).getPeerCertificate?.();
+      const unnamed = nodeIdNotNamed(certificateNames(certificate?.subject, certificate?.subjectaltname), hello.nodeId);
+      if (unnamed) return this.refuse('tls', `the certificate of ${this.remote} ${unnamed} its HELLO claims (tls.nodeIdInCertificate)`);
+    }
     this.peer = hello;
     const secret = this.identity.secret;
     if (this.direction === 'inbound') {

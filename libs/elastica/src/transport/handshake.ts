@@ -52,6 +52,8 @@ export interface LocalIdentity {
   generation: number;
   advertise: string;
   secret?: string;
+  /** `tls.nodeIdInCertificate`: a peer's certificate must name the node id its HELLO claims. */
+  nodeIdInCertificate?: boolean;
 }
 
 export function newNonce(): string {

@@ -38,6 +38,7 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
       {
         cluster: options.cluster, nodeId: local.id, generation: local.generation,
         get advertise() { return formatHostPort(local.address); }, secret: options.secret,
+        nodeIdInCertificate: options.tls?.nodeIdInCertificate === true,
       },
       options.rpc,
       {
