@@ -70,7 +70,10 @@ export interface RpcOptions {
   handshakeTimeoutMs: number;
   /** Dial timeout. Default 3000. */
   connectTimeoutMs: number;
-  /** Reconnect backoff: first delay and cap, with jitter. Defaults 100, 10000. */
+  /**
+   * Reconnect backoff: first delay and cap, with jitter. Defaults 100, 10000. When a peer that could not
+   * be reached connects again, the others in backoff are redialled within 1-2 x reconnectMinMs.
+   */
   reconnectMinMs: number;
   reconnectMaxMs: number;
   /** Requests in flight per peer connection before new ones fail at once. Default 10000. */
