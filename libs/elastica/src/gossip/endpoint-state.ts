@@ -71,11 +71,6 @@ export class EndpointState {
     this.keys.set(key, { value, version });
   }
 
-  /** What stateBytes would be once `items` newer than what it holds are applied. */
-  stateBytesWith(items: readonly Item[]): number {
-    return stateBytesAfter(this, items);
-  }
-
   /** How many entries are newer than `version` (scuttle-depth orders owners by it). */
   countAfter(version: number): number {
     if (version >= this.maxVersion) return 0;

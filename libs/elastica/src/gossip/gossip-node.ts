@@ -205,7 +205,7 @@ export class GossipNode {
     // and user keys are measured without them (else set() would fail only while peers are convicted).
     const verdicts = this.self.keys.get(VERDICTS_KEY);
     const budget = key === VERDICTS_KEY ? this.options.maxStateBytes : this.options.maxStateBytes - VERDICTS_RESERVE_BYTES;
-    const bytes = this.self.stateBytesWith([{ version, key, value }]) - (key !== VERDICTS_KEY && verdicts ? entryBytes(VERDICTS_KEY, verdicts.value) : 0);
+    const bytes = stateBytesAfter(this.self, [{ version, key, value }]) - (key !== VERDICTS_KEY && verdicts ? entryBytes(VERDICTS_KEY, verdicts.value) : 0);
     if (bytes > budget) throw new RangeError(`gossip state "${key}" would bring this node's state to ${bytes} bytes; at most ${budget} allowed (gossip.maxStateBytes ${this.options.maxStateBytes}, less ${VERDICTS_RESERVE_BYTES} kept for the core's verdicts)`);
     // Peers refuse versions beyond plausibleVersion's bound; stay well inside it (half the clock skew).
     if (version > nowMs - this.self.generation + this.options.maxGenerationSkewMs / 2) {
