@@ -28,7 +28,13 @@ describe('FailureDetectorService', () => {
           nodeId: 'fd-test',
           bind: { host: '127.0.0.1', port: 0 },
           gossip: { intervalMs: 50 },
-          failureDetector: { firstHeartbeatEstimateMs: 50, acceptableHeartbeatPauseMs: 0, minStdDeviationMs: 10, maxIntervalMs: 200, localPauseMs: 300 },
+          failureDetector: {
+            firstHeartbeatEstimateMs: 50,
+            acceptableHeartbeatPauseMs: 0,
+            minStdDeviationMs: 10,
+            maxIntervalMs: 200,
+            localPauseMs: 300,
+          },
         }),
       ],
     }).compile();

@@ -3,25 +3,41 @@ import { freePort } from './support/free-port.js';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { ElasticaModule, GOSSIP_CHANNEL, GossipService, InMemoryGossipNetwork, type MembershipEvent, type StateChange } from 'elastica';
+import {
+  ElasticaModule,
+  GOSSIP_CHANNEL,
+  GossipService,
+  InMemoryGossipNetwork,
+  type MembershipEvent,
+  type StateChange,
+} from 'elastica';
 
 // Three real Nest apps gossiping over one in-memory hub (in place of the TCP transport): they find
 // each other through a seed, share state, see a graceful leave as `left` and a silent stop as `down`.
 const apps: INestApplication[] = [];
-
 
 async function startNode(network: InMemoryGossipNetwork, port: number, seedPort: number) {
   // The channel's optional reset (a link to drop: its node was judged down), recorded.
   const resets: string[] = [];
   const channel = Object.assign(network.channel(`127.0.0.1:${port}`), { reset: (to: string) => void resets.push(to) });
   const moduleRef = await Test.createTestingModule({
-    imports: [ElasticaModule.forRoot({
-      bind: { host: '127.0.0.1', port },
-      seeds: [`127.0.0.1:${seedPort}`],
-      gossip: { intervalMs: 100, leaveTimeoutMs: 3000 },
-      failureDetector: { firstHeartbeatEstimateMs: 100, acceptableHeartbeatPauseMs: 300, maxIntervalMs: 400, minStdDeviationMs: 50 },
-    })],
-  }).overrideProvider(GOSSIP_CHANNEL).useValue(channel).compile();
+    imports: [
+      ElasticaModule.forRoot({
+        bind: { host: '127.0.0.1', port },
+        seeds: [`127.0.0.1:${seedPort}`],
+        gossip: { intervalMs: 100, leaveTimeoutMs: 3000 },
+        failureDetector: {
+          firstHeartbeatEstimateMs: 100,
+          acceptableHeartbeatPauseMs: 300,
+          maxIntervalMs: 400,
+          minStdDeviationMs: 50,
+        },
+      }),
+    ],
+  })
+    .overrideProvider(GOSSIP_CHANNEL)
+    .useValue(channel)
+    .compile();
   const app = moduleRef.createNestApplication({ logger: false });
   await app.init();
   apps.push(app);
@@ -64,11 +80,21 @@ describe('GossipService: three Nest apps', () => {
     const [a, b, c] = nodes as [Node, Node, Node];
 
     const statusOf = (observer: Node, id: string) => observer.gossip.member(id)?.status;
-    await waitFor('all three up everywhere', () => nodes.every((o) => nodes.every((n) => n === o || statusOf(o, n.id) === 'up')));
-    expect(a.gossip.members().map((m) => m.id).sort()).toEqual(nodes.map((n) => n.id).sort());
+    await waitFor('all three up everywhere', () =>
+      nodes.every((o) => nodes.every((n) => n === o || statusOf(o, n.id) === 'up')),
+    );
+    expect(
+      a.gossip
+        .members()
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual(nodes.map((n) => n.id).sort());
 
     a.gossip.set('color', 'blue');
-    await waitFor('a set() seen by the others', () => b.gossip.get(a.id, 'color') === 'blue' && c.gossip.get(a.id, 'color') === 'blue');
+    await waitFor(
+      'a set() seen by the others',
+      () => b.gossip.get(a.id, 'color') === 'blue' && c.gossip.get(a.id, 'color') === 'blue',
+    );
     expect(b.gossip.member(a.id)!.state.color).toBe('blue');
     // The library's own keys (the ring's tokens) travel like any other.
     expect(b.gossip.get(a.id, 'elastica.tokens')).toBe(a.gossip.get(a.id, 'elastica.tokens'));
@@ -92,47 +118,64 @@ describe('GossipService: three Nest apps', () => {
     const before = a.events.length;
     const c2 = await startNode(network, ports[2]!, ports[0]!);
     const c2Generation = c2.gossip.member(c2.id)!.generation;
-    await waitFor('c back up for a', () => a.gossip.member(c.id)?.generation === c2Generation && statusOf(a, c.id) === 'up');
+    await waitFor(
+      'c back up for a',
+      () => a.gossip.member(c.id)?.generation === c2Generation && statusOf(a, c.id) === 'up',
+    );
     const since = a.events.slice(before).filter((e) => e.nodeId === c.id);
     expect(since[0]).toEqual({ type: 'joined', nodeId: c.id });
     expect(since).toContainEqual({ type: 'up', nodeId: c.id });
     expect(since.map((e) => e.type)).not.toContain('restarted');
   }, 60_000);
 
-  it('changes$: the exact event on another node; a restart replays the new run\'s state key by key', async () => {
+  it("changes$: the exact event on another node; a restart replays the new run's state key by key", async () => {
     const network = new InMemoryGossipNetwork();
     const ports = [await freePort(), await freePort()];
     const a = await startNode(network, ports[0]!, ports[0]!);
     const b = await startNode(network, ports[1]!, ports[0]!);
-    await waitFor('a and b up for each other', () => a.gossip.member(b.id)?.status === 'up' && b.gossip.member(a.id)?.status === 'up');
+    await waitFor(
+      'a and b up for each other',
+      () => a.gossip.member(b.id)?.status === 'up' && b.gossip.member(a.id)?.status === 'up',
+    );
 
     a.gossip.set('color', 'blue');
-    await waitFor('b to see a\'s color', () => b.gossip.get(a.id, 'color') === 'blue');
+    await waitFor("b to see a's color", () => b.gossip.get(a.id, 'color') === 'blue');
     // a's own changes$ reports its local set; b's reports the same change, field for field.
     const local = a.changes.filter((ch) => ch.key === 'color');
     expect(local).toHaveLength(1);
     expect(local[0]!.version).toBeGreaterThan(0);
-    expect(b.changes.filter((ch) => ch.nodeId === a.id && ch.key === 'color')).toEqual([{ nodeId: a.id, key: 'color', value: 'blue', version: local[0]!.version }]);
+    expect(b.changes.filter((ch) => ch.nodeId === a.id && ch.key === 'color')).toEqual([
+      { nodeId: a.id, key: 'color', value: 'blue', version: local[0]!.version },
+    ]);
     expect(Object.keys(local[0]!).sort()).toEqual(['key', 'nodeId', 'value', 'version']);
 
     // b restarts (same id, no leave): its new run holds 'color' with the same value, and no 'shape'.
     b.gossip.set('color', 'red');
     b.gossip.set('shape', 'square');
-    const sameState = (observer: Node, owner: Node) => JSON.stringify(observer.gossip.member(owner.id)?.state) === JSON.stringify(owner.gossip.member(owner.id)!.state);
-    await waitFor('a to hold b\'s whole state', () => sameState(a, b));
+    const sameState = (observer: Node, owner: Node) =>
+      JSON.stringify(observer.gossip.member(owner.id)?.state) === JSON.stringify(owner.gossip.member(owner.id)!.state);
+    await waitFor("a to hold b's whole state", () => sameState(a, b));
     await b.app.close();
     const b2 = await startNode(network, ports[1]!, ports[0]!);
     const b2Generation = b2.gossip.member(b2.id)!.generation;
     b2.gossip.set('color', 'red');
     // Its ring tokens too (the partitioner sets them once the membership has settled): two keys replayed.
-    await waitFor('a to hold b\'s new run whole', () => a.gossip.member(b.id)?.generation === b2Generation && b2.gossip.get(b2.id, 'elastica.tokens') !== undefined && sameState(a, b2));
+    await waitFor(
+      "a to hold b's new run whole",
+      () =>
+        a.gossip.member(b.id)?.generation === b2Generation &&
+        b2.gossip.get(b2.id, 'elastica.tokens') !== undefined &&
+        sameState(a, b2),
+    );
 
     const restartedAt = a.timeline.findLastIndex((x) => 'type' in x && x.type === 'restarted' && x.nodeId === b.id);
     expect(restartedAt).toBeGreaterThanOrEqual(0);
     const replayed = a.timeline.slice(restartedAt + 1).filter((x): x is StateChange => 'key' in x && x.nodeId === b.id);
     // 'color' comes again although its value did not change: it is the new run's, with the new run's version.
     const colorVersion = b2.changes.find((ch) => ch.key === 'color')!.version;
-    expect(replayed.filter((ch) => ch.key === 'color')).toEqual([{ nodeId: b.id, key: 'color', value: 'red', version: colorVersion }]);
+    expect(replayed.filter((ch) => ch.key === 'color')).toEqual([
+      { nodeId: b.id, key: 'color', value: 'red', version: colorVersion },
+    ]);
     // 'shape' only the old run had: it vanishes from a's view with no event (gossip has no delete).
     expect(replayed.filter((ch) => ch.key === 'shape')).toEqual([]);
     expect(a.gossip.get(b.id, 'shape')).toBeUndefined();

@@ -2,8 +2,19 @@ import 'reflect-metadata';
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
 import {
-  decodeMessage, ELASTICA_OPTIONS, encodeMessage, GOSSIP_CHANNEL, GossipService, incarnationRef,
-  type Delta, type DigestEntry, type GossipChannel, type GossipMessage, type Item, type MessageHeader, type ResolvedElasticaOptions,
+  decodeMessage,
+  ELASTICA_OPTIONS,
+  encodeMessage,
+  GOSSIP_CHANNEL,
+  GossipService,
+  incarnationRef,
+  type Delta,
+  type DigestEntry,
+  type GossipChannel,
+  type GossipMessage,
+  type Item,
+  type MessageHeader,
+  type ResolvedElasticaOptions,
 } from 'elastica';
 import { TestHandlers } from './transport/handlers.js';
 import { eventually, startNode, type TestNode } from './transport/nodes.js';
@@ -31,7 +42,15 @@ describe('hostile gossip', () => {
     b = await startNode('node-b', { ...opts, seeds: [a.address] }, [TestHandlers]);
     evil = await startNode('node-evil', { ...opts, seeds: [a.address] }, [TestHandlers]);
     started.push(a, b, evil);
-    await eventually(() => a.app.get(GossipService).members().filter((m) => m.status === 'up').length === 3, 15_000, 50);
+    await eventually(
+      () =>
+        a.app
+          .get(GossipService)
+          .members()
+          .filter((m) => m.status === 'up').length === 3,
+      15_000,
+      50,
+    );
     await eventually(() => evil.app.get(GossipService).member('node-b')?.status === 'up', 15_000, 50);
 
     const channel = evil.app.get<GossipChannel>(GOSSIP_CHANNEL);
@@ -99,15 +118,23 @@ describe('hostile gossip', () => {
     const refusedAtA = gossipOf(a).stats.refusedGenerations;
     const refusedAtB = gossipOf(b).stats.refusedGenerations;
     const warningsOfA = spyWarnings(a);
-    forge = (message, bRef) => rewriteAboutB(
-      message, bRef,
-      (entry) => ({ ref: futureRef, version: entry.version }),
-      (delta) => ({ ref: futureRef, identity, items: delta?.items.length ? delta.items : [heartbeatItem(1)] }),
-    );
+    forge = (message, bRef) =>
+      rewriteAboutB(
+        message,
+        bRef,
+        (entry) => ({ ref: futureRef, version: entry.version }),
+        (delta) => ({ ref: futureRef, identity, items: delta?.items.length ? delta.items : [heartbeatItem(1)] }),
+      );
 
     // The forgery went out, to both the bystander and node-b itself, and was refused (and counted) by both.
     await eventually(() => forgedCount(a) >= 5 && forgedCount(b) >= 5, 15_000, 50);
-    await eventually(() => gossipOf(a).stats.refusedGenerations >= refusedAtA + 3 && gossipOf(b).stats.refusedGenerations >= refusedAtB + 3, 15_000, 50);
+    await eventually(
+      () =>
+        gossipOf(a).stats.refusedGenerations >= refusedAtA + 3 &&
+        gossipOf(b).stats.refusedGenerations >= refusedAtB + 3,
+      15_000,
+      50,
+    );
 
     for (const viewer of [a, b, evil]) {
       const seen = gossipOf(viewer).member('node-b')!;
@@ -115,8 +142,16 @@ describe('hostile gossip', () => {
       expect(seen.status).toBe('up');
     }
     expect(gossipOf(b).stats.refutations).toBe(0);
-    expect(await firstValueFrom(a.client.send('node-b', 'echo', 1))).toEqual({ data: 1, sender: 'node-a', pattern: 'echo' });
-    expect(await firstValueFrom(b.client.send('node-a', 'echo', 2))).toEqual({ data: 2, sender: 'node-b', pattern: 'echo' });
+    expect(await firstValueFrom(a.client.send('node-b', 'echo', 1))).toEqual({
+      data: 1,
+      sender: 'node-a',
+      pattern: 'echo',
+    });
+    expect(await firstValueFrom(b.client.send('node-a', 'echo', 2))).toEqual({
+      data: 2,
+      sender: 'node-b',
+      pattern: 'echo',
+    });
     // Many refusals, one line in the log (the count is in the stats).
     const refusalLines = warningsOfA().filter((line) => line.includes('refused'));
     expect(refusalLines).toHaveLength(1);
@@ -124,22 +159,32 @@ describe('hostile gossip', () => {
     expect(refusalLines[0]).toContain('maxGenerationSkewMs');
   }, 60_000);
 
-  it('refuses absurd versions claimed for another node: they do not freeze its state, node-b\'s next set() still arrives', async () => {
+  it("refuses absurd versions claimed for another node: they do not freeze its state, node-b's next set() still arrives", async () => {
     const realGeneration = gossipOf(b).member('node-b')!.generation;
     const refusedAtA = gossipOf(a).stats.refusedVersions;
     const refusedAtB = gossipOf(b).stats.refusedVersions;
     const absurd = Number.MAX_SAFE_INTEGER;
-    forge = (message, bRef) => rewriteAboutB(
-      message, bRef,
-      (entry) => ({ ref: entry.ref, version: absurd }),
-      (delta) => {
-        const items = delta?.items.length ? delta.items : [heartbeatItem(1)];
-        // versions must increase within a delta: the last item takes 2^53 - 1, the ones before it just below
-        return { ref: bRef, identity: delta?.identity, items: items.map((item, i) => ({ ...item, version: absurd - (items.length - 1 - i) })) };
-      },
-    );
+    forge = (message, bRef) =>
+      rewriteAboutB(
+        message,
+        bRef,
+        (entry) => ({ ref: entry.ref, version: absurd }),
+        (delta) => {
+          const items = delta?.items.length ? delta.items : [heartbeatItem(1)];
+          // versions must increase within a delta: the last item takes 2^53 - 1, the ones before it just below
+          return {
+            ref: bRef,
+            identity: delta?.identity,
+            items: items.map((item, i) => ({ ...item, version: absurd - (items.length - 1 - i) })),
+          };
+        },
+      );
     await eventually(() => forgedCount(a) >= 5 && forgedCount(b) >= 5, 15_000, 50);
-    await eventually(() => gossipOf(a).stats.refusedVersions >= refusedAtA + 3 && gossipOf(b).stats.refusedVersions >= refusedAtB + 3, 15_000, 50);
+    await eventually(
+      () => gossipOf(a).stats.refusedVersions >= refusedAtA + 3 && gossipOf(b).stats.refusedVersions >= refusedAtB + 3,
+      15_000,
+      50,
+    );
 
     gossipOf(b).set('probe', 'after-forgery');
     await eventually(() => gossipOf(a).get('node-b', 'probe') === 'after-forgery', 10_000, 50);
@@ -153,10 +198,14 @@ describe('hostile gossip', () => {
       expect(seen.heartbeat).toBeLessThan(absurd - 1000);
     }
     expect(gossipOf(b).stats.refutations).toBe(0);
-    expect(await firstValueFrom(a.client.send('node-b', 'echo', 3))).toEqual({ data: 3, sender: 'node-a', pattern: 'echo' });
+    expect(await firstValueFrom(a.client.send('node-b', 'echo', 3))).toEqual({
+      data: 3,
+      sender: 'node-a',
+      pattern: 'echo',
+    });
   }, 60_000);
 
-  it('bounds the state a member claims: past gossip.mtuBytes a message is dropped unread, past gossip.maxStateBytes a node\'s state is refused; the cluster keeps converging', async () => {
+  it("bounds the state a member claims: past gossip.mtuBytes a message is dropped unread, past gossip.maxStateBytes a node's state is refused; the cluster keeps converging", async () => {
     // The local API refuses at once, naming the option.
     expect(() => gossipOf(evil).set('blob', 'x'.repeat(2 * 1024 * 1024))).toThrow(/"blob".*gossip\.mtuBytes/);
     const { maxStateBytes, mtuBytes } = a.app.get<ResolvedElasticaOptions>(ELASTICA_OPTIONS).gossip;
@@ -173,7 +222,8 @@ describe('hostile gossip', () => {
         return true;
       };
     };
-    const quarters = (from: number, chars: string): Item[] => [...chars].map((c, i) => ({ version: from + i, key: `k${from + i}`, value: value(c) }));
+    const quarters = (from: number, chars: string): Item[] =>
+      [...chars].map((c, i) => ({ version: from + i, key: `k${from + i}`, value: value(c) }));
 
     // Three quarters of the bound, then six: taken, as an honest node's state would be (a receiver
     // allows twice the bound: a delta cut by the MTU can leave it with a node's old and new values).
@@ -186,7 +236,11 @@ describe('hostile gossip', () => {
     const before = stats();
     forgedTo = new Map();
     attach({ ref: phantomRef, items: quarters(8, 'ghi') });
-    await eventually(() => forgedCount(a) >= 5 && gossipOf(a).stats.refusedState >= before.refusedState + 3, 15_000, 50);
+    await eventually(
+      () => forgedCount(a) >= 5 && gossipOf(a).stats.refusedState >= before.refusedState + 3,
+      15_000,
+      50,
+    );
     for (const key of ['k8', 'k9', 'k10']) expect(gossipOf(a).get(phantom.id, key)).toBeUndefined();
 
     // A message longer than the MTU (three values of 700 KB) is dropped before it is read.
@@ -194,7 +248,11 @@ describe('hostile gossip', () => {
     const huge = (c: string): string => c.repeat(700 * 1024);
     const floodAt = stats();
     forgedTo = new Map();
-    attach({ ref: incarnationRef(flood.id, generation), identity: flood, items: [heartbeatItem(1), ...['e', 'f', 'g'].map((c, i) => ({ version: i + 2, key: `big${i}`, value: huge(c) }))] });
+    attach({
+      ref: incarnationRef(flood.id, generation),
+      identity: flood,
+      items: [heartbeatItem(1), ...['e', 'f', 'g'].map((c, i) => ({ version: i + 2, key: `big${i}`, value: huge(c) }))],
+    });
     await eventually(() => gossipOf(a).stats.refusedOversized >= floodAt.refusedOversized + 3, 15_000, 50);
     expect(3 * 700 * 1024).toBeGreaterThan(mtuBytes);
     expect(gossipOf(a).member(flood.id)).toBeUndefined();
@@ -203,7 +261,11 @@ describe('hostile gossip', () => {
     // Meanwhile the honest nodes' news and calls go through.
     gossipOf(b).set('small', 'ok');
     await eventually(() => gossipOf(a).get('node-b', 'small') === 'ok', 10_000, 50);
-    expect(await firstValueFrom(a.client.send('node-b', 'echo', 4))).toEqual({ data: 4, sender: 'node-a', pattern: 'echo' });
+    expect(await firstValueFrom(a.client.send('node-b', 'echo', 4))).toEqual({
+      data: 4,
+      sender: 'node-a',
+      pattern: 'echo',
+    });
     expect(gossipOf(b).member('node-a')?.status).toBe('up');
     expect(gossipOf(a).stats.malformed).toBe(floodAt.malformed);
   }, 60_000);
@@ -229,15 +291,25 @@ describe('hostile gossip', () => {
     const victim = await startNode(id, { ...opts, seeds: [a.address] }, [TestHandlers]);
     started.push(victim);
     const warnings = spyWarnings(victim);
-    await eventually(() => ['node-a', 'node-b', 'node-evil'].every((peer) => gossipOf(victim).member(peer)?.status === 'up')
-      && [a, b, evil].every((peer) => gossipOf(peer).member(id)?.status === 'up'), 15_000, 50);
+    await eventually(
+      () =>
+        ['node-a', 'node-b', 'node-evil'].every((peer) => gossipOf(victim).member(peer)?.status === 'up') &&
+        [a, b, evil].every((peer) => gossipOf(peer).member(id)?.status === 'up'),
+      15_000,
+      50,
+    );
     return { victim, warnings };
   }
 
   /** evil's header: its incarnation and current heartbeat (what any message of its own carries). */
   function evilHeader(): MessageHeader {
     const self = gossipOf(evil).member('node-evil')!;
-    return { senderRef: incarnationRef('node-evil', self.generation), senderHeartbeat: self.heartbeat, receiverRef: 0, receiverVersion: 0 };
+    return {
+      senderRef: incarnationRef('node-evil', self.generation),
+      senderHeartbeat: self.heartbeat,
+      receiverRef: 0,
+      receiverVersion: 0,
+    };
   }
 
   /**
@@ -245,7 +317,11 @@ describe('hostile gossip', () => {
    * before the next (so none is lost to rpc.maxQueueBytes), while node-b calls the victim back to back
    * (every call must succeed). Returns the RSS growth: peak during the flood minus the RSS before it.
    */
-  async function flood(victim: TestNode, count: number, message: (i: number) => Uint8Array): Promise<{ rssGrowth: number; calls: { ok: number; failed: unknown[] } }> {
+  async function flood(
+    victim: TestNode,
+    count: number,
+    message: (i: number) => Uint8Array,
+  ): Promise<{ rssGrowth: number; calls: { ok: number; failed: unknown[] } }> {
     const channel = evil.app.get<GossipChannel>(GOSSIP_CHANNEL);
     const received = (): number => gossipOf(victim).stats.messagesReceived;
     const calls = { ok: 0, failed: [] as unknown[] };
@@ -275,7 +351,11 @@ describe('hostile gossip', () => {
         // past the ceiling the test has failed: stop before a store that keeps it all takes the process down
         if (process.memoryUsage().rss - baseline > RSS_CEILING) break;
       }
-      await eventually(() => received() - start >= count || process.memoryUsage().rss - baseline > RSS_CEILING, 15_000, 5);
+      await eventually(
+        () => received() - start >= count || process.memoryUsage().rss - baseline > RSS_CEILING,
+        15_000,
+        5,
+      );
     } finally {
       clearInterval(sampler);
       calling = false;
@@ -292,19 +372,26 @@ describe('hostile gossip', () => {
   async function stillServing(victim: TestNode, probe: string): Promise<void> {
     gossipOf(b).set('probe', probe);
     await eventually(() => gossipOf(victim).get('node-b', 'probe') === probe, 10_000, 50);
-    expect(await firstValueFrom(b.client.send(victim.id, 'echo', probe))).toEqual({ data: probe, sender: 'node-b', pattern: 'echo' });
+    expect(await firstValueFrom(b.client.send(victim.id, 'echo', probe))).toEqual({
+      data: probe,
+      sender: 'node-b',
+      pattern: 'echo',
+    });
     for (const peer of ['node-a', 'node-b', 'node-evil']) expect(gossipOf(victim).member(peer)?.status).toBe('up');
   }
 
   function report(name: string, rssGrowth: number): void {
-    if (process.env.ELASTICA_REPORT) process.stdout.write(`rss growth under ${name} flood: ${Math.round(rssGrowth / 1048576)} MiB\n`);
+    if (process.env.ELASTICA_REPORT)
+      process.stdout.write(`rss growth under ${name} flood: ${Math.round(rssGrowth / 1048576)} MiB\n`);
   }
 
   /** A phantom member evil introduces to `victim` with a plausible generation and `items`; returns its ref. */
   async function introduce(victim: TestNode, id: string, items: Item[]): Promise<number> {
     const generation = gossipOf(evil).member('node-evil')!.generation;
     const ref = incarnationRef(id, generation);
-    evil.app.get<GossipChannel>(GOSSIP_CHANNEL).send(victim.address, ack2({ ref, identity: { id, address: '127.0.0.1:9', generation }, items }));
+    evil.app
+      .get<GossipChannel>(GOSSIP_CHANNEL)
+      .send(victim.address, ack2({ ref, identity: { id, address: '127.0.0.1:9', generation }, items }));
     await eventually(() => gossipOf(victim).member(id)?.heartbeat === 1, 10_000, 20);
     return ref;
   }
@@ -323,7 +410,9 @@ describe('hostile gossip', () => {
     const ghostRef = await introduce(victim, 'node-ghost', [heartbeatItem(1)]);
     const refused = (): number => gossipOf(victim).stats.refusedVersions;
     // 2^50 + i: far past what the ghost can have stamped, and increasing, so a store that took them would keep each one
-    const { rssGrowth, calls } = await flood(victim, FLOOD, (i) => ack2({ ref: ghostRef, items: [{ version: 2 ** 50 + i, key: `flood${i}`, value: blob(i) }] }));
+    const { rssGrowth, calls } = await flood(victim, FLOOD, (i) =>
+      ack2({ ref: ghostRef, items: [{ version: 2 ** 50 + i, key: `flood${i}`, value: blob(i) }] }),
+    );
     report('version', rssGrowth);
     expect(rssGrowth).toBeLessThan(RSS_CEILING);
 
@@ -342,13 +431,21 @@ describe('hostile gossip', () => {
     const refused = (): number => gossipOf(victim).stats.refusedGenerations;
     const { rssGrowth, calls } = await flood(victim, FLOOD, (i) => {
       const id = `node-ghost-${i}`;
-      return ack2({ ref: incarnationRef(id, future), identity: { id, address: '127.0.0.1:9', generation: future }, items: [heartbeatItem(1), { version: 2, key: 'blob', value: blob(i) }] });
+      return ack2({
+        ref: incarnationRef(id, future),
+        identity: { id, address: '127.0.0.1:9', generation: future },
+        items: [heartbeatItem(1), { version: 2, key: 'blob', value: blob(i) }],
+      });
     });
     report('generation', rssGrowth);
     expect(rssGrowth).toBeLessThan(RSS_CEILING);
 
     await eventually(() => refused() === FLOOD, 10_000, 20);
-    expect(gossipOf(victim).members().filter((m) => m.id.startsWith('node-ghost-'))).toEqual([]);
+    expect(
+      gossipOf(victim)
+        .members()
+        .filter((m) => m.id.startsWith('node-ghost-')),
+    ).toEqual([]);
     expectLoggedOnce(warnings, 'node-ghost-0', 'gossip.maxGenerationSkewMs', '1 generation(s), 0 version(s)');
     expect(calls.failed).toEqual([]);
     await stillServing(victim, 'after-generation-flood');
@@ -358,18 +455,30 @@ describe('hostile gossip', () => {
     const { victim, warnings } = await freshVictim('node-s');
     const { maxStateBytes } = victim.app.get<ResolvedElasticaOptions>(ELASTICA_OPTIONS).gossip;
     // Two values: within twice the bound (what a receiver allows), with no room for a third.
-    const heavyRef = await introduce(victim, 'node-heavy', [heartbeatItem(1), { version: 2, key: 'a', value: blob(0) }]);
-    evil.app.get<GossipChannel>(GOSSIP_CHANNEL).send(victim.address, ack2({ ref: heavyRef, items: [{ version: 3, key: 'b', value: blob(1) }] }));
+    const heavyRef = await introduce(victim, 'node-heavy', [
+      heartbeatItem(1),
+      { version: 2, key: 'a', value: blob(0) },
+    ]);
+    evil.app
+      .get<GossipChannel>(GOSSIP_CHANNEL)
+      .send(victim.address, ack2({ ref: heavyRef, items: [{ version: 3, key: 'b', value: blob(1) }] }));
     await eventually(() => gossipOf(victim).get('node-heavy', 'b') !== undefined, 10_000, 20);
     expect(3 * VALUE_CHARS).toBeGreaterThan(2 * maxStateBytes);
     const refused = (): number => gossipOf(victim).stats.refusedState;
-    const { rssGrowth, calls } = await flood(victim, FLOOD, (i) => ack2({ ref: heavyRef, items: [{ version: 4 + i, key: `flood${i}`, value: blob(i) }] }));
+    const { rssGrowth, calls } = await flood(victim, FLOOD, (i) =>
+      ack2({ ref: heavyRef, items: [{ version: 4 + i, key: `flood${i}`, value: blob(i) }] }),
+    );
     report('state', rssGrowth);
     expect(rssGrowth).toBeLessThan(RSS_CEILING);
 
     await eventually(() => refused() === FLOOD, 10_000, 20);
     expect(Object.keys(gossipOf(victim).member('node-heavy')!.state)).toEqual(['a', 'b']);
-    expectLoggedOnce(warnings, 'node-heavy', 'more than twice gossip.maxStateBytes', '0 generation(s), 0 version(s), 0 verdict(s), 0 oversized message(s), 1 state(s)');
+    expectLoggedOnce(
+      warnings,
+      'node-heavy',
+      'more than twice gossip.maxStateBytes',
+      '0 generation(s), 0 version(s), 0 verdict(s), 0 oversized message(s), 1 state(s)',
+    );
     expect(calls.failed).toEqual([]);
     await stillServing(victim, 'after-state-flood');
   }, 60_000);
@@ -384,15 +493,28 @@ describe('hostile gossip', () => {
     // within twice gossip.maxStateBytes: read, each would be a new member holding its 70 KB
     const { rssGrowth, calls } = await flood(victim, FLOOD, (i) => {
       const id = `node-big-${i}`;
-      return ack2({ ref: incarnationRef(id, generation), identity: { id, address: '127.0.0.1:9', generation }, items: [heartbeatItem(1), { version: 2, key: 'blob', value: String(i).padStart(8, '0') + big }] });
+      return ack2({
+        ref: incarnationRef(id, generation),
+        identity: { id, address: '127.0.0.1:9', generation },
+        items: [heartbeatItem(1), { version: 2, key: 'blob', value: String(i).padStart(8, '0') + big }],
+      });
     });
     report('oversized', rssGrowth);
     expect(rssGrowth).toBeLessThan(RSS_CEILING);
 
     await eventually(() => refused() === FLOOD, 10_000, 20);
-    expect(gossipOf(victim).members().filter((m) => m.id.startsWith('node-big-'))).toEqual([]);
+    expect(
+      gossipOf(victim)
+        .members()
+        .filter((m) => m.id.startsWith('node-big-')),
+    ).toEqual([]);
     expect(gossipOf(victim).stats.malformed).toBe(0);
-    expectLoggedOnce(warnings, evil.address, 'more than gossip.mtuBytes', '0 generation(s), 0 version(s), 0 verdict(s), 1 oversized message(s)');
+    expectLoggedOnce(
+      warnings,
+      evil.address,
+      'more than gossip.mtuBytes',
+      '0 generation(s), 0 version(s), 0 verdict(s), 1 oversized message(s)',
+    );
     expect(calls.failed).toEqual([]);
     await stillServing(victim, 'after-oversized-flood');
   }, 60_000);

@@ -15,8 +15,16 @@ function levelsOff(trend: RssTrend): boolean {
 describe('load driver (on a stand-in node)', () => {
   it('measures real requests: counts, percentiles, and RSS samples of the node', async () => {
     const result = await runLoad({
-      entry: 'test/chaos/harness/stand-in-node.mjs', nodes: 1, durationS: 8, concurrency: 8, keys: 500, valueBytes: 64,
-      readShare: 0.5, sampleEveryS: 1, timeoutMs: 5000, logDir: join('test-artifacts', 'load-stand-in'),
+      entry: 'test/chaos/harness/stand-in-node.mjs',
+      nodes: 1,
+      durationS: 8,
+      concurrency: 8,
+      keys: 500,
+      valueBytes: 64,
+      readShare: 0.5,
+      sampleEveryS: 1,
+      timeoutMs: 5000,
+      logDir: join('test-artifacts', 'load-stand-in'),
     });
     expect(result.errors).toBe(0);
     expect(result.requests).toBe(result.put.count + result.get.count);
@@ -33,13 +41,24 @@ describe('load on the example app (3 nodes, CI length)', () => {
   it('serves every request and its memory levels off', async () => {
     ensureBuilt();
     const result = await runLoad({
-      entry: KV_STORE_ENTRY, nodes: 3, durationS: 45, concurrency: 16, keys: 2000, valueBytes: 100,
-      readShare: 0.5, sampleEveryS: 1, timeoutMs: 10_000, logDir: join('test-artifacts', 'load'),
+      entry: KV_STORE_ENTRY,
+      nodes: 3,
+      durationS: 45,
+      concurrency: 16,
+      keys: 2000,
+      valueBytes: 100,
+      readShare: 0.5,
+      sampleEveryS: 1,
+      timeoutMs: 10_000,
+      logDir: join('test-artifacts', 'load'),
     });
-    process.stdout.write(`load (CI length): ${JSON.stringify({ rps: result.rps, p50_ms: result.p50_ms, p99_ms: result.p99_ms, rss_trend: result.rss_trend, error_kinds: result.error_kinds })}\n`);
+    process.stdout.write(
+      `load (CI length): ${JSON.stringify({ rps: result.rps, p50_ms: result.p50_ms, p99_ms: result.p99_ms, rss_trend: result.rss_trend, error_kinds: result.error_kinds })}\n`,
+    );
     expect({ errors: result.errors, kinds: result.error_kinds }).toEqual({ errors: 0, kinds: {} });
     expect(result.put.count).toBeGreaterThan(0);
     expect(result.get.count).toBeGreaterThan(0);
-    for (const trend of result.rss_trend) expect({ trend, levelsOff: levelsOff(trend) }).toEqual({ trend, levelsOff: true });
+    for (const trend of result.rss_trend)
+      expect({ trend, levelsOff: levelsOff(trend) }).toEqual({ trend, levelsOff: true });
   }, 400_000);
 });

@@ -12,8 +12,17 @@ const partitioner = (n: TestNode) => n.app.get(PartitionerService);
 function agreeOnEveryKey(nodes: TestNode[]): boolean {
   try {
     if (new Set(nodes.map((n) => partitioner(n).checksum)).size !== 1) return false;
-    const owners = Object.entries(partitioner(nodes[0]!).ownership()).filter(([, share]) => share > 0).map(([id]) => id);
-    if (owners.sort().join() !== nodes.map((n) => n.id).sort().join()) return false;
+    const owners = Object.entries(partitioner(nodes[0]!).ownership())
+      .filter(([, share]) => share > 0)
+      .map(([id]) => id);
+    if (
+      owners.sort().join() !==
+      nodes
+        .map((n) => n.id)
+        .sort()
+        .join()
+    )
+      return false;
     return KEYS.every((key) => {
       const owner = partitioner(nodes[0]!).getNode(key);
       return nodes.every((n) => partitioner(n).getNode(key) === owner);
@@ -26,10 +35,14 @@ function agreeOnEveryKey(nodes: TestNode[]): boolean {
 afterAll(closeStartedNodes);
 
 describe('PartitionerService on live gossip membership (three Nest apps over TCP)', () => {
-  it('agrees on every key\'s owner, and again after one node leaves', async () => {
+  it("agrees on every key's owner, and again after one node leaves", async () => {
     const opts = { cluster: 'ring-e2e', gossip: { intervalMs: 100 } };
     const first = await startTrackedNode('ring-1', opts);
-    const nodes = [first, await startTrackedNode('ring-2', { ...opts, seeds: [first.address] }), await startTrackedNode('ring-3', { ...opts, seeds: [first.address] })];
+    const nodes = [
+      first,
+      await startTrackedNode('ring-2', { ...opts, seeds: [first.address] }),
+      await startTrackedNode('ring-3', { ...opts, seeds: [first.address] }),
+    ];
     await eventually(() => agreeOnEveryKey(nodes), 30_000, 50);
     for (const share of Object.values(partitioner(nodes[0]!).ownership())) expect(share).toBeGreaterThan(0.25);
     for (const key of KEYS.slice(0, 200)) {
@@ -46,7 +59,19 @@ describe('PartitionerService on live gossip membership (three Nest apps over TCP
     const leaverRanges = partitioner(rest[0]!).getRanges(leaver.id).length;
     await leaver.app.get(GossipService).leave();
     await leaver.close();
-    await eventually(() => agreeOnEveryKey(rest) && rest.every((n) => n.app.get(GossipService).members().find((m) => m.id === leaver.id)?.status === 'left'), 30_000, 50);
+    await eventually(
+      () =>
+        agreeOnEveryKey(rest) &&
+        rest.every(
+          (n) =>
+            n.app
+              .get(GossipService)
+              .members()
+              .find((m) => m.id === leaver.id)?.status === 'left',
+        ),
+      30_000,
+      50,
+    );
     sub.unsubscribe();
     // The leaver's ranges, and only those, went to the two that stay.
     expect(movedAway.length).toBeGreaterThanOrEqual(1);

@@ -6,7 +6,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { nodes: { type: 'string', default: '3' }, 'no-build': { type: 'boolean', default: false } }, strict: true });
+const { values } = parseArgs({
+  options: { nodes: { type: 'string', default: '3' }, 'no-build': { type: 'boolean', default: false } },
+  strict: true,
+});
 const count = Number(values.nodes);
 if (!Number.isInteger(count) || count < 1 || count > 20) {
   console.error(`--nodes must be an integer from 1 to 20, got ${JSON.stringify(values.nodes)}`);
@@ -35,7 +38,15 @@ const nodes = Array.from({ length: count }, (_, i) => ({
 
 let stopping = false;
 for (const [i, node] of nodes.entries()) {
-  const args = ['dist/apps/kv-store/main.js', '--port', String(node.port), '--http', String(node.http), '--seeds', seeds];
+  const args = [
+    'dist/apps/kv-store/main.js',
+    '--port',
+    String(node.port),
+    '--http',
+    String(node.http),
+    '--seeds',
+    seeds,
+  ];
   const env = process.stdout.isTTY ? process.env : { ...process.env, NO_COLOR: '1' };
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   node.child = child;
@@ -91,9 +102,10 @@ if (!stopping) {
   const first = nodes[0];
   const last = nodes[nodes.length - 1];
   const pids = nodes.map((n) => `${n.name}=${n.child.pid}`).join(' ');
-  const failure = count >= 3
-    ? `\n        kill -9 ${last.child.pid}      (${last.name}: watch it turn down on the dashboard; reads still work)\n        curl -X POST http://127.0.0.1:${last.http}/admin/leave   (a graceful decommission: its data moves, then it exits)`
-    : '';
+  const failure =
+    count >= 3
+      ? `\n        kill -9 ${last.child.pid}      (${last.name}: watch it turn down on the dashboard; reads still work)\n        curl -X POST http://127.0.0.1:${last.http}/admin/leave   (a graceful decommission: its data moves, then it exits)`
+      : '';
   console.log(`
   ${ready ? `${count} nodes up, the ring shared between them, after` : `still waiting for every node to be up and own a share of the ring after`} ${((Date.now() - started) / 1000).toFixed(1)} s.
 

@@ -28,29 +28,48 @@ describeChaos('chaos harness (stand-in nodes)', () => {
   let cluster: KvCluster;
 
   beforeAll(async () => {
-    cluster = await KvCluster.start({ suite: 'harness', suiteId: SUITE_ID, nodes: 4, entry: 'test/chaos/harness/stand-in-node.mjs', extraArgs: ['--udp', String(UDP_PORT)] });
+    cluster = await KvCluster.start({
+      suite: 'harness',
+      suiteId: SUITE_ID,
+      nodes: 4,
+      entry: 'test/chaos/harness/stand-in-node.mjs',
+      extraArgs: ['--udp', String(UDP_PORT)],
+    });
   }, 60_000);
   afterAll(async () => cluster?.destroy(), 60_000);
 
   const whoami = (i: number) => getJson<WhoAmI>(cluster.url(i, '/whoami'));
   /** Can node `from` open a TCP connection to node `to` and get an HTTP answer? */
   const reach = async (from: number, to: number) =>
-    (await getJson<Probe>(cluster.url(from, `/probe?timeoutMs=1000&url=${encodeURIComponent(cluster.url(to, '/whoami'))}`), 5000)).ok;
+    (
+      await getJson<Probe>(
+        cluster.url(from, `/probe?timeoutMs=1000&url=${encodeURIComponent(cluster.url(to, '/whoami'))}`),
+        5000,
+      )
+    ).ok;
   /** Node `from` sends DATAGRAMS UDP datagrams to node `to`: how many arrive? */
   const datagrams = async (from: number, to: number) => {
     const before = (await getJson<{ received: number }>(cluster.url(to, '/udp-count'))).received;
-    await httpRequest('POST', cluster.url(from, `/udp-send?count=${DATAGRAMS}&to=${cluster.lab.address(to)}:${UDP_PORT}`), { timeoutMs: 30_000 });
+    await httpRequest(
+      'POST',
+      cluster.url(from, `/udp-send?count=${DATAGRAMS}&to=${cluster.lab.address(to)}:${UDP_PORT}`),
+      { timeoutMs: 30_000 },
+    );
     return settledCount(to, before);
   };
   /** Reads node `to`'s datagram counter until it stops moving. */
   const settledCount = async (to: number, before: number) => {
     let last = -1;
-    const { value } = await until('the datagram count settles', async () => {
-      const now = (await getJson<{ received: number }>(cluster.url(to, '/udp-count'))).received;
-      const settled = now === last ? now : undefined;
-      last = now;
-      return settled;
-    }, { deadlineMs: 10_000, intervalMs: 200 });
+    const { value } = await until(
+      'the datagram count settles',
+      async () => {
+        const now = (await getJson<{ received: number }>(cluster.url(to, '/udp-count'))).received;
+        const settled = now === last ? now : undefined;
+        last = now;
+        return settled;
+      },
+      { deadlineMs: 10_000, intervalMs: 200 },
+    );
     return value - before;
   };
 
@@ -126,7 +145,11 @@ describeChaos('chaos harness (stand-in nodes)', () => {
     const again = NetnsLab.create(SUITE_ID + 8, 2);
     again.destroy();
     const prefix = leftover.names.prefix;
-    expect(sh('ip', ['netns', 'list']).split('\n').filter((l) => l.startsWith(prefix))).toEqual([]);
+    expect(
+      sh('ip', ['netns', 'list'])
+        .split('\n')
+        .filter((l) => l.startsWith(prefix)),
+    ).toEqual([]);
     expect(sh('ip', ['-o', 'link', 'show']).includes(prefix)).toBe(false);
   }, 60_000);
 

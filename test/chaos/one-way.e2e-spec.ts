@@ -32,15 +32,35 @@ describeChaos('chaos: a one-way partition', () => {
     const oldGeneration = generationOf(cluster, before, V)!;
 
     await cluster.nodes[V]!.kill();
-    await cluster.waitForViews('everyone marks the killed node down', others(cluster, V), (v) => sees(cluster, v, [V], 'down'), { deadlineMs: DEADLINE.detect });
+    await cluster.waitForViews(
+      'everyone marks the killed node down',
+      others(cluster, V),
+      (v) => sees(cluster, v, [V], 'down'),
+      { deadlineMs: DEADLINE.detect },
+    );
     await cluster.startAgain(V);
     const restarted = Date.now();
 
     // The relays talk to V directly: they mark it up, with its new generation.
-    await cluster.waitForViews('the relays mark V up with a new generation', RELAYS, (v) => sees(cluster, v, [V], 'up') && generationOf(cluster, v, V)! > oldGeneration, { deadlineMs: DEADLINE.recover });
+    await cluster.waitForViews(
+      'the relays mark V up with a new generation',
+      RELAYS,
+      (v) => sees(cluster, v, [V], 'up') && generationOf(cluster, v, V)! > oldGeneration,
+      { deadlineMs: DEADLINE.recover },
+    );
     // BLIND and MUTE learn V's new generation, through the relays only ...
-    await cluster.waitForViews('the cut observers learn V\'s new generation third-hand', [BLIND, MUTE], (v) => generationOf(cluster, v, V)! > oldGeneration, { deadlineMs: DEADLINE.recover });
-    await cluster.waitForViews('V marks the relays up (it talks to them directly)', [V], (v) => sees(cluster, v, RELAYS, 'up'), { deadlineMs: DEADLINE.recover });
+    await cluster.waitForViews(
+      "the cut observers learn V's new generation third-hand",
+      [BLIND, MUTE],
+      (v) => generationOf(cluster, v, V)! > oldGeneration,
+      { deadlineMs: DEADLINE.recover },
+    );
+    await cluster.waitForViews(
+      'V marks the relays up (it talks to them directly)',
+      [V],
+      (v) => sees(cluster, v, RELAYS, 'up'),
+      { deadlineMs: DEADLINE.recover },
+    );
     recordTiming(SUITE, 'restart_to_third_hand_news', Date.now() - restarted);
     // ... and V learns of them the same way; yet for ten gossip rounds none marks the other up.
     await always('no one-way-cut pair marks the other up', { samples: 20, intervalMs: 500 }, async () => {
@@ -49,14 +69,21 @@ describeChaos('chaos: a one-way partition', () => {
         if (status === 'up') return `node ${observer} marked V up with no direct round trip`;
       }
       const fromV = await cluster.view(V);
-      for (const peer of [BLIND, MUTE]) if (statusOf(fromV, cluster.ids[peer]!) === 'up') return `V marked node ${peer} up with no direct round trip`;
-      if (!sees(cluster, fromV, RELAYS, 'up')) return `V does not see the relays up: ${JSON.stringify(fromV.members.map((m) => [m.id, m.status]))}`;
+      for (const peer of [BLIND, MUTE])
+        if (statusOf(fromV, cluster.ids[peer]!) === 'up') return `V marked node ${peer} up with no direct round trip`;
+      if (!sees(cluster, fromV, RELAYS, 'up'))
+        return `V does not see the relays up: ${JSON.stringify(fromV.members.map((m) => [m.id, m.status]))}`;
       return true;
     });
 
     cluster.heal();
     const healed = Date.now();
-    await cluster.waitForViews('everyone up everywhere after healing', cluster.indexes(), (v) => sees(cluster, v, cluster.indexes(), 'up'), { deadlineMs: DEADLINE.recover });
+    await cluster.waitForViews(
+      'everyone up everywhere after healing',
+      cluster.indexes(),
+      (v) => sees(cluster, v, cluster.indexes(), 'up'),
+      { deadlineMs: DEADLINE.recover },
+    );
     recordTiming(SUITE, 'heal_to_all_up', Date.now() - healed);
     expect(cluster.crashes()).toEqual([]);
   }, 300_000);

@@ -20,32 +20,50 @@ describeChaos('chaos: a 5/5 partition of 10 nodes, healed', () => {
   }, SETUP_TIMEOUT);
   afterAll(async () => cluster?.destroy(), 60_000);
 
-  it('each side keeps serving its own members and marks the other side down', async () => {
-    cluster.partition(A, B);
-    const started = Date.now();
-    for (const [side, other] of [[A, B], [B, A]] as const) {
-      await cluster.waitForViews(`side ${side.join(',')} sees its own up and the other down`, side, (v) => sees(cluster, v, side, 'up') && sees(cluster, v, other, 'down'), { deadlineMs: DEADLINE.detect });
-    }
-    recordTiming(SUITE, 'partition_to_both_sides_agree', Date.now() - started);
-    // For the rest of the cut (at least ten gossip rounds), no side loses one of its own: each node keeps
-    // answering and keeps every member of its side up.
-    const samples = Math.max(20, Math.ceil((PARTITION_MS - (Date.now() - started)) / SAMPLE_EVERY_MS));
-    await always('each side stays whole', { samples, intervalMs: SAMPLE_EVERY_MS }, async () => {
-      for (const [side, other] of [[A, B], [B, A]] as const) {
-        for (const i of side) {
-          const view = await cluster.view(i);
-          if (!sees(cluster, view, side, 'up') || !sees(cluster, view, other, 'down')) return `node ${i}: ${JSON.stringify(view.members.map((m) => [m.id, m.status]))}`;
-        }
+  it(
+    'each side keeps serving its own members and marks the other side down',
+    async () => {
+      cluster.partition(A, B);
+      const started = Date.now();
+      for (const [side, other] of [
+        [A, B],
+        [B, A],
+      ] as const) {
+        await cluster.waitForViews(
+          `side ${side.join(',')} sees its own up and the other down`,
+          side,
+          (v) => sees(cluster, v, side, 'up') && sees(cluster, v, other, 'down'),
+          { deadlineMs: DEADLINE.detect },
+        );
       }
-      return true;
-    });
-  }, PARTITION_MS + 120_000);
+      recordTiming(SUITE, 'partition_to_both_sides_agree', Date.now() - started);
+      // For the rest of the cut (at least ten gossip rounds), no side loses one of its own: each node keeps
+      // answering and keeps every member of its side up.
+      const samples = Math.max(20, Math.ceil((PARTITION_MS - (Date.now() - started)) / SAMPLE_EVERY_MS));
+      await always('each side stays whole', { samples, intervalMs: SAMPLE_EVERY_MS }, async () => {
+        for (const [side, other] of [
+          [A, B],
+          [B, A],
+        ] as const) {
+          for (const i of side) {
+            const view = await cluster.view(i);
+            if (!sees(cluster, view, side, 'up') || !sees(cluster, view, other, 'down'))
+              return `node ${i}: ${JSON.stringify(view.members.map((m) => [m.id, m.status]))}`;
+          }
+        }
+        return true;
+      });
+    },
+    PARTITION_MS + 120_000,
+  );
 
   it('after healing, every node has the same view: everyone up, same generations, same ring', async () => {
     cluster.heal();
     const healed = Date.now();
     const all = cluster.indexes();
-    await cluster.waitForViews('everyone up everywhere', all, (v) => sees(cluster, v, all, 'up'), { deadlineMs: DEADLINE.recover });
+    await cluster.waitForViews('everyone up everywhere', all, (v) => sees(cluster, v, all, 'up'), {
+      deadlineMs: DEADLINE.recover,
+    });
     const allUpMs = Date.now() - healed;
     const { value } = await until(
       'identical views on every node',
@@ -57,7 +75,11 @@ describeChaos('chaos: a 5/5 partition of 10 nodes, healed', () => {
       { deadlineMs: DEADLINE.recover },
     );
     const identicalMs = Date.now() - healed;
-    recordTiming(SUITE, 'heal_to_identical_views', identicalMs, { all_up_ms: allUpMs, rounds: identicalMs / 1000, bound_ms: SIMULATOR_HEAL_BOUND_MS });
+    recordTiming(SUITE, 'heal_to_identical_views', identicalMs, {
+      all_up_ms: allUpMs,
+      rounds: identicalMs / 1000,
+      bound_ms: SIMULATOR_HEAL_BOUND_MS,
+    });
     expect(value.split(' | ')[0]!.split(',')).toHaveLength(10);
     // Asserted, as the issue asks, against the simulator's bound for the same scenario (see
     // SIMULATOR_HEAL_BOUND_MS); DEADLINE.recover only stopped the wait from hanging.

@@ -3,7 +3,15 @@ import type { KvCluster } from './harness/kv-cluster.js';
 import { KvLoad, firstOf, readBack } from './harness/kv-load.js';
 import { recordTiming, until } from './harness/poll.js';
 import { describeChaos } from './harness/preflight.js';
-import { DEADLINE, SETUP_TIMEOUT, generationOf, others, sees, startConvergedCluster, waitForRing } from './harness/scenario.js';
+import {
+  DEADLINE,
+  SETUP_TIMEOUT,
+  generationOf,
+  others,
+  sees,
+  startConvergedCluster,
+  waitForRing,
+} from './harness/scenario.js';
 
 // A rolling restart of every node under load: reads and writes keep succeeding throughout. One node
 // at a time is taken out of the clients' rotation (as a load balancer would), stopped with SIGTERM,
@@ -37,7 +45,9 @@ describeChaos('chaos: a rolling restart of every node under load', () => {
     load = new KvLoad(cluster, { workers: 4, keysPerWorker: 25, readShare: 0.5, pauseMs: 5, prefix: 'roll' });
     load.start();
     const ops = () => load.ackedWrites + load.okReads;
-    await until(`${OPS_PER_STEP} operations before the first restart`, () => ops() >= OPS_PER_STEP, { deadlineMs: DEADLINE.converge });
+    await until(`${OPS_PER_STEP} operations before the first restart`, () => ops() >= OPS_PER_STEP, {
+      deadlineMs: DEADLINE.converge,
+    });
 
     for (const i of cluster.indexes()) {
       const oldGeneration = generationOf(cluster, await cluster.view(others(cluster, i)[0]!), i)!;
@@ -45,10 +55,19 @@ describeChaos('chaos: a rolling restart of every node under load', () => {
       const at = Date.now();
       const opsBefore = ops();
       await cluster.restart(i, 'terminate');
-      await cluster.waitForViews(`every node sees node ${i} up again with a new generation`, cluster.indexes(), (v) => sees(cluster, v, cluster.indexes(), 'up') && generationOf(cluster, v, i)! > oldGeneration, { deadlineMs: DEADLINE.recover });
+      await cluster.waitForViews(
+        `every node sees node ${i} up again with a new generation`,
+        cluster.indexes(),
+        (v) => sees(cluster, v, cluster.indexes(), 'up') && generationOf(cluster, v, i)! > oldGeneration,
+        { deadlineMs: DEADLINE.recover },
+      );
       load.include(i);
       const opsDuring = ops() - opsBefore;
-      await until(`${OPS_PER_STEP} operations after node ${i} is back`, () => ops() >= opsBefore + opsDuring + OPS_PER_STEP, { deadlineMs: DEADLINE.recover });
+      await until(
+        `${OPS_PER_STEP} operations after node ${i} is back`,
+        () => ops() >= opsBefore + opsDuring + OPS_PER_STEP,
+        { deadlineMs: DEADLINE.recover },
+      );
       recordTiming(SUITE, `restart_node_${i}`, Date.now() - at, { ops_while_out: opsDuring });
       expect(opsDuring).toBeGreaterThan(0); // the load kept running while the node was out
       // Keys nobody writes any more still read back, with this node restarted and every earlier one.

@@ -24,9 +24,17 @@ describeChaos('chaos: SIGSTOP past the detection time, then SIGCONT', () => {
     const generation = generationOf(cluster, await cluster.view(0), SLEEPER);
     const stoppedAt = Date.now();
     cluster.nodes[SLEEPER]!.stop();
-    await cluster.waitForViews('the others mark the frozen node down', rest, (v) => sees(cluster, v, [SLEEPER], 'down'), { deadlineMs: DEADLINE.detect });
+    await cluster.waitForViews(
+      'the others mark the frozen node down',
+      rest,
+      (v) => sees(cluster, v, [SLEEPER], 'down'),
+      { deadlineMs: DEADLINE.detect },
+    );
     const detectMs = Date.now() - stoppedAt;
-    await until('frozen past the local-pause guard', () => Date.now() - stoppedAt >= MIN_FROZEN_MS, { deadlineMs: MIN_FROZEN_MS + 1000, intervalMs: 100 });
+    await until('frozen past the local-pause guard', () => Date.now() - stoppedAt >= MIN_FROZEN_MS, {
+      deadlineMs: MIN_FROZEN_MS + 1000,
+      intervalMs: 100,
+    });
 
     // What the sleeper sees from the very moment it wakes: one request is queued while it is frozen
     // (answered before any gossip reaches it), then samples every 20 ms for 3 s, every 200 ms after.
@@ -37,7 +45,8 @@ describeChaos('chaos: SIGSTOP past the detection time, then SIGCONT', () => {
       const own = await cluster.view(SLEEPER, 10_000);
       for (const i of rest) {
         const m = own.members.find((x) => x.id === cluster.ids[i]);
-        if (m?.status !== 'up') convictions.push(`${m?.id ?? cluster.ids[i]}: ${m?.status} (phi ${m?.phi}) at +${Date.now() - wokeAt} ms`);
+        if (m?.status !== 'up')
+          convictions.push(`${m?.id ?? cluster.ids[i]}: ${m?.status} (phi ${m?.phi}) at +${Date.now() - wokeAt} ms`);
       }
     };
     const queued = look();

@@ -69,7 +69,11 @@ describe('kv-store: one node', () => {
   beforeAll(async () => {
     node = new NodeProcess(await nodeSpec('single', 'self'));
     node.start();
-    await until('the node to serve /cluster', async () => (await json<ClusterView>(`${node.url}/cluster`)).members.length === 1, 60_000);
+    await until(
+      'the node to serve /cluster',
+      async () => (await json<ClusterView>(`${node.url}/cluster`)).members.length === 1,
+      60_000,
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -80,7 +84,14 @@ describe('kv-store: one node', () => {
   it('answers GET /cluster in the contract shape', async () => {
     const view = await json<ClusterView>(`${node.url}/cluster`);
     expect(view.self).toBe(node.id);
-    expect(view.members).toEqual([expect.objectContaining({ id: node.id, status: 'up', address: expect.any(String), generation: expect.any(Number) })]);
+    expect(view.members).toEqual([
+      expect.objectContaining({
+        id: node.id,
+        status: 'up',
+        address: expect.any(String),
+        generation: expect.any(Number),
+      }),
+    ]);
     expect(view.members[0]).toHaveProperty('phi');
     expect(view.ring.ownership).toEqual({ [node.id]: 1 });
   });
@@ -102,7 +113,12 @@ describe('kv-store: one node', () => {
   it('answers bad requests with a 4xx and a message, and keeps serving', async () => {
     const cases: [string, Promise<{ status: number; text: string; headers: Headers }>, number, RegExp][] = [
       ['a key too long', http('PUT', `${node.url}/kv/${'k'.repeat(300)}`, 'x'), 400, /300 bytes, at most 256/],
-      ['a body too large (Content-Length)', http('PUT', `${node.url}/kv/big`, Buffer.alloc(300 * 1024, 97)), 413, /larger than 262144 bytes/],
+      [
+        'a body too large (Content-Length)',
+        http('PUT', `${node.url}/kv/big`, Buffer.alloc(300 * 1024, 97)),
+        413,
+        /larger than 262144 bytes/,
+      ],
       ['a wrong method', http('POST', `${node.url}/kv/k`, 'x'), 405, /POST is not supported on \/kv\/:key/],
       ['PATCH', http('PATCH', `${node.url}/kv/k`, 'x'), 405, /use GET, PUT, DELETE/],
       ['a broken percent-encoding', http('GET', `${node.url}/kv/%E0%A4%A`), 400, /decode/],
@@ -211,13 +227,23 @@ describe('kv-store: a five-node cluster of real processes', () => {
     timings.join_5_members_up_s = seconds(t0);
     await until('every node to see all five owning ranges', () => allSee(ids, 'up'), 90_000);
     timings.join_5_ring_ready_s = seconds(t0);
-    const owners = await Promise.all(live().map(async (n) => Object.keys((await view(n)).ring.ownership).sort().join()));
+    const owners = await Promise.all(
+      live().map(async (n) =>
+        Object.keys((await view(n)).ring.ownership)
+          .sort()
+          .join(),
+      ),
+    );
     expect(new Set(owners).size).toBe(1);
   }, 120_000);
 
   it('takes writes through every node and serves every key from every node', async () => {
     const all = [...nodes.values()];
-    const statuses = await mapLimit(Array.from({ length: 200 }, (_, i) => i), 10, (i) => put(all[i % 5], `key-${i}`, `value ${i} ${'x'.repeat(i % 50)}`));
+    const statuses = await mapLimit(
+      Array.from({ length: 200 }, (_, i) => i),
+      10,
+      (i) => put(all[i % 5], `key-${i}`, `value ${i} ${'x'.repeat(i % 50)}`),
+    );
     expect(statuses.filter((s) => s !== 204)).toEqual([]);
     for (const key of ['key-0', 'key-77', 'key-199']) {
       for (const n of all) expect((await http('GET', `${n.url}/kv/${key}`)).text).toBe(written.get(key));
@@ -229,7 +255,8 @@ describe('kv-store: a five-node cluster of real processes', () => {
     browser = await launchBrowser();
     tab = await browser.context.newPage();
     await tab.goto(`${node('n1').url}/`);
-    for (const n of nodes.values()) await tab.waitForSelector(`tr[data-member-id="${n.id}"][data-status="up"]`, { timeout: 30_000 });
+    for (const n of nodes.values())
+      await tab.waitForSelector(`tr[data-member-id="${n.id}"][data-status="up"]`, { timeout: 30_000 });
     expect(await tab.locator('tr[data-member-id]').count()).toBe(5);
     expect(await tab.locator('#legend li').count()).toBe(5);
   }, 60_000);
@@ -252,10 +279,15 @@ describe('kv-store: a five-node cluster of real processes', () => {
     const tKill = Date.now();
     victim.kill('SIGKILL');
     await victim.exited();
-    const firstDown = await until('a survivor to mark n5 down', async () => {
-      for (const n of survivors) if (statusOf(await view(n), victim.id) === 'down') return Date.now();
-      return undefined;
-    }, 60_000, 100);
+    const firstDown = await until(
+      'a survivor to mark n5 down',
+      async () => {
+        for (const n of survivors) if (statusOf(await view(n), victim.id) === 'down') return Date.now();
+        return undefined;
+      },
+      60_000,
+      100,
+    );
     timings.kill_detect_first_s = Math.round((firstDown - tKill) / 100) / 10;
     await until('every survivor to mark n5 down', () => allSee([victim.id], 'down'), 60_000, 100);
     timings.kill_detect_all_s = seconds(tKill);
@@ -273,15 +305,24 @@ describe('kv-store: a five-node cluster of real processes', () => {
     const before = (await view(node('n1'))).members.find((m) => m.id === victim.id)!.generation;
     const tRestart = Date.now();
     victim.start();
-    await until('every node to see n5 up again, with a new generation', async () => {
-      if (!(await allSee([victim.id], 'up'))) return false;
-      return (await view(node('n1'))).members.find((m) => m.id === victim.id)!.generation > before;
-    }, 90_000);
+    await until(
+      'every node to see n5 up again, with a new generation',
+      async () => {
+        if (!(await allSee([victim.id], 'up'))) return false;
+        return (await view(node('n1'))).members.find((m) => m.id === victim.id)!.generation > before;
+      },
+      90_000,
+    );
     timings.rejoin_s = seconds(tRestart);
-    const caughtUp = await until('n5 to hold every acknowledged key it replicates', async () => {
-      const { replicated, missing } = await missingOn(victim, written);
-      return replicated > 0 && missing.length === 0 ? replicated : undefined;
-    }, 90_000, 500);
+    const caughtUp = await until(
+      'n5 to hold every acknowledged key it replicates',
+      async () => {
+        const { replicated, missing } = await missingOn(victim, written);
+        return replicated > 0 && missing.length === 0 ? replicated : undefined;
+      },
+      90_000,
+      500,
+    );
     timings.catch_up_s = seconds(tRestart);
     expect(caughtUp).toBeGreaterThan(0);
     await tab!.waitForSelector(`tr[data-member-id="${victim.id}"][data-status="up"]`, { timeout: 30_000 });
@@ -295,13 +336,17 @@ describe('kv-store: a five-node cluster of real processes', () => {
     const exit = await until('n4 to exit', async () => (leaver.running ? undefined : leaver.exited()), 90_000);
     expect(exit.code).toBe(0);
     timings.leave_exit_s = seconds(tLeave);
-    await until('the others to see n4 gone', async () => {
-      for (const n of live()) {
-        const status = statusOf(await view(n), leaver.id);
-        if (status !== undefined && status !== 'left') return false;
-      }
-      return true;
-    }, 60_000);
+    await until(
+      'the others to see n4 gone',
+      async () => {
+        for (const n of live()) {
+          const status = statusOf(await view(n), leaver.id);
+          if (status !== undefined && status !== 'left') return false;
+        }
+        return true;
+      },
+      60_000,
+    );
     // Before any read can repair anything: every key has copies on at least two of the remaining nodes.
     const stay = live();
     const thin = await mapLimit([...written], 16, async ([key, value]) => {
@@ -326,10 +371,15 @@ describe('kv-store: a five-node cluster of real processes', () => {
     timings.join_loaded_member_up_s = seconds(tJoin);
     await until('every node to see n6 owning ranges', () => allSee([joiner.id], 'up'), 90_000);
     timings.join_loaded_ring_ready_s = seconds(tJoin);
-    const received = await until('n6 to hold every key it replicates', async () => {
-      const { replicated, missing } = await missingOn(joiner, written);
-      return replicated > 0 && missing.length === 0 ? replicated : undefined;
-    }, 90_000, 500);
+    const received = await until(
+      'n6 to hold every key it replicates',
+      async () => {
+        const { replicated, missing } = await missingOn(joiner, written);
+        return replicated > 0 && missing.length === 0 ? replicated : undefined;
+      },
+      90_000,
+      500,
+    );
     timings.ranges_received_s = seconds(tJoin);
     timings.keys_received_by_joiner = received;
     expect(received).toBeGreaterThan(written.size / 10);

@@ -16,11 +16,12 @@ const NODES = 3;
 
 /** `count` consecutive loopback ports nobody listens on now (start.mjs takes ports base, base+1, …). */
 async function freeRun(count: number): Promise<number> {
-  const bindable = (port: number) => new Promise<boolean>((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
+  const bindable = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
   for (;;) {
     const base = await freePort();
     if (base + count > 65535) continue;
@@ -85,25 +86,42 @@ describe('npm start (tools/start.mjs)', () => {
     for (const pid of children) if (alive(pid)) process.kill(pid, 'SIGKILL');
   });
 
-  it('prints the dashboard\'s address, serves it, and SIGINT stops every node it started', async () => {
+  it("prints the dashboard's address, serves it, and SIGINT stops every node it started", async () => {
     const cluster = await freeRun(NODES);
     const httpBase = await freeRun(NODES);
     start = spawn(process.execPath, ['tools/start.mjs', '--no-build'], {
       cwd: ROOT,
       detached: true, // its own process group, so afterAll can end it and its nodes whatever happens
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ELASTICA_START_PORT: String(cluster), ELASTICA_START_HTTP: String(httpBase), NO_COLOR: '1' },
+      env: {
+        ...process.env,
+        ELASTICA_START_PORT: String(cluster),
+        ELASTICA_START_HTTP: String(httpBase),
+        NO_COLOR: '1',
+      },
     });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => start!.on('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      start!.on('exit', (code, signal) => resolve({ code, signal })),
+    );
     start.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     start.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     const pid = start.pid!;
 
-    const dashboard = await until('start.mjs to print the dashboard\'s address', async () => /dashboard will be at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1], 30_000, 100);
+    const dashboard = await until(
+      "start.mjs to print the dashboard's address",
+      async () => /dashboard will be at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1],
+      30_000,
+      100,
+    );
     expect(dashboard).toBe(`http://127.0.0.1:${httpBase}/`);
     // Every node it started serves its HTTP port; the printed address serves the dashboard.
     for (let i = 0; i < NODES; i++) {
-      await until(`node ${i + 1} to answer GET /cluster`, async () => (await http('GET', `http://127.0.0.1:${httpBase + i}/cluster`)).status === 200, 30_000, 100);
+      await until(
+        `node ${i + 1} to answer GET /cluster`,
+        async () => (await http('GET', `http://127.0.0.1:${httpBase + i}/cluster`)).status === 200,
+        30_000,
+        100,
+      );
     }
     const page = await http('GET', dashboard);
     expect(page.status).toBe(200);
@@ -117,13 +135,20 @@ describe('npm start (tools/start.mjs)', () => {
     // It SIGTERMs them, SIGKILLs any left after 5 s, and exits once all have: 20 s is only a hang guard.
     let timer: NodeJS.Timeout | undefined;
     const hung = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve(`still running 20 s after SIGINT; its children alive: ${children.filter(alive).join(', ') || 'none'}`), 20_000);
+      timer = setTimeout(
+        () =>
+          resolve(
+            `still running 20 s after SIGINT; its children alive: ${children.filter(alive).join(', ') || 'none'}`,
+          ),
+        20_000,
+      );
     });
     expect(await Promise.race([exited, hung])).toEqual({ code: 0, signal: null });
     clearTimeout(timer);
     // start.mjs exits only once every node has; none survives, and nothing answers on their ports.
     expect(children.filter(alive)).toEqual([]);
-    for (let i = 0; i < NODES; i++) await expect(http('GET', `http://127.0.0.1:${httpBase + i}/cluster`)).rejects.toThrow();
+    for (let i = 0; i < NODES; i++)
+      await expect(http('GET', `http://127.0.0.1:${httpBase + i}/cluster`)).rejects.toThrow();
     expect(output).toContain('Stopping every node');
   }, 60_000);
 });

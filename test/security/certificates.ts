@@ -32,9 +32,42 @@ export class TestPki {
     const ext = join(this.dir, `${name}.ext`);
     const caKey = join(this.dir, `${signer}-ca.key`);
     const caCrt = join(this.dir, `${signer}-ca.crt`);
-    writeFileSync(ext, 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature\n');
-    openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${name}`);
-    openssl('x509', '-req', '-in', csr, '-CA', caCrt, '-CAkey', caKey, '-CAcreateserial', '-days', '2', '-out', crt, '-extfile', ext);
+    writeFileSync(
+      ext,
+      'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=digitalSignature\n',
+    );
+    openssl(
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      csr,
+      '-subj',
+      `/CN=${name}`,
+    );
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      caCrt,
+      '-CAkey',
+      caKey,
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-out',
+      crt,
+      '-extfile',
+      ext,
+    );
     return { key: readFileSync(key, 'utf8'), cert: readFileSync(crt, 'utf8'), ca: this.ca.cert };
   }
 
@@ -45,8 +78,27 @@ export class TestPki {
   private makeCa(name: string): { key: string; cert: string } {
     const key = join(this.dir, `${name.replace('-ca', '')}-ca.key`);
     const crt = join(this.dir, `${name.replace('-ca', '')}-ca.crt`);
-    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', crt,
-      '-days', '2', '-subj', `/CN=${name}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      crt,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign',
+    );
     return { key: readFileSync(key, 'utf8'), cert: readFileSync(crt, 'utf8') };
   }
 }

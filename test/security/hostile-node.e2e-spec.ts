@@ -42,7 +42,12 @@ function keepCalling(from: TestNode, to: string) {
       }
     }
   })();
-  return Object.assign(state, { stop: async () => { state.stopped = true; await loop; } });
+  return Object.assign(state, {
+    stop: async () => {
+      state.stopped = true;
+      await loop;
+    },
+  });
 }
 
 /** Log lines "refused connection with [<claimed id> at ]127.0.0.1:<port> (<reason>)", counted per port. */
@@ -69,7 +74,8 @@ function sum(counts: Map<number, number>): number {
 
 async function inWaves<T>(n: number, wave: number, make: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = [];
-  for (let i = 0; i < n; i += wave) out.push(...await Promise.all(Array.from({ length: Math.min(wave, n - i) }, (_, k) => make(i + k))));
+  for (let i = 0; i < n; i += wave)
+    out.push(...(await Promise.all(Array.from({ length: Math.min(wave, n - i) }, (_, k) => make(i + k)))));
   return out;
 }
 
@@ -82,14 +88,30 @@ async function open(port: number): Promise<RawPeer> {
 }
 
 const helloFrom = (fields: object) => ({
-  cluster: 'prod', nodeId: 'intruder', generation: Date.now(), advertise: '127.0.0.1:9', nonce: 'bm9uY2U=', auth: true, ...fields,
+  cluster: 'prod',
+  nodeId: 'intruder',
+  generation: Date.now(),
+  advertise: '127.0.0.1:9',
+  nonce: 'bm9uY2U=',
+  auth: true,
+  ...fields,
 });
 
 beforeAll(async () => {
   // every node of this file logs into the same recorder (Nest's logger is process-wide)
   member = await startLoggedNode('member', { cluster: 'prod', secret: SECRET }, [TestHandlers], logs);
-  target = await startLoggedNode('target', { cluster: 'prod', secret: SECRET, rpc: { handshakeTimeoutMs: 1000 } }, [TestHandlers], logs);
-  small = await startLoggedNode('small', { rpc: { maxPendingHandshakes: 20, handshakeTimeoutMs: 30_000 } }, [TestHandlers], logs);
+  target = await startLoggedNode(
+    'target',
+    { cluster: 'prod', secret: SECRET, rpc: { handshakeTimeoutMs: 1000 } },
+    [TestHandlers],
+    logs,
+  );
+  small = await startLoggedNode(
+    'small',
+    { rpc: { maxPendingHandshakes: 20, handshakeTimeoutMs: 30_000 } },
+    [TestHandlers],
+    logs,
+  );
   await member.transport.connect(target.address);
   rssBaseline = process.memoryUsage().rss;
 });
@@ -124,7 +146,13 @@ describe('a node under hostile connections', () => {
     const memberConn = target.transport.connections()[0]!;
     const calls = keepCalling(member, 'target');
     const kinds: [string, (raw: RawPeer) => void][] = [
-      ['secret', (r) => { r.hello(1, helloFrom({})); r.write(encodeAuth(randomBytes(32))); }], // wrong secret
+      [
+        'secret',
+        (r) => {
+          r.hello(1, helloFrom({}));
+          r.write(encodeAuth(randomBytes(32)));
+        },
+      ], // wrong secret
       ['secret', (r) => r.hello(1, helloFrom({ auth: false }))], // no secret
       ['cluster', (r) => r.hello(1, helloFrom({ cluster: 'other' }))],
       ['protocol', (r) => r.hello(7, helloFrom({}))],
@@ -133,7 +161,13 @@ describe('a node under hostile connections', () => {
       // 20 KiB is far below rpc.maxFrameBytes, but a stranger gets the handshake limit (16 KiB)
       ['oversized', (r) => r.write(Buffer.from([0, 0, 0x50, 0]))],
       // claims to be the member, restarted: before it proves the secret, nothing may change
-      ['secret', (r) => { r.hello(1, helloFrom({ nodeId: 'member', advertise: member.address })); r.write(encodeAuth(randomBytes(32))); }],
+      [
+        'secret',
+        (r) => {
+          r.hello(1, helloFrom({ nodeId: 'member', advertise: member.address }));
+          r.write(encodeAuth(randomBytes(32)));
+        },
+      ],
     ];
     const N = 1600;
     const logFrom = logs.lines.length;
@@ -147,9 +181,13 @@ describe('a node under hostile connections', () => {
 
     const stats1 = target.transport.stats().refused;
     const expected: Record<string, number> = {};
-    for (let i = 0; i < N; i++) expected[kinds[i % kinds.length]![0]] = (expected[kinds[i % kinds.length]![0]] ?? 0) + 1;
+    for (let i = 0; i < N; i++)
+      expected[kinds[i % kinds.length]![0]] = (expected[kinds[i % kinds.length]![0]] ?? 0) + 1;
     for (const [reason, n] of Object.entries(expected)) {
-      expect([reason, stats1[reason as keyof typeof stats1] - stats0[reason as keyof typeof stats0]]).toEqual([reason, n]);
+      expect([reason, stats1[reason as keyof typeof stats1] - stats0[reason as keyof typeof stats0]]).toEqual([
+        reason,
+        n,
+      ]);
       const lines = refusalLinesByPort(reason, logFrom);
       expect([reason, sum(lines)]).toEqual([reason, n]);
       raws.forEach((raw, i) => {
@@ -206,19 +244,25 @@ describe('a node under hostile connections', () => {
     }
     expect(small.transport.stats().refused.overloaded).toBe(40);
     await eventually(() => raws.slice(0, 40).every((r) => r.closed));
-    for (const raw of raws.slice(0, 40)) expect(raw.frames).toEqual([expect.objectContaining({ reason: 'overloaded' })]);
+    for (const raw of raws.slice(0, 40))
+      expect(raw.frames).toEqual([expect.objectContaining({ reason: 'overloaded' })]);
     expect(raws.slice(40).some((r) => r.closed)).toBe(false);
     // a peer dialling now completes its handshake in a round trip: the flood cannot lock it out
     const peer = await startLoggedNode('latecomer', {}, [TestHandlers], logs);
     expect(await peer.transport.connect(small.address)).toBe('small');
-    expect(await firstValueFrom(peer.client.send('small', 'echo', 'in'))).toEqual({ data: 'in', sender: 'latecomer', pattern: 'echo' });
+    expect(await firstValueFrom(peer.client.send('small', 'echo', 'in'))).toEqual({
+      data: 'in',
+      sender: 'latecomer',
+      pattern: 'echo',
+    });
     for (const raw of raws) raw.destroy();
     await peer.close();
   });
 
   it('kept its memory bounded through all of it', () => {
     // generous: the attackers' 1,000 sockets live in this same process
-    if (process.env.ELASTICA_REPORT) process.stdout.write(`rss growth under attack: ${Math.round((rssPeak - rssBaseline) / 1048576)} MiB\n`);
+    if (process.env.ELASTICA_REPORT)
+      process.stdout.write(`rss growth under attack: ${Math.round((rssPeak - rssBaseline) / 1048576)} MiB\n`);
     expect(rssPeak - rssBaseline).toBeLessThan(256 * 1024 * 1024);
   });
 });

@@ -37,9 +37,11 @@ describe('who becomes a member', () => {
     // emits `joined` (gossip announces every new member), which a poll could miss between two looks.
     const violations: string[] = [];
     const watch = (observer: TestNode, isViolation: (nodeId: string) => boolean): void => {
-      subscriptions.push(observer.app.get(GossipService).events$.subscribe((e) => {
-        if (isViolation(e.nodeId)) violations.push(`${observer.id} saw ${e.nodeId} ${e.type}`);
-      }));
+      subscriptions.push(
+        observer.app.get(GossipService).events$.subscribe((e) => {
+          if (isViolation(e.nodeId)) violations.push(`${observer.id} saw ${e.nodeId} ${e.type}`);
+        }),
+      );
     };
     for (const n of [guarded, friend]) watch(n, (id) => ids.has(id));
     const outsiders: TestNode[] = [];
@@ -57,8 +59,11 @@ describe('who becomes a member', () => {
     expect(await friend.transport.connect(guarded.address)).toBe('guarded');
     for (const o of outsiders) await expect(o.transport.connect(guarded.address)).rejects.toThrow(/refused/);
 
-    await eventually(() => guarded.transport.stats().refused.secret + (guarded.transport.stats().refusedByPeer.secret ?? 0) >= 2
-      && guarded.transport.stats().refused.cluster >= 1);
+    await eventually(
+      () =>
+        guarded.transport.stats().refused.secret + (guarded.transport.stats().refusedByPeer.secret ?? 0) >= 2 &&
+        guarded.transport.stats().refused.cluster >= 1,
+    );
     // Fifteen gossip rounds (and seed retries) more, looked at every 20 ms and watched through the
     // events throughout: the first time an outsider is connected or a member anywhere, the test fails.
     const refusalsBefore = outsiderRefusals(guarded);
@@ -67,12 +72,22 @@ describe('who becomes a member', () => {
       for (const n of [guarded, friend]) {
         const connected = n.transport.connections().filter((c) => ids.has(c.nodeId));
         if (connected.length > 0) return `${n.id} is connected with ${connected.map((c) => c.nodeId).join(', ')}`;
-        const members = n.app.get(GossipService).members().filter((m) => ids.has(m.id));
+        const members = n.app
+          .get(GossipService)
+          .members()
+          .filter((m) => ids.has(m.id));
         if (members.length > 0) return `${n.id} lists ${members.map((m) => `${m.id} (${m.status})`).join(', ')}`;
       }
       for (const o of outsiders) {
-        if (o.transport.connections().length > 0) return `${o.id} is connected with ${o.transport.connections().map((c) => c.nodeId).join(', ')}`;
-        const members = o.app.get(GossipService).members().map((m) => m.id);
+        if (o.transport.connections().length > 0)
+          return `${o.id} is connected with ${o.transport
+            .connections()
+            .map((c) => c.nodeId)
+            .join(', ')}`;
+        const members = o.app
+          .get(GossipService)
+          .members()
+          .map((m) => m.id);
         if (members.length !== 1 || members[0] !== o.id) return `${o.id} lists ${members.join(', ')}`;
       }
       return true;

@@ -31,7 +31,10 @@ export class RecordingLogger implements LoggerService {
 
 /** startNode, with the app's log lines recorded. */
 export async function startLoggedNode(
-  id: string, options: Partial<ElasticaOptions>, controllers: Type[], logger: RecordingLogger,
+  id: string,
+  options: Partial<ElasticaOptions>,
+  controllers: Type[],
+  logger: RecordingLogger,
 ): Promise<TestNode> {
   const port = await freePort();
   const moduleRef = await Test.createTestingModule({
@@ -43,7 +46,12 @@ export async function startLoggedNode(
   await app.startAllMicroservices();
   await app.init();
   return {
-    app, id, port, address: `127.0.0.1:${port}`, client: app.get(ClusterClient), transport: app.get(TransportService),
+    app,
+    id,
+    port,
+    address: `127.0.0.1:${port}`,
+    client: app.get(ClusterClient),
+    transport: app.get(TransportService),
     close: () => app.close(),
   };
 }

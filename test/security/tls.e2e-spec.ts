@@ -34,7 +34,11 @@ describe('TLS between nodes', () => {
   it('two nodes with certificates of the cluster CA do RPC over TLS, the handshake and HMAC running inside', async () => {
     const b = await node('tls-b', { secret: SECRET, tls: pki.node('tls-b') }, [TestHandlers]);
     expect(await b.transport.connect(a.address)).toBe('tls-a');
-    expect(await firstValueFrom(b.client.send('tls-a', 'echo', 'over tls'))).toEqual({ data: 'over tls', sender: 'tls-b', pattern: 'echo' });
+    expect(await firstValueFrom(b.client.send('tls-a', 'echo', 'over tls'))).toEqual({
+      data: 'over tls',
+      sender: 'tls-b',
+      pattern: 'echo',
+    });
     expect(await firstValueFrom(a.client.send('tls-b', { cmd: 'double' }, 21))).toBe(42);
     // one connection, both ways
     expect(a.transport.connections()).toHaveLength(1);
@@ -43,12 +47,17 @@ describe('TLS between nodes', () => {
 
   it('refuses a node whose certificate another CA signed, both as acceptor and as dialer', async () => {
     const before = a.transport.stats().refused.tls;
-    const foreign = await node('tls-foreign', { secret: SECRET, tls: { ...pki.node('tls-foreign', 'foreign'), ca: pki.foreignCa.cert } });
+    const foreign = await node('tls-foreign', {
+      secret: SECRET,
+      tls: { ...pki.node('tls-foreign', 'foreign'), ca: pki.foreignCa.cert },
+    });
     // foreign dials a: a (acceptor) rejects its certificate, and foreign rejects a's
     const error = await foreign.transport.connect(a.address).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NodeUnavailableError);
     expect((error as Error).message).toMatch(/tls/i);
-    expect(foreign.transport.stats().refused.tls + (foreign.transport.stats().refusedByPeer.tls ?? 0)).toBeGreaterThanOrEqual(1);
+    expect(
+      foreign.transport.stats().refused.tls + (foreign.transport.stats().refusedByPeer.tls ?? 0),
+    ).toBeGreaterThanOrEqual(1);
     // a dials foreign: the dialer refuses a certificate of another CA before a single frame
     await expect(a.transport.connect(foreign.address)).rejects.toThrow(/refused \(tls\)/);
     await eventually(() => a.transport.stats().refused.tls >= before + 1);
@@ -59,7 +68,10 @@ describe('TLS between nodes', () => {
   it('as acceptor, refuses a client whose certificate another CA signed even when it trusts ours', async () => {
     const before = a.transport.stats().refused.tls;
     // trusts the cluster CA (so it accepts a's certificate) but presents one the cluster CA never signed
-    const impostor = await node('tls-impostor', { secret: SECRET, tls: { ...pki.node('tls-impostor', 'foreign'), ca: pki.ca.cert } });
+    const impostor = await node('tls-impostor', {
+      secret: SECRET,
+      tls: { ...pki.node('tls-impostor', 'foreign'), ca: pki.ca.cert },
+    });
     const error = await impostor.transport.connect(a.address).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NodeUnavailableError);
     // TLS 1.3: the client finishes its side first; the acceptor then drops it (its alert may not arrive)
@@ -93,13 +105,19 @@ describe('TLS with node ids bound to certificates (tls.nodeIdInCertificate)', ()
   let honest: TestNode;
   beforeAll(async () => {
     // pki.node(name) issues a certificate whose CN is `name`
-    honest = await node('bound-a', { secret: SECRET, tls: { ...pki.node('bound-a'), nodeIdInCertificate: true } }, [TestHandlers]);
+    honest = await node('bound-a', { secret: SECRET, tls: { ...pki.node('bound-a'), nodeIdInCertificate: true } }, [
+      TestHandlers,
+    ]);
   });
 
   it('connects nodes whose certificates name the ids they claim', async () => {
     const b = await node('bound-b', { secret: SECRET, tls: { ...pki.node('bound-b'), nodeIdInCertificate: true } });
     expect(await b.transport.connect(honest.address)).toBe('bound-a');
-    expect(await firstValueFrom(b.client.send('bound-a', 'echo', 'named'))).toEqual({ data: 'named', sender: 'bound-b', pattern: 'echo' });
+    expect(await firstValueFrom(b.client.send('bound-a', 'echo', 'named'))).toEqual({
+      data: 'named',
+      sender: 'bound-b',
+      pattern: 'echo',
+    });
   });
 
   it('refuses a member of the cluster CA claiming an id its certificate does not name, as acceptor and as dialer', async () => {
@@ -108,18 +126,27 @@ describe('TLS with node ids bound to certificates (tls.nodeIdInCertificate)', ()
     const before = honest.transport.stats().refused.tls;
     const error = await liar.transport.connect(honest.address).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NodeUnavailableError);
-    expect((error as Error).message).toMatch(/refused by peer \(tls\): the certificate of .* names "bound-b", "localhost", not the node id "bound-x" its HELLO claims/);
+    expect((error as Error).message).toMatch(
+      /refused by peer \(tls\): the certificate of .* names "bound-b", "localhost", not the node id "bound-x" its HELLO claims/,
+    );
     expect(honest.transport.stats().refused.tls).toBe(before + 1);
     // honest dials the liar: the liar's HELLO claims bound-x, its certificate names bound-b
-    await expect(honest.transport.connect(liar.address)).rejects.toThrow(/refused \(tls\): the certificate of .* names "bound-b", "localhost", not the node id "bound-x"/);
+    await expect(honest.transport.connect(liar.address)).rejects.toThrow(
+      /refused \(tls\): the certificate of .* names "bound-b", "localhost", not the node id "bound-x"/,
+    );
     expect(honest.transport.stats().refused.tls).toBe(before + 2);
     expect(honest.transport.connections().map((c) => c.nodeId)).not.toContain('bound-x');
     expect(liar.transport.connections()).toEqual([]);
   });
 
   it('refuses to start a node whose own certificate does not name its id', async () => {
-    const error = await startNode('bound-y', { secret: SECRET, tls: { ...pki.node('bound-z'), nodeIdInCertificate: true } }).catch((e: unknown) => e);
+    const error = await startNode('bound-y', {
+      secret: SECRET,
+      tls: { ...pki.node('bound-z'), nodeIdInCertificate: true },
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ElasticaOptionsError);
-    expect((error as Error).message).toMatch(/`tls\.nodeIdInCertificate`: this node's own certificate names "bound-z", "localhost", not the node id "bound-y"/);
+    expect((error as Error).message).toMatch(
+      /`tls\.nodeIdInCertificate`: this node's own certificate names "bound-z", "localhost", not the node id "bound-y"/,
+    );
   });
 });

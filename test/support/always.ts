@@ -3,7 +3,11 @@
  * hold (a probe that throws fails too): "this stays true while the fault lasts". The opposite of a
  * poll that waits for something to become true, which would swallow a violation that came and went.
  */
-export async function always(what: string, opts: { samples: number; intervalMs: number }, probe: () => Promise<true | string> | true | string): Promise<void> {
+export async function always(
+  what: string,
+  opts: { samples: number; intervalMs: number },
+  probe: () => Promise<true | string> | true | string,
+): Promise<void> {
   for (let k = 0; k < opts.samples; k++) {
     let verdict: true | string;
     try {

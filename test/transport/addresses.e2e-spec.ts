@@ -22,59 +22,73 @@ describe('a peer reached under a second spelling of its address', () => {
     ['without a secret', 'plain', {}],
     // With a secret the dialer decides before its AUTH: the acceptor never commits the second connection.
     ['with a secret', 'auth', { secret: 'correct horse' }],
-  ])('keeps the one connection, %s: no replacement, no frame dropped, no call in flight failed', async (_, tag, options) => {
-    const a = await node(`spell-a-${tag}`, options, [TestHandlers]);
-    const b = await node(`spell-b-${tag}`, options, [TestHandlers]);
-    await b.transport.connect(a.address);
-    await eventually(() => a.transport.connections().length === 1); // with a secret, A is up once B's AUTH arrived
-    const socketA = socketOf(a);
-    const socketB = socketOf(b);
-    expect(socketA).toHaveLength(1);
+  ])(
+    'keeps the one connection, %s: no replacement, no frame dropped, no call in flight failed',
+    async (_, tag, options) => {
+      const a = await node(`spell-a-${tag}`, options, [TestHandlers]);
+      const b = await node(`spell-b-${tag}`, options, [TestHandlers]);
+      await b.transport.connect(a.address);
+      await eventually(() => a.transport.connections().length === 1); // with a secret, A is up once B's AUTH arrived
+      const socketA = socketOf(a);
+      const socketB = socketOf(b);
+      expect(socketA).toHaveLength(1);
 
-    const got: number[] = [];
-    channelOf(b).onMessage((from, bytes) => {
-      if (from === a.address) got.push(bytes[0]!);
-    });
-    // Calls in flight both ways while A learns B's second name: a stream, and calls that never answer.
-    const stream = lastValueFrom(a.client.send<number>(b.id, 'count', 80).pipe(toArray()));
-    const failed: unknown[] = [];
-    const hanging: Subscription[] = [];
-    const startedOnA = a.app.get(TestHandlers).started;
-    for (let i = 0; i < 3; i++) hanging.push(b.client.send(a.id, 'hang', null, { timeoutMs: 0 }).subscribe({ error: (e: unknown) => failed.push(e) }));
-    await eventually(() => a.app.get(TestHandlers).started === startedOnA + 3);
+      const got: number[] = [];
+      channelOf(b).onMessage((from, bytes) => {
+        if (from === a.address) got.push(bytes[0]!);
+      });
+      // Calls in flight both ways while A learns B's second name: a stream, and calls that never answer.
+      const stream = lastValueFrom(a.client.send<number>(b.id, 'count', 80).pipe(toArray()));
+      const failed: unknown[] = [];
+      const hanging: Subscription[] = [];
+      const startedOnA = a.app.get(TestHandlers).started;
+      for (let i = 0; i < 3; i++)
+        hanging.push(
+          b.client.send(a.id, 'hang', null, { timeoutMs: 0 }).subscribe({ error: (e: unknown) => failed.push(e) }),
+        );
+      await eventually(() => a.app.get(TestHandlers).started === startedOnA + 3);
 
-    // B advertises 127.0.0.1:P; A also sends to localhost:P (a seed written another way).
-    const spellings = [`localhost:${b.port}`, b.address];
-    for (let i = 0; i < 10; i++) {
-      channelOf(a).send(spellings[i % 2]!, Uint8Array.of(i));
-      await pace();
-    }
-    await eventually(() => got.length >= 10, 5000).catch(() => undefined);
-    expect(got).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(a.transport.stats().gossipDropped).toBe(0);
+      // B advertises 127.0.0.1:P; A also sends to localhost:P (a seed written another way).
+      const spellings = [`localhost:${b.port}`, b.address];
+      for (let i = 0; i < 10; i++) {
+        channelOf(a).send(spellings[i % 2]!, Uint8Array.of(i));
+        await pace();
+      }
+      await eventually(() => got.length >= 10, 5000).catch(() => undefined);
+      expect(got).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(a.transport.stats().gossipDropped).toBe(0);
 
-    expect(await stream).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
-    expect(failed).toEqual([]);
-    for (const s of hanging) s.unsubscribe();
+      expect(await stream).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+      expect(failed).toEqual([]);
+      for (const s of hanging) s.unsubscribe();
 
-    // The same socket all along, on both sides, and nothing was ever replaced.
-    expect(socketOf(a)).toEqual(socketA);
-    expect(socketOf(b)).toEqual(socketB);
-    expect(a.transport.stats().connectionsReplaced).toBe(0);
-    expect(b.transport.stats().connectionsReplaced).toBe(0);
-    // One dial under the second name, closed by A as a duplicate once B's HELLO named it; the name is
-    // now an alias of B's entry, so connecting by it dials nothing.
-    expect(a.transport.stats().refused.duplicate).toBe(1);
-    expect(b.transport.stats().refusedByPeer.duplicate).toBe(1);
-    expect(a.transport.stats().peers).toEqual([expect.objectContaining({ nodeId: b.id, aliases: [`localhost:${b.port}`] })]);
-    expect(await a.transport.connect(`localhost:${b.port}`)).toBe(b.id);
-    expect(socketOf(a)).toEqual(socketA);
-  }, 30_000);
+      // The same socket all along, on both sides, and nothing was ever replaced.
+      expect(socketOf(a)).toEqual(socketA);
+      expect(socketOf(b)).toEqual(socketB);
+      expect(a.transport.stats().connectionsReplaced).toBe(0);
+      expect(b.transport.stats().connectionsReplaced).toBe(0);
+      // One dial under the second name, closed by A as a duplicate once B's HELLO named it; the name is
+      // now an alias of B's entry, so connecting by it dials nothing.
+      expect(a.transport.stats().refused.duplicate).toBe(1);
+      expect(b.transport.stats().refusedByPeer.duplicate).toBe(1);
+      expect(a.transport.stats().peers).toEqual([
+        expect.objectContaining({ nodeId: b.id, aliases: [`localhost:${b.port}`] }),
+      ]);
+      expect(await a.transport.connect(`localhost:${b.port}`)).toBe(b.id);
+      expect(socketOf(a)).toEqual(socketA);
+    },
+    30_000,
+  );
   it('remembers at most MAX_ALIASES other names of one node, however many it answers at', async () => {
     const a = await node('many-a');
     // B listens on every loopback address (127.0.0.0/8) but advertises one.
     const port = await freePort();
-    const b = await node('many-b', { bind: { host: '0.0.0.0', port }, advertise: { host: '127.0.0.1', port } }, [], port);
+    const b = await node(
+      'many-b',
+      { bind: { host: '0.0.0.0', port }, advertise: { host: '127.0.0.1', port } },
+      [],
+      port,
+    );
     await b.transport.connect(a.address);
     const socketA = socketOf(a);
     const got: number[] = [];
@@ -96,12 +110,17 @@ describe('a peer reached under a second spelling of its address', () => {
     expect(a.transport.stats().gossipDropped).toBe(0);
     expect(a.transport.stats().connectionsReplaced + b.transport.stats().connectionsReplaced).toBe(0);
   }, 30_000);
-  it('keeps the simultaneous-dial tie-break when one side dials another name: the loser\'s dial becomes an alias, nothing queued is lost', async () => {
+  it("keeps the simultaneous-dial tie-break when one side dials another name: the loser's dial becomes an alias, nothing queued is lost", async () => {
     // A long handshake timeout: the refused dial must not be left to wait for it.
     const options = { rpc: { handshakeTimeoutMs: 60_000 } };
     const port = await freePort();
     // The smaller id: its dial wins. It listens on all of 127.0.0.0/8 and advertises 127.0.0.1.
-    const x = await node('tb-x', { ...options, bind: { host: '0.0.0.0', port }, advertise: { host: '127.0.0.1', port } }, [TestHandlers], port);
+    const x = await node(
+      'tb-x',
+      { ...options, bind: { host: '0.0.0.0', port }, advertise: { host: '127.0.0.1', port } },
+      [TestHandlers],
+      port,
+    );
     const y = await node('tb-y', options, [TestHandlers]);
     const got: number[] = [];
     channelOf(x).onMessage((from, bytes) => {
@@ -131,7 +150,12 @@ describe('a node whose seed list names itself under another spelling', () => {
     const port = await freePort();
     const id = 'self-seeded';
     // Binds and advertises 127.0.0.1:P; the seed says localhost:P.
-    const n = await node(id, { seeds: [`localhost:${port}`], gossip: { intervalMs: 50, seedRetryMinMs: 50, seedRetryMaxMs: 200 } }, [], port);
+    const n = await node(
+      id,
+      { seeds: [`localhost:${port}`], gossip: { intervalMs: 50, seedRetryMinMs: 50, seedRetryMaxMs: 200 } },
+      [],
+      port,
+    );
     const gossip = n.app.get(GossipService);
     await eventually(() => gossip.member(id)?.status === 'up', 10_000);
     await n.app.get(PartitionerService).whenReady();
@@ -149,7 +173,12 @@ describe('a node whose seed list names itself under another spelling', () => {
 });
 
 describe('a second connection from the same run of a node already connected', () => {
-  const identity = async (nodeId: string) => ({ cluster: 'elastica', nodeId, generation: Date.now(), advertise: `127.0.0.1:${await freePort()}` });
+  const identity = async (nodeId: string) => ({
+    cluster: 'elastica',
+    nodeId,
+    generation: Date.now(),
+    advertise: `127.0.0.1:${await freePort()}`,
+  });
   const remotePorts = (n: TestNode) => n.transport.connections().map((c) => c.remotePort);
 
   it('is held unused, and the first carries on when the dialer closes it as a duplicate', async () => {
@@ -176,7 +205,9 @@ describe('a second connection from the same run of a node already connected', ()
     const n = await node('standby-n2', {}, [TestHandlers]);
     const me = await identity('raw-lost');
     const first = await RawPeer.member(n.port, me);
-    const waiting = firstValueFrom(n.client.send('raw-lost', 'never.answered', null, { timeoutMs: 0 })).catch((e: unknown) => e);
+    const waiting = firstValueFrom(n.client.send('raw-lost', 'never.answered', null, { timeoutMs: 0 })).catch(
+      (e: unknown) => e,
+    );
     await eventually(() => first.frames.some((f) => 'pattern' in f && f.pattern === 'never.answered'));
     const second = await RawPeer.member(n.port, me);
 

@@ -10,7 +10,12 @@ afterAll(closeStartedNodes);
 // Gossip over the real transport, with rounds and a detector fast enough for a test.
 const fast = {
   gossip: { intervalMs: 100 },
-  failureDetector: { firstHeartbeatEstimateMs: 100, acceptableHeartbeatPauseMs: 300, maxIntervalMs: 400, minStdDeviationMs: 50 },
+  failureDetector: {
+    firstHeartbeatEstimateMs: 100,
+    acceptableHeartbeatPauseMs: 300,
+    maxIntervalMs: 400,
+    minStdDeviationMs: 50,
+  },
 };
 
 describe('a member killed without leaving, once convicted down', () => {
@@ -19,7 +24,11 @@ describe('a member killed without leaving, once convicted down', () => {
     const b = await startNode('down-b', { ...fast, seeds: [a.address] }, [TestHandlers]);
     const gossip = a.app.get(GossipService);
     await eventually(() => gossip.member('down-b')?.status === 'up');
-    expect(await firstValueFrom(a.client.send('down-b', 'echo', 1))).toEqual({ data: 1, sender: 'down-a', pattern: 'echo' });
+    expect(await firstValueFrom(a.client.send('down-b', 'echo', 1))).toEqual({
+      data: 1,
+      sender: 'down-a',
+      pattern: 'echo',
+    });
 
     await b.close(); // no leave(): a crash, as far as A can tell
     await eventually(() => gossip.member('down-b')?.status === 'down', 20_000);
@@ -31,6 +40,8 @@ describe('a member killed without leaving, once convicted down', () => {
     expect((error as Error).message).toBe('node down-b is unavailable: its status is down');
     expect(failsAtOnce(a.client.emit('down-b', 'note', 'x'))).toBeInstanceOf(NodeUnavailableError);
     // The promise form rejects with that type too, though the call's own timeout is a minute away.
-    await expect(firstValueFrom(a.client.send('down-b', 'echo', 3, { timeoutMs: 60_000 }))).rejects.toBeInstanceOf(NodeUnavailableError);
+    await expect(firstValueFrom(a.client.send('down-b', 'echo', 3, { timeoutMs: 60_000 }))).rejects.toBeInstanceOf(
+      NodeUnavailableError,
+    );
   }, 30_000);
 });

@@ -23,7 +23,10 @@ export class TestHandlers {
 
   @ClusterMessage('count')
   count(@Payload() n: number) {
-    return interval(5).pipe(take(n), map((i) => i + 1));
+    return interval(5).pipe(
+      take(n),
+      map((i) => i + 1),
+    );
   }
 
   /** Ticks every 20 ms and never completes on its own: each value must reach the caller as it is made. */

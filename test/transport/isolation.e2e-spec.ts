@@ -35,9 +35,17 @@ describe('handlers stay with their transport, both ways', () => {
   });
 
   it('cluster peers reach @ClusterMessage handlers only', async () => {
-    expect(await firstValueFrom(peer.client.send('iso-node', 'echo', 1))).toEqual({ data: 1, sender: 'iso-peer', pattern: 'echo' });
-    await expect(firstValueFrom(peer.client.send('iso-node', 'tcp.only', 1))).rejects.toThrow(/no @ClusterMessage handler/);
-    await expect(firstValueFrom(peer.client.send('iso-node', 'plain', 1))).rejects.toThrow(/no @ClusterMessage handler/);
+    expect(await firstValueFrom(peer.client.send('iso-node', 'echo', 1))).toEqual({
+      data: 1,
+      sender: 'iso-peer',
+      pattern: 'echo',
+    });
+    await expect(firstValueFrom(peer.client.send('iso-node', 'tcp.only', 1))).rejects.toThrow(
+      /no @ClusterMessage handler/,
+    );
+    await expect(firstValueFrom(peer.client.send('iso-node', 'plain', 1))).rejects.toThrow(
+      /no @ClusterMessage handler/,
+    );
   });
 
   // Events on one connection are handled in order, so once the marker sent last has arrived, the ones
@@ -56,7 +64,9 @@ describe('handlers stay with their transport, both ways', () => {
     await firstValueFrom(tcp.emit('note', 'via tcp'), { defaultValue: undefined });
     await firstValueFrom(tcp.emit('plain.event', 'via tcp'), { defaultValue: undefined });
     await firstValueFrom(tcp.emit('tcp.event', 'via tcp'), { defaultValue: undefined });
-    await eventually(() => handlers.events.includes('tcp.event via tcp') && handlers.events.includes('plain.event via tcp'));
+    await eventually(
+      () => handlers.events.includes('tcp.event via tcp') && handlers.events.includes('plain.event via tcp'),
+    );
     expect(handlers.events.filter((e) => e.startsWith('via tcp'))).toEqual([]);
   });
 });

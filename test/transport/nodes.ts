@@ -1,9 +1,7 @@
 import 'reflect-metadata';
 import { Controller, type INestApplication, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import {
-  ClusterClient, ElasticaModule, ElasticaTransport, TransportService, type ElasticaOptions,
-} from 'elastica';
+import { ClusterClient, ElasticaModule, ElasticaTransport, TransportService, type ElasticaOptions } from 'elastica';
 import { freePort } from '../support/free-port.js';
 
 export { freePort };
@@ -40,7 +38,12 @@ export async function startNode(
   await app.init();
   const transport = app.get(TransportService);
   return {
-    app, id, port: p, address: `127.0.0.1:${p}`, client: app.get(ClusterClient), transport,
+    app,
+    id,
+    port: p,
+    address: `127.0.0.1:${p}`,
+    client: app.get(ClusterClient),
+    transport,
     close: () => app.close(),
   };
 }
@@ -66,9 +69,15 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_
  * Subscribes and returns the error the Observable raised during subscribe itself, i.e. at once: nothing
  * was sent and nothing is waited for (undefined if it did not fail then). No clock decides it.
  */
-export function failsAtOnce(source: { subscribe(observer: { error(e: unknown): void }): { unsubscribe(): void } }): unknown {
+export function failsAtOnce(source: {
+  subscribe(observer: { error(e: unknown): void }): { unsubscribe(): void };
+}): unknown {
   let error: unknown;
-  const subscription = source.subscribe({ error: (e) => { error = e; } });
+  const subscription = source.subscribe({
+    error: (e) => {
+      error = e;
+    },
+  });
   subscription.unsubscribe();
   return error;
 }

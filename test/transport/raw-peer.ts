@@ -1,7 +1,12 @@
 import { connect, type Socket } from 'node:net';
 import { FrameDecoder } from '../../libs/elastica/src/transport/frame-decoder.js';
 import { decodeFrame, encodeHello, type Frame } from '../../libs/elastica/src/transport/frames.js';
-import { makeHello, newNonce, PROTOCOL_VERSION, type LocalIdentity } from '../../libs/elastica/src/transport/handshake.js';
+import {
+  makeHello,
+  newNonce,
+  PROTOCOL_VERSION,
+  type LocalIdentity,
+} from '../../libs/elastica/src/transport/handshake.js';
 import { eventually } from './nodes.js';
 
 /**

@@ -4,8 +4,18 @@ import { Controller, Inject } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import {
-  ClusterContext, ClusterMessage, FrameTooLargeError, GossipService, LOCAL_NODE, NodeUnavailableError, PartitionerService,
-  QueueFullError, RemoteError, RpcTimeoutError, UnknownNodeError, type LocalNode,
+  ClusterContext,
+  ClusterMessage,
+  FrameTooLargeError,
+  GossipService,
+  LOCAL_NODE,
+  NodeUnavailableError,
+  PartitionerService,
+  QueueFullError,
+  RemoteError,
+  RpcTimeoutError,
+  UnknownNodeError,
+  type LocalNode,
 } from 'elastica';
 import { TestHandlers } from './handlers.js';
 import { eventually, freePort, startNode, type TestNode } from './nodes.js';
@@ -26,11 +36,15 @@ describe('cluster RPC between two real Nest apps', () => {
     await b?.close();
   });
 
-  it('answers a request with the handler\'s value, and the context names the sender and pattern', async () => {
+  it("answers a request with the handler's value, and the context names the sender and pattern", async () => {
     const reply = await firstValueFrom(a.client.send('node-b', 'echo', { key: 'k', n: 1 }));
     expect(reply).toEqual({ data: { key: 'k', n: 1 }, sender: 'node-a', pattern: 'echo' });
     // the reverse direction rides the same connection (B never dialled A)
-    expect(await firstValueFrom(b.client.send('node-a', 'echo', 'hi'))).toEqual({ data: 'hi', sender: 'node-b', pattern: 'echo' });
+    expect(await firstValueFrom(b.client.send('node-a', 'echo', 'hi'))).toEqual({
+      data: 'hi',
+      sender: 'node-b',
+      pattern: 'echo',
+    });
     expect(a.transport.connections()).toHaveLength(1);
     expect(b.transport.connections()).toHaveLength(1);
   });
@@ -47,7 +61,9 @@ describe('cluster RPC between two real Nest apps', () => {
     const h = handlersOf(b);
     const cancelled = h.cancelled;
     // 'ticks' never completes: the caller can only see values that travelled one by one.
-    const firstThree = await lastValueFrom(a.client.send<number>('node-b', 'ticks', null, { timeoutMs: 0 }).pipe(take(3), toArray()));
+    const firstThree = await lastValueFrom(
+      a.client.send<number>('node-b', 'ticks', null, { timeoutMs: 0 }).pipe(take(3), toArray()),
+    );
     expect(firstThree).toEqual([0, 1, 2]);
     await eventually(() => h.cancelled === cancelled + 1);
   });
@@ -58,7 +74,7 @@ describe('cluster RPC between two real Nest apps', () => {
     expect([...reversed]).toEqual([3, 2, 1]);
   });
 
-  it('brings a handler\'s exception to the caller with its message, and the node carries on', async () => {
+  it("brings a handler's exception to the caller with its message, and the node carries on", async () => {
     const error = await firstValueFrom(a.client.send('node-b', 'fail', 'k1')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RemoteError);
     expect((error as RemoteError).message).toBe('no such key: k1');
@@ -68,7 +84,9 @@ describe('cluster RPC between two real Nest apps', () => {
   });
 
   it('answers an unknown pattern with an error naming it', async () => {
-    await expect(firstValueFrom(a.client.send('node-b', 'no.such.pattern', 1))).rejects.toThrow(/no @ClusterMessage handler for pattern "no.such.pattern"/);
+    await expect(firstValueFrom(a.client.send('node-b', 'no.such.pattern', 1))).rejects.toThrow(
+      /no @ClusterMessage handler for pattern "no.such.pattern"/,
+    );
   });
 
   it('never serves handlers of other transports (or plain @MessagePattern) to peers', async () => {
@@ -84,16 +102,24 @@ describe('cluster RPC between two real Nest apps', () => {
   it('broadcasts an event to every live node, this one included', async () => {
     const reached = a.client.broadcast('note', 'to all');
     expect(reached.sort()).toEqual(['node-a', 'node-b']);
-    await eventually(() => handlersOf(b).events.includes('to all from node-a') && handlersOf(a).events.includes('to all from node-a'));
+    await eventually(
+      () => handlersOf(b).events.includes('to all from node-a') && handlersOf(a).events.includes('to all from node-a'),
+    );
   });
 
   it('calls itself without a socket', async () => {
-    expect(await firstValueFrom(a.client.send('node-a', 'echo', 1))).toEqual({ data: 1, sender: 'node-a', pattern: 'echo' });
+    expect(await firstValueFrom(a.client.send('node-a', 'echo', 1))).toEqual({
+      data: 1,
+      sender: 'node-a',
+      pattern: 'echo',
+    });
   });
 
   it('fails a call that outlives its timeout, and the far side is told to stop', async () => {
     const before = handlersOf(b).cancelled;
-    const error = await firstValueFrom(a.client.send('node-b', 'hang', null, { timeoutMs: 150 })).catch((e: unknown) => e);
+    const error = await firstValueFrom(a.client.send('node-b', 'hang', null, { timeoutMs: 150 })).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(RpcTimeoutError);
     await eventually(() => handlersOf(b).cancelled === before + 1);
   });
@@ -128,7 +154,9 @@ describe('cluster RPC between two real Nest apps', () => {
     const huge = 'x'.repeat(9 * 1024 * 1024);
     await expect(firstValueFrom(a.client.send('node-b', 'echo', huge))).rejects.toBeInstanceOf(FrameTooLargeError);
     // node-b allows 3 requests in flight: the 4th fails at once, without waiting for any of them
-    const hanging = [1, 2, 3].map(() => b.client.send('node-a', 'hang', null, { timeoutMs: 0 }).subscribe({ error: () => undefined }));
+    const hanging = [1, 2, 3].map(() =>
+      b.client.send('node-a', 'hang', null, { timeoutMs: 0 }).subscribe({ error: () => undefined }),
+    );
     await expect(firstValueFrom(b.client.send('node-a', 'hang', null))).rejects.toBeInstanceOf(QueueFullError);
     for (const s of hanging) s.unsubscribe();
   });
@@ -149,7 +177,7 @@ describe('cluster RPC between two real Nest apps', () => {
     expect(await firstValueFrom(a.client.send('node-b', { cmd: 'double' }, 4))).toBe(8);
   });
 
-  it('fails fast with NodeUnavailableError when nothing listens at a node\'s address', async () => {
+  it("fails fast with NodeUnavailableError when nothing listens at a node's address", async () => {
     const address = `127.0.0.1:${await freePort()}`;
     await expect(a.transport.connect(address)).rejects.toBeInstanceOf(NodeUnavailableError);
     await expect(a.transport.connect(address)).rejects.toThrow(/unreachable/);
@@ -178,24 +206,38 @@ describe('sendToOwner across three gossiping nodes over TCP', () => {
     nodes.push(await startNode('owner-1', opts, [WhoAmI]));
     nodes.push(await startNode('owner-2', { ...opts, seeds: [nodes[0]!.address] }, [WhoAmI]));
     nodes.push(await startNode('owner-3', { ...opts, seeds: [nodes[0]!.address] }, [WhoAmI]));
-    const ids = nodes.map((n) => n.id).sort().join();
+    const ids = nodes
+      .map((n) => n.id)
+      .sort()
+      .join();
     // Agreed: each sees all three up, every ring has the same tokens and owners (checksum), all three own a share.
-    await eventually(() => nodes.every((n) => {
-      const members = n.app.get(GossipService).members();
-      const owners = Object.entries(partitioner(n).ownership()).filter(([, share]) => share > 0).map(([id]) => id).sort().join();
-      return members.length === 3 && members.every((m) => m.status === 'up') && owners === ids;
-    }) && new Set(nodes.map((n) => partitioner(n).checksum)).size === 1, 30_000, 50);
+    await eventually(
+      () =>
+        nodes.every((n) => {
+          const members = n.app.get(GossipService).members();
+          const owners = Object.entries(partitioner(n).ownership())
+            .filter(([, share]) => share > 0)
+            .map(([id]) => id)
+            .sort()
+            .join();
+          return members.length === 3 && members.every((m) => m.status === 'up') && owners === ids;
+        }) && new Set(nodes.map((n) => partitioner(n).checksum)).size === 1,
+      30_000,
+      50,
+    );
   }, 60_000);
 
   afterAll(async () => {
     await Promise.all(nodes.map((n) => n.close()));
   });
 
-  it('reaches the node the partitioner names as the key\'s owner, from every node, and every node owns some keys', async () => {
+  it("reaches the node the partitioner names as the key's owner, from every node, and every node owns some keys", async () => {
     const servedBy = new Map<string, number>();
     for (const caller of nodes) {
       for (const key of KEYS) {
-        const reply = await firstValueFrom(caller.client.sendToOwner<{ servedBy: string; key: string; sender: string }>(key, 'whoami', key));
+        const reply = await firstValueFrom(
+          caller.client.sendToOwner<{ servedBy: string; key: string; sender: string }>(key, 'whoami', key),
+        );
         expect({ key, servedBy: reply.servedBy }).toEqual({ key, servedBy: partitioner(caller).getNode(key) });
         expect(reply).toMatchObject({ key, sender: caller.id });
         servedBy.set(reply.servedBy, (servedBy.get(reply.servedBy) ?? 0) + 1);

@@ -15,7 +15,12 @@ describe('a peer that completes the handshake and then stops reading', () => {
     const c = await startTrackedNode('slow-c', {}, [TestHandlers]);
     await c.transport.connect(a.address);
     const slowAddress = `127.0.0.1:${await freePort()}`;
-    const slow = await RawPeer.member(a.port, { cluster: 'elastica', nodeId: 'slow-raw', generation: Date.now(), advertise: slowAddress });
+    const slow = await RawPeer.member(a.port, {
+      cluster: 'elastica',
+      nodeId: 'slow-raw',
+      generation: Date.now(),
+      advertise: slowAddress,
+    });
     slow.socket.pause(); // reads nothing more: the kernel's buffers fill, then A's queue for it
 
     const payload = 'x'.repeat(32 * 1024);
@@ -23,7 +28,8 @@ describe('a peer that completes the handshake and then stops reading', () => {
     let sent = 0;
     // Until the kernel's buffers are full the bytes leave; then they wait on A, up to the bound.
     while (full === undefined && sent < 8192) {
-      for (let i = 0; i < 32 && full === undefined; i++, sent++) full = failsAtOnce(a.client.emit('slow-raw', 'note', payload));
+      for (let i = 0; i < 32 && full === undefined; i++, sent++)
+        full = failsAtOnce(a.client.emit('slow-raw', 'note', payload));
       await new Promise((resolve) => setImmediate(resolve)); // lets the socket hand what it can to the kernel
     }
     expect(full).toBeInstanceOf(QueueFullError);
@@ -44,7 +50,11 @@ describe('a peer that completes the handshake and then stops reading', () => {
       if (from === a.address) gossipAtC.push(bytes[0]!);
     });
     for (let i = 0; i < 10; i++) a.app.get<GossipChannel>(GOSSIP_CHANNEL).send(c.address, Uint8Array.of(i));
-    expect(await firstValueFrom(a.client.send('slow-c', 'echo', 'still here'))).toEqual({ data: 'still here', sender: 'slow-a', pattern: 'echo' });
+    expect(await firstValueFrom(a.client.send('slow-c', 'echo', 'still here'))).toEqual({
+      data: 'still here',
+      sender: 'slow-a',
+      pattern: 'echo',
+    });
     expect(await firstValueFrom(c.client.send('slow-a', { cmd: 'double' }, 21))).toBe(42);
     await eventually(() => gossipAtC.length === 10);
     expect(gossipAtC).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);

@@ -36,7 +36,11 @@ describe('handshake refusals', () => {
 
     const friend = await node('friend', { cluster: 'orders', secret: 'correct horse' });
     expect(await friend.transport.connect(guarded.address)).toBe('guarded');
-    expect(await firstValueFrom(friend.client.send('guarded', 'echo', 1))).toEqual({ data: 1, sender: 'friend', pattern: 'echo' });
+    expect(await firstValueFrom(friend.client.send('guarded', 'echo', 1))).toEqual({
+      data: 1,
+      sender: 'friend',
+      pattern: 'echo',
+    });
   });
 
   it('refuses a peer speaking another protocol version with a REFUSE frame saying so', async () => {
@@ -44,7 +48,9 @@ describe('handshake refusals', () => {
     const raw = await RawPeer.open(guarded.port);
     raw.hello(99, { cluster: 'orders' });
     await eventually(() => raw.closed);
-    expect(raw.frames).toEqual([expect.objectContaining({ reason: 'protocol', message: expect.stringMatching(/version 99/) })]);
+    expect(raw.frames).toEqual([
+      expect.objectContaining({ reason: 'protocol', message: expect.stringMatching(/version 99/) }),
+    ]);
     expect(guarded.transport.stats().refused.protocol).toBe(before + 1);
   });
 });
@@ -57,7 +63,12 @@ describe('the wire', () => {
     b = await node('wire-b', {}, [TestHandlers]);
     await b.transport.connect(a.address);
   });
-  const stillServes = async () => expect(await firstValueFrom(b.client.send('wire-a', 'echo', 'ok'))).toEqual({ data: 'ok', sender: 'wire-b', pattern: 'echo' });
+  const stillServes = async () =>
+    expect(await firstValueFrom(b.client.send('wire-a', 'echo', 'ok'))).toEqual({
+      data: 'ok',
+      sender: 'wire-b',
+      pattern: 'echo',
+    });
 
   it('carries gossip bytes both ways, naming the sender by its advertised address', async () => {
     const gotByA: [string, number[]][] = [];
@@ -73,7 +84,9 @@ describe('the wire', () => {
     const raw = await RawPeer.open(a.port);
     raw.write(Buffer.from([0, 0, 0, 5, 99, 1, 2, 3, 4]));
     await eventually(() => raw.closed);
-    expect(raw.frames[0]).toEqual(expect.objectContaining({ reason: 'bad_frame', message: expect.stringMatching(/unknown frame type 99/) }));
+    expect(raw.frames[0]).toEqual(
+      expect.objectContaining({ reason: 'bad_frame', message: expect.stringMatching(/unknown frame type 99/) }),
+    );
     expect(a.transport.stats().refused.bad_frame).toBe(before + 1);
     await stillServes();
   });
@@ -128,7 +141,11 @@ describe('one connection per pair', () => {
     const firstGeneration = a.transport.connections()[0]!.generation;
     await b.close();
     // while it is down, calls fail fast with a typed error
-    await eventually(async () => (await firstValueFrom(a.client.send('restart-b', 'echo', 0)).catch((e: unknown) => e)) instanceof NodeUnavailableError);
+    await eventually(
+      async () =>
+        (await firstValueFrom(a.client.send('restart-b', 'echo', 0)).catch((e: unknown) => e)) instanceof
+        NodeUnavailableError,
+    );
     await eventually(() => Date.now() > firstGeneration); // a restart has a later generation (start time)
     b = await node('restart-b', {}, [TestHandlers], b.port);
     const reply = await eventually(() => firstValueFrom(a.client.send('restart-b', 'echo', 'back')), 10_000, 50);
@@ -137,4 +154,3 @@ describe('one connection per pair', () => {
     expect(a.transport.connections()[0]!.generation).toBeGreaterThan(firstGeneration);
   });
 });
-

@@ -20,7 +20,9 @@ export interface RunLoadOptions extends LoadOptions {
 /** Starts the cluster, drives the load, stops the cluster: the whole benchmark, as a function. */
 export async function runLoad(opts: RunLoadOptions, progress: (line: string) => void = () => {}): Promise<LoadResult> {
   const nodes = await startLocalCluster({ entry: opts.entry, nodes: opts.nodes, logDir: opts.logDir });
-  progress(`${opts.nodes} nodes up (pids ${nodes.map((n) => n.process.pid).join(', ')}); load for ${opts.durationS} s at concurrency ${opts.concurrency}`);
+  progress(
+    `${opts.nodes} nodes up (pids ${nodes.map((n) => n.process.pid).join(', ')}); load for ${opts.durationS} s at concurrency ${opts.concurrency}`,
+  );
   try {
     return await driveLoad(nodes, opts, progress);
   } finally {
@@ -39,8 +41,14 @@ export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      'duration-s': { type: 'string' }, concurrency: { type: 'string' }, nodes: { type: 'string' }, keys: { type: 'string' },
-      'value-bytes': { type: 'string' }, 'read-share': { type: 'string' }, 'sample-s': { type: 'string' }, app: { type: 'string' },
+      'duration-s': { type: 'string' },
+      concurrency: { type: 'string' },
+      nodes: { type: 'string' },
+      keys: { type: 'string' },
+      'value-bytes': { type: 'string' },
+      'read-share': { type: 'string' },
+      'sample-s': { type: 'string' },
+      app: { type: 'string' },
     },
   });
   const positive = (x: number) => x > 0;
@@ -58,7 +66,11 @@ export async function run(argv: string[]): Promise<void> {
   };
   if (values.app === undefined) {
     // `npm run bench` builds the library and the tools; the app is built here.
-    const built = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'apps/kv-store/tsconfig.app.json'], { stdio: 'inherit' });
+    const built = spawnSync(
+      process.execPath,
+      ['node_modules/typescript/bin/tsc', '-p', 'apps/kv-store/tsconfig.app.json'],
+      { stdio: 'inherit' },
+    );
     if (built.status !== 0) throw new Error('building apps/kv-store failed');
   }
   const result = await runLoad(opts, (line) => console.log(line));

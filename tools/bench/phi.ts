@@ -66,21 +66,24 @@ export async function run(argv: string[]): Promise<void> {
   let now = 0;
   for (let round = 0; round < WINDOW + 2; round++) {
     now += 1000;
-    for (let p = 0; p < 1000; p++) peers.heartbeat(`10.0.${p >> 8}.${p & 255}:7000`, 1, now + ((p * 31 + round * 17) % 300));
+    for (let p = 0; p < 1000; p++)
+      peers.heartbeat(`10.0.${p >> 8}.${p & 255}:7000`, 1, now + ((p * 31 + round * 17) % 300));
   }
   const sweeps = 2000;
   const msPer1000 = nsPer(sweeps, (i) => peers.sweep(now + 300 + (i % 1000)).length) / 1e6;
   console.log(`1000 peers swept in ${msPer1000.toFixed(3)} ms`);
 
-  console.log(JSON.stringify({
-    ns_per_phi: round(nsNormal, 1),
-    ns_per_phi_exponential: round(nsExp, 1),
-    ms_per_1000_peers: round(msPer1000, 4),
-    rescanning: { ns_per_phi: round(nsNaive, 1) },
-    ratio_vs_rescanning: round(nsNaive / nsNormal, 1),
-    window: WINDOW,
-    node: process.version,
-  }));
+  console.log(
+    JSON.stringify({
+      ns_per_phi: round(nsNormal, 1),
+      ns_per_phi_exponential: round(nsExp, 1),
+      ms_per_1000_peers: round(msPer1000, 4),
+      rescanning: { ns_per_phi: round(nsNaive, 1) },
+      ratio_vs_rescanning: round(nsNaive / nsNormal, 1),
+      window: WINDOW,
+      node: process.version,
+    }),
+  );
 }
 
 function round(value: number, digits: number): number {

@@ -12,13 +12,23 @@
 // loaded ranges), the same path a live node takes.
 import { createHash } from 'node:crypto';
 import HashRing from 'hashring';
-import { allocateTokens, DEFAULT_PARTITIONER, diffRings, movedFraction, TOKEN_SPACE, tokenOf, TokenRing, type RingMember } from 'elastica';
+import {
+  allocateTokens,
+  DEFAULT_PARTITIONER,
+  diffRings,
+  movedFraction,
+  TOKEN_SPACE,
+  tokenOf,
+  TokenRing,
+  type RingMember,
+} from 'elastica';
 
 function flag(argv: string[], name: string, fallback: number): number {
   const i = argv.indexOf(`--${name}`);
   if (i < 0) return fallback;
   const value = Number(argv[i + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} expects a positive integer, got ${argv[i + 1]}`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`--${name} expects a positive integer, got ${argv[i + 1]}`);
   return value;
 }
 
@@ -98,7 +108,10 @@ export async function run(argv: string[]): Promise<void> {
     if (i >= nodes) joinSteps.push({ before: ring, after: next, id });
     ring = next;
     if (i + 1 === nodes) buildMs = performance.now() - t0;
-    if (i + 1 === nodes) console.log(`elastica: ${nodes} nodes joined one at a time (${vnodes} tokens each) in ${Math.round(performance.now() - t0)} ms`);
+    if (i + 1 === nodes)
+      console.log(
+        `elastica: ${nodes} nodes joined one at a time (${vnodes} tokens each) in ${Math.round(performance.now() - t0)} ms`,
+      );
   }
   const elasticaRing = joinSteps[0]?.before ?? ring;
   const elasticaJoin = joinFigures(joinSteps);
@@ -117,23 +130,28 @@ export async function run(argv: string[]): Promise<void> {
   const ids = Array.from({ length: nodes + joins }, (_, i) => nodeId(i));
   const hashrings = Array.from({ length: joins + 1 }, (_, k) => new HashRing(ids.slice(0, nodes + k)));
   const continua = hashrings.map(continuumOf);
-  const hashringJoin = joinFigures(continua.slice(1).map((after, k) => ({ before: continua[k]!, after, id: ids[nodes + k]! })));
+  const hashringJoin = joinFigures(
+    continua.slice(1).map((after, k) => ({ before: continua[k]!, after, id: ids[nodes + k]! })),
+  );
   console.log(`hashring: ${nodes} nodes, ${continua[0]!.size} points`);
 
   // Sanity: both libraries agree with their own exact ring model on a sample of keys.
   for (const key of keys.slice(0, 1000)) {
-    if (hashrings[0]!.get(key) !== continua[0]!.nodeForToken(hashringPoint(key))) throw new Error(`hashring model disagrees on ${key}`);
+    if (hashrings[0]!.get(key) !== continua[0]!.nodeForToken(hashringPoint(key)))
+      throw new Error(`hashring model disagrees on ${key}`);
   }
 
   // Sampled moved keys on the first join, for both (noisier than the exact figure, same keys).
   const sampledMoved = (before: (k: string) => string | undefined, after: (k: string) => string | undefined) =>
-    keys.reduce((n, k) => n + (before(k) !== after(k) ? 1 : 0), 0) / keys.length * (nodes + 1);
+    (keys.reduce((n, k) => n + (before(k) !== after(k) ? 1 : 0), 0) / keys.length) * (nodes + 1);
 
   const rounds = 5;
   console.log(`lookups over ${keyCount} keys, median of ${rounds} rounds each ...`);
   const hashringRate = lookupsPerSecond((k) => hashrings[0]!.get(k), keys, rounds);
   const elasticaRate = lookupsPerSecond((k) => elasticaRing.nodeFor(k), keys, rounds);
-  console.log(`elastica ${Math.round(elasticaRate).toLocaleString('en')} lookups/s, hashring ${Math.round(hashringRate).toLocaleString('en')} lookups/s`);
+  console.log(
+    `elastica ${Math.round(elasticaRate).toLocaleString('en')} lookups/s, hashring ${Math.round(hashringRate).toLocaleString('en')} lookups/s`,
+  );
   const replicasT0 = performance.now();
   let replicaCount = 0;
   for (const key of keys) replicaCount += elasticaRing.replicasForToken(tokenOf(key), 3).length;
@@ -155,7 +173,12 @@ export async function run(argv: string[]): Promise<void> {
       moved_between_existing: round(elasticaJoin.between, 9),
       moved_on_leave_over_ideal: round(leaveWorst),
       moved_between_remaining_on_leave: round(leaveBetween, 9),
-      moved_on_join_over_ideal_sampled: round(sampledMoved((k) => joinSteps[0]!.before.nodeFor(k), (k) => joinSteps[0]!.after.nodeFor(k))),
+      moved_on_join_over_ideal_sampled: round(
+        sampledMoved(
+          (k) => joinSteps[0]!.before.nodeFor(k),
+          (k) => joinSteps[0]!.after.nodeFor(k),
+        ),
+      ),
       replicas3_per_s: Math.round(replicasPerSecond),
       grow_to_n_ms: Math.round(buildMs),
     },
@@ -166,7 +189,12 @@ export async function run(argv: string[]): Promise<void> {
       moved_on_join_over_ideal: round(hashringJoin.worst),
       moved_on_join_over_ideal_mean: round(hashringJoin.mean),
       moved_between_existing: round(hashringJoin.between, 9),
-      moved_on_join_over_ideal_sampled: round(sampledMoved((k) => hashrings[0]!.get(k), (k) => hashrings[1]!.get(k))),
+      moved_on_join_over_ideal_sampled: round(
+        sampledMoved(
+          (k) => hashrings[0]!.get(k),
+          (k) => hashrings[1]!.get(k),
+        ),
+      ),
     },
     ratio_lookups: round(elasticaRate / hashringRate, 2),
     ratio_max_over_mean: round(maxOverMean(elasticaRing) / maxOverMean(continua[0]!), 3),

@@ -17,7 +17,11 @@ import { serialize, deserialize } from 'node:v8';
 import { firstValueFrom } from 'rxjs';
 import { ClusterClient, decodeFrame, ElasticaModule, encodeRequest, TransportService } from 'elastica';
 
-interface Figures { rps: number; p50_ms: number; p99_ms: number }
+interface Figures {
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+}
 
 function flag(argv: string[], name: string, fallback: number): number {
   const i = argv.indexOf(`--${name}`);
@@ -32,7 +36,11 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 /** `total` calls with `concurrency` in flight; latencies of each, wall time of all. */
-async function load(call: () => Promise<unknown>, total: number, concurrency: number): Promise<{ ms: number; latencies: Float64Array }> {
+async function load(
+  call: () => Promise<unknown>,
+  total: number,
+  concurrency: number,
+): Promise<{ ms: number; latencies: Float64Array }> {
   const latencies = new Float64Array(total);
   let issued = 0;
   const worker = async () => {
@@ -65,7 +73,10 @@ async function serverPorts(out: Readable): Promise<{ elastica: string; tcp: numb
   return ports!;
 }
 
-interface Round { ms: number; latencies: Float64Array }
+interface Round {
+  ms: number;
+  latencies: Float64Array;
+}
 
 function round(x: number, d: number): number {
   return Math.round(x * 10 ** d) / 10 ** d;
@@ -79,7 +90,11 @@ function median(values: number[]): number {
 
 function figures(r: Round): Figures {
   const sorted = Float64Array.from(r.latencies).sort();
-  return { rps: Math.round(r.latencies.length / (r.ms / 1000)), p50_ms: round(percentile(sorted, 0.5), 3), p99_ms: round(percentile(sorted, 0.99), 3) };
+  return {
+    rps: Math.round(r.latencies.length / (r.ms / 1000)),
+    p50_ms: round(percentile(sorted, 0.5), 3),
+    p99_ms: round(percentile(sorted, 0.99), 3),
+  };
 }
 
 /** Over all rounds: the median round's rate (one slow round, e.g. another job on the machine, does not skew it), percentiles of every latency. */
@@ -92,7 +107,11 @@ function summarise(runs: Round[]): Figures {
     at += r.latencies.length;
   }
   all.sort();
-  return { rps: Math.round(median(runs.map((r) => figures(r).rps))), p50_ms: round(percentile(all, 0.5), 3), p99_ms: round(percentile(all, 0.99), 3) };
+  return {
+    rps: Math.round(median(runs.map((r) => figures(r).rps))),
+    p50_ms: round(percentile(all, 0.5), 3),
+    p99_ms: round(percentile(all, 0.99), 3),
+  };
 }
 
 /** Encode+decode cost of one request envelope, three ways: how the wire encoding was chosen. */
@@ -106,7 +125,9 @@ function codecFigures(payload: string) {
       return frame.length;
     },
     json_envelope_like_nest_tcp: () => {
-      const bytes = Buffer.from(JSON.stringify({ pattern: 'bench.echo', data, id: '6d3f1c2a-5b7e-4c11-9a55-0f2e8b1d7c33' }));
+      const bytes = Buffer.from(
+        JSON.stringify({ pattern: 'bench.echo', data, id: '6d3f1c2a-5b7e-4c11-9a55-0f2e8b1d7c33' }),
+      );
       JSON.parse(bytes.toString());
       return bytes.length;
     },
@@ -140,13 +161,17 @@ export async function run(argv: string[]): Promise<void> {
   // Profiling aid: `--only elastica` or `--only nest_tcp` runs one side (no ratio).
   const onlyAt = argv.indexOf('--only');
   const only = onlyAt < 0 ? undefined : argv[onlyAt + 1];
-  if (only !== undefined && only !== 'elastica' && only !== 'nest_tcp') throw new Error(`--only expects elastica or nest_tcp, got ${only}`);
+  if (only !== undefined && only !== 'elastica' && only !== 'nest_tcp')
+    throw new Error(`--only expects elastica or nest_tcp, got ${only}`);
   const payload = 'x'.repeat(payloadBytes);
-
 
   const tcpPort = await freePort();
   // The server gets this process's node flags (--cpu-prof, --trace-gc, ... reach both sides).
-  const child = spawn(process.execPath, [...process.execArgv, join(dirname(fileURLToPath(import.meta.url)), 'rpc-server.js'), String(tcpPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, join(dirname(fileURLToPath(import.meta.url)), 'rpc-server.js'), String(tcpPort)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const ports = await serverPorts(child.stdout!);
 
   const app = await NestFactory.create(ClientModule, { logger: false });
@@ -154,7 +179,10 @@ export async function run(argv: string[]): Promise<void> {
   try {
     const client = app.get(ClusterClient);
     const serverId = await app.get(TransportService).connect(ports.elastica);
-    const tcp: ClientProxy = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port: ports.tcp } });
+    const tcp: ClientProxy = ClientProxyFactory.create({
+      transport: Transport.TCP,
+      options: { host: '127.0.0.1', port: ports.tcp },
+    });
     await tcp.connect();
 
     let wrong = 0;
@@ -165,7 +193,9 @@ export async function run(argv: string[]): Promise<void> {
     const viaTcp = () => firstValueFrom(tcp.send('bench.echo', payload)).then(check);
 
     // Warm-up until both paths are JIT-compiled and their pools sized, interleaved like the rounds.
-    console.log(`warm-up: ${warmupRounds} rounds of ${warmup} requests each way (concurrency ${concurrency}, payload ${payloadBytes} B)`);
+    console.log(
+      `warm-up: ${warmupRounds} rounds of ${warmup} requests each way (concurrency ${concurrency}, payload ${payloadBytes} B)`,
+    );
     for (let r = 0; r < warmupRounds; r++) {
       if (only !== 'nest_tcp') await load(viaElastica, warmup, concurrency);
       if (only !== 'elastica') await load(viaTcp, warmup, concurrency);
@@ -188,7 +218,9 @@ export async function run(argv: string[]): Promise<void> {
       }
       perRound.push(row);
       const show = (f?: Figures) => (f ? `${f.rps} req/s p99 ${f.p99_ms} ms` : '-');
-      console.log(`round ${r}: elastica ${show(row.elastica)} | nest_tcp ${show(row.nest_tcp)} | ratio ${row.ratio_rps ?? '-'}`);
+      console.log(
+        `round ${r}: elastica ${show(row.elastica)} | nest_tcp ${show(row.nest_tcp)} | ratio ${row.ratio_rps ?? '-'}`,
+      );
     }
     await tcp.close();
     // After the rounds, not before: v8.serialize leaves hundreds of thousands of weak handles that V8
@@ -201,10 +233,17 @@ export async function run(argv: string[]): Promise<void> {
     const nest_tcp = runs.nest_tcp.length ? summarise(runs.nest_tcp) : null;
     const ratios = perRound.flatMap((row) => (row.ratio_rps === undefined ? [] : [row.ratio_rps]));
     const result = {
-      bench: 'rpc', concurrency, payload_bytes: payloadBytes, requests_per_round: requests, rounds, warmup_rounds: warmupRounds,
-      setup: 'server: one Nest app in a child process serving the same echo handler over both transports; client: a Nest app in this process',
+      bench: 'rpc',
+      concurrency,
+      payload_bytes: payloadBytes,
+      requests_per_round: requests,
+      rounds,
+      warmup_rounds: warmupRounds,
+      setup:
+        'server: one Nest app in a child process serving the same echo handler over both transports; client: a Nest app in this process',
       node: process.version,
-      elastica, nest_tcp,
+      elastica,
+      nest_tcp,
       // The median of the per-round ratios: each ratio compares two runs made back to back.
       ratio_rps: ratios.length ? round(median(ratios), 2) : null,
       ratio_rps_min: ratios.length ? Math.min(...ratios) : null,

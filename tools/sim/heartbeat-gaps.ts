@@ -45,7 +45,9 @@ export function watchHeartbeatGaps(sim: Simulation): () => HeartbeatGapStats {
     const mean = count > 0 ? sum / count : null;
     const sd = mean === null ? null : Math.sqrt(Math.max(0, sumSquares / count - mean * mean));
     const tail: Record<string, number> = {};
-    TAIL_AT_S.forEach((s, i) => { tail[`ge_${s}s`] = count > 0 ? Number((tails[i]! / count).toExponential(2)) : 0; });
+    TAIL_AT_S.forEach((s, i) => {
+      tail[`ge_${s}s`] = count > 0 ? Number((tails[i]! / count).toExponential(2)) : 0;
+    });
     return { gaps: count, mean_s: mean, sd_s: sd, max_s: count > 0 ? max : null, tail };
   };
 }

@@ -5,7 +5,12 @@
 import { parseArgs } from 'node:util';
 import { percentile, round } from './metrics.js';
 import {
-  measureConvergence, measureDetection, measurePartition, measureStabilization, warmUp, watchFalseConvictions,
+  measureConvergence,
+  measureDetection,
+  measurePartition,
+  measureStabilization,
+  warmUp,
+  watchFalseConvictions,
 } from './scenarios.js';
 import { watchHeartbeatGaps } from './heartbeat-gaps.js';
 import { Simulation } from './simulation.js';
@@ -39,7 +44,9 @@ function number(name: string, min: number, max = Infinity): number {
   const raw = values[name as keyof typeof values] as string;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < min || value > max) {
-    console.error(`--${name}: expected a number from ${min}${max === Infinity ? '' : ` to ${max}`}, got ${JSON.stringify(raw)}`);
+    console.error(
+      `--${name}: expected a number from ${min}${max === Infinity ? '' : ` to ${max}`}, got ${JSON.stringify(raw)}`,
+    );
     process.exit(2);
   }
   return value;
@@ -66,42 +73,72 @@ if (!['default', 'partition', 'stabilize'].includes(scenario)) {
 }
 
 const wallStart = performance.now();
-const progress = (line: string): void => console.log(`[${((performance.now() - wallStart) / 1000).toFixed(1)}s] ${line}`);
+const progress = (line: string): void =>
+  console.log(`[${((performance.now() - wallStart) / 1000).toFixed(1)}s] ${line}`);
 
 const sim = new Simulation({
-  nodes, seed, loss, latencyMs, jitterMs,
+  nodes,
+  seed,
+  loss,
+  latencyMs,
+  jitterMs,
   failureDetector: { maxSampleSize: fdSamples, acceptableHeartbeatPauseMs: fdPauseMs },
-  gossip: scenario === 'stabilize' ? { intervalMs, downExpiryMs: expiryS * 1000, tombstoneTtlMs: expiryS * 1000 } : { intervalMs },
+  gossip:
+    scenario === 'stabilize'
+      ? { intervalMs, downExpiryMs: expiryS * 1000, tombstoneTtlMs: expiryS * 1000 }
+      : { intervalMs },
 });
 const falseConvictions = watchFalseConvictions(sim);
-progress(`simulating ${nodes} nodes (seed ${seed}, loss ${loss}, latency ${latencyMs} ms + jitter ${jitterMs} ms, interval ${intervalMs} ms, scenario ${scenario})`);
+progress(
+  `simulating ${nodes} nodes (seed ${seed}, loss ${loss}, latency ${latencyMs} ms + jitter ${jitterMs} ms, interval ${intervalMs} ms, scenario ${scenario})`,
+);
 
 const warmupMs = warmUp(sim);
 const warmupFalseConvictions = falseConvictions.count;
-progress(warmupMs === null ? 'warm-up: the cluster did not converge' : `warm-up: every node sees every node up after ${(warmupMs / 1000).toFixed(1)} s (virtual)`);
+progress(
+  warmupMs === null
+    ? 'warm-up: the cluster did not converge'
+    : `warm-up: every node sees every node up after ${(warmupMs / 1000).toFixed(1)} s (virtual)`,
+);
 sim.runFor(5 * intervalMs);
 sim.resetCounters();
 const gapStats = values['gap-stats'] ? watchHeartbeatGaps(sim) : null;
 const measureFrom = sim.now;
-const result: Record<string, unknown> = { nodes, seed, scenario, loss, latency_ms: latencyMs, jitter_ms: jitterMs, interval_ms: intervalMs, fd_samples: fdSamples, fd_pause_ms: fdPauseMs };
+const result: Record<string, unknown> = {
+  nodes,
+  seed,
+  scenario,
+  loss,
+  latency_ms: latencyMs,
+  jitter_ms: jitterMs,
+  interval_ms: intervalMs,
+  fd_samples: fdSamples,
+  fd_pause_ms: fdPauseMs,
+};
 result.warmup_s = warmupMs === null ? null : warmupMs / 1000;
 
 let convergence = { trials: 0, completed: 0, rounds: [] as number[] };
 if (scenario === 'default' && trials > 0) {
   convergence = measureConvergence(sim, trials, progress);
-  progress(`convergence: ${convergence.completed}/${convergence.trials} changes reached every live node; p50 ${round(percentile(convergence.rounds, 50), 1)}, p99 ${round(percentile(convergence.rounds, 99), 1)} rounds`);
+  progress(
+    `convergence: ${convergence.completed}/${convergence.trials} changes reached every live node; p50 ${round(percentile(convergence.rounds, 50), 1)}, p99 ${round(percentile(convergence.rounds, 99), 1)} rounds`,
+  );
 }
 if (scenario === 'partition') {
   falseConvictions.partitioned = true;
   const partition = measurePartition(sim, partitionS * 1000, 120_000);
   falseConvictions.partitioned = false;
-  progress(`partition: ${partitionS} s apart (sides convicted each other: ${partition.sides_convicted}); identical views ${partition.heal_s === null ? 'NOT reached' : `${partition.heal_s} s after healing`}`);
+  progress(
+    `partition: ${partitionS} s apart (sides convicted each other: ${partition.sides_convicted}); identical views ${partition.heal_s === null ? 'NOT reached' : `${partition.heal_s} s after healing`}`,
+  );
   Object.assign(result, { partition_s: partitionS, ...partition });
 }
 if (scenario === 'stabilize') {
   falseConvictions.partitioned = true; // wrong verdicts are part of the arbitrary start
   const stabilize = measureStabilization(sim, Math.max(5, Math.floor(nodes / 2)), 10 * 60_000);
-  progress(`stabilize: true membership ${stabilize.stabilize_s === null ? 'NOT reached' : `after ${stabilize.stabilize_s} s`} (${stabilize.phantoms} phantoms, ${stabilize.refutations} refutations, expiry ${expiryS} s)`);
+  progress(
+    `stabilize: true membership ${stabilize.stabilize_s === null ? 'NOT reached' : `after ${stabilize.stabilize_s} s`} (${stabilize.phantoms} phantoms, ${stabilize.refutations} refutations, expiry ${expiryS} s)`,
+  );
   Object.assign(result, { expiry_s: expiryS, ...stabilize });
 }
 let detect: Record<string, number | null> | null = null;
@@ -118,14 +155,19 @@ if (crash > 0) {
     last: detection.undetected > 0 ? null : round(percentile(detection.delays, 100)),
     undetected: detection.undetected,
   };
-  progress(`detection: ${detection.crashed} crashed, verdicts first ${detect.first} s, median ${detect.median} s, last ${detect.last} s, ${detection.undetected} missing`);
+  progress(
+    `detection: ${detection.crashed} crashed, verdicts first ${detect.first} s, median ${detect.median} s, last ${detect.last} s, ${detection.undetected} missing`,
+  );
 }
 const remaining = measureFrom + durationS * 1000 - sim.now;
 if (remaining > 0) {
   const step = Math.max(intervalMs, 60_000);
   for (let left = remaining; left > 0; left -= step) {
     sim.runFor(Math.min(step, left));
-    if (left > step) progress(`  steady state: t=${((sim.now - measureFrom) / 1000).toFixed(0)} s of ${durationS} s, false convictions ${falseConvictions.count}`);
+    if (left > step)
+      progress(
+        `  steady state: t=${((sim.now - measureFrom) / 1000).toFixed(0)} s of ${durationS} s, false convictions ${falseConvictions.count}`,
+      );
   }
 }
 const windowS = (sim.now - measureFrom) / 1000;

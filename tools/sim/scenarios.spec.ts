@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { decodeMessage, encodeMessage, type MembershipEvent } from 'elastica';
-import { measureDetection, measurePartition, measureStabilization, warmUp, watchFalseConvictions } from './scenarios.js';
+import {
+  measureDetection,
+  measurePartition,
+  measureStabilization,
+  warmUp,
+  watchFalseConvictions,
+} from './scenarios.js';
 import { Simulation, type SimNode } from './simulation.js';
 
 // The simulator's scenarios at small N on the virtual clock: each runs in well under a second.
@@ -18,7 +24,11 @@ describe('simulated cluster (virtual clock)', () => {
       const sim = new Simulation({ nodes: 30, seed: 7, loss: 0.05, jitterMs: 50 });
       expect(warmUp(sim, 60_000)).not.toBeNull();
       sim.nodes[3]!.core.set('color', 'blue', sim.now);
-      const took = sim.runUntilTrue(() => sim.nodes.every((n) => n.core.get('node-3', 'color') === 'blue'), 100, 30_000);
+      const took = sim.runUntilTrue(
+        () => sim.nodes.every((n) => n.core.get('node-3', 'color') === 'blue'),
+        100,
+        30_000,
+      );
       expect(took).not.toBeNull();
       return JSON.stringify([took, sim.now, sim.nodes.map((n) => [n.core.generation, n.core.heartbeat, n.bytesSent])]);
     };
@@ -75,7 +85,9 @@ describe('simulated cluster (virtual clock)', () => {
       if (other === node) continue;
       expect(other.core.generationOf(node.id)).toBeGreaterThan(oldGeneration);
       expect(other.core.get(node.id, 'k')).toBe('new');
-      expect(log.some((e) => e.observer === other.id && e.event.type === 'restarted' && e.event.nodeId === node.id)).toBe(true);
+      expect(
+        log.some((e) => e.observer === other.id && e.event.type === 'restarted' && e.event.nodeId === node.id),
+      ).toBe(true);
     }
   });
 
@@ -111,7 +123,10 @@ describe('simulated cluster (virtual clock)', () => {
     sim.block(v, blind);
     sim.block(mute, v);
     sim.restart(v);
-    const news = (): boolean => blind.core.generationOf(v.id) === v.core.generation && v.core.generationOf(mute.id) !== undefined && v.core.generationOf(blind.id) !== undefined;
+    const news = (): boolean =>
+      blind.core.generationOf(v.id) === v.core.generation &&
+      v.core.generationOf(mute.id) !== undefined &&
+      v.core.generationOf(blind.id) !== undefined;
     expect(sim.runUntilTrue(news, 100, 30_000)).not.toBeNull();
     sim.runFor(20_000);
     expect(blind.core.statusOf(v.id)).toBe('down');
@@ -131,14 +146,25 @@ describe('simulated cluster (virtual clock)', () => {
     const node = sim.nodes[6]!;
     // Old gossip to replay later: the whole state the node gave a stranger while it was up.
     const stranger = { senderRef: 1, senderHeartbeat: 1, receiverRef: 0, receiverVersion: 0 };
-    const [oldNews] = node.core.receive('10.9.9.9:7000', encodeMessage({ type: 'syn', header: stranger, complete: true, digests: [] }), sim.now);
+    const [oldNews] = node.core.receive(
+      '10.9.9.9:7000',
+      encodeMessage({ type: 'syn', header: stranger, complete: true, digests: [] }),
+      sim.now,
+    );
     const old = decodeMessage(oldNews!.bytes);
-    expect(old.type === 'ack' && old.deltas.some((d) => d.identity?.id === node.id && d.items.some((i) => i.key === undefined && i.status === 'up'))).toBe(true);
+    expect(
+      old.type === 'ack' &&
+        old.deltas.some(
+          (d) => d.identity?.id === node.id && d.items.some((i) => i.key === undefined && i.status === 'up'),
+        ),
+    ).toBe(true);
     node.core.leave(sim.now);
     expect(sim.runUntilTrue(() => node.core.phase === 'done', 100, 15_000)).not.toBeNull();
     sim.crash(node);
     const others = sim.liveNodes();
-    expect(sim.runUntilTrue(() => others.every((n) => n.core.statusOf(node.id) === 'left'), 100, 10_000)).not.toBeNull();
+    expect(
+      sim.runUntilTrue(() => others.every((n) => n.core.statusOf(node.id) === 'left'), 100, 10_000),
+    ).not.toBeNull();
     for (const other of others) {
       const mine = log.filter((e) => e.observer === other.id && e.event.nodeId === node.id).map((e) => e.event.type);
       expect(mine).toContain('leaving');

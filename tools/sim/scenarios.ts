@@ -1,4 +1,12 @@
-import { encodeVerdicts, incarnationRef, randomInt, SeededRandom, VERDICTS_KEY, type AnnouncedStatus, type ViewEntry } from 'elastica';
+import {
+  encodeVerdicts,
+  incarnationRef,
+  randomInt,
+  SeededRandom,
+  VERDICTS_KEY,
+  type AnnouncedStatus,
+  type ViewEntry,
+} from 'elastica';
 import { percentile, round } from './metrics.js';
 import { Simulation, type SimNode, type SimOptions } from './simulation.js';
 
@@ -32,10 +40,22 @@ export interface ConvergenceResult {
  * Fresh changes: each round a random live node publishes a new value, and we time how long until
  * every live node holds that version (or newer). Up to `concurrent` trials run at once, on distinct owners.
  */
-export function measureConvergence(sim: Simulation, trials: number, progress: Progress, concurrent = 8): ConvergenceResult {
+export function measureConvergence(
+  sim: Simulation,
+  trials: number,
+  progress: Progress,
+  concurrent = 8,
+): ConvergenceResult {
   const interval = sim.gossip.intervalMs;
   const random = new SeededRandom(sim.options.seed ^ 0x5eed);
-  interface Trial { owner: SimNode; version: number; startedAt: number; reached: Uint8Array; count: number; live: number; }
+  interface Trial {
+    owner: SimNode;
+    version: number;
+    startedAt: number;
+    reached: Uint8Array;
+    count: number;
+    live: number;
+  }
   const active = new Map<string, Trial>();
   const rounds: number[] = [];
   let started = 0;
@@ -49,7 +69,8 @@ export function measureConvergence(sim: Simulation, trials: number, progress: Pr
   };
   sim.changeHooks.push((observer, change) => {
     const trial = active.get(change.nodeId);
-    if (!trial || change.key !== 'sim.trial' || change.version < trial.version || trial.reached[observer.index] === 1) return;
+    if (!trial || change.key !== 'sim.trial' || change.version < trial.version || trial.reached[observer.index] === 1)
+      return;
     trial.reached[observer.index] = 1;
     if (++trial.count >= trial.live && complete(trial)) finish(trial);
   });
@@ -60,7 +81,14 @@ export function measureConvergence(sim: Simulation, trials: number, progress: Pr
     if (started < trials && active.size < concurrent) {
       const live = sim.liveNodes().filter((node) => !active.has(node.id));
       const owner = live[randomInt(random, live.length)]!;
-      const trial: Trial = { owner, version: 0, startedAt: sim.now, reached: new Uint8Array(sim.nodes.length), count: 1, live: sim.liveNodes().length };
+      const trial: Trial = {
+        owner,
+        version: 0,
+        startedAt: sim.now,
+        reached: new Uint8Array(sim.nodes.length),
+        count: 1,
+        live: sim.liveNodes().length,
+      };
       trial.reached[owner.index] = 1;
       active.set(owner.id, trial);
       owner.core.set('sim.trial', `t${started}`, sim.now);
@@ -70,7 +98,9 @@ export function measureConvergence(sim: Simulation, trials: number, progress: Pr
     sim.runFor(interval / concurrent + randomInt(random, Math.max(1, interval / concurrent)));
     if (sim.now - lastReport >= 10_000) {
       lastReport = sim.now;
-      progress(`  convergence: ${rounds.length}/${trials} trials done after ${((sim.now - begun) / 1000).toFixed(0)} s, median so far ${round(percentile(rounds, 50), 1)} rounds`);
+      progress(
+        `  convergence: ${rounds.length}/${trials} trials done after ${((sim.now - begun) / 1000).toFixed(0)} s, median so far ${round(percentile(rounds, 50), 1)} rounds`,
+      );
     }
   }
   return { trials: started, completed: rounds.length, rounds };
@@ -88,7 +118,8 @@ export function measureDetection(sim: Simulation, count: number, maxMs: number, 
   const random = new SeededRandom(sim.options.seed ^ 0xdead);
   const candidates = sim.liveNodes().filter((node) => !sim.seeds.includes(node.address));
   const victims = new Set<SimNode>();
-  while (victims.size < Math.min(count, candidates.length)) victims.add(candidates[randomInt(random, candidates.length)]!);
+  while (victims.size < Math.min(count, candidates.length))
+    victims.add(candidates[randomInt(random, candidates.length)]!);
   const crashedAt = sim.now;
   const victimIds = new Set([...victims].map((node) => node.id));
   const seen = new Set<string>();
@@ -101,7 +132,7 @@ export function measureDetection(sim: Simulation, count: number, maxMs: number, 
     delays.push((sim.now - crashedAt) / 1000);
   });
   for (const node of victims) sim.crash(node);
-  const pairs = (sim.liveNodes().length) * victims.size;
+  const pairs = sim.liveNodes().length * victims.size;
   progress(`  crashed ${victims.size} node(s); waiting for ${pairs} verdicts`);
   sim.runUntilTrue(() => delays.length >= pairs, sim.gossip.intervalMs, maxMs);
   return { crashed: victims.size, delays, undetected: pairs - delays.length };
@@ -147,7 +178,9 @@ export function measureStabilization(sim: Simulation, phantomPool: number, maxMs
   const phantoms = Array.from({ length: phantomPool }, (_, k) => ({
     id: `ghost-${k}`,
     address: `192.0.2.${k % 250}:${7000 + Math.floor(k / 250)}`,
-    generation: Math.floor(sim.now - random.next() * 86_400_000 + (random.next() < 0.3 ? random.next() * skew * 0.5 : 0)),
+    generation: Math.floor(
+      sim.now - random.next() * 86_400_000 + (random.next() < 0.3 ? random.next() * skew * 0.5 : 0),
+    ),
   }));
   const pick = <T>(items: readonly T[]): T => items[randomInt(random, items.length)]!;
   for (const node of sim.liveNodes()) {
@@ -156,20 +189,47 @@ export function measureStabilization(sim: Simulation, phantomPool: number, maxMs
       if (other === node || random.next() < 0.2) continue;
       const real = other.core.generation;
       const roll = random.next();
-      const generation = roll < 0.6 ? real : roll < 0.8 ? real - 1 - randomInt(random, 1_000_000) : Math.floor(real + 1 + random.next() * skew * 0.5);
+      const generation =
+        roll < 0.6
+          ? real
+          : roll < 0.8
+            ? real - 1 - randomInt(random, 1_000_000)
+            : Math.floor(real + 1 + random.next() * skew * 0.5);
       const heartbeat = randomInt(random, Math.max(2, other.core.heartbeat * 2));
-      const state: NonNullable<ViewEntry['state']> = random.next() < 0.5 ? { 'sim.junk': { value: `x${randomInt(random, 100)}`, version: heartbeat + 1 } } : {};
+      const state: NonNullable<ViewEntry['state']> =
+        random.next() < 0.5 ? { 'sim.junk': { value: `x${randomInt(random, 100)}`, version: heartbeat + 1 } } : {};
       // Wrong verdicts too (stale, current or future heartbeats of real nodes), from a random stream of their own.
       if (junk.next() < 0.3) {
-        const accused = Array.from({ length: 1 + randomInt(junk, 3) }, () => sim.nodes[randomInt(junk, sim.nodes.length)]!.core);
-        const value = encodeVerdicts(accused.map((core) => ({ ref: incarnationRef(core.id, core.generation), heartbeat: 1 + randomInt(junk, core.heartbeat * 2 + 60) })));
+        const accused = Array.from(
+          { length: 1 + randomInt(junk, 3) },
+          () => sim.nodes[randomInt(junk, sim.nodes.length)]!.core,
+        );
+        const value = encodeVerdicts(
+          accused.map((core) => ({
+            ref: incarnationRef(core.id, core.generation),
+            heartbeat: 1 + randomInt(junk, core.heartbeat * 2 + 60),
+          })),
+        );
         state[VERDICTS_KEY] = { value, version: heartbeat + 2 };
       }
-      view.push({ id: other.id, address: other.address, generation, heartbeat, status: pick(statuses), down: random.next() < 0.3, state });
+      view.push({
+        id: other.id,
+        address: other.address,
+        generation,
+        heartbeat,
+        status: pick(statuses),
+        down: random.next() < 0.3,
+        state,
+      });
     }
     for (const phantom of phantoms) {
       if (random.next() < 0.5) continue;
-      view.push({ ...phantom, heartbeat: randomInt(random, 1000) + 1, status: pick(statuses), down: random.next() < 0.3 });
+      view.push({
+        ...phantom,
+        heartbeat: randomInt(random, 1000) + 1,
+        status: pick(statuses),
+        down: random.next() < 0.3,
+      });
     }
     node.core.loadView(view, sim.now);
   }

@@ -1,6 +1,14 @@
 import {
-  DEFAULT_GOSSIP, failureDetectorDefaults, GossipNode, PeerLiveness, SeededRandom,
-  type FailureDetectorOptions, type GossipOptions, type MembershipEvent, type Outgoing, type StateChange,
+  DEFAULT_GOSSIP,
+  failureDetectorDefaults,
+  GossipNode,
+  PeerLiveness,
+  SeededRandom,
+  type FailureDetectorOptions,
+  type GossipOptions,
+  type MembershipEvent,
+  type Outgoing,
+  type StateChange,
 } from 'elastica';
 import { EventQueue } from './event-queue.js';
 
@@ -66,7 +74,10 @@ export class Simulation {
     this.latencyMs = options.latencyMs ?? 2;
     this.jitterMs = options.jitterMs ?? 0;
     this.gossip = { ...DEFAULT_GOSSIP, ...options.gossip };
-    this.failureDetector = { ...failureDetectorDefaults(this.gossip.intervalMs, options.failureDetector), ...options.failureDetector };
+    this.failureDetector = {
+      ...failureDetectorDefaults(this.gossip.intervalMs, options.failureDetector),
+      ...options.failureDetector,
+    };
     const seedCount = options.seedCount ?? Math.min(3, options.nodes);
     this.seeds = [];
     for (let i = 0; i < seedCount; i++) this.seeds.push(Simulation.address(i));
@@ -102,9 +113,26 @@ export class Simulation {
     const id = Simulation.id(index);
     const address = Simulation.address(index);
     const liveness = new PeerLiveness(this.failureDetector);
-    const node: SimNode = { index, id, address, core: undefined as unknown as GossipNode, liveness, alive: true, started: true, group: 0, bytesSent: 0, msgsSent: 0, run: 0 };
+    const node: SimNode = {
+      index,
+      id,
+      address,
+      core: undefined as unknown as GossipNode,
+      liveness,
+      alive: true,
+      started: true,
+      group: 0,
+      bytesSent: 0,
+      msgsSent: 0,
+      run: 0,
+    };
     node.core = new GossipNode({
-      id, address, generation, seeds: this.seeds, options: this.gossip, liveness,
+      id,
+      address,
+      generation,
+      seeds: this.seeds,
+      options: this.gossip,
+      liveness,
       random: new SeededRandom(this.random.nextUint32()),
       listener: {
         event: (event, now) => {
@@ -135,7 +163,12 @@ export class Simulation {
       from.bytesSent += message.bytes.length;
       from.msgsSent++;
       const to = this.byAddress.get(message.to);
-      if (!to || to.group !== from.group || (this.blocked.size > 0 && this.blocked.has(`${from.index}>${to.index}`)) || (this.loss > 0 && this.random.next() < this.loss)) {
+      if (
+        !to ||
+        to.group !== from.group ||
+        (this.blocked.size > 0 && this.blocked.has(`${from.index}>${to.index}`)) ||
+        (this.loss > 0 && this.random.next() < this.loss)
+      ) {
         this.messagesDropped++;
         continue;
       }
@@ -241,8 +274,12 @@ export class Simulation {
 
   /** A canonical rendering of what `node` believes, heartbeats aside (they never stop moving). */
   view(node: SimNode): string {
-    return node.core.members()
-      .map((m) => `${m.id}@${m.generation}:${m.id === node.id ? 'self' : m.status}:${JSON.stringify(Object.entries(m.state).sort())}`)
+    return node.core
+      .members()
+      .map(
+        (m) =>
+          `${m.id}@${m.generation}:${m.id === node.id ? 'self' : m.status}:${JSON.stringify(Object.entries(m.state).sort())}`,
+      )
       .sort()
       .join('|');
   }

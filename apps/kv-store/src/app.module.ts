@@ -18,13 +18,14 @@ export class AppModule {
   static register(config: NodeConfig, store: KvStoreOptions = DEFAULT_KV_STORE_OPTIONS): DynamicModule {
     return {
       module: AppModule,
-      imports: [
-        ElasticaModule.forRoot(elasticaOptionsOf(config)),
-      ],
+      imports: [ElasticaModule.forRoot(elasticaOptionsOf(config))],
       controllers: [KvController, AdminController, DashboardController, KvPeerController],
       providers: [
         { provide: KV_STORE_OPTIONS, useValue: store },
-        { provide: HttpLimits, useFactory: () => new HttpLimits(store.http, (message) => new Logger('kv-store').warn(message)) },
+        {
+          provide: HttpLimits,
+          useFactory: () => new HttpLimits(store.http, (message) => new Logger('kv-store').warn(message)),
+        },
         ElasticaCluster,
         ClusterPeerCaller,
         KvStoreService,

@@ -17,10 +17,16 @@ async function main(): Promise<void> {
   }
   const logger = new Logger('kv-store');
   // A safety net: nothing a client or a peer sends may take the node down.
-  process.on('unhandledRejection', (reason) => logger.error(`unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}`));
+  process.on('unhandledRejection', (reason) =>
+    logger.error(`unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}`),
+  );
 
   // The body parser is off: PUT /kv/:key reads its text body itself, with a bound (see read-body.ts).
-  const app = await NestFactory.create(AppModule.register(config), { logger: ['log', 'warn', 'error'], bodyParser: false, forceCloseConnections: true });
+  const app = await NestFactory.create(AppModule.register(config), {
+    logger: ['log', 'warn', 'error'],
+    bodyParser: false,
+    forceCloseConnections: true,
+  });
   app.enableShutdownHooks();
   app.get(HttpLimits).apply(app.getHttpServer()); // bounded connections; body bytes are bounded per request by HttpLimits too
   app.connectMicroservice({ strategy: app.get(ElasticaTransport) });

@@ -2,14 +2,22 @@ export * from './options/elastica-options.js';
 export { ElasticaOptionsError } from './options/elastica-options.error.js';
 export { resolveOptions, parseHostPort, formatHostPort } from './options/resolve-options.js';
 export {
-  DEFAULT_FAILURE_DETECTOR, DEFAULT_GOSSIP, DEFAULT_PARTITIONER, DEFAULT_RPC, failureDetectorDefaults,
+  DEFAULT_FAILURE_DETECTOR,
+  DEFAULT_GOSSIP,
+  DEFAULT_PARTITIONER,
+  DEFAULT_RPC,
+  failureDetectorDefaults,
 } from './options/defaults.js';
 export { ElasticaModule } from './module/elastica.module.js';
 export { ELASTICA_OPTIONS } from './module/elastica.tokens.js';
 export { CLOCK, systemClock, type Clock } from './common/clock.js';
 export { LOCAL_NODE, type LocalNode } from './common/local-node.js';
 
-export { PhiAccrualFailureDetector, type PhiAccrualFailureDetectorOptions, type PhiSnapshot } from './failure-detector/phi-accrual-failure-detector.js';
+export {
+  PhiAccrualFailureDetector,
+  type PhiAccrualFailureDetectorOptions,
+  type PhiSnapshot,
+} from './failure-detector/phi-accrual-failure-detector.js';
 export { phiNormal, phiExponential } from './failure-detector/phi.js';
 export { HeartbeatWindow } from './failure-detector/heartbeat-window.js';
 export { PeerFailureDetectors, type AvailabilityChange } from './failure-detector/peer-failure-detectors.js';
@@ -17,9 +25,25 @@ export { LocalPauseGuard } from './failure-detector/local-pause-guard.js';
 export { FailureDetectorService } from './failure-detector/failure-detector.service.js';
 
 export { GossipService } from './gossip/gossip.service.js';
-export type { Member, MemberStatus, MembershipEvent, MembershipEventType, StateChange, LivenessOracle, GossipListener, ViewEntry, AnnouncedStatus } from './gossip/gossip.types.js';
+export type {
+  Member,
+  MemberStatus,
+  MembershipEvent,
+  MembershipEventType,
+  StateChange,
+  LivenessOracle,
+  GossipListener,
+  ViewEntry,
+  AnnouncedStatus,
+} from './gossip/gossip.types.js';
 export { RESERVED_KEY_PREFIX } from './gossip/gossip.types.js';
-export { GossipNode, type GossipNodeConfig, type Outgoing, type LeavePhase, type GossipStats } from './gossip/gossip-node.js';
+export {
+  GossipNode,
+  type GossipNodeConfig,
+  type Outgoing,
+  type LeavePhase,
+  type GossipStats,
+} from './gossip/gossip-node.js';
 export { PeerLiveness } from './gossip/peer-liveness.js';
 export { encodeMessage, decodeMessage } from './gossip/wire/codec.js';
 export { GossipDecodeError } from './gossip/wire/bytes.js';
@@ -34,11 +58,24 @@ export { tokenOf, murmur3, TOKEN_SPACE } from './ring/hash.js';
 export { TokenRing, ownsRanges, type TokenCollision } from './ring/token-ring.js';
 export { allocateTokens, firstNodeTokens } from './ring/token-allocation.js';
 export { diffRings, movedFraction } from './ring/ring-diff.js';
-export { encodeTokens, decodeTokens, TokenEncodingError, TOKENS_KEY, REPLACES_KEY, HANDBACK_PREFIX } from './ring/token-codec.js';
+export {
+  encodeTokens,
+  decodeTokens,
+  TokenEncodingError,
+  TOKENS_KEY,
+  REPLACES_KEY,
+  HANDBACK_PREFIX,
+} from './ring/token-codec.js';
 export type { RingMember, RingMemberStatus, TokenRange, MovedRange, RingChange } from './ring/ring.types.js';
 export {
-  ElasticaError, UnknownNodeError, NodeUnavailableError, RpcTimeoutError, RemoteError, QueueFullError,
-  FrameTooLargeError, MalformedFrameError,
+  ElasticaError,
+  UnknownNodeError,
+  NodeUnavailableError,
+  RpcTimeoutError,
+  RemoteError,
+  QueueFullError,
+  FrameTooLargeError,
+  MalformedFrameError,
 } from './errors/elastica-error.js';
 export { TransportService, type RpcDispatcher } from './transport/transport.service.js';
 export type { TransportStats, ConnectionInfo } from './transport/connection-registry.js';

@@ -5,7 +5,14 @@ import { join } from 'node:path';
 const ROOT = process.cwd();
 export const KV_STORE_ENTRY = 'dist/apps/kv-store/main.js';
 const OUTPUTS = [KV_STORE_ENTRY, 'libs/elastica/dist/index.js'];
-const SOURCES = ['libs/elastica/src', 'apps/kv-store/src', 'package.json', 'tsconfig.json', 'libs/elastica/tsconfig.lib.json', 'apps/kv-store/tsconfig.app.json'];
+const SOURCES = [
+  'libs/elastica/src',
+  'apps/kv-store/src',
+  'package.json',
+  'tsconfig.json',
+  'libs/elastica/tsconfig.lib.json',
+  'apps/kv-store/tsconfig.app.json',
+];
 
 function newestMtime(path: string): number {
   const full = join(ROOT, path);
@@ -42,7 +49,8 @@ export function ensureBuilt(): void {
   try {
     if (fresh()) return;
     const result = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
-    if (result.status !== 0) throw new Error(`npm run build failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+    if (result.status !== 0)
+      throw new Error(`npm run build failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
   } finally {
     rmdirSync(lock);
   }

@@ -10,22 +10,33 @@ export interface HttpResult {
  * or stopped would poison the next request). Rejects on a network error or when no answer came
  * within `timeoutMs`.
  */
-export function httpRequest(method: string, url: string, opts: { body?: string; timeoutMs?: number } = {}): Promise<HttpResult> {
+export function httpRequest(
+  method: string,
+  url: string,
+  opts: { body?: string; timeoutMs?: number } = {},
+): Promise<HttpResult> {
   const timeoutMs = opts.timeoutMs ?? 3000;
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: false, headers: opts.body === undefined ? {} : { 'content-type': 'text/plain' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
-      });
-      res.on('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
-    const timer = setTimeout(() => req.destroy(new Error(`${method} ${url}: no answer within ${timeoutMs} ms`)), timeoutMs);
+    const req = request(
+      url,
+      { method, agent: false, headers: opts.body === undefined ? {} : { 'content-type': 'text/plain' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', (error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
+      },
+    );
+    const timer = setTimeout(
+      () => req.destroy(new Error(`${method} ${url}: no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     req.on('error', (error) => {
       clearTimeout(timer);
       reject(error);

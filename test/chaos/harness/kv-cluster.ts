@@ -55,23 +55,37 @@ export class KvCluster {
   private readonly gossipPort: number;
   private readonly httpPort: number;
 
-  private constructor(readonly lab: NetnsLab, readonly options: KvClusterOptions) {
+  private constructor(
+    readonly lab: NetnsLab,
+    readonly options: KvClusterOptions,
+  ) {
     this.gossipPort = options.gossipPort ?? 7000;
     this.httpPort = options.httpPort ?? 8000;
-    const seeds = lab.indexes().slice(0, options.seeds ?? 3).map((i) => `${lab.address(i)}:${this.gossipPort}`).join(',');
+    const seeds = lab
+      .indexes()
+      .slice(0, options.seeds ?? 3)
+      .map((i) => `${lab.address(i)}:${this.gossipPort}`)
+      .join(',');
     this.nodes = lab.indexes().map(
       (i) =>
         new NodeProcess({
           namespace: lab.namespace(i),
           argv: [
             options.entry ?? KV_STORE_ENTRY,
-            '--port', String(this.gossipPort),
-            '--http', String(this.httpPort),
-            '--seeds', seeds,
-            '--host', '0.0.0.0',
-            '--advertise-host', lab.address(i),
-            '--secret', this.secret,
-            '--cluster', `chaos-${options.suite}`,
+            '--port',
+            String(this.gossipPort),
+            '--http',
+            String(this.httpPort),
+            '--seeds',
+            seeds,
+            '--host',
+            '0.0.0.0',
+            '--advertise-host',
+            lab.address(i),
+            '--secret',
+            this.secret,
+            '--cluster',
+            `chaos-${options.suite}`,
             ...(options.extraArgs ?? []),
           ],
           env: options.env,
@@ -105,7 +119,11 @@ export class KvCluster {
   }
 
   async view(i: number, timeoutMs = 2000): Promise<ClusterView> {
-    const raw = await getJson<{ self: string | { id: string }; members: MemberView[]; ring: { ownership: Record<string, number> } }>(this.url(i, '/cluster'), timeoutMs);
+    const raw = await getJson<{
+      self: string | { id: string };
+      members: MemberView[];
+      ring: { ownership: Record<string, number> };
+    }>(this.url(i, '/cluster'), timeoutMs);
     return { ...raw, self: typeof raw.self === 'string' ? raw.self : raw.self.id };
   }
 
@@ -135,13 +153,21 @@ export class KvCluster {
    * Waits until every observer's view satisfies `check` (given the observer's index and view), and
    * returns the views then seen and the time it took.
    */
-  async waitForViews(what: string, observers: number[], check: (view: ClusterView, observer: number) => boolean, opts: PollOptions): Promise<{ views: ClusterView[]; elapsedMs: number }> {
+  async waitForViews(
+    what: string,
+    observers: number[],
+    check: (view: ClusterView, observer: number) => boolean,
+    opts: PollOptions,
+  ): Promise<{ views: ClusterView[]; elapsedMs: number }> {
     const { value, elapsedMs } = await until(
       what,
       async () => {
         const views = await Promise.all(observers.map((i) => this.view(i)));
         const failing = observers.filter((o, k) => !check(views[k]!, o));
-        if (failing.length > 0) throw new Error(`not yet at nodes ${failing.join(',')}: ${failing.map((o) => summarize(views[observers.indexOf(o)]!)).join(' | ')}`);
+        if (failing.length > 0)
+          throw new Error(
+            `not yet at nodes ${failing.join(',')}: ${failing.map((o) => summarize(views[observers.indexOf(o)]!)).join(' | ')}`,
+          );
         return views;
       },
       opts,
@@ -150,8 +176,18 @@ export class KvCluster {
   }
 
   /** Waits until each observer sees exactly `expected` (node index → status) for the nodes named. */
-  async waitForStatuses(what: string, observers: number[], expected: Map<number, string>, opts: PollOptions): Promise<{ views: ClusterView[]; elapsedMs: number }> {
-    return this.waitForViews(what, observers, (view) => [...expected].every(([i, status]) => statusOf(view, this.ids[i]!) === status), opts);
+  async waitForStatuses(
+    what: string,
+    observers: number[],
+    expected: Map<number, string>,
+    opts: PollOptions,
+  ): Promise<{ views: ClusterView[]; elapsedMs: number }> {
+    return this.waitForViews(
+      what,
+      observers,
+      (view) => [...expected].every(([i, status]) => statusOf(view, this.ids[i]!) === status),
+      opts,
+    );
   }
 
   /** Restarts node i (SIGTERM, or SIGKILL with `mode: 'kill'`) and waits until it serves again. */
@@ -200,8 +236,12 @@ export function statusOf(view: ClusterView, id: string): string | undefined {
 
 /** What must be identical across nodes once they agree: who, in what state, of which generation, and the ring. */
 export function canonicalView(view: ClusterView): string {
-  const members = [...view.members].sort((a, b) => a.id.localeCompare(b.id)).map((m) => `${m.id}:${m.status}:${m.generation}`);
-  const ownership = Object.entries(view.ring.ownership).sort(([a], [b]) => a.localeCompare(b)).map(([id, f]) => `${id}=${f.toFixed(9)}`);
+  const members = [...view.members]
+    .sort((a, b) => a.id.localeCompare(b.id))
+    .map((m) => `${m.id}:${m.status}:${m.generation}`);
+  const ownership = Object.entries(view.ring.ownership)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([id, f]) => `${id}=${f.toFixed(9)}`);
   return `${members.join(',')} | ${ownership.join(',')}`;
 }
 

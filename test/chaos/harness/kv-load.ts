@@ -43,7 +43,10 @@ export class KvLoad {
   private running = false;
   private workers: Promise<void>[] = [];
 
-  constructor(private readonly cluster: KvCluster, private readonly options: KvLoadOptions) {}
+  constructor(
+    private readonly cluster: KvCluster,
+    private readonly options: KvLoadOptions,
+  ) {}
 
   start(): void {
     this.running = true;
@@ -128,7 +131,12 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Reads every key back through `nodes` (round-robin, a few at a time); returns the ones not as acknowledged. */
-export async function readBack(cluster: KvCluster, acked: Map<string, string>, nodes: number[], concurrency = 8): Promise<{ key: string; node: number; expected: string; got: string }[]> {
+export async function readBack(
+  cluster: KvCluster,
+  acked: Map<string, string>,
+  nodes: number[],
+  concurrency = 8,
+): Promise<{ key: string; node: number; expected: string; got: string }[]> {
   const entries = [...acked];
   const wrong: { key: string; node: number; expected: string; got: string }[] = [];
   let next = 0;
@@ -140,7 +148,8 @@ export async function readBack(cluster: KvCluster, acked: Map<string, string>, n
         const node = nodes[k % nodes.length]!;
         try {
           const res = await cluster.get(node, key, 10_000);
-          if (res.status !== 200 || res.body !== expected) wrong.push({ key, node, expected, got: `${res.status} ${res.body.slice(0, 100)}` });
+          if (res.status !== 200 || res.body !== expected)
+            wrong.push({ key, node, expected, got: `${res.status} ${res.body.slice(0, 100)}` });
         } catch (error) {
           wrong.push({ key, node, expected, got: (error as Error).message });
         }

@@ -22,14 +22,16 @@ export const MAX_SUITES = 16;
 export const MAX_NODES = 32;
 
 export function labNames(suiteId: number, checkout: string = process.cwd()): LabNames {
-  if (!Number.isInteger(suiteId) || suiteId < 0 || suiteId >= MAX_SUITES) throw new Error(`suite id must be 0..${MAX_SUITES - 1}, got ${suiteId}`);
+  if (!Number.isInteger(suiteId) || suiteId < 0 || suiteId >= MAX_SUITES)
+    throw new Error(`suite id must be 0..${MAX_SUITES - 1}, got ${suiteId}`);
   const slot = createHash('sha1').update(checkout).digest()[0]! % 32; // 32 checkouts × 16 suites = 512 /24s
   const third = (slot % 16) * 16 + suiteId;
   const second = 18 + Math.floor(slot / 16);
   const base = `198.${second}.${third}`;
   const prefix = `ec${slot.toString(16).padStart(2, '0')}${suiteId.toString(16)}`; // 5 chars: names stay ≤ 15
   const check = (i: number) => {
-    if (!Number.isInteger(i) || i < 0 || i >= MAX_NODES) throw new Error(`node index must be 0..${MAX_NODES - 1}, got ${i}`);
+    if (!Number.isInteger(i) || i < 0 || i >= MAX_NODES)
+      throw new Error(`node index must be 0..${MAX_NODES - 1}, got ${i}`);
     return i;
   };
   return {

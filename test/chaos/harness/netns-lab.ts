@@ -16,7 +16,10 @@ export class NetnsLab {
   private readonly blocked = new Set<string>(); // "from>to": packets from `from` never reach `to`
   private lossPercent = 0;
 
-  private constructor(readonly names: LabNames, readonly size: number) {}
+  private constructor(
+    readonly names: LabNames,
+    readonly size: number,
+  ) {}
 
   /** Removes whatever an earlier (crashed) run of this suite left, then builds the lab. */
   static create(suiteId: number, size: number): NetnsLab {
@@ -46,10 +49,11 @@ export class NetnsLab {
 
   /** Cuts every link between the two groups, both ways. */
   partition(groupA: number[], groupB: number[]): void {
-    for (const a of groupA) for (const b of groupB) {
-      this.block(a, b);
-      this.block(b, a);
-    }
+    for (const a of groupA)
+      for (const b of groupB) {
+        this.block(a, b);
+        this.block(b, a);
+      }
     this.apply();
   }
 
@@ -61,7 +65,8 @@ export class NetnsLab {
 
   /** Every node-to-node link drops `percent`% of packets at random (nftables `numgen random`). */
   loss(percent: number): void {
-    if (!Number.isInteger(percent) || percent < 0 || percent > 100) throw new Error(`loss must be an integer percent 0..100, got ${percent}`);
+    if (!Number.isInteger(percent) || percent < 0 || percent > 100)
+      throw new Error(`loss must be an integer percent 0..100, got ${percent}`);
     this.lossPercent = percent;
     this.apply();
   }
@@ -111,10 +116,13 @@ export class NetnsLab {
   /** Rewrites every namespace's table atomically (one `nft -f` each) from the model above. */
   private apply(): void {
     for (const to of this.indexes()) {
-      const sources = this.indexes().filter((from) => this.blocked.has(`${from}>${to}`)).map((from) => this.address(from));
+      const sources = this.indexes()
+        .filter((from) => this.blocked.has(`${from}>${to}`))
+        .map((from) => this.address(from));
       const rules: string[] = [];
       if (sources.length > 0) rules.push(`iifname "eth0" ip saddr { ${sources.join(', ')} } drop`);
-      if (this.lossPercent > 0) rules.push(`iifname "eth0" ip saddr != ${this.hostAddress} numgen random mod 100 < ${this.lossPercent} drop`);
+      if (this.lossPercent > 0)
+        rules.push(`iifname "eth0" ip saddr != ${this.hostAddress} numgen random mod 100 < ${this.lossPercent} drop`);
       const script = [
         `table inet ${TABLE}`,
         `delete table inet ${TABLE}`,
@@ -131,7 +139,8 @@ export class NetnsLab {
   }
 
   private check(i: number): number {
-    if (!Number.isInteger(i) || i < 0 || i >= this.size) throw new Error(`node index must be 0..${this.size - 1}, got ${i}`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.size)
+      throw new Error(`node index must be 0..${this.size - 1}, got ${i}`);
     return i;
   }
 
@@ -142,7 +151,9 @@ export class NetnsLab {
       .map((line) => line.split(' ')[0]!)
       .filter((ns) => ns.startsWith(names.prefix));
     for (const ns of namespaces) {
-      const pids = sh('ip', ['netns', 'pids', ns], { allowFailure: true }).split('\n').filter((p) => /^\d+$/.test(p));
+      const pids = sh('ip', ['netns', 'pids', ns], { allowFailure: true })
+        .split('\n')
+        .filter((p) => /^\d+$/.test(p));
       for (const pid of pids) {
         try {
           process.kill(Number(pid), 'SIGKILL');

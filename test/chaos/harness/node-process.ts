@@ -52,7 +52,9 @@ export class NodeProcess {
       env: { ...process.env, ...this.spec.env, PATH: SBIN_PATH },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.log.write(`\n=== start #${this.starts} pid ${child.pid} at ${new Date().toISOString()}: node ${this.spec.argv.join(' ')}\n`);
+    this.log.write(
+      `\n=== start #${this.starts} pid ${child.pid} at ${new Date().toISOString()}: node ${this.spec.argv.join(' ')}\n`,
+    );
     child.stdout!.pipe(this.log, { end: false });
     child.stderr!.pipe(this.log, { end: false });
     this.expectingExit = false;
@@ -61,7 +63,9 @@ export class NodeProcess {
       child.on('exit', (code, signal) => {
         const exit: Exit = { code, signal, expected: this.expectingExit, at: Date.now() };
         this.exits.push(exit);
-        this.log?.write(`=== exit pid ${child.pid} code ${code} signal ${signal}${exit.expected ? '' : ' (UNEXPECTED)'} at ${new Date().toISOString()}\n`);
+        this.log?.write(
+          `=== exit pid ${child.pid} code ${code} signal ${signal}${exit.expected ? '' : ' (UNEXPECTED)'} at ${new Date().toISOString()}\n`,
+        );
         resolve(exit);
       });
     });

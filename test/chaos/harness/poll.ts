@@ -14,7 +14,11 @@ export interface PollOptions {
  * time it took. A probe that throws counts as "not yet" (a node may be stopped or restarting). At the
  * deadline it fails with what it was waiting for and the last thing it saw.
  */
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, opts: PollOptions): Promise<{ value: T; elapsedMs: number }> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  opts: PollOptions,
+): Promise<{ value: T; elapsedMs: number }> {
   const start = Date.now();
   let last: unknown = 'nothing yet';
   for (;;) {
@@ -26,7 +30,9 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
       last = (error as Error).message;
     }
     if (Date.now() - start > opts.deadlineMs) {
-      throw new Error(`${what}: not reached within ${opts.deadlineMs} ms; last observation: ${typeof last === 'string' ? last : JSON.stringify(last)}`);
+      throw new Error(
+        `${what}: not reached within ${opts.deadlineMs} ms; last observation: ${typeof last === 'string' ? last : JSON.stringify(last)}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, opts.intervalMs ?? 250));
   }
@@ -38,5 +44,8 @@ export { always } from '../../support/always.js';
 /** Records how long something took (never asserted on) in test-artifacts/chaos/timings.jsonl. */
 export function recordTiming(suite: string, name: string, ms: number, extra: Record<string, unknown> = {}): void {
   mkdirSync(ARTIFACTS, { recursive: true });
-  appendFileSync(join(ARTIFACTS, 'timings.jsonl'), `${JSON.stringify({ at: new Date().toISOString(), suite, name, ms, ...extra })}\n`);
+  appendFileSync(
+    join(ARTIFACTS, 'timings.jsonl'),
+    `${JSON.stringify({ at: new Date().toISOString(), suite, name, ms, ...extra })}\n`,
+  );
 }

@@ -9,7 +9,8 @@ export function chaosSkipReason(): string | undefined {
   if (process.platform !== 'linux') return `needs Linux network namespaces (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'needs root to create network namespaces (run as root, as CI does)';
   const missing = ['ip', 'nft'].filter((cmd) => !hasCommand(cmd));
-  if (missing.length > 0) return `needs ${missing.join(' and ')} (apt-get install -y iproute2 nftables; .ci/run does it)`;
+  if (missing.length > 0)
+    return `needs ${missing.join(' and ')} (apt-get install -y iproute2 nftables; .ci/run does it)`;
   try {
     sh('nft', ['list', 'tables']);
   } catch (error) {

@@ -36,8 +36,16 @@ export async function startConvergedCluster(options: KvClusterOptions): Promise<
   const cluster = await KvCluster.start(options);
   try {
     const all = cluster.indexes();
-    const { elapsedMs } = await cluster.waitForViews('every node sees every node up', all, (view) => sees(cluster, view, all, 'up'), { deadlineMs: DEADLINE.converge });
-    recordTiming(options.suite, 'start_to_all_up', Date.now() - started, { nodes: options.nodes, converge_ms: elapsedMs });
+    const { elapsedMs } = await cluster.waitForViews(
+      'every node sees every node up',
+      all,
+      (view) => sees(cluster, view, all, 'up'),
+      { deadlineMs: DEADLINE.converge },
+    );
+    recordTiming(options.suite, 'start_to_all_up', Date.now() - started, {
+      nodes: options.nodes,
+      converge_ms: elapsedMs,
+    });
   } catch (error) {
     await cluster.destroy();
     throw error;
@@ -70,11 +78,13 @@ export async function waitForRing(cluster: KvCluster): Promise<number> {
     return each.every((share) => share > 0) && each.map((share) => share.toFixed(9)).join(',');
   };
   const { elapsedMs } = await until(
-    'every node\'s ring gives every node a share, the same everywhere',
+    "every node's ring gives every node a share, the same everywhere",
     async () => {
       const seen = (await Promise.all(all.map((i) => cluster.view(i)))).map(shares);
       if (seen.every((s) => s !== false && s === seen[0])) return true;
-      throw new Error(`shares seen: ${seen.map((s, k) => `${all[k]}: ${s === false ? 'not every node' : s}`).join(' | ')}`);
+      throw new Error(
+        `shares seen: ${seen.map((s, k) => `${all[k]}: ${s === false ? 'not every node' : s}`).join(' | ')}`,
+      );
     },
     { deadlineMs: DEADLINE.converge },
   );

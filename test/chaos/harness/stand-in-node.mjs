@@ -9,8 +9,14 @@ import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
   options: {
-    port: { type: 'string' }, http: { type: 'string' }, seeds: { type: 'string' }, host: { type: 'string' },
-    'advertise-host': { type: 'string' }, secret: { type: 'string' }, cluster: { type: 'string' }, udp: { type: 'string' },
+    port: { type: 'string' },
+    http: { type: 'string' },
+    seeds: { type: 'string' },
+    host: { type: 'string' },
+    'advertise-host': { type: 'string' },
+    secret: { type: 'string' },
+    cluster: { type: 'string' },
+    udp: { type: 'string' },
   },
 });
 const host = values.host ?? '127.0.0.1';
@@ -68,22 +74,31 @@ const server = createServer(async (req, res) => {
   const kv = /^\/kv\/(.+)$/.exec(url.pathname);
   if (kv) {
     const key = decodeURIComponent(kv[1]);
-    if (req.method === 'PUT') return store.set(key, body), reply(res, 204);
-    if (req.method === 'DELETE') return store.delete(key), reply(res, 204);
+    if (req.method === 'PUT') return (store.set(key, body), reply(res, 204));
+    if (req.method === 'DELETE') return (store.delete(key), reply(res, 204));
     if (req.method === 'GET') return store.has(key) ? reply(res, 200, store.get(key)) : reply(res, 404, 'not found');
   }
   if (req.method === 'GET' && url.pathname === '/cluster') {
-    return reply(res, 200, { self: id, members: [{ id, address: { host: advertise, port }, status: 'up', phi: 0, generation }], ring: { ownership: { [id]: 1 } } });
+    return reply(res, 200, {
+      self: id,
+      members: [{ id, address: { host: advertise, port }, status: 'up', phi: 0, generation }],
+      ring: { ownership: { [id]: 1 } },
+    });
   }
   if (req.method === 'GET' && url.pathname === '/whoami') {
-    const addresses = Object.values(networkInterfaces()).flat().filter((a) => a.family === 'IPv4' && !a.internal).map((a) => a.address);
+    const addresses = Object.values(networkInterfaces())
+      .flat()
+      .filter((a) => a.family === 'IPv4' && !a.internal)
+      .map((a) => a.address);
     return reply(res, 200, { id, pid: process.pid, bound: server.address(), addresses });
   }
   if (req.method === 'GET' && url.pathname === '/probe') {
     return reply(res, 200, await probe(url.searchParams.get('url'), Number(url.searchParams.get('timeoutMs') ?? 1000)));
   }
   if (req.method === 'POST' && url.pathname === '/udp-send') {
-    return reply(res, 200, { sent: await sendDatagrams(url.searchParams.get('to'), Number(url.searchParams.get('count'))) });
+    return reply(res, 200, {
+      sent: await sendDatagrams(url.searchParams.get('to'), Number(url.searchParams.get('count'))),
+    });
   }
   if (req.method === 'GET' && url.pathname === '/udp-count') return reply(res, 200, { received: udpReceived });
   if (req.method === 'POST' && url.pathname === '/admin/leave') {
@@ -92,7 +107,9 @@ const server = createServer(async (req, res) => {
   }
   reply(res, 404, 'no such route');
 });
-server.listen(Number(values.http ?? 8001), host, () => console.log(`stand-in ${id} serving HTTP on ${host}:${values.http}`));
+server.listen(Number(values.http ?? 8001), host, () =>
+  console.log(`stand-in ${id} serving HTTP on ${host}:${values.http}`),
+);
 process.on('SIGTERM', () => {
   server.close(() => process.exit(0));
   server.closeAllConnections();

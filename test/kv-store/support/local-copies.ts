@@ -11,7 +11,10 @@ export interface KvNodeRef {
  * does not hold itself (`GET /admin/local/:key`, its own copy: no quorum, so other replicas cannot
  * answer for it). Reads through the node would repair what they touch, so check this before any.
  */
-export async function missingOn(node: KvNodeRef, written: ReadonlyMap<string, string>): Promise<{ replicated: number; missing: string[] }> {
+export async function missingOn(
+  node: KvNodeRef,
+  written: ReadonlyMap<string, string>,
+): Promise<{ replicated: number; missing: string[] }> {
   let replicated = 0;
   const missing = await mapLimit([...written], 16, async ([key, value]) => {
     const enc = encodeURIComponent(key);

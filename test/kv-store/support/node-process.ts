@@ -53,8 +53,20 @@ export class NodeProcess {
     this.starts++;
     this.log = createWriteStream(join(ARTIFACTS, `${this.spec.name}.log`), { flags: this.starts === 1 ? 'w' : 'a' });
     this.log.write(`---- start #${this.starts} at ${new Date().toISOString()}\n`);
-    const args = [MAIN, '--port', String(this.spec.port), '--http', String(this.spec.http), '--seeds', this.spec.seeds.join(',')];
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const args = [
+      MAIN,
+      '--port',
+      String(this.spec.port),
+      '--http',
+      String(this.spec.http),
+      '--seeds',
+      this.spec.seeds.join(','),
+    ];
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     this.child = child;
     const log = this.log;
     const keep = (chunk: Buffer): void => {
@@ -64,10 +76,12 @@ export class NodeProcess {
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    this.exitPromise = new Promise((resolve) => child.on('exit', (code, signal) => {
-      log.end(`---- exited: ${signal ?? `code ${code}`}\n`);
-      resolve({ code, signal });
-    }));
+    this.exitPromise = new Promise((resolve) =>
+      child.on('exit', (code, signal) => {
+        log.end(`---- exited: ${signal ?? `code ${code}`}\n`);
+        resolve({ code, signal });
+      }),
+    );
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {

@@ -12,7 +12,10 @@ export class LatencyHistogram {
   record(ms: number): void {
     if (!(ms >= 0)) throw new Error(`latency must be a non-negative number of ms, got ${ms}`);
     const us = Math.max(ms * 1000, LatencyHistogram.MIN_US);
-    const index = Math.min(this.buckets.length - 1, Math.floor(Math.log(us / LatencyHistogram.MIN_US) / LatencyHistogram.GROWTH));
+    const index = Math.min(
+      this.buckets.length - 1,
+      Math.floor(Math.log(us / LatencyHistogram.MIN_US) / LatencyHistogram.GROWTH),
+    );
     this.buckets[index]! += 1;
     this.count += 1;
     this.maxMs = Math.max(this.maxMs, ms);
@@ -31,7 +34,8 @@ export class LatencyHistogram {
     let seen = 0;
     for (let i = 0; i < this.buckets.length; i++) {
       seen += this.buckets[i]!;
-      if (seen >= rank) return Math.min(this.maxMs, (LatencyHistogram.MIN_US * Math.exp((i + 1) * LatencyHistogram.GROWTH)) / 1000);
+      if (seen >= rank)
+        return Math.min(this.maxMs, (LatencyHistogram.MIN_US * Math.exp((i + 1) * LatencyHistogram.GROWTH)) / 1000);
     }
     return this.maxMs;
   }

@@ -37,19 +37,36 @@ export interface LoadResult {
 type Progress = (line: string) => void;
 
 /** The status, and for an error status the start of the body (what the node said went wrong). */
-function once(agent: Agent, port: number, method: string, path: string, body: string | undefined, timeoutMs: number): Promise<{ status: number; error?: string }> {
+function once(
+  agent: Agent,
+  port: number,
+  method: string,
+  path: string,
+  body: string | undefined,
+  timeoutMs: number,
+): Promise<{ status: number; error?: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, agent, headers: body === undefined ? {} : { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const status = res.statusCode ?? 0;
-      let error = '';
-      res.on('data', (chunk: Buffer) => {
-        if (status >= 500 && error.length < 300) error += chunk.toString('utf8', 0, 300 - error.length);
-      });
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status, error: error || undefined });
-      });
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent,
+        headers: body === undefined ? {} : { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        let error = '';
+        res.on('data', (chunk: Buffer) => {
+          if (status >= 500 && error.length < 300) error += chunk.toString('utf8', 0, 300 - error.length);
+        });
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status, error: error || undefined });
+        });
+      },
+    );
     const timer = setTimeout(() => req.destroy(new Error('timeout')), timeoutMs);
     req.on('error', (error) => {
       clearTimeout(timer);
@@ -63,7 +80,11 @@ function once(agent: Agent, port: number, method: string, path: string, body: st
  * Concurrent clients, each PUT or GET on a random key through a random node, back to back, for the
  * duration; latencies into histograms; every node's RSS sampled at a steady pace.
  */
-export async function driveLoad(nodes: LocalNode[], opts: LoadOptions, progress: Progress = () => {}): Promise<LoadResult> {
+export async function driveLoad(
+  nodes: LocalNode[],
+  opts: LoadOptions,
+  progress: Progress = () => {},
+): Promise<LoadResult> {
   // An idle pooled socket is closed by the client after 4 s, before the server's keep-alive timeout
   // (Node's 5 s) closes it: reusing one at the moment the server closes it fails the request with
   // ECONNRESET (the classic keep-alive race; 2 GETs of 3 million in a 5-minute run whose rate dipped).
@@ -82,7 +103,9 @@ export async function driveLoad(nodes: LocalNode[], opts: LoadOptions, progress:
     const t = (Date.now() - start) / 1000;
     sampleTimes.push(Math.round(t * 10) / 10);
     nodes.forEach((n, i) => rss[i]!.push(Math.round(((rssBytes(n.process.pid!) ?? 0) / 1048576) * 10) / 10));
-    progress(`t=${t.toFixed(0)}s rps=${(windowRequests / opts.sampleEveryS).toFixed(0)} p99=${Math.max(puts.quantile(0.99), gets.quantile(0.99)).toFixed(2)}ms errors=${Object.values(errorKinds).reduce((a, b) => a + b, 0)} rss_mb=[${nodes.map((_, i) => rss[i]!.at(-1)).join(', ')}]`);
+    progress(
+      `t=${t.toFixed(0)}s rps=${(windowRequests / opts.sampleEveryS).toFixed(0)} p99=${Math.max(puts.quantile(0.99), gets.quantile(0.99)).toFixed(2)}ms errors=${Object.values(errorKinds).reduce((a, b) => a + b, 0)} rss_mb=[${nodes.map((_, i) => rss[i]!.at(-1)).join(', ')}]`,
+    );
     windowRequests = 0;
   };
   sample();
@@ -95,10 +118,18 @@ export async function driveLoad(nodes: LocalNode[], opts: LoadOptions, progress:
       const read = Math.random() < opts.readShare;
       const t0 = performance.now();
       try {
-        const { status, error } = await once(agent, node.httpPort, read ? 'GET' : 'PUT', path, read ? undefined : value, opts.timeoutMs);
+        const { status, error } = await once(
+          agent,
+          node.httpPort,
+          read ? 'GET' : 'PUT',
+          path,
+          read ? undefined : value,
+          opts.timeoutMs,
+        );
         const ok = read ? status === 200 || status === 404 : status === 204;
         // Key names and node addresses vary; the kind is what went wrong.
-        if (!ok) throw new Error(`status ${status}${error ? `: ${error.replace(/key-\d+|127\.0\.0\.1:\d+/g, '…')}` : ''}`);
+        if (!ok)
+          throw new Error(`status ${status}${error ? `: ${error.replace(/key-\d+|127\.0\.0\.1:\d+/g, '…')}` : ''}`);
         (read ? gets : puts).record(performance.now() - t0);
       } catch (error) {
         const kind = `${read ? 'get' : 'put'}: ${(error as Error).message}`;

@@ -58,13 +58,34 @@ function getJson(url: string, timeoutMs: number): Promise<ClusterJson> {
  * N processes of the example app on loopback, each with free ports, seeded by the first; their output
  * goes to `logDir`. Resolves once every node answers `GET /cluster` with all N members up.
  */
-export async function startLocalCluster(opts: { entry: string; nodes: number; logDir: string; readyTimeoutMs?: number }): Promise<LocalNode[]> {
+export async function startLocalCluster(opts: {
+  entry: string;
+  nodes: number;
+  logDir: string;
+  readyTimeoutMs?: number;
+}): Promise<LocalNode[]> {
   mkdirSync(opts.logDir, { recursive: true });
   const ports = [];
   for (let i = 0; i < opts.nodes; i++) ports.push({ gossip: await freePort(), http: await freePort() });
   const seeds = `127.0.0.1:${ports[0]!.gossip}`;
   const nodes: LocalNode[] = ports.map((p, index) => {
-    const child = spawn(process.execPath, [opts.entry, '--port', String(p.gossip), '--http', String(p.http), '--seeds', seeds, '--host', '127.0.0.1', '--cluster', `load-${process.pid}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        opts.entry,
+        '--port',
+        String(p.gossip),
+        '--http',
+        String(p.http),
+        '--seeds',
+        seeds,
+        '--host',
+        '127.0.0.1',
+        '--cluster',
+        `load-${process.pid}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const log = createWriteStream(join(opts.logDir, `node-${index}.log`));
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);

@@ -14,6 +14,8 @@ export class ClusterPeerCaller implements PeerCaller {
   constructor(private readonly client: ClusterClient) {}
 
   call<T>(nodeId: string, pattern: string, payload: unknown): Promise<T> {
-    return firstValueFrom(this.client.send<T>(nodeId, pattern, payload, { timeoutMs: TIMEOUTS_MS[pattern] ?? BULK_TIMEOUT_MS }));
+    return firstValueFrom(
+      this.client.send<T>(nodeId, pattern, payload, { timeoutMs: TIMEOUTS_MS[pattern] ?? BULK_TIMEOUT_MS }),
+    );
   }
 }

@@ -1,7 +1,13 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import {
-  ELASTICA_OPTIONS, FailureDetectorService, GossipService, PartitionerService, REPLACES_KEY, TOKENS_KEY,
-  type ResolvedElasticaOptions, type TokenRing,
+  ELASTICA_OPTIONS,
+  FailureDetectorService,
+  GossipService,
+  PartitionerService,
+  REPLACES_KEY,
+  TOKENS_KEY,
+  type ResolvedElasticaOptions,
+  type TokenRing,
 } from 'elastica';
 import { filter, map, merge, type Observable, type Subscription } from 'rxjs';
 import type { KvCluster } from '../replication/kv-node.js';
@@ -38,7 +44,8 @@ const TOKEN_SPACE = 2 ** 32;
 
 function formatAddress(address: unknown): string {
   if (typeof address === 'string') return address;
-  if (address !== null && typeof address === 'object' && 'host' in address && 'port' in address) return `${String(address.host)}:${String(address.port)}`;
+  if (address !== null && typeof address === 'object' && 'host' in address && 'port' in address)
+    return `${String(address.host)}:${String(address.port)}`;
   return String(address);
 }
 
@@ -68,10 +75,12 @@ export class ElasticaCluster implements KvCluster, OnModuleDestroy {
     @Inject(ELASTICA_OPTIONS) options: ResolvedElasticaOptions,
   ) {
     this.replicationFactor = options.partitioner.replicationFactor;
-    this.ringChanges$ = this.partitioner.ring$.pipe(map((change) => {
-      const moved = (change as { moved?: unknown[] }).moved;
-      return Array.isArray(moved) ? `${moved.length} range(s) moved` : 'the ring changed';
-    }));
+    this.ringChanges$ = this.partitioner.ring$.pipe(
+      map((change) => {
+        const moved = (change as { moved?: unknown[] }).moved;
+        return Array.isArray(moved) ? `${moved.length} range(s) moved` : 'the ring changed';
+      }),
+    );
     this.events$ = this.gossip.events$.pipe(map((e) => ({ type: String(e.type), nodeId: String(e.nodeId) })));
     this.catchUp$ = this.events$.pipe(filter((e) => CATCH_UP_EVENTS.has(e.type)));
     this.invalidations = merge(
@@ -90,7 +99,8 @@ export class ElasticaCluster implements KvCluster, OnModuleDestroy {
 
   ringMembers(): number {
     const ring = this.partitioner.ring;
-    if (this.ringMembersCache?.ring !== ring) this.ringMembersCache = { ring, count: countRingMembers(this.gossip.members(), ring.nodeIds) };
+    if (this.ringMembersCache?.ring !== ring)
+      this.ringMembersCache = { ring, count: countRingMembers(this.gossip.members(), ring.nodeIds) };
     return this.ringMembersCache.count;
   }
 
@@ -112,7 +122,10 @@ export class ElasticaCluster implements KvCluster, OnModuleDestroy {
 
   replicasWithout(key: string, nodeId: string): readonly string[] {
     try {
-      return this.partitioner.getReplicas(key, this.replicationFactor + 1).filter((id) => id !== nodeId).slice(0, this.replicationFactor);
+      return this.partitioner
+        .getReplicas(key, this.replicationFactor + 1)
+        .filter((id) => id !== nodeId)
+        .slice(0, this.replicationFactor);
     } catch {
       return [];
     }
@@ -125,7 +138,10 @@ export class ElasticaCluster implements KvCluster, OnModuleDestroy {
   }
 
   peers(): readonly string[] {
-    return this.gossip.members().filter((m) => m.id !== this.self && REACHABLE.has(m.status)).map((m) => m.id);
+    return this.gossip
+      .members()
+      .filter((m) => m.id !== this.self && REACHABLE.has(m.status))
+      .map((m) => m.id);
   }
 
   /** Announces this node's departure; resolves once peers have it. */
@@ -137,7 +153,13 @@ export class ElasticaCluster implements KvCluster, OnModuleDestroy {
     const self = this.self;
     const members = this.gossip.members().map((m): MemberView => {
       const phi = m.id === self ? 0 : this.detector.phi(m.id);
-      return { id: m.id, address: formatAddress(m.address), status: m.status, phi: Number.isFinite(phi) ? Math.round(phi * 100) / 100 : null, generation: m.generation };
+      return {
+        id: m.id,
+        address: formatAddress(m.address),
+        status: m.status,
+        phi: Number.isFinite(phi) ? Math.round(phi * 100) / 100 : null,
+        generation: m.generation,
+      };
     });
     const ownership = this.partitioner.ownership();
     const ranges: Record<string, [number, number][]> = {};
@@ -150,6 +172,12 @@ export class ElasticaCluster implements KvCluster, OnModuleDestroy {
         else ranges[id].push([start / TOKEN_SPACE, 1], [0, end / TOKEN_SPACE]);
       }
     }
-    return { self, members, ring: { ownership, ranges }, threshold: this.detector.threshold, replicationFactor: this.replicationFactor };
+    return {
+      self,
+      members,
+      ring: { ownership, ranges },
+      threshold: this.detector.threshold,
+      replicationFactor: this.replicationFactor,
+    };
   }
 }

@@ -7,21 +7,41 @@ import { ConfigError, elasticaOptionsOf, parseNodeConfig, USAGE } from './node-c
 const FLAGS: { flag: string; env: string; value: string; field: string; parsed: unknown }[] = [
   { flag: '--port', env: 'ELASTICA_PORT', value: '7100', field: 'port', parsed: 7100 },
   { flag: '--http', env: 'ELASTICA_HTTP', value: '8100', field: 'http', parsed: 8100 },
-  { flag: '--seeds', env: 'ELASTICA_SEEDS', value: '10.0.0.1:7000,10.0.0.2:7000', field: 'seeds', parsed: ['10.0.0.1:7000', '10.0.0.2:7000'] },
+  {
+    flag: '--seeds',
+    env: 'ELASTICA_SEEDS',
+    value: '10.0.0.1:7000,10.0.0.2:7000',
+    field: 'seeds',
+    parsed: ['10.0.0.1:7000', '10.0.0.2:7000'],
+  },
   { flag: '--host', env: 'ELASTICA_HOST', value: '0.0.0.0', field: 'host', parsed: '0.0.0.0' },
-  { flag: '--advertise-host', env: 'ELASTICA_ADVERTISE_HOST', value: '203.0.113.7', field: 'advertiseHost', parsed: '203.0.113.7' },
+  {
+    flag: '--advertise-host',
+    env: 'ELASTICA_ADVERTISE_HOST',
+    value: '203.0.113.7',
+    field: 'advertiseHost',
+    parsed: '203.0.113.7',
+  },
   { flag: '--secret', env: 'ELASTICA_SECRET', value: 's3cret', field: 'secret', parsed: 's3cret' },
   { flag: '--cluster', env: 'ELASTICA_CLUSTER', value: 'orders', field: 'cluster', parsed: 'orders' },
   { flag: '--node-id', env: 'ELASTICA_NODE_ID', value: 'node-a', field: 'nodeId', parsed: 'node-a' },
 ];
 
 /** The options Elastica resolves from a command line and environment, as the app passes them. */
-const resolved = (argv: string[], env: NodeJS.ProcessEnv = {}) => resolveOptions(elasticaOptionsOf(parseNodeConfig(argv, env)));
+const resolved = (argv: string[], env: NodeJS.ProcessEnv = {}) =>
+  resolveOptions(elasticaOptionsOf(parseNodeConfig(argv, env)));
 
 describe('parseNodeConfig: every flag and its environment variable', () => {
   it('has defaults for everything: a lone node on 127.0.0.1, cluster port 7001, HTTP 8001', () => {
     expect(parseNodeConfig([], {})).toEqual({
-      port: 7001, http: 8001, seeds: [], host: '127.0.0.1', advertiseHost: undefined, secret: undefined, cluster: 'kv-store', nodeId: undefined,
+      port: 7001,
+      http: 8001,
+      seeds: [],
+      host: '127.0.0.1',
+      advertiseHost: undefined,
+      secret: undefined,
+      cluster: 'kv-store',
+      nodeId: undefined,
     });
   });
 
@@ -41,17 +61,41 @@ describe('parseNodeConfig: every flag and its environment variable', () => {
   });
 
   it('reads the whole contract command line into the options Elastica gets', () => {
-    const options = resolved(
-      ['--port', '7001', '--http', '8001', '--seeds', '127.0.0.1:7001', '--host', '0.0.0.0', '--advertise-host', '10.1.2.3', '--secret', 'S', '--cluster', 'orders'],
-    );
+    const options = resolved([
+      '--port',
+      '7001',
+      '--http',
+      '8001',
+      '--seeds',
+      '127.0.0.1:7001',
+      '--host',
+      '0.0.0.0',
+      '--advertise-host',
+      '10.1.2.3',
+      '--secret',
+      'S',
+      '--cluster',
+      'orders',
+    ]);
     expect(options).toMatchObject({
-      cluster: 'orders', bind: { host: '0.0.0.0', port: 7001 }, advertise: { host: '10.1.2.3', port: 7001 },
-      seeds: [{ host: '127.0.0.1', port: 7001 }], secret: 'S', nodeId: '10.1.2.3:7001',
+      cluster: 'orders',
+      bind: { host: '0.0.0.0', port: 7001 },
+      advertise: { host: '10.1.2.3', port: 7001 },
+      seeds: [{ host: '127.0.0.1', port: 7001 }],
+      secret: 'S',
+      nodeId: '10.1.2.3:7001',
     });
     // From the environment alone, the same.
-    expect(resolved([], {
-      ELASTICA_PORT: '7001', ELASTICA_SEEDS: '127.0.0.1:7001', ELASTICA_HOST: '0.0.0.0', ELASTICA_ADVERTISE_HOST: '10.1.2.3', ELASTICA_SECRET: 'S', ELASTICA_CLUSTER: 'orders',
-    })).toEqual(options);
+    expect(
+      resolved([], {
+        ELASTICA_PORT: '7001',
+        ELASTICA_SEEDS: '127.0.0.1:7001',
+        ELASTICA_HOST: '0.0.0.0',
+        ELASTICA_ADVERTISE_HOST: '10.1.2.3',
+        ELASTICA_SECRET: 'S',
+        ELASTICA_CLUSTER: 'orders',
+      }),
+    ).toEqual(options);
   });
 
   it('splits seeds on commas, trimming blanks and dropping empty entries', () => {
@@ -62,9 +106,15 @@ describe('parseNodeConfig: every flag and its environment variable', () => {
 
 describe('parseNodeConfig: bad values fail with a message naming the flag', () => {
   it.each([
-    ['--port', 'ELASTICA_PORT', 'abc'], ['--port', 'ELASTICA_PORT', '70.1'], ['--port', 'ELASTICA_PORT', '-1'],
-    ['--port', 'ELASTICA_PORT', '0'], ['--port', 'ELASTICA_PORT', '65536'], ['--port', 'ELASTICA_PORT', ''],
-    ['--http', 'ELASTICA_HTTP', 'eighty'], ['--http', 'ELASTICA_HTTP', '99999'], ['--http', 'ELASTICA_HTTP', '0'],
+    ['--port', 'ELASTICA_PORT', 'abc'],
+    ['--port', 'ELASTICA_PORT', '70.1'],
+    ['--port', 'ELASTICA_PORT', '-1'],
+    ['--port', 'ELASTICA_PORT', '0'],
+    ['--port', 'ELASTICA_PORT', '65536'],
+    ['--port', 'ELASTICA_PORT', ''],
+    ['--http', 'ELASTICA_HTTP', 'eighty'],
+    ['--http', 'ELASTICA_HTTP', '99999'],
+    ['--http', 'ELASTICA_HTTP', '0'],
   ])('%s (or %s) %j', (flag, env, bad) => {
     const message = `${flag} (or ${env}) must be a port from 1 to 65535, got ${JSON.stringify(bad)}`;
     expect(() => parseNodeConfig([`${flag}=${bad}`], {})).toThrow(new ConfigError(message));
@@ -101,7 +151,9 @@ describe('parseNodeConfig: bad values fail with a message naming the flag', () =
   });
 
   it('checks a value from the environment the same way', () => {
-    expect(() => resolved([], { ELASTICA_SEEDS: 'nowhere' })).toThrow(/`seeds\[0\]`: "nowhere" is not of the form host:port/);
+    expect(() => resolved([], { ELASTICA_SEEDS: 'nowhere' })).toThrow(
+      /`seeds\[0\]`: "nowhere" is not of the form host:port/,
+    );
     expect(() => resolved([], { ELASTICA_SECRET: '' })).toThrow(/`secret`: expected a non-empty string/);
     expect(() => resolved([], { ELASTICA_HOST: '0.0.0.0' })).toThrow(/`advertise`: 0.0.0.0 means "every interface"/);
   });

@@ -25,7 +25,9 @@ const FLAGS = {
 } as const;
 
 export const USAGE = `usage: node dist/apps/kv-store/main.js --port 7001 --http 8001 --seeds 127.0.0.1:7001 [--host H] [--advertise-host H] [--secret S] [--cluster NAME] [--node-id ID]
-every flag also reads an environment variable: ${Object.entries(FLAGS).map(([flag, { env }]) => `--${flag} ${env}`).join(', ')}`;
+every flag also reads an environment variable: ${Object.entries(FLAGS)
+  .map(([flag, { env }]) => `--${flag} ${env}`)
+  .join(', ')}`;
 
 export class ConfigError extends Error {}
 
@@ -33,7 +35,9 @@ function port(flag: keyof typeof FLAGS, text: string | undefined, fallback: numb
   if (text === undefined) return fallback;
   // 0 would bind a random port the node could neither advertise nor print.
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 65535) {
-    throw new ConfigError(`--${flag} (or ${FLAGS[flag].env}) must be a port from 1 to 65535, got ${JSON.stringify(text)}`);
+    throw new ConfigError(
+      `--${flag} (or ${FLAGS[flag].env}) must be a port from 1 to 65535, got ${JSON.stringify(text)}`,
+    );
   }
   return Number(text);
 }
@@ -45,12 +49,19 @@ export function parseNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeCon
     strict: true,
     allowPositionals: false,
   });
-  const value = (flag: keyof typeof FLAGS): string | undefined => (values[flag] as string | undefined) ?? env[FLAGS[flag].env];
+  const value = (flag: keyof typeof FLAGS): string | undefined =>
+    (values[flag] as string | undefined) ?? env[FLAGS[flag].env];
   const seedsText = value('seeds');
   return {
     port: port('port', value('port'), 7001),
     http: port('http', value('http'), 8001),
-    seeds: seedsText === undefined ? [] : seedsText.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+    seeds:
+      seedsText === undefined
+        ? []
+        : seedsText
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s.length > 0),
     host: value('host') ?? '127.0.0.1',
     advertiseHost: value('advertise-host'),
     secret: value('secret'),

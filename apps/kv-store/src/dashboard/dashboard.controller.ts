@@ -43,7 +43,15 @@ export class DashboardController {
       cluster: this.cluster.snapshot(),
       events: this.monitor.events.since(since, 50),
       history: this.monitor.history.snapshot(),
-      store: { keys: stats.keys, bytes: stats.bytes, writes: stats.writes, reads: stats.reads, readRepairs: stats.readRepairs, pulled: stats.pulled, handedOff: stats.handedOff },
+      store: {
+        keys: stats.keys,
+        bytes: stats.bytes,
+        writes: stats.writes,
+        reads: stats.reads,
+        readRepairs: stats.readRepairs,
+        pulled: stats.pulled,
+        handedOff: stats.handedOff,
+      },
     };
   }
 }

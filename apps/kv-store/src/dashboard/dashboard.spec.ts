@@ -16,10 +16,21 @@ describe('EventLog', () => {
 describe('PhiHistory', () => {
   it('keeps a bounded series per member and forgets members that are gone', () => {
     const history = new PhiHistory(2);
-    history.record(1, [{ id: 'a', phi: 0.1, status: 'up' }, { id: 'b', phi: 0.2, status: 'up' }]);
-    history.record(2, [{ id: 'a', phi: 0.3, status: 'up' }, { id: 'b', phi: 9, status: 'down' }]);
+    history.record(1, [
+      { id: 'a', phi: 0.1, status: 'up' },
+      { id: 'b', phi: 0.2, status: 'up' },
+    ]);
+    history.record(2, [
+      { id: 'a', phi: 0.3, status: 'up' },
+      { id: 'b', phi: 9, status: 'down' },
+    ]);
     history.record(3, [{ id: 'a', phi: 0.4, status: 'up' }]);
-    expect(history.snapshot()).toEqual({ a: [[2, 0.3, 'up'], [3, 0.4, 'up']] });
+    expect(history.snapshot()).toEqual({
+      a: [
+        [2, 0.3, 'up'],
+        [3, 0.4, 'up'],
+      ],
+    });
   });
 });
 

@@ -1,4 +1,16 @@
-import { All, ConflictException, Controller, Get, HttpCode, Logger, NotFoundException, Param, Post, Req, Res } from '@nestjs/common';
+import {
+  All,
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  Logger,
+  NotFoundException,
+  Param,
+  Post,
+  Req,
+  Res,
+} from '@nestjs/common';
 import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import { ElasticaCluster } from '../cluster/elastica-cluster.js';
 import { KvStoreService } from '../kv/kv-store.service.js';
@@ -28,7 +40,9 @@ export class AdminController {
   @HttpCode(202)
   leave(): { node: string; status: string; message: string } {
     if (!this.store.isDecommissioning && this.cluster.peers().length === 0 && this.store.node.storage.size > 0) {
-      throw new ConflictException(`no other node is up to hand this node's ${this.store.node.storage.size} keys to: stop it instead, or start another node first`);
+      throw new ConflictException(
+        `no other node is up to hand this node's ${this.store.node.storage.size} keys to: stop it instead, or start another node first`,
+      );
     }
     if (!this.store.isDecommissioning) {
       this.logger.log('decommission requested over HTTP');
@@ -42,7 +56,12 @@ export class AdminController {
         },
       );
     }
-    return { node: this.cluster.self, status: 'leaving', message: 'handing data over to the remaining replicas, then leaving the cluster and exiting; if the handoff cannot complete, the node stays a member and says why in its log and in GET /admin/stats (lastDecommission)' };
+    return {
+      node: this.cluster.self,
+      status: 'leaving',
+      message:
+        'handing data over to the remaining replicas, then leaving the cluster and exiting; if the handoff cannot complete, the node stays a member and says why in its log and in GET /admin/stats (lastDecommission)',
+    };
   }
 
   @All('leave')
@@ -53,7 +72,14 @@ export class AdminController {
 
   @Get('stats')
   stats() {
-    return { node: this.cluster.self, decommissioning: this.store.isDecommissioning, lastDecommission: this.store.lastDecommission ?? null, capacity: this.store.node.storage.capacity, ...this.store.node.stats(), http: this.limits.stats() };
+    return {
+      node: this.cluster.self,
+      decommissioning: this.store.isDecommissioning,
+      lastDecommission: this.store.lastDecommission ?? null,
+      capacity: this.store.node.storage.capacity,
+      ...this.store.node.stats(),
+      http: this.limits.stats(),
+    };
   }
 
   /** This node's own copy of a key (no quorum): what it stores, tombstones included. */
@@ -61,7 +87,8 @@ export class AdminController {
   local(@Param('key') rawKey: string) {
     const key = this.checked(rawKey);
     const v = this.store.node.storage.get(key);
-    if (v === undefined) throw new NotFoundException(`node ${this.cluster.self} holds no copy of ${JSON.stringify(key)}`);
+    if (v === undefined)
+      throw new NotFoundException(`node ${this.cluster.self} holds no copy of ${JSON.stringify(key)}`);
     return { node: this.cluster.self, key, value: v.value, ts: v.ts };
   }
 

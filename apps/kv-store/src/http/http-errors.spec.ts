@@ -18,7 +18,10 @@ describe('toHttpError', () => {
   });
 
   it('replicas that failed to answer are a 503 naming each failure; no ring yet says so', () => {
-    expect(answer(new QuorumError(2, 1, new Map([['b', new Error('timed out')]])))).toEqual({ status: 503, message: 'not enough replicas answered: 1 of the 2 replica answers needed (b: timed out)' });
+    expect(answer(new QuorumError(2, 1, new Map([['b', new Error('timed out')]])))).toEqual({
+      status: 503,
+      message: 'not enough replicas answered: 1 of the 2 replica answers needed (b: timed out)',
+    });
     expect(answer(new QuorumError(1, 0, new Map())).message).toMatch(/still joining the ring/);
   });
 });

@@ -1,4 +1,10 @@
-import { BadRequestException, HttpException, HttpStatus, PayloadTooLargeException, ServiceUnavailableException } from '@nestjs/common';
+import {
+  BadRequestException,
+  HttpException,
+  HttpStatus,
+  PayloadTooLargeException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { BadMessageError } from '../replication/kv-messages.js';
 import { QuorumError, ReplicasDownError } from '../replication/quorum.js';
 import { ClockDriftError } from '../store/hlc.js';
@@ -10,12 +16,15 @@ export function toHttpError(error: unknown): unknown {
   if (error instanceof HttpException) return error;
   if (error instanceof BodyTooLargeError) return new PayloadTooLargeException(error.message);
   if (error instanceof BodyBudgetError) return new ServiceUnavailableException(error.message);
-  if (error instanceof BadMessageError) return new BadRequestException(error.message.replace(/^bad kv\.\w+ message: /, ''));
-  if (error instanceof ReplicasDownError) return new ServiceUnavailableException(`not enough replicas are up: ${error.message}`);
+  if (error instanceof BadMessageError)
+    return new BadRequestException(error.message.replace(/^bad kv\.\w+ message: /, ''));
+  if (error instanceof ReplicasDownError)
+    return new ServiceUnavailableException(`not enough replicas are up: ${error.message}`);
   if (error instanceof QuorumError) {
-    const message = error.replies === 0 && error.failures.size === 0
-      ? 'no replica is known for this key yet (the node is still joining the ring); try again shortly'
-      : `not enough replicas answered: ${error.message}`;
+    const message =
+      error.replies === 0 && error.failures.size === 0
+        ? 'no replica is known for this key yet (the node is still joining the ring); try again shortly'
+        : `not enough replicas answered: ${error.message}`;
     return new ServiceUnavailableException(message);
   }
   if (error instanceof ClockDriftError) return new ServiceUnavailableException(error.message);
@@ -24,6 +33,14 @@ export function toHttpError(error: unknown): unknown {
 
 export class MethodNotAllowedException extends HttpException {
   constructor(method: string, path: string, allowed: string[]) {
-    super({ statusCode: HttpStatus.METHOD_NOT_ALLOWED, error: 'Method Not Allowed', message: `${method} is not supported on ${path}; use ${allowed.join(', ')}`, allow: allowed }, HttpStatus.METHOD_NOT_ALLOWED);
+    super(
+      {
+        statusCode: HttpStatus.METHOD_NOT_ALLOWED,
+        error: 'Method Not Allowed',
+        message: `${method} is not supported on ${path}; use ${allowed.join(', ')}`,
+        allow: allowed,
+      },
+      HttpStatus.METHOD_NOT_ALLOWED,
+    );
   }
 }

@@ -29,17 +29,26 @@ describe('HttpLimits (pure)', () => {
   it('logs refusals at most once per interval, with the count since the last line', () => {
     const lines: string[] = [];
     let now = 0;
-    const limits = new HttpLimits({ maxConnections: 10, maxBodyBytesInFlight: 1 }, (m) => lines.push(m), () => now, 10_000);
+    const limits = new HttpLimits(
+      { maxConnections: 10, maxBodyBytesInFlight: 1 },
+      (m) => lines.push(m),
+      () => now,
+      10_000,
+    );
     for (let i = 0; i < 50; i++) limits.reserve().take(2);
     expect(lines).toHaveLength(1);
     now = 10_000;
     limits.reserve().take(2);
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatch(/^HTTP limits: 50 request body\(ies\) refused with 503 at the bound of 1 body bytes in flight \(totals: 0 dropped, 51 refused/);
+    expect(lines[1]).toMatch(
+      /^HTTP limits: 50 request body\(ies\) refused with 503 at the bound of 1 body bytes in flight \(totals: 0 dropped, 51 refused/,
+    );
   });
 
   it('refuses limits that are not positive integers', () => {
-    expect(() => new HttpLimits({ maxConnections: 0, maxBodyBytesInFlight: 1 })).toThrow(/maxConnections must be a positive integer, got 0/);
+    expect(() => new HttpLimits({ maxConnections: 0, maxBodyBytesInFlight: 1 })).toThrow(
+      /maxConnections must be a positive integer, got 0/,
+    );
   });
 });
 
@@ -55,7 +64,10 @@ describe('HTTP limits on a running server', () => {
 
   @Module({
     controllers: [KvController],
-    providers: [{ provide: KvStoreService, useValue: { node: cluster.add('a') } }, { provide: HttpLimits, useValue: limits }],
+    providers: [
+      { provide: KvStoreService, useValue: { node: cluster.add('a') } },
+      { provide: HttpLimits, useValue: limits },
+    ],
   })
   class TestModule {}
 
@@ -87,7 +99,9 @@ describe('HTTP limits on a running server', () => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, body }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, body }),
+        );
       });
       req.on('error', reject);
     });
@@ -102,7 +116,9 @@ describe('HTTP limits on a running server', () => {
     refused.req.end(Buffer.alloc(32 * 1024, 98));
     const answer = await refused.answer;
     expect(answer).toMatchObject({ status: 503, retryAfter: '1' });
-    expect(JSON.parse(answer.body).message).toMatch(/already holds 65536 bytes of request bodies in flight, its bound; retry shortly/);
+    expect(JSON.parse(answer.body).message).toMatch(
+      /already holds 65536 bytes of request bodies in flight, its bound; retry shortly/,
+    );
     slow.req.end();
     expect((await slow.answer).status).toBe(204);
     expect(limits.stats().bodyBytesInFlight).toBe(0); // released once the write was acknowledged
@@ -119,7 +135,8 @@ describe('HTTP limits on a running server', () => {
       await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
       return socket;
     };
-    const connections = (): Promise<number> => new Promise((resolve, reject) => server.getConnections((error, n) => (error ? reject(error) : resolve(n))));
+    const connections = (): Promise<number> =>
+      new Promise((resolve, reject) => server.getConnections((error, n) => (error ? reject(error) : resolve(n))));
     const idle: Socket[] = [];
     for (let i = 0; i < MAX_CONNECTIONS; i++) idle.push(await open());
     await until('the server to hold every connection', async () => (await connections()) === MAX_CONNECTIONS);

@@ -59,7 +59,8 @@ export class HttpLimits {
     private readonly logEveryMs = 10_000,
   ) {
     for (const [name, value] of Object.entries(options)) {
-      if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`HTTP limit ${name} must be a positive integer, got ${String(value)}`);
+      if (!Number.isSafeInteger(value) || value < 1)
+        throw new RangeError(`HTTP limit ${name} must be a positive integer, got ${String(value)}`);
     }
   }
 
@@ -99,8 +100,11 @@ export class HttpLimits {
 
   stats(): HttpLimitStats {
     return {
-      maxConnections: this.options.maxConnections, droppedConnections: this.dropped,
-      maxBodyBytesInFlight: this.options.maxBodyBytesInFlight, bodyBytesInFlight: this.bodyBytes, refusedBodies: this.refused,
+      maxConnections: this.options.maxConnections,
+      droppedConnections: this.dropped,
+      maxBodyBytesInFlight: this.options.maxBodyBytesInFlight,
+      bodyBytesInFlight: this.bodyBytes,
+      refusedBodies: this.refused,
     };
   }
 
@@ -110,9 +114,15 @@ export class HttpLimits {
     const refused = this.refused - this.lastLogged.refused;
     const dropped = this.dropped - this.lastLogged.dropped;
     const parts: string[] = [];
-    if (dropped > 0) parts.push(`${dropped} connection(s) dropped at the bound of ${this.options.maxConnections} open connections`);
-    if (refused > 0) parts.push(`${refused} request body(ies) refused with 503 at the bound of ${this.options.maxBodyBytesInFlight} body bytes in flight`);
-    this.warn(`HTTP limits: ${parts.join('; ')} (totals: ${this.dropped} dropped, ${this.refused} refused; logged at most every ${this.logEveryMs / 1000} s)`);
+    if (dropped > 0)
+      parts.push(`${dropped} connection(s) dropped at the bound of ${this.options.maxConnections} open connections`);
+    if (refused > 0)
+      parts.push(
+        `${refused} request body(ies) refused with 503 at the bound of ${this.options.maxBodyBytesInFlight} body bytes in flight`,
+      );
+    this.warn(
+      `HTTP limits: ${parts.join('; ')} (totals: ${this.dropped} dropped, ${this.refused} refused; logged at most every ${this.logEveryMs / 1000} s)`,
+    );
     this.lastLogged.refused = this.refused;
     this.lastLogged.dropped = this.dropped;
     this.lastLogged.atMs = now;

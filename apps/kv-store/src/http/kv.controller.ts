@@ -39,7 +39,11 @@ export class KvController {
 
   @Put(':key')
   @HttpCode(204)
-  async put(@Param('key') rawKey: string, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+  async put(
+    @Param('key') rawKey: string,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<void> {
     const key = this.key(rawKey);
     // The body's bytes count against the node's budget until the write is acknowledged or fails.
     const reservation = this.limits.reserve();

@@ -49,7 +49,9 @@ describe('runDecommission', () => {
     expect(outcome.handoff).toMatchObject({ complete: false, failedTargets: ['d'] });
     expect(outcome.handoff.undelivered).toBeGreaterThan(0);
     expect(record).toMatchObject({ left: 0, pauses: POLICY.attempts - 1 });
-    expect(record.logs.at(-1)).toMatch(/^error: decommission aborted after 3 handoff passes: .*d failed or refused them.*did NOT leave the cluster/);
+    expect(record.logs.at(-1)).toMatch(
+      /^error: decommission aborted after 3 handoff passes: .*d failed or refused them.*did NOT leave the cluster/,
+    );
     expect(c.node('c').storage.size).toBeGreaterThan(0); // nothing dropped
   });
 
@@ -66,6 +68,8 @@ describe('runDecommission', () => {
     const outcome = await runDecommission(steps({ onLeave: () => c.start('d', REFUSING) }), POLICY);
     expect(outcome.status).toBe('left-incomplete');
     expect(record.left).toBe(1);
-    expect(record.logs.at(-1)).toMatch(/^error: decommission: left the cluster, but the final handoff pass is incomplete: .*exiting with code 1/);
+    expect(record.logs.at(-1)).toMatch(
+      /^error: decommission: left the cluster, but the final handoff pass is incomplete: .*exiting with code 1/,
+    );
   });
 });

@@ -29,15 +29,23 @@ export interface DecommissionPolicy {
 
 export function describeHandoff(r: HandoffResult): string {
   const parts = [`${r.sent} copies of ${r.keys} keys acknowledged`];
-  if (r.undelivered > 0) parts.push(`${r.undelivered} copies not acknowledged (${r.failedTargets.join(', ')} failed or refused them)`);
+  if (r.undelivered > 0)
+    parts.push(`${r.undelivered} copies not acknowledged (${r.failedTargets.join(', ')} failed or refused them)`);
   if (r.unplaced > 0) parts.push(`${r.unplaced} keys with no other node to go to`);
   return parts.join('; ');
 }
 
-async function handOffWithRetries(steps: DecommissionSteps, policy: DecommissionPolicy, phase: string): Promise<HandoffResult> {
+async function handOffWithRetries(
+  steps: DecommissionSteps,
+  policy: DecommissionPolicy,
+  phase: string,
+): Promise<HandoffResult> {
   let result = await steps.handOff();
   for (let attempt = 1; attempt < policy.attempts && !result.complete; attempt++) {
-    steps.log('warn', `decommission (${phase}): handoff pass ${attempt} of ${policy.attempts} incomplete: ${describeHandoff(result)}; retrying`);
+    steps.log(
+      'warn',
+      `decommission (${phase}): handoff pass ${attempt} of ${policy.attempts} incomplete: ${describeHandoff(result)}; retrying`,
+    );
     await steps.pause(policy.retryDelayMs);
     result = await steps.handOff();
   }
@@ -49,17 +57,26 @@ async function handOffWithRetries(steps: DecommissionSteps, policy: Decommission
  * over again what coordinators sent here until they heard of it. A copy counts as handed over only
  * when its target acknowledged holding it, so a refused copy is never reported sent.
  */
-export async function runDecommission(steps: DecommissionSteps, policy: DecommissionPolicy): Promise<DecommissionOutcome> {
+export async function runDecommission(
+  steps: DecommissionSteps,
+  policy: DecommissionPolicy,
+): Promise<DecommissionOutcome> {
   const first = await handOffWithRetries(steps, policy, 'before leaving');
   if (!first.complete) {
-    steps.log('error', `decommission aborted after ${policy.attempts} handoff passes: ${describeHandoff(first)}. This node did NOT leave the cluster and keeps serving; fix the cause and POST /admin/leave again`);
+    steps.log(
+      'error',
+      `decommission aborted after ${policy.attempts} handoff passes: ${describeHandoff(first)}. This node did NOT leave the cluster and keeps serving; fix the cause and POST /admin/leave again`,
+    );
     return { status: 'aborted', handoff: first };
   }
   steps.log('log', `decommission: ${describeHandoff(first)}; announcing departure`);
   await steps.leave();
   const final = await handOffWithRetries(steps, policy, 'after leaving');
   if (!final.complete) {
-    steps.log('error', `decommission: left the cluster, but the final handoff pass is incomplete: ${describeHandoff(final)}; exiting with code 1`);
+    steps.log(
+      'error',
+      `decommission: left the cluster, but the final handoff pass is incomplete: ${describeHandoff(final)}; exiting with code 1`,
+    );
     return { status: 'left-incomplete', handoff: final };
   }
   steps.log('log', `decommission: final pass: ${describeHandoff(final)}; leaving`);

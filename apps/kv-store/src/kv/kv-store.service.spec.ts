@@ -1,7 +1,13 @@
 import 'reflect-metadata';
 import { afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import type { FailureDetectorService, GossipService, PartitionerService, ResolvedElasticaOptions, RingChange } from 'elastica';
+import type {
+  FailureDetectorService,
+  GossipService,
+  PartitionerService,
+  ResolvedElasticaOptions,
+  RingChange,
+} from 'elastica';
 import { Subject } from 'rxjs';
 import type { ClusterPeerCaller } from '../cluster/cluster-peer-caller.js';
 import { ElasticaCluster } from '../cluster/elastica-cluster.js';
@@ -39,7 +45,8 @@ function scene() {
     localNodeId: 'x',
     events$: new Subject(),
     changes$: new Subject(),
-    members: () => owners.map((id) => ({ id, address: `${id}:7000`, status: 'up', generation: 1, heartbeat: 1, state: {} })),
+    members: () =>
+      owners.map((id) => ({ id, address: `${id}:7000`, status: 'up', generation: 1, heartbeat: 1, state: {} })),
   };
   const partitioner = {
     ring$,
@@ -49,14 +56,19 @@ function scene() {
     getReplicas: (key: string, n = 3) => c.replicasOf(key, undefined, n),
   };
   const cluster = new ElasticaCluster(
-    gossip as unknown as GossipService, {} as unknown as FailureDetectorService, partitioner as unknown as PartitionerService,
+    gossip as unknown as GossipService,
+    {} as unknown as FailureDetectorService,
+    partitioner as unknown as PartitionerService,
     { partitioner: { replicationFactor: 3 } } as unknown as ResolvedElasticaOptions,
   );
   for (const id of ['a', 'b', 'c']) c.add(id);
   let service!: KvStoreService;
   c.adopt('x', (peers) => {
     service = new KvStoreService(cluster, peers as unknown as ClusterPeerCaller, {
-      ...DEFAULT_KV_STORE_OPTIONS, node: { ...DEFAULT_KV_OPTIONS, orphanGraceMs: 0 }, syncIntervalMs: HOUR, changeDelayMs: 500,
+      ...DEFAULT_KV_STORE_OPTIONS,
+      node: { ...DEFAULT_KV_OPTIONS, orphanGraceMs: 0 },
+      syncIntervalMs: HOUR,
+      changeDelayMs: 500,
     });
     services.push(service);
     return service.node;
@@ -76,7 +88,7 @@ async function drain(done: () => boolean): Promise<void> {
 }
 
 describe('KvStoreService and ring$', () => {
-  it('a ring$ change alone starts the handoff: x\'s copies reach the new owner, those x no longer replicates leave it', async () => {
+  it("a ring$ change alone starts the handoff: x's copies reach the new owner, those x no longer replicates leave it", async () => {
     const { c, service, ring$, join } = scene();
     for (const key of KEYS) await c.node('x').write(key, `value of ${key}`);
     await drain(() => KEYS.every((key) => c.holders(key).length === 3)); // a write's last copy may still be on its way
@@ -96,10 +108,17 @@ describe('KvStoreService and ring$', () => {
     expect(toNew.filter((key) => c.node('n').storage.has(key))).toEqual([]);
     expect(service.node.stats()).toMatchObject({ syncRounds: 0, handedOff: 0, orphansDropped: 0 });
 
-    ring$.next({ version: 2, checksum: 2, previousChecksum: 1, moved: [{ range: { start: 1, end: 2 }, from: 'x', to: 'n' }], nodes: ['a', 'b', 'c', 'n', 'x'] });
+    ring$.next({
+      version: 2,
+      checksum: 2,
+      previousChecksum: 1,
+      moved: [{ range: { start: 1, end: 2 }, from: 'x', to: 'n' }],
+      nodes: ['a', 'b', 'c', 'n', 'x'],
+    });
     // The round starts changeDelayMs (500 ms) later; give it up to 10 s of fake time, far from the hourly sync.
-    const moved = (): boolean => toNew.every((key) => c.node('n').storage.get(key)?.value === `value of ${key}`)
-      && leavingX.every((key) => !c.node('x').storage.has(key));
+    const moved = (): boolean =>
+      toNew.every((key) => c.node('n').storage.get(key)?.value === `value of ${key}`) &&
+      leavingX.every((key) => !c.node('x').storage.has(key));
     for (let ms = 0; ms < 10_000 && !moved(); ms += 50) await jest.advanceTimersByTimeAsync(50);
     expect(toNew.filter((key) => !c.node('n').storage.has(key))).toEqual([]);
     expect(leavingX.filter((key) => c.node('x').storage.has(key))).toEqual([]);
@@ -107,6 +126,8 @@ describe('KvStoreService and ring$', () => {
     expect(stats.handedOff).toBeGreaterThanOrEqual(leavingX.length);
     expect(stats.orphansDropped).toBe(leavingX.length);
     // nothing was lost on the way: every key is on its new replicas
-    for (const key of held) for (const id of c.replicasOf(key)) expect([key, id, c.node(id).storage.get(key)?.value]).toEqual([key, id, `value of ${key}`]);
+    for (const key of held)
+      for (const id of c.replicasOf(key))
+        expect([key, id, c.node(id).storage.get(key)?.value]).toEqual([key, id, `value of ${key}`]);
   });
 });

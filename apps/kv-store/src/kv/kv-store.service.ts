@@ -24,14 +24,29 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
   private closed = false;
   private decommissioning: Promise<DecommissionOutcome> | undefined;
   /** How the last decommission of this process ended (shown by GET /admin/stats). */
-  lastDecommission: { status: DecommissionOutcome['status']; at: string; sent: number; undelivered: number; unplaced: number; failedTargets: string[] } | undefined;
+  lastDecommission:
+    | {
+        status: DecommissionOutcome['status'];
+        at: string;
+        sent: number;
+        undelivered: number;
+        unplaced: number;
+        failedTargets: string[];
+      }
+    | undefined;
 
   constructor(
     private readonly cluster: ElasticaCluster,
     peers: ClusterPeerCaller,
     @Inject(KV_STORE_OPTIONS) private readonly options: KvStoreOptions,
   ) {
-    this.node = new KvNode(cluster, peers, () => Date.now(), options.node, (level, message) => this.logger[level](message));
+    this.node = new KvNode(
+      cluster,
+      peers,
+      () => Date.now(),
+      options.node,
+      (level, message) => this.logger[level](message),
+    );
   }
 
   get isDecommissioning(): boolean {
@@ -88,7 +103,9 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
         try {
           const r = await this.node.placementRound();
           if (r.pulled + r.pushed + r.handedOff + r.dropped > 0) {
-            this.logger.log(`rebalanced: pulled ${r.pulled}, pushed ${r.pushed}, handed over ${r.handedOff}, dropped ${r.dropped} copies${r.failedPeers.length ? `; failed with or refused by ${[...new Set(r.failedPeers)].join(', ')}` : ''}`);
+            this.logger.log(
+              `rebalanced: pulled ${r.pulled}, pushed ${r.pushed}, handed over ${r.handedOff}, dropped ${r.dropped} copies${r.failedPeers.length ? `; failed with or refused by ${[...new Set(r.failedPeers)].join(', ')}` : ''}`,
+            );
           }
         } catch (error) {
           this.logger.warn(`placement round failed: ${(error as Error).message}`);
@@ -107,14 +124,24 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
     this.decommissioning ??= (async () => {
       clearInterval(this.syncTimer);
       await this.running;
-      const outcome = await runDecommission({
-        handOff: () => this.node.handOffAll(),
-        leave: () => this.cluster.leave(),
-        pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()),
-        log: (level, message) => this.logger[level](message),
-      }, { attempts: this.options.handoffAttempts, retryDelayMs: 1000 });
+      const outcome = await runDecommission(
+        {
+          handOff: () => this.node.handOffAll(),
+          leave: () => this.cluster.leave(),
+          pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()),
+          log: (level, message) => this.logger[level](message),
+        },
+        { attempts: this.options.handoffAttempts, retryDelayMs: 1000 },
+      );
       const { sent, undelivered, unplaced, failedTargets } = outcome.handoff;
-      this.lastDecommission = { status: outcome.status, at: new Date().toISOString(), sent, undelivered, unplaced, failedTargets };
+      this.lastDecommission = {
+        status: outcome.status,
+        at: new Date().toISOString(),
+        sent,
+        undelivered,
+        unplaced,
+        failedTargets,
+      };
       if (outcome.status === 'aborted' && !this.closed) {
         this.decommissioning = undefined;
         this.startSyncTimer();

@@ -41,19 +41,22 @@ describe('KvNode anti-entropy with listings cut off at maxSummaries', () => {
   it('two replicas that each lack and each have newer keys converge, whatever the listing bound', async () => {
     const c = cluster(['a', 'b'], 2, { maxSummaries: 40 });
     const [a, b] = [c.node('a'), c.node('b')];
-    const put = (node: KvNode, key: string, wall: number) => node.storage.apply(key, { ts: { wall, logical: 0, node: 'w' }, value: `${key}@${wall}` });
+    const put = (node: KvNode, key: string, wall: number) =>
+      node.storage.apply(key, { ts: { wall, logical: 0, node: 'w' }, value: `${key}@${wall}` });
     const t = c.nowMs - 10_000;
     for (let i = 0; i < 200; i++) put(a, `k${i}`, t); // a: k0..k199
     for (let i = 100; i < 300; i++) put(b, `k${i}`, t + 1); // b: k100..k299, newer where they overlap
-    const agree = () => a.storage.size === 300 && b.storage.size === 300
-      && [...a.storage.all()].every(([key, v]) => b.storage.get(key)?.value === v.value);
+    const agree = () =>
+      a.storage.size === 300 &&
+      b.storage.size === 300 &&
+      [...a.storage.all()].every(([key, v]) => b.storage.get(key)?.value === v.value);
     // 300 keys, 40 listed per reply: a full pass of either side's listing takes 8 rounds.
     const rounds = await roundsUntil(c, agree, 20);
     expect(rounds).toBeLessThanOrEqual(Math.ceil(300 / 40));
     for (let i = 0; i < 300; i++) expect(a.storage.get(`k${i}`)?.value).toBe(i < 100 ? `k${i}@${t}` : `k${i}@${t + 1}`);
   });
 
-  it('the audit\'s case: 12,000 shared keys, the default bound of 5,000 per listing', async () => {
+  it("the audit's case: 12,000 shared keys, the default bound of 5,000 per listing", async () => {
     const c = cluster(['a', 'r'], 2, {});
     const t = c.nowMs - 10_000;
     const keys = Array.from({ length: 12_000 }, (_, i) => `key-${i}`);

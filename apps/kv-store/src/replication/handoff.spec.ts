@@ -11,7 +11,11 @@ const MAX_KEYS = 100;
 const KEYS = Array.from({ length: 60 }, (_, i) => `key-${i}`);
 
 function cluster(ids: string[]): InMemoryCluster {
-  const c = new InMemoryCluster(3, { ...DEFAULT_KV_OPTIONS, orphanGraceMs: 0, storage: { maxKeys: MAX_KEYS, maxBytes: 1e6 } });
+  const c = new InMemoryCluster(3, {
+    ...DEFAULT_KV_OPTIONS,
+    orphanGraceMs: 0,
+    storage: { maxKeys: MAX_KEYS, maxBytes: 1e6 },
+  });
   for (const id of ids) c.add(id);
   return c;
 }
@@ -23,7 +27,8 @@ async function load(c: InMemoryCluster, via: string): Promise<void> {
 
 /** Fills a node's store to its bound with keys nobody else has, so it refuses every new key. */
 function fill(node: KvNode, now: number): void {
-  for (let i = 0; node.storage.size < MAX_KEYS; i++) node.storage.apply(`filler-${i}`, { ts: { wall: now, logical: 0, node: 'filler' }, value: 'x' });
+  for (let i = 0; node.storage.size < MAX_KEYS; i++)
+    node.storage.apply(`filler-${i}`, { ts: { wall: now, logical: 0, node: 'filler' }, value: 'x' });
 }
 
 describe('KvNode handoff when a target refuses copies', () => {
@@ -33,7 +38,9 @@ describe('KvNode handoff when a target refuses copies', () => {
     const full = c.node('d');
     fill(full, c.nowMs);
     // The keys c holds that d would replicate without c and does not hold yet: d must refuse them all.
-    const refused = KEYS.filter((k) => c.node('c').storage.has(k) && c.replicasOf(k, ['a', 'b', 'd']).includes('d') && !full.storage.has(k));
+    const refused = KEYS.filter(
+      (k) => c.node('c').storage.has(k) && c.replicasOf(k, ['a', 'b', 'd']).includes('d') && !full.storage.has(k),
+    );
     expect(refused.length).toBeGreaterThan(0);
     const result = await c.node('c').handOffAll();
     expect(result.failedTargets).toEqual(['d']);
@@ -42,7 +49,10 @@ describe('KvNode handoff when a target refuses copies', () => {
     expect(result.complete).toBe(false);
     for (const key of refused) expect(full.storage.has(key)).toBe(false);
     // What was sent is what the targets now hold: every copy planned, minus the refused ones.
-    const planned = KEYS.filter((k) => c.node('c').storage.has(k)).reduce((n, k) => n + c.replicasOf(k, ['a', 'b', 'd']).length, 0);
+    const planned = KEYS.filter((k) => c.node('c').storage.has(k)).reduce(
+      (n, k) => n + c.replicasOf(k, ['a', 'b', 'd']).length,
+      0,
+    );
     expect(result.sent).toBe(planned - refused.length);
   });
 

@@ -9,8 +9,13 @@ export const KV_SYNC_DIGEST = 'kv.sync.digest';
 export const KV_SYNC_PULL = 'kv.sync.pull';
 export const KV_SYNC_PUSH = 'kv.sync.push';
 
-export interface PutMessage { key: string; v: Versioned }
-export interface GetMessage { key: string }
+export interface PutMessage {
+  key: string;
+  v: Versioned;
+}
+export interface GetMessage {
+  key: string;
+}
 export interface DigestMessage {
   buckets: BucketDigest[];
   /** List only keys after this position (see `ListingPosition`): where the sender's last cut-off listing ended. */
@@ -26,7 +31,9 @@ export interface DigestReply {
   /** With `truncated`: the listing holds every such key up to this position; ask for the ones after it next. */
   until?: ListingPosition;
 }
-export interface PullMessage { keys: string[] }
+export interface PullMessage {
+  keys: string[];
+}
 export interface PullReply {
   entries: [string, Versioned][];
   /** Asked-for keys this replica has no copy of. */
@@ -34,7 +41,9 @@ export interface PullReply {
   /** Asked-for keys left out to bound the reply: ask again. */
   truncated: string[];
 }
-export interface PushMessage { entries: [string, Versioned][] }
+export interface PushMessage {
+  entries: [string, Versioned][];
+}
 export interface PushReply {
   applied: number;
   stale: number;
@@ -66,18 +75,23 @@ function isObject(x: unknown): x is Record<string, unknown> {
 }
 
 export function checkKey(pattern: string, key: unknown, limits: MessageLimits): string {
-  if (typeof key !== 'string' || key.length === 0) throw new BadMessageError(pattern, 'the key must be a non-empty string');
+  if (typeof key !== 'string' || key.length === 0)
+    throw new BadMessageError(pattern, 'the key must be a non-empty string');
   const bytes = Buffer.byteLength(key);
-  if (bytes > limits.maxKeyBytes) throw new BadMessageError(pattern, `the key is ${bytes} bytes, at most ${limits.maxKeyBytes} are accepted`);
+  if (bytes > limits.maxKeyBytes)
+    throw new BadMessageError(pattern, `the key is ${bytes} bytes, at most ${limits.maxKeyBytes} are accepted`);
   return key;
 }
 
 function checkTimestamp(pattern: string, ts: unknown): Timestamp {
   if (!isObject(ts)) throw new BadMessageError(pattern, 'the timestamp must be an object');
   const { wall, logical, node } = ts;
-  if (typeof wall !== 'number' || !Number.isSafeInteger(wall) || wall < 0) throw new BadMessageError(pattern, `timestamp wall ${JSON.stringify(wall)} is not a non-negative integer`);
-  if (typeof logical !== 'number' || !Number.isSafeInteger(logical) || logical < 0) throw new BadMessageError(pattern, `timestamp logical ${JSON.stringify(logical)} is not a non-negative integer`);
-  if (typeof node !== 'string' || node.length === 0 || node.length > 256) throw new BadMessageError(pattern, 'timestamp node must be a non-empty string of at most 256 characters');
+  if (typeof wall !== 'number' || !Number.isSafeInteger(wall) || wall < 0)
+    throw new BadMessageError(pattern, `timestamp wall ${JSON.stringify(wall)} is not a non-negative integer`);
+  if (typeof logical !== 'number' || !Number.isSafeInteger(logical) || logical < 0)
+    throw new BadMessageError(pattern, `timestamp logical ${JSON.stringify(logical)} is not a non-negative integer`);
+  if (typeof node !== 'string' || node.length === 0 || node.length > 256)
+    throw new BadMessageError(pattern, 'timestamp node must be a non-empty string of at most 256 characters');
   return { wall, logical, node };
 }
 
@@ -85,17 +99,20 @@ export function checkVersioned(pattern: string, v: unknown, limits: MessageLimit
   if (!isObject(v)) throw new BadMessageError(pattern, 'the version must be an object');
   const ts = checkTimestamp(pattern, v.ts);
   const { value } = v;
-  if (value !== null && typeof value !== 'string') throw new BadMessageError(pattern, 'the value must be a string or null (a delete)');
+  if (value !== null && typeof value !== 'string')
+    throw new BadMessageError(pattern, 'the value must be a string or null (a delete)');
   if (value !== null) {
     const bytes = Buffer.byteLength(value);
-    if (bytes > limits.maxValueBytes) throw new BadMessageError(pattern, `the value is ${bytes} bytes, at most ${limits.maxValueBytes} are accepted`);
+    if (bytes > limits.maxValueBytes)
+      throw new BadMessageError(pattern, `the value is ${bytes} bytes, at most ${limits.maxValueBytes} are accepted`);
   }
   return { ts, value };
 }
 
 function checkList(pattern: string, field: string, list: unknown, limits: MessageLimits): unknown[] {
   if (!Array.isArray(list)) throw new BadMessageError(pattern, `${field} must be an array`);
-  if (list.length > limits.maxItems) throw new BadMessageError(pattern, `${field} has ${list.length} items, at most ${limits.maxItems} are accepted`);
+  if (list.length > limits.maxItems)
+    throw new BadMessageError(pattern, `${field} has ${list.length} items, at most ${limits.maxItems} are accepted`);
   return list;
 }
 
@@ -112,21 +129,29 @@ export function checkGet(x: unknown, limits: MessageLimits): GetMessage {
 function checkPosition(pattern: string, field: string, x: unknown, limits: MessageLimits): ListingPosition {
   if (!Array.isArray(x) || x.length !== 2) throw new BadMessageError(pattern, `${field} must be [hash, key]`);
   const [hash, key] = x as unknown[];
-  if (typeof hash !== 'number' || !Number.isInteger(hash) || hash < 0 || hash > 0xffffffff) throw new BadMessageError(pattern, `${field} hash ${JSON.stringify(hash)} is not an unsigned 32-bit integer`);
+  if (typeof hash !== 'number' || !Number.isInteger(hash) || hash < 0 || hash > 0xffffffff)
+    throw new BadMessageError(pattern, `${field} hash ${JSON.stringify(hash)} is not an unsigned 32-bit integer`);
   return [hash, checkKey(pattern, key, limits)];
 }
 
 export function checkDigest(x: unknown, buckets: number, limits: MessageLimits): DigestMessage {
   if (!isObject(x) || !Array.isArray(x.buckets)) throw new BadMessageError(KV_SYNC_DIGEST, 'expected { buckets }');
-  if (x.buckets.length !== buckets) throw new BadMessageError(KV_SYNC_DIGEST, `expected ${buckets} buckets, got ${x.buckets.length}`);
+  if (x.buckets.length !== buckets)
+    throw new BadMessageError(KV_SYNC_DIGEST, `expected ${buckets} buckets, got ${x.buckets.length}`);
   const out: BucketDigest[] = [];
   for (const b of x.buckets) {
-    if (!Array.isArray(b) || b.length !== 3 || !b.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0)) {
+    if (
+      !Array.isArray(b) ||
+      b.length !== 3 ||
+      !b.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0)
+    ) {
       throw new BadMessageError(KV_SYNC_DIGEST, 'each bucket must be [count, xor, sum] of non-negative integers');
     }
     out.push([b[0], b[1], b[2]]);
   }
-  return x.after === undefined || x.after === null ? { buckets: out } : { buckets: out, after: checkPosition(KV_SYNC_DIGEST, 'after', x.after, limits) };
+  return x.after === undefined || x.after === null
+    ? { buckets: out }
+    : { buckets: out, after: checkPosition(KV_SYNC_DIGEST, 'after', x.after, limits) };
 }
 
 export function checkPull(x: unknown, limits: MessageLimits): PullMessage {
@@ -148,7 +173,8 @@ export function checkPush(x: unknown, limits: MessageLimits): PushMessage {
 
 /** The keys of `pushed` the reply says the replica holds; a reply without a usable list confirms nothing. */
 export function checkPushReply(x: unknown, pushed: ReadonlySet<string>): Set<string> {
-  if (!isObject(x) || !Array.isArray(x.accepted)) throw new BadMessageError(KV_SYNC_PUSH, 'expected a reply { accepted }');
+  if (!isObject(x) || !Array.isArray(x.accepted))
+    throw new BadMessageError(KV_SYNC_PUSH, 'expected a reply { accepted }');
   const accepted = new Set<string>();
   for (const key of x.accepted) if (typeof key === 'string' && pushed.has(key)) accepted.add(key);
   return accepted;
@@ -159,13 +185,27 @@ export function checkDigestReply(x: unknown, buckets: number, limits: MessageLim
     throw new BadMessageError(KV_SYNC_DIGEST, 'expected a reply { buckets, summaries, truncated }');
   }
   for (const b of x.buckets) {
-    if (typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b >= buckets) throw new BadMessageError(KV_SYNC_DIGEST, `bucket ${JSON.stringify(b)} is out of range`);
+    if (typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b >= buckets)
+      throw new BadMessageError(KV_SYNC_DIGEST, `bucket ${JSON.stringify(b)} is out of range`);
   }
   for (const s of x.summaries) {
-    if (!Array.isArray(s) || s.length !== 4 || typeof s[0] !== 'string' || typeof s[1] !== 'number' || typeof s[2] !== 'number' || typeof s[3] !== 'string') {
+    if (
+      !Array.isArray(s) ||
+      s.length !== 4 ||
+      typeof s[0] !== 'string' ||
+      typeof s[1] !== 'number' ||
+      typeof s[2] !== 'number' ||
+      typeof s[3] !== 'string'
+    ) {
       throw new BadMessageError(KV_SYNC_DIGEST, 'each summary must be [key, wall, logical, node]');
     }
   }
-  const until = x.until === undefined || x.until === null ? undefined : checkPosition(KV_SYNC_DIGEST, 'until', x.until, limits);
-  return { buckets: x.buckets as number[], summaries: x.summaries as DigestReply['summaries'], truncated: x.truncated, ...(until ? { until } : {}) };
+  const until =
+    x.until === undefined || x.until === null ? undefined : checkPosition(KV_SYNC_DIGEST, 'until', x.until, limits);
+  return {
+    buckets: x.buckets as number[],
+    summaries: x.summaries as DigestReply['summaries'],
+    truncated: x.truncated,
+    ...(until ? { until } : {}),
+  };
 }

@@ -54,7 +54,9 @@ describe('KvNode replication (in-memory cluster)', () => {
     c.kill('b'); // the ring is now a alone: one copy is not a majority of three
     expect(c.replicasOf('k2')).toEqual(['a']);
     await expect(c.node('a').write('k2', 'v')).rejects.toThrow(QuorumError);
-    await expect(c.node('a').write('k2', 'v')).rejects.toThrow(/only 1 of the key's 3 replicas is up, and 2 must answer/);
+    await expect(c.node('a').write('k2', 'v')).rejects.toThrow(
+      /only 1 of the key's 3 replicas is up, and 2 must answer/,
+    );
     expect(c.node('a').storage.get('k2')).toBeUndefined(); // refused before anything was written
     await expect(c.node('a').read('k')).rejects.toThrow(ReplicasDownError);
     expect(c.node('a').stats().quorumFailures).toBe(3);
@@ -80,7 +82,9 @@ describe('KvNode replication (in-memory cluster)', () => {
     const two = cluster(['a', 'b']);
     expect((await two.node('a').write('k', 'v')).acks.sort()).toEqual(['a', 'b']); // 2 of 2
     two.kill('b');
-    await expect(two.node('a').write('k', 'w')).rejects.toThrow(/only 1 of the key's 2 replicas is up, and 2 must answer/);
+    await expect(two.node('a').write('k', 'w')).rejects.toThrow(
+      /only 1 of the key's 2 replicas is up, and 2 must answer/,
+    );
     await expect(two.node('a').read('k')).rejects.toThrow(/only 1 of the key's 2 replicas is up/);
     two.remove('b'); // decommissioned for good: the cluster is one node now
     expect((await two.node('a').write('k', 'w')).acks).toEqual(['a']);
@@ -143,7 +147,12 @@ describe('KvNode replication (in-memory cluster)', () => {
       expect(c.holders(key).sort()).toEqual(c.replicasOf(key).sort());
       expect((await c.node('e').read(key))?.value).toBe(`value of ${key}`);
     }
-    expect(c.node('a').stats().orphansDropped + c.node('b').stats().orphansDropped + c.node('c').stats().orphansDropped + c.node('d').stats().orphansDropped).toBeGreaterThan(0);
+    expect(
+      c.node('a').stats().orphansDropped +
+        c.node('b').stats().orphansDropped +
+        c.node('c').stats().orphansDropped +
+        c.node('d').stats().orphansDropped,
+    ).toBeGreaterThan(0);
   });
 
   it('keeps orphaned copies until the ring has been still for the grace period', async () => {
@@ -186,22 +195,34 @@ describe('KvNode replication (in-memory cluster)', () => {
     const c = cluster(['a', 'b', 'c']);
     const node = c.node('a');
     expect(() => node.onPut({ key: '', v: {} })).toThrow(BadMessageError);
-    expect(() => node.onPut({ key: 'k', v: { ts: { wall: -1, logical: 0, node: 'b' }, value: 'x' } })).toThrow(/wall -1/);
-    expect(() => node.onPut({ key: 'k'.repeat(300), v: { ts: { wall: 1, logical: 0, node: 'b' }, value: 'x' } })).toThrow(/300 bytes, at most 256/);
+    expect(() => node.onPut({ key: 'k', v: { ts: { wall: -1, logical: 0, node: 'b' }, value: 'x' } })).toThrow(
+      /wall -1/,
+    );
+    expect(() =>
+      node.onPut({ key: 'k'.repeat(300), v: { ts: { wall: 1, logical: 0, node: 'b' }, value: 'x' } }),
+    ).toThrow(/300 bytes, at most 256/);
     expect(() => node.onPush({ entries: 'nope' })).toThrow(/entries must be an array/);
     expect(() => node.onDigest('b', { buckets: [[1, 2]] })).toThrow(/expected 64 buckets/);
     expect(() => node.onPull(null)).toThrow(/expected \{ keys \}/);
     const zeros = Array.from({ length: 64 }, () => [0, 0, 0]);
-    expect(() => node.onDigest('b', { buckets: zeros, after: [-1, 'k'] })).toThrow(/after hash -1 is not an unsigned 32-bit integer/);
+    expect(() => node.onDigest('b', { buckets: zeros, after: [-1, 'k'] })).toThrow(
+      /after hash -1 is not an unsigned 32-bit integer/,
+    );
     expect(() => node.onDigest('b', { buckets: zeros, after: [1, ''] })).toThrow(/non-empty string/);
-    expect(node.onDigest('b', { buckets: zeros, after: [1, 'k'] })).toEqual({ buckets: [], summaries: [], truncated: false });
+    expect(node.onDigest('b', { buckets: zeros, after: [1, 'k'] })).toEqual({
+      buckets: [],
+      summaries: [],
+      truncated: false,
+    });
     expect(node.stats().badMessages).toBe(8);
     expect(node.storage.size).toBe(0);
   });
 
   it('refuses a version stamped far in the future (it would win every later write)', async () => {
     const c = cluster(['a', 'b', 'c']);
-    expect(() => c.node('a').onPut({ key: 'k', v: { ts: { wall: c.nowMs + 3600_000, logical: 0, node: 'b' }, value: 'x' } })).toThrow(/ahead of this node's clock/);
+    expect(() =>
+      c.node('a').onPut({ key: 'k', v: { ts: { wall: c.nowMs + 3600_000, logical: 0, node: 'b' }, value: 'x' } }),
+    ).toThrow(/ahead of this node's clock/);
     expect(c.node('a').stats().refusedWrites).toBe(1);
   });
 

@@ -1,11 +1,38 @@
-import { bucketOf, comparePositions, DigestBuilder, diffSummaries, differingBuckets, listingPage, withinListing, type ListingPosition } from '../store/digest.js';
+import {
+  bucketOf,
+  comparePositions,
+  DigestBuilder,
+  diffSummaries,
+  differingBuckets,
+  listingPage,
+  withinListing,
+  type ListingPosition,
+} from '../store/digest.js';
 import { HybridLogicalClock, type Timestamp } from '../store/hlc.js';
 import { StorageEngine, type ApplyOutcome, type StorageLimits } from '../store/storage-engine.js';
 import { entryBytes, type Versioned } from '../store/versioned.js';
 import {
-  BadMessageError, checkDigest, checkDigestReply, checkEntries, checkGet, checkKey, checkPull, checkPush, checkPushReply, checkPut, checkVersioned,
-  KV_GET, KV_PUT, KV_SYNC_DIGEST, KV_SYNC_PULL, KV_SYNC_PUSH,
-  type DigestMessage, type DigestReply, type MessageLimits, type PullReply, type PushReply,
+  BadMessageError,
+  checkDigest,
+  checkDigestReply,
+  checkEntries,
+  checkGet,
+  checkKey,
+  checkPull,
+  checkPush,
+  checkPushReply,
+  checkPut,
+  checkVersioned,
+  KV_GET,
+  KV_PUT,
+  KV_SYNC_DIGEST,
+  KV_SYNC_PULL,
+  KV_SYNC_PUSH,
+  type DigestMessage,
+  type DigestReply,
+  type MessageLimits,
+  type PullReply,
+  type PushReply,
 } from './kv-messages.js';
 import { batches, byTarget, planDecommission, planPlacement } from './placement-planner.js';
 import { collectQuorum, majority, ReplicasDownError } from './quorum.js';
@@ -145,8 +172,18 @@ export class KvNode {
    */
   private readonly listingCursors = new Map<string, ListingPosition>();
   private readonly counters = {
-    writes: 0, reads: 0, quorumFailures: 0, readRepairs: 0, syncRounds: 0, pulled: 0, pushed: 0,
-    handedOff: 0, orphansDropped: 0, tombstonesCollected: 0, refusedWrites: 0, badMessages: 0,
+    writes: 0,
+    reads: 0,
+    quorumFailures: 0,
+    readRepairs: 0,
+    syncRounds: 0,
+    pulled: 0,
+    pushed: 0,
+    handedOff: 0,
+    orphansDropped: 0,
+    tombstonesCollected: 0,
+    refusedWrites: 0,
+    badMessages: 0,
   };
 
   constructor(
@@ -217,7 +254,10 @@ export class KvNode {
     let outcome;
     try {
       outcome = await collectQuorum<Versioned | null>({
-        replicas: asked, needed, call: (id) => this.getFrom(id, key), enough: transition ? () => false : answersAgree,
+        replicas: asked,
+        needed,
+        call: (id) => this.getFrom(id, key),
+        enough: transition ? () => false : answersAgree,
       });
     } catch (error) {
       this.counters.quorumFailures++;
@@ -243,17 +283,25 @@ export class KvNode {
   }
 
   /** Writes the newest answer back to the stale ones among `replicas` (a former replica's copy goes with anti-entropy). */
-  private async repair(key: string, answers: ReadonlyMap<string, Versioned | null>, replicas: readonly string[]): Promise<void> {
+  private async repair(
+    key: string,
+    answers: ReadonlyMap<string, Versioned | null>,
+    replicas: readonly string[],
+  ): Promise<void> {
     const { latest, stale } = resolveRead(answers);
     if (latest === undefined) return;
-    await Promise.all(stale.filter((id) => replicas.includes(id)).map(async (replica) => {
-      try {
-        await this.putOn(replica, key, latest);
-        this.counters.readRepairs++;
-      } catch (error) {
-        this.log('warn', `read repair of ${JSON.stringify(key)} on ${replica} failed: ${(error as Error).message}`);
-      }
-    }));
+    await Promise.all(
+      stale
+        .filter((id) => replicas.includes(id))
+        .map(async (replica) => {
+          try {
+            await this.putOn(replica, key, latest);
+            this.counters.readRepairs++;
+          } catch (error) {
+            this.log('warn', `read repair of ${JSON.stringify(key)} on ${replica} failed: ${(error as Error).message}`);
+          }
+        }),
+    );
   }
 
   // ---- replica (the handlers of peer messages) -------------------------------------------------------
@@ -305,7 +353,9 @@ export class KvNode {
         const { ts } = this.storage.get(key)!;
         return [key, ts.wall, ts.logical, ts.node];
       });
-      return page.until ? { buckets: differing, summaries, truncated: true, until: page.until } : { buckets: differing, summaries, truncated: false };
+      return page.until
+        ? { buckets: differing, summaries, truncated: true, until: page.until }
+        : { buckets: differing, summaries, truncated: false };
     });
   }
 
@@ -380,20 +430,27 @@ export class KvNode {
   async syncWith(peer: string, shared: readonly string[] = this.sharedWith(peer)): Promise<[number, number]> {
     const after = this.listingCursors.get(peer);
     const message: DigestMessage = after ? { buckets: this.digest(shared), after } : { buckets: this.digest(shared) };
-    const raw = checkDigestReply(await this.peers.call<unknown>(peer, KV_SYNC_DIGEST, message), this.options.digestBuckets, this.options);
+    const raw = checkDigestReply(
+      await this.peers.call<unknown>(peer, KV_SYNC_DIGEST, message),
+      this.options.digestBuckets,
+      this.options,
+    );
     this.counters.syncRounds++;
     // A page that does not move past the cursor (nothing after it, or a confused peer) starts over.
-    const until = raw.truncated && raw.until && (!after || comparePositions(raw.until, after) > 0) ? raw.until : undefined;
+    const until =
+      raw.truncated && raw.until && (!after || comparePositions(raw.until, after) > 0) ? raw.until : undefined;
     if (until) this.listingCursors.set(peer, until);
     else this.listingCursors.delete(peer);
     if (raw.buckets.length === 0) return [0, 0];
     const differing = new Set(raw.buckets);
     const mine = new Map<string, Timestamp>();
     for (const key of shared) {
-      if (differing.has(bucketOf(key, this.options.digestBuckets)) && withinListing(key, after, until)) mine.set(key, this.storage.get(key)!.ts);
+      if (differing.has(bucketOf(key, this.options.digestBuckets)) && withinListing(key, after, until))
+        mine.set(key, this.storage.get(key)!.ts);
     }
     const theirs = new Map<string, Timestamp>();
-    for (const [key, wall, logical, node] of raw.summaries) if (withinListing(key, after, until)) theirs.set(key, { wall, logical, node });
+    for (const [key, wall, logical, node] of raw.summaries)
+      if (withinListing(key, after, until)) theirs.set(key, { wall, logical, node });
     const diff = diffSummaries(mine, theirs);
     // The page is complete between the cursors: a key of ours in it that the peer did not list, it lacks.
     // A cut-off reply without its end position (never sent by this code) says only what the peer has.
@@ -410,7 +467,9 @@ export class KvNode {
       const ask = pending.slice(0, this.options.maxItems);
       const reply = await this.peers.call<PullReply>(peer, KV_SYNC_PULL, { keys: ask });
       const entries = checkEntries(KV_SYNC_PULL, reply, this.options);
-      const truncated = Array.isArray(reply.truncated) ? reply.truncated.filter((k) => typeof k === 'string').slice(0, ask.length) : [];
+      const truncated = Array.isArray(reply.truncated)
+        ? reply.truncated.filter((k) => typeof k === 'string').slice(0, ask.length)
+        : [];
       if (entries.length === 0) break;
       pulled += this.applyEntries(entries).applied;
       pending = [...truncated, ...pending.slice(ask.length)];
@@ -431,7 +490,12 @@ export class KvNode {
     }
     const before = accepted.size;
     try {
-      for (const batch of batches(entries, ([key, v]) => entryBytes(key, v), this.options.maxItems, this.options.batchBytes)) {
+      for (const batch of batches(
+        entries,
+        ([key, v]) => entryBytes(key, v),
+        this.options.maxItems,
+        this.options.batchBytes,
+      )) {
         const reply = await this.peers.call<unknown>(peer, KV_SYNC_PUSH, { entries: batch });
         for (const key of checkPushReply(reply, new Set(batch.map(([key]) => key)))) accepted.add(key);
       }
@@ -447,23 +511,31 @@ export class KvNode {
    * copies it no longer replicates go to their replicas and, once all of them have them and the ring
    * has been still for `orphanGraceMs`, are dropped here.
    */
-  async placementRound(): Promise<{ pulled: number; pushed: number; handedOff: number; dropped: number; failedPeers: string[] }> {
+  async placementRound(): Promise<{
+    pulled: number;
+    pushed: number;
+    handedOff: number;
+    dropped: number;
+    failedPeers: string[];
+  }> {
     const plan = planPlacement(this.storage.keys(), this.cluster.self, (key) => this.cluster.replicasOf(key));
     const peers = this.cluster.peers();
     for (const peer of this.listingCursors.keys()) if (!peers.includes(peer)) this.listingCursors.delete(peer);
     const failedPeers: string[] = [];
     let pulled = 0;
     let pushed = 0;
-    await Promise.all(peers.map(async (peer) => {
-      try {
-        const [p, q] = await this.syncWith(peer, plan.shared.get(peer) ?? []);
-        pulled += p;
-        pushed += q;
-      } catch (error) {
-        failedPeers.push(peer);
-        this.log('warn', `anti-entropy with ${peer} failed: ${(error as Error).message}`);
-      }
-    }));
+    await Promise.all(
+      peers.map(async (peer) => {
+        try {
+          const [p, q] = await this.syncWith(peer, plan.shared.get(peer) ?? []);
+          pulled += p;
+          pushed += q;
+        } catch (error) {
+          failedPeers.push(peer);
+          this.log('warn', `anti-entropy with ${peer} failed: ${(error as Error).message}`);
+        }
+      }),
+    );
     const sent = new Map<string, Versioned>();
     for (const key of plan.orphans.keys()) sent.set(key, this.storage.get(key)!);
     const delivered = await this.deliver(byTarget(plan.orphans), failedPeers);
@@ -489,27 +561,32 @@ export class KvNode {
    */
   private async deliver(keysByTarget: Map<string, string[]>, failed: string[]): Promise<Map<string, Set<string>>> {
     const delivered = new Map<string, Set<string>>();
-    await Promise.all([...keysByTarget].map(async ([target, keys]) => {
-      if (!this.cluster.isReachable(target)) {
-        failed.push(target);
-        return;
-      }
-      const accepted = new Set<string>();
-      delivered.set(target, accepted);
-      try {
-        await this.push(target, keys, accepted);
-        const refused = this.unacknowledged(keys, accepted);
-        if (refused > 0) {
+    await Promise.all(
+      [...keysByTarget].map(async ([target, keys]) => {
+        if (!this.cluster.isReachable(target)) {
           failed.push(target);
-          this.log('warn', `${target} refused ${refused} of the ${keys.length} copies handed to it; they stay here`);
+          return;
         }
-      } catch (error) {
-        failed.push(target);
-        this.log('warn', `handing ${keys.length} keys to ${target} failed after ${accepted.size} were accepted: ${(error as Error).message}`);
-      } finally {
-        this.counters.handedOff += accepted.size;
-      }
-    }));
+        const accepted = new Set<string>();
+        delivered.set(target, accepted);
+        try {
+          await this.push(target, keys, accepted);
+          const refused = this.unacknowledged(keys, accepted);
+          if (refused > 0) {
+            failed.push(target);
+            this.log('warn', `${target} refused ${refused} of the ${keys.length} copies handed to it; they stay here`);
+          }
+        } catch (error) {
+          failed.push(target);
+          this.log(
+            'warn',
+            `handing ${keys.length} keys to ${target} failed after ${accepted.size} were accepted: ${(error as Error).message}`,
+          );
+        } finally {
+          this.counters.handedOff += accepted.size;
+        }
+      }),
+    );
     return delivered;
   }
 
@@ -525,7 +602,9 @@ export class KvNode {
    * Complete only when every one of them acknowledged holding it, and every key had somewhere to go.
    */
   async handOffAll(): Promise<HandoffResult> {
-    const plan = planDecommission(this.storage.keys(), this.cluster.self, (key) => this.cluster.replicasWithout(key, this.cluster.self));
+    const plan = planDecommission(this.storage.keys(), this.cluster.self, (key) =>
+      this.cluster.replicasWithout(key, this.cluster.self),
+    );
     const failedTargets: string[] = [];
     const delivered = await this.deliver(plan.byTarget, failedTargets);
     let sent = 0;
@@ -533,7 +612,14 @@ export class KvNode {
     for (const keys of delivered.values()) sent += keys.size;
     for (const [target, keys] of plan.byTarget) undelivered += this.unacknowledged(keys, delivered.get(target));
     const unplaced = plan.unplaced.filter((key) => this.storage.has(key)).length;
-    return { keys: this.storage.size, sent, undelivered, unplaced, failedTargets: [...new Set(failedTargets)].sort(), complete: undelivered === 0 && unplaced === 0 };
+    return {
+      keys: this.storage.size,
+      sent,
+      undelivered,
+      unplaced,
+      failedTargets: [...new Set(failedTargets)].sort(),
+      complete: undelivered === 0 && unplaced === 0,
+    };
   }
 
   /** Drops tombstones older than the grace period. */

@@ -9,7 +9,11 @@ export interface PlacementPlan {
   orphans: Map<string, string[]>;
 }
 
-export function planPlacement(keys: Iterable<string>, self: string, replicasOf: (key: string) => readonly string[]): PlacementPlan {
+export function planPlacement(
+  keys: Iterable<string>,
+  self: string,
+  replicasOf: (key: string) => readonly string[],
+): PlacementPlan {
   const shared = new Map<string, string[]>();
   const orphans = new Map<string, string[]>();
   for (const key of keys) {
@@ -46,7 +50,11 @@ export function byTarget(keyTargets: ReadonlyMap<string, readonly string[]>): Ma
  * gone (`replicasWithout(key)`: the ring as if this node had left). Keys with no such node (nobody
  * else is on the ring) are `unplaced`: handing over cannot be complete while there are any.
  */
-export function planDecommission(keys: Iterable<string>, self: string, replicasWithout: (key: string) => readonly string[]): { byTarget: Map<string, string[]>; unplaced: string[] } {
+export function planDecommission(
+  keys: Iterable<string>,
+  self: string,
+  replicasWithout: (key: string) => readonly string[],
+): { byTarget: Map<string, string[]>; unplaced: string[] } {
   const targets = new Map<string, string[]>();
   const unplaced: string[] = [];
   for (const key of keys) {
@@ -58,7 +66,12 @@ export function planDecommission(keys: Iterable<string>, self: string, replicasW
 }
 
 /** Splits items into batches of at most `maxItems` and (after the first item of each) `maxBytes`. */
-export function batches<T>(items: readonly T[], sizeOf: (item: T) => number, maxItems: number, maxBytes: number): T[][] {
+export function batches<T>(
+  items: readonly T[],
+  sizeOf: (item: T) => number,
+  maxItems: number,
+  maxBytes: number,
+): T[][] {
   const out: T[][] = [];
   let current: T[] = [];
   let bytes = 0;

@@ -23,14 +23,19 @@ describe('collectQuorum', () => {
   it('asks every replica at once and resolves on the needed replies, leaving the rest to `settled`', async () => {
     const m = manual<string>();
     let done = false;
-    const result = collectQuorum({ replicas: ['a', 'b', 'c'], call: m.call, needed: 2 }).then((r) => ((done = true), r));
+    const result = collectQuorum({ replicas: ['a', 'b', 'c'], call: m.call, needed: 2 }).then(
+      (r) => ((done = true), r),
+    );
     expect(m.calls).toEqual(['a', 'b', 'c']);
     m.pending.get('b')!.resolve('B');
     await m.flush();
     expect(done).toBe(false);
     m.pending.get('c')!.resolve('C');
     const outcome = await result;
-    expect([...outcome.replies]).toEqual([['b', 'B'], ['c', 'C']]);
+    expect([...outcome.replies]).toEqual([
+      ['b', 'B'],
+      ['c', 'C'],
+    ]);
     m.pending.get('a')!.reject(new Error('late failure'));
     const all = await outcome.settled;
     expect([...all.replies.keys()]).toEqual(['b', 'c']);
@@ -62,7 +67,12 @@ describe('collectQuorum', () => {
   it('waits beyond the needed replies until `enough` is satisfied, or for everyone', async () => {
     const m = manual<number>();
     let done = false;
-    const result = collectQuorum({ replicas: ['a', 'b', 'c'], call: m.call, needed: 2, enough: (r) => new Set(r.values()).size === 1 }).then((r) => ((done = true), r));
+    const result = collectQuorum({
+      replicas: ['a', 'b', 'c'],
+      call: m.call,
+      needed: 2,
+      enough: (r) => new Set(r.values()).size === 1,
+    }).then((r) => ((done = true), r));
     m.pending.get('a')!.resolve(1);
     m.pending.get('b')!.resolve(2);
     await m.flush();

@@ -33,7 +33,11 @@ export class QuorumError extends Error {
  * factor, or the number of ring members when the cluster is smaller), `live` how many are up now.
  */
 export class ReplicasDownError extends QuorumError {
-  constructor(needed: number, readonly live: number, readonly copies: number) {
+  constructor(
+    needed: number,
+    readonly live: number,
+    readonly copies: number,
+  ) {
     super(needed, 0, new Map());
     this.name = 'ReplicasDownError';
     this.message = `only ${live} of the key's ${copies} replicas ${live === 1 ? 'is' : 'are'} up, and ${needed} must answer (a majority of ${copies})`;

@@ -1,5 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
-import { bucketOf, comparePositions, DigestBuilder, diffSummaries, differingBuckets, listingPage, positionOf, withinListing, type ListingPosition } from './digest.js';
+import {
+  bucketOf,
+  comparePositions,
+  DigestBuilder,
+  diffSummaries,
+  differingBuckets,
+  listingPage,
+  positionOf,
+  withinListing,
+  type ListingPosition,
+} from './digest.js';
 import type { Timestamp } from './hlc.js';
 
 const ts = (wall: number, node = 'a'): Timestamp => ({ wall, logical: 0, node });
@@ -34,8 +44,18 @@ describe('anti-entropy digests', () => {
   });
 
   it('diff listings into what to pull and what to push', () => {
-    const mine = new Map([['same', ts(1)], ['mine-newer', ts(5)], ['theirs-newer', ts(1)], ['only-mine', ts(1)]]);
-    const theirs = new Map([['same', ts(1)], ['mine-newer', ts(4)], ['theirs-newer', ts(2)], ['only-theirs', ts(1)]]);
+    const mine = new Map([
+      ['same', ts(1)],
+      ['mine-newer', ts(5)],
+      ['theirs-newer', ts(1)],
+      ['only-mine', ts(1)],
+    ]);
+    const theirs = new Map([
+      ['same', ts(1)],
+      ['mine-newer', ts(4)],
+      ['theirs-newer', ts(2)],
+      ['only-theirs', ts(1)],
+    ]);
     const diff = diffSummaries(mine, theirs);
     expect(diff.pull.sort()).toEqual(['only-theirs', 'theirs-newer']);
     expect(diff.push.sort()).toEqual(['mine-newer', 'only-mine']);
@@ -68,7 +88,11 @@ describe('digest listing pages', () => {
 
   it('order keys of the same hash by the key, so a cut between them loses neither', () => {
     // Known FNV-1a 32-bit collisions: each pair has one hash.
-    const pairs = [['costarring', 'liquid'], ['declinate', 'macallums'], ['altarage', 'zinke']];
+    const pairs = [
+      ['costarring', 'liquid'],
+      ['declinate', 'macallums'],
+      ['altarage', 'zinke'],
+    ];
     for (const [x, y] of pairs) expect(positionOf(x)[0]).toBe(positionOf(y)[0]);
     const colliding = pairs.flat();
     const seen: string[] = [];

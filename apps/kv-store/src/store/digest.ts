@@ -44,7 +44,8 @@ export class DigestBuilder {
 
 /** Indexes of the buckets whose summaries differ. */
 export function differingBuckets(mine: readonly BucketDigest[], theirs: readonly BucketDigest[]): number[] {
-  if (mine.length !== theirs.length) throw new Error(`digests of ${mine.length} and ${theirs.length} buckets cannot be compared`);
+  if (mine.length !== theirs.length)
+    throw new Error(`digests of ${mine.length} and ${theirs.length} buckets cannot be compared`);
   const differing: number[] = [];
   for (let b = 0; b < mine.length; b++) {
     const [c1, x1, s1] = mine[b];
@@ -62,7 +63,10 @@ export interface SummaryDiff {
 }
 
 /** Compares key → timestamp listings of the same buckets on two replicas. */
-export function diffSummaries(mine: ReadonlyMap<string, Timestamp>, theirs: ReadonlyMap<string, Timestamp>): SummaryDiff {
+export function diffSummaries(
+  mine: ReadonlyMap<string, Timestamp>,
+  theirs: ReadonlyMap<string, Timestamp>,
+): SummaryDiff {
   const pull: string[] = [];
   const push: string[] = [];
   for (const [key, ts] of theirs) {
@@ -91,9 +95,16 @@ export function comparePositions(a: ListingPosition, b: ListingPosition): number
 }
 
 /** True when `key` lies in (after, until]: a missing bound is open. */
-export function withinListing(key: string, after: ListingPosition | undefined, until: ListingPosition | undefined): boolean {
+export function withinListing(
+  key: string,
+  after: ListingPosition | undefined,
+  until: ListingPosition | undefined,
+): boolean {
   const position = positionOf(key);
-  return (after === undefined || comparePositions(position, after) > 0) && (until === undefined || comparePositions(position, until) <= 0);
+  return (
+    (after === undefined || comparePositions(position, after) > 0) &&
+    (until === undefined || comparePositions(position, until) <= 0)
+  );
 }
 
 export interface ListingPage {
@@ -108,7 +119,8 @@ export interface ListingPage {
  * costs one numeric sort.
  */
 export function listingPage(keys: Iterable<string>, after: ListingPosition | undefined, limit: number): ListingPage {
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`a listing page holds at least one key, got a limit of ${limit}`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`a listing page holds at least one key, got a limit of ${limit}`);
   const candidates: string[] = [];
   const hashes: number[] = [];
   for (const key of keys) {

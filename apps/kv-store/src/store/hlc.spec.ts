@@ -36,8 +36,12 @@ describe('HybridLogicalClock', () => {
 
   it('orders by wall, then logical, then node id', () => {
     expect(compareTimestamps({ wall: 1, logical: 9, node: 'z' }, { wall: 2, logical: 0, node: 'a' })).toBeLessThan(0);
-    expect(compareTimestamps({ wall: 2, logical: 1, node: 'a' }, { wall: 2, logical: 0, node: 'z' })).toBeGreaterThan(0);
-    expect(compareTimestamps({ wall: 2, logical: 1, node: 'b' }, { wall: 2, logical: 1, node: 'a' })).toBeGreaterThan(0);
+    expect(compareTimestamps({ wall: 2, logical: 1, node: 'a' }, { wall: 2, logical: 0, node: 'z' })).toBeGreaterThan(
+      0,
+    );
+    expect(compareTimestamps({ wall: 2, logical: 1, node: 'b' }, { wall: 2, logical: 1, node: 'a' })).toBeGreaterThan(
+      0,
+    );
     expect(compareTimestamps({ wall: 2, logical: 1, node: 'a' }, { wall: 2, logical: 1, node: 'a' })).toBe(0);
   });
 });

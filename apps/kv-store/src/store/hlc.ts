@@ -21,7 +21,9 @@ export function formatTimestamp(ts: Timestamp): string {
 
 export class ClockDriftError extends Error {
   constructor(remote: Timestamp, physicalMs: number, maxDriftMs: number) {
-    super(`timestamp ${formatTimestamp(remote)} is ${remote.wall - physicalMs} ms ahead of this node's clock (at most ${maxDriftMs} ms is accepted)`);
+    super(
+      `timestamp ${formatTimestamp(remote)} is ${remote.wall - physicalMs} ms ahead of this node's clock (at most ${maxDriftMs} ms is accepted)`,
+    );
     this.name = 'ClockDriftError';
   }
 }

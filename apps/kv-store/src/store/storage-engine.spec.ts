@@ -3,7 +3,10 @@ import fc from 'fast-check';
 import { StorageEngine, StoreFullError } from './storage-engine.js';
 import { entryBytes, type Versioned } from './versioned.js';
 
-const v = (wall: number, value: string | null, node = 'n1', logical = 0): Versioned => ({ ts: { wall, logical, node }, value });
+const v = (wall: number, value: string | null, node = 'n1', logical = 0): Versioned => ({
+  ts: { wall, logical, node },
+  value,
+});
 const roomy = () => new StorageEngine({ maxKeys: 1000, maxBytes: 1_000_000 });
 
 describe('StorageEngine', () => {
@@ -25,18 +28,33 @@ describe('StorageEngine', () => {
   });
 
   it('converges to the same state from any order and any repetition of the same writes', () => {
-    const write = fc.record({ key: fc.constantFrom('a', 'b', 'c'), wall: fc.integer({ min: 0, max: 20 }), node: fc.constantFrom('x', 'y'), deleted: fc.boolean() });
-    fc.assert(fc.property(fc.uniqueArray(write, { maxLength: 30, selector: (w) => `${w.key}|${w.wall}|${w.node}` }), fc.integer(), (writes, seed) => {
-      // One timestamp, one write (as HLC + node id guarantee); the value is a function of the write.
-      const versionOf = (w: (typeof writes)[number]) => v(w.wall, w.deleted ? null : `${w.key}@${w.wall}/${w.node}`, w.node);
-      const replayed = [...writes, ...writes.slice(0, 5)].map((w, i) => ({ w, k: (Math.imul(i + 1, seed | 1) >>> 0) % 1000 })).sort((p, q) => p.k - q.k).map((p) => p.w);
-      const a = roomy();
-      const b = roomy();
-      for (const w of writes) a.apply(w.key, versionOf(w));
-      for (const w of replayed) b.apply(w.key, versionOf(w));
-      expect(new Map(b.all())).toEqual(new Map(a.all()));
-      expect(b.bytes).toBe(a.bytes);
-    }));
+    const write = fc.record({
+      key: fc.constantFrom('a', 'b', 'c'),
+      wall: fc.integer({ min: 0, max: 20 }),
+      node: fc.constantFrom('x', 'y'),
+      deleted: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(write, { maxLength: 30, selector: (w) => `${w.key}|${w.wall}|${w.node}` }),
+        fc.integer(),
+        (writes, seed) => {
+          // One timestamp, one write (as HLC + node id guarantee); the value is a function of the write.
+          const versionOf = (w: (typeof writes)[number]) =>
+            v(w.wall, w.deleted ? null : `${w.key}@${w.wall}/${w.node}`, w.node);
+          const replayed = [...writes, ...writes.slice(0, 5)]
+            .map((w, i) => ({ w, k: (Math.imul(i + 1, seed | 1) >>> 0) % 1000 }))
+            .sort((p, q) => p.k - q.k)
+            .map((p) => p.w);
+          const a = roomy();
+          const b = roomy();
+          for (const w of writes) a.apply(w.key, versionOf(w));
+          for (const w of replayed) b.apply(w.key, versionOf(w));
+          expect(new Map(b.all())).toEqual(new Map(a.all()));
+          expect(b.bytes).toBe(a.bytes);
+        },
+      ),
+    );
   });
 
   it('refuses a new key beyond the key bound and keeps what it had', () => {
@@ -64,7 +82,9 @@ describe('StorageEngine', () => {
     store.apply('a', v(1, 'hello'));
     store.apply('b', v(5, null));
     store.apply('c', v(20, null));
-    expect(store.bytes).toBe(entryBytes('a', v(1, 'hello')) + entryBytes('b', v(5, null)) + entryBytes('c', v(20, null)));
+    expect(store.bytes).toBe(
+      entryBytes('a', v(1, 'hello')) + entryBytes('b', v(5, null)) + entryBytes('c', v(20, null)),
+    );
     expect(store.collectTombstones(10)).toBe(1);
     expect(store.has('b')).toBe(false);
     expect(store.has('c')).toBe(true);

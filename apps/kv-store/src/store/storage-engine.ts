@@ -71,7 +71,9 @@ export class StorageEngine {
       throw new StoreFullError(`${this.entries.size} keys held, the bound is ${this.limits.maxKeys}`);
     }
     if (after > before && this.usedBytes - before + after > this.limits.maxBytes) {
-      throw new StoreFullError(`${this.usedBytes} of ${this.limits.maxBytes} bytes used, this write needs ${after - before} more`);
+      throw new StoreFullError(
+        `${this.usedBytes} of ${this.limits.maxBytes} bytes used, this write needs ${after - before} more`,
+      );
     }
     this.entries.set(key, incoming);
     this.usedBytes += after - before;

@@ -29,5 +29,10 @@ const ENTRY_OVERHEAD_BYTES = 64;
 
 /** Bytes an entry is charged against the store's bound (UTF-8 sizes plus a fixed overhead per entry). */
 export function entryBytes(key: string, v: Versioned): number {
-  return Buffer.byteLength(key) + (v.value === null ? 0 : Buffer.byteLength(v.value)) + Buffer.byteLength(v.ts.node) + ENTRY_OVERHEAD_BYTES;
+  return (
+    Buffer.byteLength(key) +
+    (v.value === null ? 0 : Buffer.byteLength(v.value)) +
+    Buffer.byteLength(v.ts.node) +
+    ENTRY_OVERHEAD_BYTES
+  );
 }

@@ -33,7 +33,7 @@ function remoteMessage(error: unknown): string {
   if (error !== null && typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string') {
     return (error as { message: string }).message;
   }
-  return typeof error === 'string' ? error : JSON.stringify(error) ?? 'remote error';
+  return typeof error === 'string' ? error : (JSON.stringify(error) ?? 'remote error');
 }
 
 /**
@@ -105,7 +105,12 @@ class PendingCall implements OutboundCall, Expiring {
 class LocalCall implements RpcCall {
   done = false;
   onCancel: (() => void) | undefined;
-  constructor(readonly pattern: string, readonly data: unknown, readonly sender: string, private readonly sink: OutboundCall) {}
+  constructor(
+    readonly pattern: string,
+    readonly data: unknown,
+    readonly sender: string,
+    private readonly sink: OutboundCall,
+  ) {}
   next(value: unknown): void {
     if (!this.done) this.sink.next(roundTrip(value));
   }
@@ -155,7 +160,9 @@ export class ClusterClient implements OnModuleDestroy {
       const call = new PendingCall(subscriber as Subscriber<unknown>, nodeId, route, this.deadlines);
       try {
         const target = this.resolver.resolve(nodeId);
-        call.cancel = target.local ? this.callLocal(route, data, call) : this.transport.call(target.address, route, data, call);
+        call.cancel = target.local
+          ? this.callLocal(route, data, call)
+          : this.transport.call(target.address, route, data, call);
       } catch (error) {
         subscriber.error(error);
         return undefined;
@@ -184,8 +191,15 @@ export class ClusterClient implements OnModuleDestroy {
   }
 
   /** `send` to the node that owns `key` on the ring, resolved when the call starts. */
-  sendToOwner<T = unknown>(key: string, pattern: ClusterPattern, data: unknown, opts?: ClusterCallOptions): Observable<T> {
-    return new Observable<T>((subscriber) => this.send<T>(this.partitioner.getNode(key), pattern, data, opts).subscribe(subscriber));
+  sendToOwner<T = unknown>(
+    key: string,
+    pattern: ClusterPattern,
+    data: unknown,
+    opts?: ClusterCallOptions,
+  ): Observable<T> {
+    return new Observable<T>((subscriber) =>
+      this.send<T>(this.partitioner.getNode(key), pattern, data, opts).subscribe(subscriber),
+    );
   }
 
   /**
@@ -211,7 +225,9 @@ export class ClusterClient implements OnModuleDestroy {
   private callLocal(route: string, data: unknown, sink: OutboundCall): () => void {
     const dispatcher = this.transport.getDispatcher();
     if (!dispatcher) {
-      sink.remoteError({ message: `node ${this.local.id} serves no cluster handlers (ElasticaTransport is not listening)` });
+      sink.remoteError({
+        message: `node ${this.local.id} serves no cluster handlers (ElasticaTransport is not listening)`,
+      });
       return () => undefined;
     }
     const call = new LocalCall(route, roundTrip(data), this.local.id, sink);

@@ -31,7 +31,10 @@ export class Deadlines {
   private timer: NodeJS.Timeout | undefined;
   private armed = 0;
 
-  constructor(private readonly resolutionMs = 10, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly resolutionMs = 10,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Arms (or re-arms, e.g. on each value of a stream) the item's timeout. */
   arm(item: Expiring, timeoutMs: number): void {

@@ -37,7 +37,8 @@ export class NodeResolver {
   /** Every node a broadcast should reach, this one included: live members, plus nodes connected to us. */
   liveNodeIds(): string[] {
     const ids = new Set<string>([this.local.id]);
-    for (const m of this.gossip.members()) if (m.status === 'up' || m.status === 'joining' || m.status === 'leaving') ids.add(m.id);
+    for (const m of this.gossip.members())
+      if (m.status === 'up' || m.status === 'joining' || m.status === 'leaving') ids.add(m.id);
     for (const id of this.transport.connectedNodeIds()) {
       const member = this.gossip.member(id);
       if (!member || REACHABLE.has(member.status)) ids.add(id);

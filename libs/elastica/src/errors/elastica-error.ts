@@ -14,7 +14,10 @@ export class UnknownNodeError extends ElasticaError {
 /** The node is known but cannot be reached now: down, left, refused us, or the connection was lost. */
 export class NodeUnavailableError extends ElasticaError {
   override name = 'NodeUnavailableError';
-  constructor(readonly nodeId: string, readonly reason: string) {
+  constructor(
+    readonly nodeId: string,
+    readonly reason: string,
+  ) {
     super(`node ${nodeId} is unavailable: ${reason}`);
   }
 }
@@ -22,7 +25,11 @@ export class NodeUnavailableError extends ElasticaError {
 /** No reply (or no next value of a stream) within the call's timeout; the far side was told to cancel. */
 export class RpcTimeoutError extends ElasticaError {
   override name = 'RpcTimeoutError';
-  constructor(readonly nodeId: string, readonly pattern: string, readonly timeoutMs: number) {
+  constructor(
+    readonly nodeId: string,
+    readonly pattern: string,
+    readonly timeoutMs: number,
+  ) {
     super(`${pattern} on node ${nodeId} timed out after ${timeoutMs} ms`);
   }
 }
@@ -30,7 +37,12 @@ export class RpcTimeoutError extends ElasticaError {
 /** The remote handler failed; `message` is the remote error's message, `remote` the error as sent. */
 export class RemoteError extends ElasticaError {
   override name = 'RemoteError';
-  constructor(readonly nodeId: string, readonly pattern: string, message: string, readonly remote: unknown) {
+  constructor(
+    readonly nodeId: string,
+    readonly pattern: string,
+    message: string,
+    readonly remote: unknown,
+  ) {
     super(message);
   }
 }
@@ -38,7 +50,10 @@ export class RemoteError extends ElasticaError {
 /** The bounded outbound queue to a peer (bytes, or requests in flight) is full; nothing was sent. */
 export class QueueFullError extends ElasticaError {
   override name = 'QueueFullError';
-  constructor(readonly peer: string, what: string) {
+  constructor(
+    readonly peer: string,
+    what: string,
+  ) {
     super(`outbound queue to ${peer} is full (${what}); the message was not sent`);
   }
 }
@@ -46,7 +61,10 @@ export class QueueFullError extends ElasticaError {
 /** A frame would exceed `rpc.maxFrameBytes`; nothing was sent (or the connection that sent it was closed). */
 export class FrameTooLargeError extends ElasticaError {
   override name = 'FrameTooLargeError';
-  constructor(readonly bytes: number, readonly maxFrameBytes: number) {
+  constructor(
+    readonly bytes: number,
+    readonly maxFrameBytes: number,
+  ) {
     super(`frame of ${bytes} bytes exceeds rpc.maxFrameBytes (${maxFrameBytes})`);
   }
 }

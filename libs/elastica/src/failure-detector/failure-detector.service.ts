@@ -77,7 +77,9 @@ export class FailureDetectorService implements OnModuleInit, OnModuleDestroy {
     if (!this.guard.observe(late, now)) return;
     this.overdueNoticed = true;
     this.pauses++;
-    this.logger.warn(`this node's event loop stalled for at least ${Math.round(late)} ms; convicting nobody until ${new Date(this.guard.quietUntil).toISOString()}`);
+    this.logger.warn(
+      `this node's event loop stalled for at least ${Math.round(late)} ms; convicting nobody until ${new Date(this.guard.quietUntil).toISOString()}`,
+    );
   }
 
   snapshot(nodeId: string): PhiSnapshot | undefined {
@@ -122,11 +124,14 @@ export class FailureDetectorService implements OnModuleInit, OnModuleDestroy {
     this.overdueNoticed = false;
     if (this.guard.observe(stallMs, now) && !noticed) {
       this.pauses++;
-      this.logger.warn(`this node's event loop stalled for ${Math.round(stallMs)} ms; convicting nobody until ${new Date(this.guard.quietUntil).toISOString()}`);
+      this.logger.warn(
+        `this node's event loop stalled for ${Math.round(stallMs)} ms; convicting nobody until ${new Date(this.guard.quietUntil).toISOString()}`,
+      );
     }
     const changes = this.detectors.sweep(now, this.guard.mayConvict(now));
     for (const change of changes) {
-      if (change.type === 'unavailable') this.logger.warn(`node ${change.nodeId} is unavailable (phi ${change.phi.toFixed(2)} >= ${this.threshold})`);
+      if (change.type === 'unavailable')
+        this.logger.warn(`node ${change.nodeId} is unavailable (phi ${change.phi.toFixed(2)} >= ${this.threshold})`);
       else this.logger.log(`node ${change.nodeId} is available again (phi ${change.phi.toFixed(2)})`);
       this.changes.next(change);
     }

@@ -5,17 +5,21 @@ import { HeartbeatWindow } from './heartbeat-window.js';
 describe('HeartbeatWindow', () => {
   it('property: running mean and population variance equal a full re-scan of the last `capacity` samples', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.array(fc.double({ min: 0, max: 1e5, noNaN: true }), { maxLength: 300 }), (capacity, xs) => {
-        const w = new HeartbeatWindow(capacity);
-        for (const x of xs) w.add(x);
-        const kept = xs.slice(-capacity);
-        expect(w.size).toBe(kept.length);
-        if (kept.length === 0) return;
-        const mean = kept.reduce((a, b) => a + b, 0) / kept.length;
-        const variance = kept.reduce((a, x) => a + (x - mean) ** 2, 0) / kept.length;
-        expect(Math.abs(w.mean - mean)).toBeLessThanOrEqual(1e-6 * Math.max(1, mean));
-        expect(Math.abs(w.variance - variance)).toBeLessThanOrEqual(1e-3 * Math.max(1, mean * mean) * 1e-3 + 1e-6);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(fc.double({ min: 0, max: 1e5, noNaN: true }), { maxLength: 300 }),
+        (capacity, xs) => {
+          const w = new HeartbeatWindow(capacity);
+          for (const x of xs) w.add(x);
+          const kept = xs.slice(-capacity);
+          expect(w.size).toBe(kept.length);
+          if (kept.length === 0) return;
+          const mean = kept.reduce((a, b) => a + b, 0) / kept.length;
+          const variance = kept.reduce((a, x) => a + (x - mean) ** 2, 0) / kept.length;
+          expect(Math.abs(w.mean - mean)).toBeLessThanOrEqual(1e-6 * Math.max(1, mean));
+          expect(Math.abs(w.variance - variance)).toBeLessThanOrEqual(1e-3 * Math.max(1, mean * mean) * 1e-3 + 1e-6);
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -13,7 +13,8 @@ export class HeartbeatWindow {
   private sinceExactSum = 0;
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError(`window capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity <= 0)
+      throw new RangeError(`window capacity must be a positive integer, got ${capacity}`);
     this.samples = new Float64Array(capacity);
   }
 

@@ -4,7 +4,7 @@ import { LocalPauseGuard } from './local-pause-guard.js';
 import { PeerFailureDetectors } from './peer-failure-detectors.js';
 
 describe('PeerFailureDetectors', () => {
-  it('resets a peer\'s history when its generation grows, and ignores heartbeats of an older run', () => {
+  it("resets a peer's history when its generation grows, and ignores heartbeats of an older run", () => {
     const peers = new PeerFailureDetectors(DEFAULT_FAILURE_DETECTOR);
     for (let t = 0; t <= 10_000; t += 1000) peers.heartbeat('a', 1, t);
     expect(peers.snapshot('a', 10_000)!.samples).toBe(12);

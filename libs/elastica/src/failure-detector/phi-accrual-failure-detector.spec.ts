@@ -2,7 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { PhiAccrualFailureDetector } from './phi-accrual-failure-detector.js';
 
-const AKKA = { threshold: 8, maxSampleSize: 1000, minStdDeviationMs: 100, acceptableHeartbeatPauseMs: 3000, firstHeartbeatEstimateMs: 1000 };
+const AKKA = {
+  threshold: 8,
+  maxSampleSize: 1000,
+  minStdDeviationMs: 100,
+  acceptableHeartbeatPauseMs: 3000,
+  firstHeartbeatEstimateMs: 1000,
+};
 
 function beatEvery(fd: PhiAccrualFailureDetector, intervalMs: number, count: number, start = 0): number {
   let t = start;
@@ -34,7 +40,7 @@ describe('PhiAccrualFailureDetector', () => {
     expect(fd.isAvailable(60_000)).toBe(false);
   });
 
-  it('convicts a steady 1 s heartbeat after Akka\'s documented ~5.5 s of silence, not before 4 s', () => {
+  it("convicts a steady 1 s heartbeat after Akka's documented ~5.5 s of silence, not before 4 s", () => {
     const fd = new PhiAccrualFailureDetector(AKKA);
     const last = beatEvery(fd, 1000, 100);
     expect(fd.isAvailable(last + 4000)).toBe(true);
@@ -44,7 +50,9 @@ describe('PhiAccrualFailureDetector', () => {
   it('uses the population standard deviation of the window', () => {
     const fd = new PhiAccrualFailureDetector({ ...AKKA, maxSampleSize: 4, firstHeartbeatEstimateMs: 1000 });
     // seed 750,1250 then intervals 1000, 1400: window [750,1250,1000,1400]
-    fd.heartbeat(0); fd.heartbeat(1000); fd.heartbeat(2400);
+    fd.heartbeat(0);
+    fd.heartbeat(1000);
+    fd.heartbeat(2400);
     const s = fd.snapshot(2400);
     const xs = [750, 1250, 1000, 1400];
     const mean = xs.reduce((a, b) => a + b) / 4;
@@ -106,19 +114,24 @@ describe('PhiAccrualFailureDetector', () => {
 
   it('property: phi never decreases while silence grows, and is never negative or NaN', () => {
     fc.assert(
-      fc.property(config, history, fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 2, maxLength: 30 }), (options, gaps, probes) => {
-        const fd = new PhiAccrualFailureDetector(options);
-        let t = 0;
-        for (const gap of gaps) fd.heartbeat((t += gap));
-        let previous = -1;
-        for (const offset of [...probes].sort((a, b) => a - b)) {
-          const phi = fd.phi(t + offset);
-          expect(Number.isNaN(phi)).toBe(false);
-          expect(phi).toBeGreaterThanOrEqual(0);
-          expect(phi).toBeGreaterThanOrEqual(previous);
-          previous = phi;
-        }
-      }),
+      fc.property(
+        config,
+        history,
+        fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 2, maxLength: 30 }),
+        (options, gaps, probes) => {
+          const fd = new PhiAccrualFailureDetector(options);
+          let t = 0;
+          for (const gap of gaps) fd.heartbeat((t += gap));
+          let previous = -1;
+          for (const offset of [...probes].sort((a, b) => a - b)) {
+            const phi = fd.phi(t + offset);
+            expect(Number.isNaN(phi)).toBe(false);
+            expect(phi).toBeGreaterThanOrEqual(0);
+            expect(phi).toBeGreaterThanOrEqual(previous);
+            previous = phi;
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

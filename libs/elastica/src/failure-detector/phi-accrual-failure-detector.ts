@@ -47,7 +47,8 @@ export class PhiAccrualFailureDetector {
     this.distribution = options.distribution ?? 'normal';
     this.maxIntervalMs = options.maxIntervalMs ?? 4 * this.firstHeartbeatEstimateMs;
     const check = (name: string, value: number, min: number): void => {
-      if (!Number.isFinite(value) || value < min) throw new RangeError(`PhiAccrualFailureDetector: ${name} must be a number >= ${min}, got ${value}`);
+      if (!Number.isFinite(value) || value < min)
+        throw new RangeError(`PhiAccrualFailureDetector: ${name} must be a number >= ${min}, got ${value}`);
     };
     check('threshold', this.threshold, Number.MIN_VALUE);
     check('maxSampleSize', this.maxSampleSize, 1);
@@ -56,7 +57,9 @@ export class PhiAccrualFailureDetector {
     check('firstHeartbeatEstimateMs', this.firstHeartbeatEstimateMs, Number.MIN_VALUE);
     check('maxIntervalMs', this.maxIntervalMs, Number.MIN_VALUE);
     if (this.distribution !== 'normal' && this.distribution !== 'exponential') {
-      throw new RangeError(`PhiAccrualFailureDetector: distribution must be 'normal' or 'exponential', got ${String(this.distribution)}`);
+      throw new RangeError(
+        `PhiAccrualFailureDetector: distribution must be 'normal' or 'exponential', got ${String(this.distribution)}`,
+      );
     }
     this.window = new HeartbeatWindow(Math.floor(this.maxSampleSize));
   }

@@ -3,7 +3,15 @@ import { phiExponential, phiNormal } from './phi.js';
 
 describe('phiNormal', () => {
   it("matches Akka's published vectors (mean 1000 ms, deviation 100 ms)", () => {
-    const vectors: [number, number][] = [[0, 0.0], [500, 0.1], [1000, 0.3], [1200, 1.6], [1400, 4.7], [1600, 10.8], [1700, 15.3]];
+    const vectors: [number, number][] = [
+      [0, 0.0],
+      [500, 0.1],
+      [1000, 0.3],
+      [1200, 1.6],
+      [1400, 4.7],
+      [1600, 10.8],
+      [1700, 15.3],
+    ];
     for (const [dt, expected] of vectors) {
       expect(Math.abs(phiNormal(dt, 1000, 100) - expected)).toBeLessThanOrEqual(0.1);
     }

@@ -83,7 +83,8 @@ export class EndpointState {
   itemsAfter(version: number): Item[] {
     const items: Item[] = [];
     if (this.heartbeat > version) items.push({ version: this.heartbeat, key: undefined, status: this.announced });
-    for (const [key, entry] of this.keys) if (entry.version > version) items.push({ version: entry.version, key, value: entry.value });
+    for (const [key, entry] of this.keys)
+      if (entry.version > version) items.push({ version: entry.version, key, value: entry.value });
     if (items.length > 1) items.sort((a, b) => a.version - b.version);
     return items;
   }

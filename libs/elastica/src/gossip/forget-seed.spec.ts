@@ -8,8 +8,13 @@ const T0 = 1_700_000_000_000;
 
 function node(seeds: string[]): GossipNode {
   return new GossipNode({
-    id: 'n0', address: '127.0.0.1:7000', generation: T0, seeds,
-    options: DEFAULT_GOSSIP, random: new SeededRandom(1), liveness: new PeerLiveness(DEFAULT_FAILURE_DETECTOR),
+    id: 'n0',
+    address: '127.0.0.1:7000',
+    generation: T0,
+    seeds,
+    options: DEFAULT_GOSSIP,
+    random: new SeededRandom(1),
+    liveness: new PeerLiveness(DEFAULT_FAILURE_DETECTOR),
   });
 }
 

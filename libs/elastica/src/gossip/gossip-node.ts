@@ -2,12 +2,30 @@ import { randomInt, shuffle, type Random } from '../common/random.js';
 import type { GossipOptions } from '../options/elastica-options.js';
 import { EndpointState, entryBytes, stateBytesAfter } from './endpoint-state.js';
 import type {
-  GossipListener, LivenessOracle, Member, MembershipEventType, MemberStatus, ViewEntry,
+  GossipListener,
+  LivenessOracle,
+  Member,
+  MembershipEventType,
+  MemberStatus,
+  ViewEntry,
 } from './gossip.types.js';
-import { decodeVerdicts, encodeVerdicts, MAX_VERDICTS, MAX_VERDICTS_LENGTH, VERDICTS_KEY, type Verdict } from './verdicts.js';
+import {
+  decodeVerdicts,
+  encodeVerdicts,
+  MAX_VERDICTS,
+  MAX_VERDICTS_LENGTH,
+  VERDICTS_KEY,
+  type Verdict,
+} from './verdicts.js';
 import { GossipDecodeError, varintSize } from './wire/bytes.js';
 import {
-  decodeMessage, deltaOverhead, digestEntrySize, encodeMessage, headerSize, itemSize, PREAMBLE_BYTES,
+  decodeMessage,
+  deltaOverhead,
+  digestEntrySize,
+  encodeMessage,
+  headerSize,
+  itemSize,
+  PREAMBLE_BYTES,
 } from './wire/codec.js';
 import type { AnnouncedStatus, Delta, DigestEntry, GossipMessage, Item, MessageHeader } from './wire/messages.js';
 
@@ -100,8 +118,19 @@ export class GossipNode {
   readonly id: string;
   readonly address: string;
   readonly stats: GossipStats = {
-    messagesSent: 0, bytesSent: 0, messagesReceived: 0, bytesReceived: 0, malformed: 0, refusedGenerations: 0, refusedVersions: 0, refutations: 0,
-    refusedVerdicts: 0, adoptedVerdicts: 0, refusedOversized: 0, refusedState: 0, refusedMembers: 0,
+    messagesSent: 0,
+    bytesSent: 0,
+    messagesReceived: 0,
+    bytesReceived: 0,
+    malformed: 0,
+    refusedGenerations: 0,
+    refusedVersions: 0,
+    refutations: 0,
+    refusedVerdicts: 0,
+    adoptedVerdicts: 0,
+    refusedOversized: 0,
+    refusedState: 0,
+    refusedMembers: 0,
   };
 
   private self: EndpointState;
@@ -190,26 +219,40 @@ export class GossipNode {
 
   /** Publishes `key` = `value` as this node's state, under a new version. */
   set(key: string, value: string, nowMs: number): void {
-    if (typeof key !== 'string' || key.length === 0) throw new TypeError(`gossip state key must be a non-empty string, got ${JSON.stringify(key)}`);
-    if (key === VERDICTS_KEY) throw new TypeError(`gossip state key "${key}" is the core's own (its gossiped verdicts)`);
-    if (typeof value !== 'string') throw new TypeError(`gossip state value of "${key}" must be a string, got ${typeof value}`);
+    if (typeof key !== 'string' || key.length === 0)
+      throw new TypeError(`gossip state key must be a non-empty string, got ${JSON.stringify(key)}`);
+    if (key === VERDICTS_KEY)
+      throw new TypeError(`gossip state key "${key}" is the core's own (its gossiped verdicts)`);
+    if (typeof value !== 'string')
+      throw new TypeError(`gossip state value of "${key}" must be a string, got ${typeof value}`);
     this.write(key, value, nowMs);
   }
 
   private write(key: string, value: string, nowMs: number): void {
     const version = this.self.maxVersion + 1;
     const { size, limit } = this.wireSize(key, value);
-    if (size > limit) throw new RangeError(`gossip state "${key}" takes ${size} bytes on the wire; at most ${limit} fit in gossip.mtuBytes (${this.options.mtuBytes})`);
+    if (size > limit)
+      throw new RangeError(
+        `gossip state "${key}" takes ${size} bytes on the wire; at most ${limit} fit in gossip.mtuBytes (${this.options.mtuBytes})`,
+      );
     if (this.self.keys.get(key)?.value === value) return;
     // Room for this node's own verdicts is kept aside, so publishing one never fails for want of it,
     // and user keys are measured without them (else set() would fail only while peers are convicted).
     const verdicts = this.self.keys.get(VERDICTS_KEY);
-    const budget = key === VERDICTS_KEY ? this.options.maxStateBytes : this.options.maxStateBytes - VERDICTS_RESERVE_BYTES;
-    const bytes = stateBytesAfter(this.self, [{ version, key, value }]) - (key !== VERDICTS_KEY && verdicts ? entryBytes(VERDICTS_KEY, verdicts.value) : 0);
-    if (bytes > budget) throw new RangeError(`gossip state "${key}" would bring this node's state to ${bytes} bytes; at most ${budget} allowed (gossip.maxStateBytes ${this.options.maxStateBytes}, less ${VERDICTS_RESERVE_BYTES} kept for the core's verdicts)`);
+    const budget =
+      key === VERDICTS_KEY ? this.options.maxStateBytes : this.options.maxStateBytes - VERDICTS_RESERVE_BYTES;
+    const bytes =
+      stateBytesAfter(this.self, [{ version, key, value }]) -
+      (key !== VERDICTS_KEY && verdicts ? entryBytes(VERDICTS_KEY, verdicts.value) : 0);
+    if (bytes > budget)
+      throw new RangeError(
+        `gossip state "${key}" would bring this node's state to ${bytes} bytes; at most ${budget} allowed (gossip.maxStateBytes ${this.options.maxStateBytes}, less ${VERDICTS_RESERVE_BYTES} kept for the core's verdicts)`,
+      );
     // Peers refuse versions beyond plausibleVersion's bound; stay well inside it (half the clock skew).
     if (version > nowMs - this.self.generation + this.options.maxGenerationSkewMs / 2) {
-      throw new RangeError(`gossip state "${key}" would take version ${version}: more state changes since this node started than its peers accept (see gossip.maxGenerationSkewMs)`);
+      throw new RangeError(
+        `gossip state "${key}" would take version ${version}: more state changes since this node started than its peers accept (see gossip.maxGenerationSkewMs)`,
+      );
     }
     this.self.maxVersion = version;
     this.self.put(key, value, version);
@@ -221,7 +264,8 @@ export class GossipNode {
    * to grow), and what one message can hold beside the largest header: a state that fits always travels.
    */
   private wireSize(key: string, value: string): { size: number; limit: number } {
-    const size = itemSize({ version: this.self.maxVersion + 1_000_001, key, value }) + deltaOverhead(this.self.identity);
+    const size =
+      itemSize({ version: this.self.maxVersion + 1_000_001, key, value }) + deltaOverhead(this.self.identity);
     return { size, limit: this.options.mtuBytes - PREAMBLE_BYTES - MAX_HEADER_BYTES - 4 };
   }
 
@@ -240,7 +284,9 @@ export class GossipNode {
   }
 
   /** What this node holds of `nodeId`'s current incarnation, with versions (for inspection and tests). */
-  snapshot(nodeId: string): { generation: number; heartbeat: number; maxVersion: number; versions: Record<string, number> } | undefined {
+  snapshot(
+    nodeId: string,
+  ): { generation: number; heartbeat: number; maxVersion: number; versions: Record<string, number> } | undefined {
     const st = this.byId.get(nodeId);
     if (!st) return undefined;
     const versions: Record<string, number> = {};
@@ -271,7 +317,14 @@ export class GossipNode {
   }
 
   private toMember(st: EndpointState): Member {
-    return { id: st.id, address: st.address, status: st.status, generation: st.generation, heartbeat: st.heartbeat, state: st.userState() };
+    return {
+      id: st.id,
+      address: st.address,
+      status: st.status,
+      generation: st.generation,
+      heartbeat: st.heartbeat,
+      state: st.userState(),
+    };
   }
 
   // ---- rounds ------------------------------------------------------------------------------------
@@ -345,7 +398,10 @@ export class GossipNode {
     if (bytes.length > this.options.mtuBytes) {
       // No peer of this cluster sends more than the MTU; reading it could make this node hold more than any state allows.
       this.stats.refusedOversized++;
-      this.noteRefusal(nowMs, `refused a gossip message of ${bytes.length} bytes from ${from}: more than gossip.mtuBytes (${this.options.mtuBytes}); every node of a cluster must use the same gossip.mtuBytes`);
+      this.noteRefusal(
+        nowMs,
+        `refused a gossip message of ${bytes.length} bytes from ${from}: more than gossip.mtuBytes (${this.options.mtuBytes}); every node of a cluster must use the same gossip.mtuBytes`,
+      );
       return [];
     }
     let message: GossipMessage;
@@ -355,7 +411,10 @@ export class GossipNode {
       if (!(error instanceof GossipDecodeError)) throw error;
       this.stats.malformed++;
       if (this.stats.malformed <= 10 || this.stats.malformed % 1000 === 0) {
-        this.listener.notice?.('warn', `dropped malformed gossip from ${from} (${this.stats.malformed} so far): ${error.message}`);
+        this.listener.notice?.(
+          'warn',
+          `dropped malformed gossip from ${from} (${this.stats.malformed} so far): ${error.message}`,
+        );
       }
       return [];
     }
@@ -381,7 +440,8 @@ export class GossipNode {
         break;
     }
     if (this.pendingVerdicts.length > 0) {
-      for (const { owner, value } of this.pendingVerdicts.splice(0)) if (this.byRef.get(owner.ref) === owner) this.hearVerdicts(owner, value, nowMs);
+      for (const { owner, value } of this.pendingVerdicts.splice(0))
+        if (this.byRef.get(owner.ref) === owner) this.hearVerdicts(owner, value, nowMs);
     }
     return out;
   }
@@ -424,8 +484,12 @@ export class GossipNode {
     // epidemic needs (log3 N + ln ln N) is as good as it gets without a broadcast.
     const n = Math.max(3, live + 1);
     const spreadRounds = Math.ceil(Math.log(n) / Math.log(3) + Math.log(Math.log(n))) + 2;
-    const spread = confirmed === live || (confirmed >= Math.min(LEAVE_FANOUT, liveCount) && this.ticks - this.leavePhaseTick >= spreadRounds);
-    const deadline = this.leaveStartedAt + (this.leavePhase === 'leaving' ? this.options.leaveTimeoutMs / 2 : this.options.leaveTimeoutMs);
+    const spread =
+      confirmed === live ||
+      (confirmed >= Math.min(LEAVE_FANOUT, liveCount) && this.ticks - this.leavePhaseTick >= spreadRounds);
+    const deadline =
+      this.leaveStartedAt +
+      (this.leavePhase === 'leaving' ? this.options.leaveTimeoutMs / 2 : this.options.leaveTimeoutMs);
     if (!spread && nowMs < deadline) return;
     if (this.leavePhase === 'leaving') {
       this.leavePhase = 'left';
@@ -472,23 +536,27 @@ export class GossipNode {
       }
     }
     // Verdicts in the view are heard like any others (wrong ones included: they must do no lasting harm).
-    for (const { owner, value } of verdicts) if (this.byRef.get(owner.ref) === owner) this.hearVerdicts(owner, value, nowMs);
+    for (const { owner, value } of verdicts)
+      if (this.byRef.get(owner.ref) === owner) this.hearVerdicts(owner, value, nowMs);
   }
 
   // ---- judging peers -----------------------------------------------------------------------------
 
   private judge(st: EndpointState, nowMs: number): void {
     if (st.announced === 'left') {
-      if (nowMs - st.leftSince >= this.options.tombstoneTtlMs) this.drop(st, 'left', nowMs + this.options.tombstoneTtlMs);
+      if (nowMs - st.leftSince >= this.options.tombstoneTtlMs)
+        this.drop(st, 'left', nowMs + this.options.tombstoneTtlMs);
       return;
     }
     if (!st.down) {
       // Until gossip has shown the heartbeat advancing a few times, the arrival pattern is the
       // epidemic filling up, not the node's rhythm: judge by a plain timeout instead of by phi.
       // Either way, silence heard while this node itself stalled was its own (the local-pause guard).
-      const silent = st.feeds >= PROBATION_FEEDS
-        ? !this.liveness.isAvailable(st.id, nowMs)
-        : nowMs - Math.max(st.learnedAt, st.lastNewsAt) >= this.firstContactMs() && (this.liveness.mayConvict?.(nowMs) ?? true);
+      const silent =
+        st.feeds >= PROBATION_FEEDS
+          ? !this.liveness.isAvailable(st.id, nowMs)
+          : nowMs - Math.max(st.learnedAt, st.lastNewsAt) >= this.firstContactMs() &&
+            (this.liveness.mayConvict?.(nowMs) ?? true);
       if (silent) {
         this.convict(st, nowMs);
         this.publishVerdict(st, nowMs);
@@ -582,7 +650,10 @@ export class GossipNode {
       if (!st || st === this.self || st === owner || st.announced === 'left') continue;
       if (verdict.heartbeat > nowMs - st.generation + this.options.maxGenerationSkewMs) {
         this.stats.refusedVerdicts++;
-        this.noteRefusal(nowMs, `refused a verdict of node ${owner.id} on node ${st.id}: heartbeat ${verdict.heartbeat} is more than its owner can have stamped`);
+        this.noteRefusal(
+          nowMs,
+          `refused a verdict of node ${owner.id} on node ${st.id}: heartbeat ${verdict.heartbeat} is more than its owner can have stamped`,
+        );
         continue;
       }
       if (verdict.heartbeat < Math.max(st.heartbeat, st.heartbeatFed)) continue; // heard from since: outdated
@@ -600,7 +671,12 @@ export class GossipNode {
   private adoptVerdict(st: EndpointState, nowMs: number): void {
     const verdict = this.heardVerdicts.get(st.ref);
     if (!verdict) return;
-    if (verdict.until <= nowMs || verdict.heartbeat < Math.max(st.heartbeat, st.heartbeatFed) || st.down || st.announced === 'left') {
+    if (
+      verdict.until <= nowMs ||
+      verdict.heartbeat < Math.max(st.heartbeat, st.heartbeatFed) ||
+      st.down ||
+      st.announced === 'left'
+    ) {
       this.heardVerdicts.delete(st.ref);
       return;
     }
@@ -664,7 +740,8 @@ export class GossipNode {
     shuffle(this.random, digests);
     let used = 0;
     let count = 0;
-    while (count < digests.length && used + digestEntrySize(digests[count]!.version) <= budget - 3) used += digestEntrySize(digests[count++]!.version);
+    while (count < digests.length && used + digestEntrySize(digests[count]!.version) <= budget - 3)
+      used += digestEntrySize(digests[count++]!.version);
     digests.length = count;
     return { type: 'syn', header, complete: false, digests };
   }
@@ -677,9 +754,14 @@ export class GossipNode {
     for (const entry of digests) {
       seen?.add(entry.ref);
       const st = this.byRef.get(entry.ref);
-      if (st && entry.version > st.maxVersion && !this.plausibleVersion(st.id, st.generation, entry.version, nowMs)) continue;
+      if (st && entry.version > st.maxVersion && !this.plausibleVersion(st.id, st.generation, entry.version, nowMs))
+        continue;
       if (st === this.self && entry.version > this.self.maxVersion) {
-        this.refute(this.self.generation, nowMs, `${to} claims version ${entry.version} of it, ahead of its own ${this.self.maxVersion}`);
+        this.refute(
+          this.self.generation,
+          nowMs,
+          `${to} claims version ${entry.version} of it, ahead of its own ${this.self.maxVersion}`,
+        );
         continue;
       }
       if (st) {
@@ -690,7 +772,8 @@ export class GossipNode {
       }
     }
     // The peer listed everything it knows: whatever is missing from its digest, it has never heard of.
-    if (seen) for (const st of this.byId.values()) if (!seen.has(st.ref)) pushes.push({ st, after: 0, count: 0, lag: 0 });
+    if (seen)
+      for (const st of this.byId.values()) if (!seen.has(st.ref)) pushes.push({ st, after: 0, count: 0, lag: 0 });
 
     const header = this.header(to);
     let budget = this.options.mtuBytes - PREAMBLE_BYTES - headerSize(header) - 1;
@@ -702,7 +785,8 @@ export class GossipNode {
       shuffle(this.random, requests);
       requestBytes = 0;
       let count = 0;
-      while (count < requests.length && requestBytes + digestEntrySize(requests[count]!.version) <= requestBudget) requestBytes += digestEntrySize(requests[count++]!.version);
+      while (count < requests.length && requestBytes + digestEntrySize(requests[count]!.version) <= requestBudget)
+        requestBytes += digestEntrySize(requests[count++]!.version);
       requests.length = count;
     }
     budget -= requestBytes + varintSize(requests.length);
@@ -716,7 +800,11 @@ export class GossipNode {
       if (!st) continue;
       if (st === this.self && request.version > this.self.maxVersion) {
         if (!this.plausibleVersion(st.id, st.generation, request.version, nowMs)) continue;
-        this.refute(this.self.generation, nowMs, `${to} claims version ${request.version} of it, ahead of its own ${this.self.maxVersion}`);
+        this.refute(
+          this.self.generation,
+          nowMs,
+          `${to} claims version ${request.version} of it, ahead of its own ${this.self.maxVersion}`,
+        );
         continue;
       }
       if (st.maxVersion > request.version) wanted.push({ st, after: request.version, count: 0, lag: 0 });
@@ -760,9 +848,14 @@ export class GossipNode {
       }
       let used = p.overhead;
       let count = 0;
-      while (count < p.items.length && used + itemSize(p.items[count]!) <= remaining) used += itemSize(p.items[count++]!);
+      while (count < p.items.length && used + itemSize(p.items[count]!) <= remaining)
+        used += itemSize(p.items[count++]!);
       if (count === 0) continue;
-      deltas.push({ ref: p.c.st.ref, identity: p.c.after === 0 ? p.c.st.identity : undefined, items: p.items.slice(0, count) });
+      deltas.push({
+        ref: p.c.st.ref,
+        identity: p.c.after === 0 ? p.c.st.identity : undefined,
+        items: p.items.slice(0, count),
+      });
       remaining -= used;
     }
     return deltas;
@@ -789,7 +882,10 @@ export class GossipNode {
       this.seedAttempts++;
       this.nextSeedAttemptAt = nowMs + this.seedBackoffMs;
       if (this.seedAttempts > 2) {
-        this.listener.notice?.('warn', `no seed has answered yet (${this.seedAttempts} attempts, seeds ${this.seeds.join(', ')}); trying ${seed}, next attempt in ${Math.round(this.seedBackoffMs)} ms`);
+        this.listener.notice?.(
+          'warn',
+          `no seed has answered yet (${this.seedAttempts} attempts, seeds ${this.seeds.join(', ')}); trying ${seed}, next attempt in ${Math.round(this.seedBackoffMs)} ms`,
+        );
       }
       this.seedBackoffMs = Math.min(this.seedBackoffMs * 2, this.options.seedRetryMaxMs);
       return;
@@ -797,7 +893,8 @@ export class GossipNode {
     let toSeed = false;
     for (const seed of this.seeds) if (targets.has(seed)) toSeed = true;
     if (toSeed && live >= this.seeds.length) return;
-    if (this.random.next() < this.seeds.length / (live + unreachable)) targets.add(this.seeds[randomInt(this.random, this.seeds.length)]!);
+    if (this.random.next() < this.seeds.length / (live + unreachable))
+      targets.add(this.seeds[randomInt(this.random, this.seeds.length)]!);
   }
 
   // ---- applying what arrives ---------------------------------------------------------------------
@@ -811,13 +908,26 @@ export class GossipNode {
       // taking one above it, which every peer would refuse in turn (the node would vanish).
       if (generation > nowMs + this.options.maxGenerationSkewMs) {
         this.stats.refusedGenerations++;
-        this.noteRefusal(nowMs, `refused a claim from ${this.sender} about node ${id}: generation ${generation} is more than gossip.maxGenerationSkewMs (${this.options.maxGenerationSkewMs} ms) in the future`);
+        this.noteRefusal(
+          nowMs,
+          `refused a claim from ${this.sender} about node ${id}: generation ${generation} is more than gossip.maxGenerationSkewMs (${this.options.maxGenerationSkewMs} ms) in the future`,
+        );
         return;
       }
       if (!this.plausibleVersion(id, generation, last, nowMs)) return;
       if (id === this.id) {
-        if (generation > this.self.generation) this.refute(generation, nowMs, `a peer holds generation ${generation} of it, newer than its own ${this.self.generation}`);
-        else if (generation === this.self.generation && last > this.self.maxVersion) this.refute(generation, nowMs, `a peer holds version ${last} of it, ahead of its own ${this.self.maxVersion}`);
+        if (generation > this.self.generation)
+          this.refute(
+            generation,
+            nowMs,
+            `a peer holds generation ${generation} of it, newer than its own ${this.self.generation}`,
+          );
+        else if (generation === this.self.generation && last > this.self.maxVersion)
+          this.refute(
+            generation,
+            nowMs,
+            `a peer holds version ${last} of it, ahead of its own ${this.self.maxVersion}`,
+          );
         return;
       }
       if (delta.items.length === 0 || this.isRetired(delta.ref, nowMs)) return;
@@ -825,28 +935,44 @@ export class GossipNode {
       if (existing && existing.generation > generation) return; // an older run: outdated news
       if (!existing && this.byId.size >= this.options.maxMembers && !this.makeRoom(nowMs)) {
         this.stats.refusedMembers++;
-        this.noteRefusal(nowMs, `refused node ${id} from ${this.sender}: ${this.byId.size} nodes are known already, none of them departed or down (gossip.maxMembers)`);
+        this.noteRefusal(
+          nowMs,
+          `refused node ${id} from ${this.sender}: ${this.byId.size} nodes are known already, none of them departed or down (gossip.maxMembers)`,
+        );
         return;
       }
       if (!this.stateFits(id, existing?.generation === generation ? existing : undefined, delta.items, nowMs)) return;
       const firstHand = delta.ref === senderRef;
       if (!existing) this.create(id, address, generation, delta.items, firstHand, nowMs);
       else if (existing.generation === generation) this.applyItems(existing, delta.items, nowMs);
-      else if (existing.generation < generation) this.replace(existing, address, generation, delta.items, firstHand, nowMs);
+      else if (existing.generation < generation)
+        this.replace(existing, address, generation, delta.items, firstHand, nowMs);
       return;
     }
     const st = this.byRef.get(delta.ref);
     if (!st) return; // an incarnation we do not know: only a delta with its identity may introduce it
     if (!this.plausibleVersion(st.id, st.generation, last, nowMs)) return;
     if (st === this.self) {
-      if (last > this.self.maxVersion) this.refute(this.self.generation, nowMs, `a peer sent version ${last} of it, ahead of its own ${this.self.maxVersion}`);
+      if (last > this.self.maxVersion)
+        this.refute(
+          this.self.generation,
+          nowMs,
+          `a peer sent version ${last} of it, ahead of its own ${this.self.maxVersion}`,
+        );
       return;
     }
     if (!this.stateFits(st.id, st, delta.items, nowMs)) return;
     this.applyItems(st, delta.items, nowMs);
   }
 
-  private create(id: string, address: string, generation: number, items: Item[], firstHand: boolean, nowMs: number): void {
+  private create(
+    id: string,
+    address: string,
+    generation: number,
+    items: Item[],
+    firstHand: boolean,
+    nowMs: number,
+  ): void {
     const st = new EndpointState(id, address, generation, 'joining');
     if (!firstHand) this.awaitDirectContact(st, nowMs);
     this.learn(st, items, nowMs);
@@ -901,7 +1027,14 @@ export class GossipNode {
   }
 
   /** A higher generation: the node restarted (or came back after leaving). Its old state goes whole. */
-  private replace(old: EndpointState, address: string, generation: number, items: Item[], firstHand: boolean, nowMs: number): void {
+  private replace(
+    old: EndpointState,
+    address: string,
+    generation: number,
+    items: Item[],
+    firstHand: boolean,
+    nowMs: number,
+  ): void {
     const wasLeft = old.announced === 'left';
     const before = old.status;
     this.unregister(old);
@@ -956,7 +1089,10 @@ export class GossipNode {
   private plausibleVersion(id: string, generation: number, version: number, nowMs: number): boolean {
     if (version <= nowMs - generation + this.options.maxGenerationSkewMs) return true;
     this.stats.refusedVersions++;
-    this.noteRefusal(nowMs, `refused a claim from ${this.sender} about node ${id}: version ${version} is more than its owner can have stamped since its generation ${generation}`);
+    this.noteRefusal(
+      nowMs,
+      `refused a claim from ${this.sender} about node ${id}: version ${version} is more than its owner can have stamped since its generation ${generation}`,
+    );
     return false;
   }
 
@@ -974,7 +1110,10 @@ export class GossipNode {
     const limit = 2 * this.options.maxStateBytes;
     if (bytes <= limit) return true;
     this.stats.refusedState++;
-    this.noteRefusal(nowMs, `refused a claim from ${this.sender} about node ${id}: its state would take ${bytes} bytes, more than twice gossip.maxStateBytes (${this.options.maxStateBytes})`);
+    this.noteRefusal(
+      nowMs,
+      `refused a claim from ${this.sender} about node ${id}: its state would take ${bytes} bytes, more than twice gossip.maxStateBytes (${this.options.maxStateBytes})`,
+    );
     return false;
   }
 
@@ -1009,8 +1148,12 @@ export class GossipNode {
   private noteRefusal(nowMs: number, message: string): void {
     if (nowMs - this.lastRefusalLogAt < REFUSAL_LOG_EVERY_MS) return;
     this.lastRefusalLogAt = nowMs;
-    const { refusedGenerations, refusedVersions, refusedVerdicts, refusedOversized, refusedState, refusedMembers } = this.stats;
-    this.listener.notice?.('warn', `${message} (refused so far: ${refusedGenerations} generation(s), ${refusedVersions} version(s), ${refusedVerdicts} verdict(s), ${refusedOversized} oversized message(s), ${refusedState} state(s) over gossip.maxStateBytes, ${refusedMembers} node(s) over gossip.maxMembers; further refusals are counted and logged at most once a minute)`);
+    const { refusedGenerations, refusedVersions, refusedVerdicts, refusedOversized, refusedState, refusedMembers } =
+      this.stats;
+    this.listener.notice?.(
+      'warn',
+      `${message} (refused so far: ${refusedGenerations} generation(s), ${refusedVersions} version(s), ${refusedVerdicts} verdict(s), ${refusedOversized} oversized message(s), ${refusedState} state(s) over gossip.maxStateBytes, ${refusedMembers} node(s) over gossip.maxMembers; further refusals are counted and logged at most once a minute)`,
+    );
   }
 
   /**
@@ -1089,6 +1232,7 @@ export class GossipNode {
 
   private purgeRetired(nowMs: number): void {
     for (const [ref, entry] of this.retired) if (entry.until <= nowMs) this.retired.delete(ref);
-    for (const [ref, entry] of this.heardVerdicts) if (entry.until <= nowMs || !this.byRef.has(ref)) this.heardVerdicts.delete(ref);
+    for (const [ref, entry] of this.heardVerdicts)
+      if (entry.until <= nowMs || !this.byRef.has(ref)) this.heardVerdicts.delete(ref);
   }
 }

@@ -64,7 +64,8 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
             // Its connection may be stuck behind TCP's retransmission backoff (a partition): redial
             // instead, once this tick is done (see GossipChannel.reset).
             const address = this.core.member(event.nodeId)?.address;
-            if (address !== undefined) queueMicrotask(() => this.channel.reset?.(address, `node ${event.nodeId} judged down`));
+            if (address !== undefined)
+              queueMicrotask(() => this.channel.reset?.(address, `node ${event.nodeId} judged down`));
           }
           this.events.next(event);
         },

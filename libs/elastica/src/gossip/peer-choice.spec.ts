@@ -25,17 +25,29 @@ const frozenLiveness: LivenessOracle = {
   mayConvict: () => false,
 };
 
-const peers = (prefix: string, count: number, down: boolean): ViewEntry[] => Array.from({ length: count }, (_, i) => ({
-  id: `${prefix}${i}`, address: `${prefix}${i}:7000`, generation: T0 - 60_000, heartbeat: 50, status: 'up', down,
-}));
+const peers = (prefix: string, count: number, down: boolean): ViewEntry[] =>
+  Array.from({ length: count }, (_, i) => ({
+    id: `${prefix}${i}`,
+    address: `${prefix}${i}:7000`,
+    generation: T0 - 60_000,
+    heartbeat: 50,
+    status: 'up',
+    down,
+  }));
 const LIVE = peers('live', 10, false);
 const DOWN = peers('down', 5, true);
 const EXTERNAL_SEEDS = ['seed0:7000', 'seed1:7000', 'seed2:7000'];
 
 function node(seeds: string[], view: ViewEntry[], seed = 7, notices: string[] = []): GossipNode {
   const n = new GossipNode({
-    id: 'self', address: 'self:7000', generation: T0, seeds, options: DEFAULT_GOSSIP, random: new SeededRandom(seed),
-    liveness: frozenLiveness, listener: { notice: (level, message) => void notices.push(`${level}: ${message}`) },
+    id: 'self',
+    address: 'self:7000',
+    generation: T0,
+    seeds,
+    options: DEFAULT_GOSSIP,
+    random: new SeededRandom(seed),
+    liveness: frozenLiveness,
+    listener: { notice: (level, message) => void notices.push(`${level}: ${message}`) },
   });
   n.loadView(view, T0);
   return n;

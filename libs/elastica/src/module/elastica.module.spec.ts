@@ -16,7 +16,13 @@ async function compileAsync(options: ElasticaOptions) {
   @Module({ providers: [{ provide: 'CFG', useValue: options }], exports: ['CFG'] })
   class ConfigModule {}
   return Test.createTestingModule({
-    imports: [ElasticaModule.forRootAsync({ imports: [ConfigModule], inject: ['CFG'], useFactory: (cfg: ElasticaOptions) => cfg })],
+    imports: [
+      ElasticaModule.forRootAsync({
+        imports: [ConfigModule],
+        inject: ['CFG'],
+        useFactory: (cfg: ElasticaOptions) => cfg,
+      }),
+    ],
   }).compile();
 }
 
@@ -29,9 +35,21 @@ const BAD: [string, ElasticaOptions, RegExp][] = [
   ['0.0.0.0 as an advertised host', { bind: { host: '0.0.0.0', port: 7000 } }, /`advertise`.*0\.0\.0\.0/],
   ['0.0.0.0 given as advertise.host', { advertise: { host: '0.0.0.0' } }, /`advertise\.host`.*0\.0\.0\.0/],
   ['an invalid host name', { bind: { host: 'not a host!' } }, /`bind\.host`.*not a valid host/],
-  ['a threshold that is not a positive number', { failureDetector: { threshold: -1 } }, /`failureDetector\.threshold`.*positive number.*-1/],
-  ['a threshold that is not a number at all', { failureDetector: { threshold: 'high' as unknown as number } }, /`failureDetector\.threshold`.*"high"/],
-  ['an unknown distribution', { failureDetector: { distribution: 'poisson' as 'normal' } }, /`failureDetector\.distribution`.*'normal' or 'exponential'.*"poisson"/],
+  [
+    'a threshold that is not a positive number',
+    { failureDetector: { threshold: -1 } },
+    /`failureDetector\.threshold`.*positive number.*-1/,
+  ],
+  [
+    'a threshold that is not a number at all',
+    { failureDetector: { threshold: 'high' as unknown as number } },
+    /`failureDetector\.threshold`.*"high"/,
+  ],
+  [
+    'an unknown distribution',
+    { failureDetector: { distribution: 'poisson' as 'normal' } },
+    /`failureDetector\.distribution`.*'normal' or 'exponential'.*"poisson"/,
+  ],
   ['an unknown tuning key', { gossip: { intervallMs: 5 } as object }, /`gossip\.intervallMs`.*unknown option/],
   ['an unknown top-level key', { seed: ['a:1'] } as ElasticaOptions, /`seed`.*unknown option/],
   ['a zero gossip interval', { gossip: { intervalMs: 0 } }, /`gossip\.intervalMs`.*positive/],
@@ -42,12 +60,28 @@ const BAD: [string, ElasticaOptions, RegExp][] = [
   ['a tiny frame limit', { rpc: { maxFrameBytes: 10 } }, /`rpc\.maxFrameBytes`/],
   ['incomplete TLS material', { tls: { key: 'k', cert: 'c' } as never }, /`tls\.ca`/],
   ['TLS material that is not PEM', { tls: { key: 'k', cert: 'c', ca: 'a' } }, /`tls`.*TLS context/],
-  ['an unknown TLS option', { tls: { key: 'k', cert: 'c', ca: 'a', verify: true } as never }, /`tls\.verify`.*unknown option/],
-  ['a node-id binding that is not a boolean', { tls: { key: 'k', cert: 'c', ca: 'a', nodeIdInCertificate: 'yes' as never } }, /`tls\.nodeIdInCertificate`.*true or false/],
-  ['a detector cap shorter than two gossip intervals', { gossip: { intervalMs: 5000 }, failureDetector: { maxIntervalMs: 4000 } }, /`failureDetector\.maxIntervalMs`.*2 x gossip\.intervalMs \(10000\)/],
+  [
+    'an unknown TLS option',
+    { tls: { key: 'k', cert: 'c', ca: 'a', verify: true } as never },
+    /`tls\.verify`.*unknown option/,
+  ],
+  [
+    'a node-id binding that is not a boolean',
+    { tls: { key: 'k', cert: 'c', ca: 'a', nodeIdInCertificate: 'yes' as never } },
+    /`tls\.nodeIdInCertificate`.*true or false/,
+  ],
+  [
+    'a detector cap shorter than two gossip intervals',
+    { gossip: { intervalMs: 5000 }, failureDetector: { maxIntervalMs: 4000 } },
+    /`failureDetector\.maxIntervalMs`.*2 x gossip\.intervalMs \(10000\)/,
+  ],
   ['a state bound too small to hold anything', { gossip: { maxStateBytes: 100 } }, /`gossip\.maxStateBytes`.*4096/],
   ['a membership bound of one', { gossip: { maxMembers: 1 } }, /`gossip\.maxMembers`.*at least 2/],
-  ['no room for a single handshake', { rpc: { maxPendingHandshakes: 0 } }, /`rpc\.maxPendingHandshakes`.*positive integer/],
+  [
+    'no room for a single handshake',
+    { rpc: { maxPendingHandshakes: 0 } },
+    /`rpc\.maxPendingHandshakes`.*positive integer/,
+  ],
 ];
 
 describe('ElasticaModule options', () => {
@@ -65,11 +99,13 @@ describe('ElasticaModule options', () => {
     expect(moduleRef.get(FailureDetectorService).threshold).toBe(8);
   });
 
-  it('derives the detector\'s expected interval and outage cap from the gossip interval, unless given', async () => {
+  it("derives the detector's expected interval and outage cap from the gossip interval, unless given", async () => {
     const slow = (await compileSync({ gossip: { intervalMs: 5000 } })).get<ResolvedElasticaOptions>(ELASTICA_OPTIONS);
     expect(slow.failureDetector.firstHeartbeatEstimateMs).toBe(5000);
     expect(slow.failureDetector.maxIntervalMs).toBe(20_000);
-    const given = (await compileAsync({ gossip: { intervalMs: 5000 }, failureDetector: { firstHeartbeatEstimateMs: 6000 } })).get<ResolvedElasticaOptions>(ELASTICA_OPTIONS);
+    const given = (
+      await compileAsync({ gossip: { intervalMs: 5000 }, failureDetector: { firstHeartbeatEstimateMs: 6000 } })
+    ).get<ResolvedElasticaOptions>(ELASTICA_OPTIONS);
     expect(given.failureDetector.maxIntervalMs).toBe(24_000);
     const defaults = (await compileSync({})).get<ResolvedElasticaOptions>(ELASTICA_OPTIONS);
     expect(defaults.failureDetector.firstHeartbeatEstimateMs).toBe(1000);

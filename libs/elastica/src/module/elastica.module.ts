@@ -16,7 +16,11 @@ import { ELASTICA_OPTIONS } from './elastica.tokens.js';
 
 const providers: Provider[] = [
   // Both forRoot and forRootAsync land here, so a bad option fails the same way whichever was used.
-  { provide: ELASTICA_OPTIONS, useFactory: (raw: ElasticaOptions) => resolveOptions(raw), inject: [ELASTICA_RAW_OPTIONS] },
+  {
+    provide: ELASTICA_OPTIONS,
+    useFactory: (raw: ElasticaOptions) => resolveOptions(raw),
+    inject: [ELASTICA_RAW_OPTIONS],
+  },
   { provide: CLOCK, useValue: systemClock },
   {
     provide: LOCAL_NODE,
@@ -43,7 +47,17 @@ const providers: Provider[] = [
  */
 @Module({
   providers,
-  exports: [ELASTICA_OPTIONS, LOCAL_NODE, CLOCK, FailureDetectorService, GossipService,
-    TransportService, GOSSIP_CHANNEL, ElasticaTransport, ClusterClient, PartitionerService],
+  exports: [
+    ELASTICA_OPTIONS,
+    LOCAL_NODE,
+    CLOCK,
+    FailureDetectorService,
+    GossipService,
+    TransportService,
+    GOSSIP_CHANNEL,
+    ElasticaTransport,
+    ClusterClient,
+    PartitionerService,
+  ],
 })
 export class ElasticaModule extends ElasticaConfigurableModule {}

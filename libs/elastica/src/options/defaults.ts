@@ -33,7 +33,10 @@ export const DEFAULT_FAILURE_DETECTOR: FailureDetectorOptions = {
  * 1000 / 4000 above are these at the default 1 s interval; a longer interval with them would record
  * no interval at all and convict every peer.
  */
-export function failureDetectorDefaults(intervalMs: number, given: Partial<FailureDetectorOptions> = {}): FailureDetectorOptions {
+export function failureDetectorDefaults(
+  intervalMs: number,
+  given: Partial<FailureDetectorOptions> = {},
+): FailureDetectorOptions {
   const firstHeartbeatEstimateMs = given.firstHeartbeatEstimateMs ?? intervalMs;
   return { ...DEFAULT_FAILURE_DETECTOR, firstHeartbeatEstimateMs, maxIntervalMs: 4 * firstHeartbeatEstimateMs };
 }

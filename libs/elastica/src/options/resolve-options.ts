@@ -3,12 +3,18 @@ import { X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { certificateNames, nodeIdNotNamed, parseSubject } from '../transport/certificate-names.js';
 import {
-  DEFAULT_BIND, DEFAULT_CLUSTER, DEFAULT_GOSSIP, DEFAULT_PARTITIONER, DEFAULT_RPC, failureDetectorDefaults,
+  DEFAULT_BIND,
+  DEFAULT_CLUSTER,
+  DEFAULT_GOSSIP,
+  DEFAULT_PARTITIONER,
+  DEFAULT_RPC,
+  failureDetectorDefaults,
 } from './defaults.js';
 import { ElasticaOptionsError } from './elastica-options.error.js';
 import type { ElasticaOptions, FailureDetectorOptions, HostPort, ResolvedElasticaOptions } from './elastica-options.js';
 
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const UNSPECIFIED = new Set(['0.0.0.0', '::', '[::]']);
 
 function fail(option: string, problem: string): never {
@@ -22,9 +28,11 @@ function describe(value: unknown): string {
 }
 
 function checkHost(option: string, host: unknown): string {
-  if (typeof host !== 'string' || host.length === 0) fail(option, `expected a host name or IP address, got ${describe(host)}`);
+  if (typeof host !== 'string' || host.length === 0)
+    fail(option, `expected a host name or IP address, got ${describe(host)}`);
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (isIP(bare) === 0 && !HOSTNAME.test(bare)) fail(option, `${describe(host)} is not a valid host name or IP address`);
+  if (isIP(bare) === 0 && !HOSTNAME.test(bare))
+    fail(option, `${describe(host)} is not a valid host name or IP address`);
   return bare;
 }
 
@@ -50,7 +58,8 @@ export function formatHostPort(address: HostPort): string {
 
 function checkObject(option: string, value: unknown): Record<string, unknown> {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(option, `expected an object, got ${describe(value)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail(option, `expected an object, got ${describe(value)}`);
   return value as Record<string, unknown>;
 }
 
@@ -76,25 +85,42 @@ function section<T extends object>(
 }
 
 const positive = (option: string, value: unknown): void => {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(option, `expected a positive number, got ${describe(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    fail(option, `expected a positive number, got ${describe(value)}`);
 };
 const positiveInt = (option: string, value: unknown): void => {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail(option, `expected a positive integer, got ${describe(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)
+    fail(option, `expected a positive integer, got ${describe(value)}`);
 };
 const nonNegative = (option: string, value: unknown): void => {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(option, `expected a number >= 0, got ${describe(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    fail(option, `expected a number >= 0, got ${describe(value)}`);
 };
 const nonEmptyString = (option: string, value: unknown): void => {
-  if (typeof value !== 'string' || value.trim().length === 0) fail(option, `expected a non-empty string, got ${describe(value)}`);
+  if (typeof value !== 'string' || value.trim().length === 0)
+    fail(option, `expected a non-empty string, got ${describe(value)}`);
 };
 
 /** Applies defaults and checks every option, so a bad configuration fails at start-up in one clear message. */
 export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElasticaOptions {
   const options = checkObject('options', input) as ElasticaOptions;
-  const topLevel = new Set(['cluster', 'nodeId', 'bind', 'advertise', 'seeds', 'secret', 'tls', 'gossip', 'failureDetector', 'partitioner', 'rpc']);
+  const topLevel = new Set([
+    'cluster',
+    'nodeId',
+    'bind',
+    'advertise',
+    'seeds',
+    'secret',
+    'tls',
+    'gossip',
+    'failureDetector',
+    'partitioner',
+    'rpc',
+  ]);
   for (const key of Object.keys(options)) {
     // Nest's ConfigurableModuleBuilder may add its own extras (isGlobal); they are not ours to refuse.
-    if (!topLevel.has(key) && key !== 'isGlobal') fail(key, `unknown option; known options are ${[...topLevel].join(', ')}`);
+    if (!topLevel.has(key) && key !== 'isGlobal')
+      fail(key, `unknown option; known options are ${[...topLevel].join(', ')}`);
   }
 
   const cluster = options.cluster ?? DEFAULT_CLUSTER;
@@ -112,12 +138,15 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     port: checkPort('advertise.port', advertiseRaw.port ?? bind.port, true),
   };
   if (UNSPECIFIED.has(advertise.host)) {
-    fail(advertiseRaw.host === undefined ? 'advertise' : 'advertise.host',
-      `${advertise.host} means "every interface" and peers cannot dial it; set advertise.host to an address peers can reach`);
+    fail(
+      advertiseRaw.host === undefined ? 'advertise' : 'advertise.host',
+      `${advertise.host} means "every interface" and peers cannot dial it; set advertise.host to an address peers can reach`,
+    );
   }
   if (advertise.port === 0 && bind.port !== 0) fail('advertise.port', 'port 0 cannot be advertised');
 
-  if (options.seeds !== undefined && !Array.isArray(options.seeds)) fail('seeds', `expected an array of "host:port", got ${describe(options.seeds)}`);
+  if (options.seeds !== undefined && !Array.isArray(options.seeds))
+    fail('seeds', `expected an array of "host:port", got ${describe(options.seeds)}`);
   const seeds = (options.seeds ?? []).map((seed, i) => parseHostPort(`seeds[${i}]`, seed));
 
   const nodeId = options.nodeId ?? formatHostPort(advertise);
@@ -132,10 +161,12 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
   if (tls !== undefined) {
     const raw = checkObject('tls', tls);
     const known = ['key', 'cert', 'ca', 'nodeIdInCertificate'];
-    for (const key of Object.keys(raw)) if (!known.includes(key)) fail(`tls.${key}`, `unknown option; known options are ${known.join(', ')}`);
+    for (const key of Object.keys(raw))
+      if (!known.includes(key)) fail(`tls.${key}`, `unknown option; known options are ${known.join(', ')}`);
     for (const key of ['key', 'cert', 'ca'] as const) {
       const value = raw[key];
-      if (!(typeof value === 'string' && value.length > 0) && !Buffer.isBuffer(value)) fail(`tls.${key}`, 'expected PEM text or a Buffer');
+      if (!(typeof value === 'string' && value.length > 0) && !Buffer.isBuffer(value))
+        fail(`tls.${key}`, 'expected PEM text or a Buffer');
     }
     if (raw.nodeIdInCertificate !== undefined && typeof raw.nodeIdInCertificate !== 'boolean') {
       fail('tls.nodeIdInCertificate', `expected true or false, got ${describe(raw.nodeIdInCertificate)}`);
@@ -151,17 +182,26 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
       const own = new X509Certificate(tls!.cert);
       const names = certificateNames(parseSubject(own.subject), own.subjectAltName);
       const problem = nodeIdNotNamed(names, nodeId);
-      if (problem) fail('tls.nodeIdInCertificate', `this node's own certificate ${problem} (set nodeId to a name it holds, or issue it one)`);
+      if (problem)
+        fail(
+          'tls.nodeIdInCertificate',
+          `this node's own certificate ${problem} (set nodeId to a name it holds, or issue it one)`,
+        );
     }
   }
 
   const gossip = section('gossip', options.gossip, DEFAULT_GOSSIP, {
-    intervalMs: positive, mtuBytes: (o, v) => {
+    intervalMs: positive,
+    mtuBytes: (o, v) => {
       positiveInt(o, v);
       if ((v as number) < 512) fail(o, `at least 512 bytes, got ${v}`);
     },
-    tombstoneTtlMs: positive, leaveTimeoutMs: positive, maxGenerationSkewMs: positive, downExpiryMs: positive,
-    seedRetryMinMs: positive, seedRetryMaxMs: positive,
+    tombstoneTtlMs: positive,
+    leaveTimeoutMs: positive,
+    maxGenerationSkewMs: positive,
+    downExpiryMs: positive,
+    seedRetryMinMs: positive,
+    seedRetryMaxMs: positive,
     maxStateBytes: (o, v) => {
       positiveInt(o, v);
       if ((v as number) < 4096) fail(o, `at least 4096 bytes, got ${v}`);
@@ -172,13 +212,23 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     },
   });
   const givenDetector = checkObject('failureDetector', options.failureDetector) as Partial<FailureDetectorOptions>;
-  const failureDetector = section('failureDetector', givenDetector, failureDetectorDefaults(gossip.intervalMs, givenDetector), {
-    threshold: positive, maxSampleSize: positiveInt, minStdDeviationMs: positive, acceptableHeartbeatPauseMs: nonNegative,
-    firstHeartbeatEstimateMs: positive, maxIntervalMs: positive, localPauseMs: positive,
-    distribution: (o, v) => {
-      if (v !== 'normal' && v !== 'exponential') fail(o, `expected 'normal' or 'exponential', got ${describe(v)}`);
+  const failureDetector = section(
+    'failureDetector',
+    givenDetector,
+    failureDetectorDefaults(gossip.intervalMs, givenDetector),
+    {
+      threshold: positive,
+      maxSampleSize: positiveInt,
+      minStdDeviationMs: positive,
+      acceptableHeartbeatPauseMs: nonNegative,
+      firstHeartbeatEstimateMs: positive,
+      maxIntervalMs: positive,
+      localPauseMs: positive,
+      distribution: (o, v) => {
+        if (v !== 'normal' && v !== 'exponential') fail(o, `expected 'normal' or 'exponential', got ${describe(v)}`);
+      },
     },
-  });
+  );
   const partitioner = section('partitioner', options.partitioner, DEFAULT_PARTITIONER, {
     vnodes: (o, v) => {
       positiveInt(o, v);
@@ -188,20 +238,42 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     replaces: nonEmptyString,
   });
   const rpc = section('rpc', options.rpc, DEFAULT_RPC, {
-    timeoutMs: positive, maxFrameBytes: (o, v) => {
+    timeoutMs: positive,
+    maxFrameBytes: (o, v) => {
       positiveInt(o, v);
       if ((v as number) < 1024) fail(o, `at least 1024 bytes, got ${v}`);
     },
-    maxQueueBytes: positiveInt, handshakeTimeoutMs: positive, connectTimeoutMs: positive,
-    reconnectMinMs: positive, reconnectMaxMs: positive, maxInFlight: positiveInt,
+    maxQueueBytes: positiveInt,
+    handshakeTimeoutMs: positive,
+    connectTimeoutMs: positive,
+    reconnectMinMs: positive,
+    reconnectMaxMs: positive,
+    maxInFlight: positiveInt,
     maxPendingHandshakes: positiveInt,
   });
   if (failureDetector.maxIntervalMs < 2 * gossip.intervalMs) {
-    fail('failureDetector.maxIntervalMs', `must be at least 2 x gossip.intervalMs (${2 * gossip.intervalMs}): heartbeats arrive once per interval, and intervals longer than this are never recorded; got ${failureDetector.maxIntervalMs}`);
+    fail(
+      'failureDetector.maxIntervalMs',
+      `must be at least 2 x gossip.intervalMs (${2 * gossip.intervalMs}): heartbeats arrive once per interval, and intervals longer than this are never recorded; got ${failureDetector.maxIntervalMs}`,
+    );
   }
-  if (gossip.mtuBytes > rpc.maxFrameBytes) fail('gossip.mtuBytes', `must not exceed rpc.maxFrameBytes (${rpc.maxFrameBytes})`);
-  if (gossip.seedRetryMaxMs < gossip.seedRetryMinMs) fail('gossip.seedRetryMaxMs', 'must be at least gossip.seedRetryMinMs');
+  if (gossip.mtuBytes > rpc.maxFrameBytes)
+    fail('gossip.mtuBytes', `must not exceed rpc.maxFrameBytes (${rpc.maxFrameBytes})`);
+  if (gossip.seedRetryMaxMs < gossip.seedRetryMinMs)
+    fail('gossip.seedRetryMaxMs', 'must be at least gossip.seedRetryMinMs');
   if (rpc.reconnectMaxMs < rpc.reconnectMinMs) fail('rpc.reconnectMaxMs', 'must be at least rpc.reconnectMinMs');
 
-  return { cluster, nodeId, bind, advertise, seeds, secret: options.secret, tls, gossip, failureDetector, partitioner, rpc };
+  return {
+    cluster,
+    nodeId,
+    bind,
+    advertise,
+    seeds,
+    secret: options.secret,
+    tls,
+    gossip,
+    failureDetector,
+    partitioner,
+    rpc,
+  };
 }

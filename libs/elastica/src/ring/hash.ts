@@ -69,7 +69,10 @@ export function tokenOf(key: string | Uint8Array): number {
   let h = 0;
   let i = 0;
   for (; i < blocks; i += 4) {
-    const c0 = key.charCodeAt(i), c1 = key.charCodeAt(i + 1), c2 = key.charCodeAt(i + 2), c3 = key.charCodeAt(i + 3);
+    const c0 = key.charCodeAt(i),
+      c1 = key.charCodeAt(i + 1),
+      c2 = key.charCodeAt(i + 2),
+      c3 = key.charCodeAt(i + 3);
     if ((c0 | c1 | c2 | c3) > 0x7f) return murmur3Utf8(key);
     h = mixWord(h, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
   }

@@ -12,12 +12,29 @@ import { MembershipHub } from './testing/membership-hub.js';
 const KEYS = Array.from({ length: 500 }, (_, i) => `key-${i}`);
 const open: TestingModule[] = [];
 
-async function startNode(hub: MembershipHub, id: string, generation: number, partitioner: Partial<PartitionerOptions> = {}, status = 'up') {
+async function startNode(
+  hub: MembershipHub,
+  id: string,
+  generation: number,
+  partitioner: Partial<PartitionerOptions> = {},
+  status = 'up',
+) {
   hub.start(id, generation, status);
   // Port 0 and a seed nobody listens on: this suite opens no socket, and the node is not alone.
   const moduleRef = await Test.createTestingModule({
-    imports: [ElasticaModule.forRoot({ nodeId: id, bind: { port: 0 }, seeds: ['127.0.0.1:9'], gossip: { intervalMs: 20 }, partitioner })],
-  }).overrideProvider(GossipService).useValue(hub.view(id)).compile();
+    imports: [
+      ElasticaModule.forRoot({
+        nodeId: id,
+        bind: { port: 0 },
+        seeds: ['127.0.0.1:9'],
+        gossip: { intervalMs: 20 },
+        partitioner,
+      }),
+    ],
+  })
+    .overrideProvider(GossipService)
+    .useValue(hub.view(id))
+    .compile();
   await moduleRef.init();
   open.push(moduleRef);
   const partitioner$ = moduleRef.get(PartitionerService);
@@ -135,7 +152,12 @@ describe('PartitionerService on a shared membership', () => {
     await waitFor('agreement after restart', () => agree([nodes[0]!, b2, nodes[2]!], ['a', 'b', 'c']));
     expect(b2.p.checksum).toBe(checksum);
     // The handback is withdrawn once b has its tokens.
-    await waitFor('handback withdrawn', () => hub.view('x').members().every((m) => !m.state['elastica.handback.b']));
+    await waitFor('handback withdrawn', () =>
+      hub
+        .view('x')
+        .members()
+        .every((m) => !m.state['elastica.handback.b']),
+    );
   });
 
   it('a node started to replace a down one takes over its tokens in one step', async () => {
@@ -149,7 +171,7 @@ describe('PartitionerService on a shared membership', () => {
     const d = await startNode(hub, 'd', 1, { replaces: 'c' });
     await d.p.whenReady();
     expect(d.p.tokens).toEqual(cTokens);
-    await waitFor('d in c\'s place', () => agree([nodes[0]!, nodes[1]!, d], ['a', 'b', 'd']));
+    await waitFor("d in c's place", () => agree([nodes[0]!, nodes[1]!, d], ['a', 'b', 'd']));
     expect(nodes[0]!.p.getRanges('d')).toEqual(cRanges);
     // c coming back does not take them again: it was replaced.
     hub.setStatus('c', 'up');

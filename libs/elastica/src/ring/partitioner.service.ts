@@ -109,7 +109,8 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
 
   /** The owner of the range holding `token` (an unsigned 32-bit integer, as `tokenOf` returns). */
   getNodeForToken(token: number): string {
-    if (!Number.isInteger(token) || token < 0 || token >= TOKEN_SPACE) throw new RangeError(`token must be an integer in [0, 2^32), got ${token}`);
+    if (!Number.isInteger(token) || token < 0 || token >= TOKEN_SPACE)
+      throw new RangeError(`token must be an integer in [0, 2^32), got ${token}`);
     const owner = this.current.nodeForToken(token);
     if (owner === undefined) throw new RingNotReadyError();
     return owner;
@@ -187,7 +188,12 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
     if (this.phase === 'closed') return;
     const now = Date.now();
     const members = this.readMembers();
-    const signature = members.map((m) => `${m.id}\u0000${m.status}\u0000${m.generation}\u0000${m.tokensText}\u0000${m.replaces ?? ''}\u0000${m.handback ?? ''}`).join('\u0001');
+    const signature = members
+      .map(
+        (m) =>
+          `${m.id}\u0000${m.status}\u0000${m.generation}\u0000${m.tokensText}\u0000${m.replaces ?? ''}\u0000${m.handback ?? ''}`,
+      )
+      .join('\u0001');
     if (signature !== this.signature) {
       this.signature = signature;
       this.viewChangedAt = now;
@@ -213,14 +219,20 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
             tokens = decodeTokens(text);
           } catch (err) {
             this.invalidStates++;
-            this.logger.error(`node ${m.id} gossips tokens this node cannot read, so it owns nothing here: ${(err as Error).message}`);
+            this.logger.error(
+              `node ${m.id} gossips tokens this node cannot read, so it owns nothing here: ${(err as Error).message}`,
+            );
           }
           this.decoded.set(m.id, { text, tokens });
         }
         if (tokens.length > 0) this.lastKnown.set(m.id, { generation: m.generation, tokens });
       }
       return {
-        id: m.id, status: m.status, generation: m.generation, tokens, tokensText: text,
+        id: m.id,
+        status: m.status,
+        generation: m.generation,
+        tokens,
+        tokensText: text,
         replaces: m.state[REPLACES_KEY] || undefined,
         handback: m.state[HANDBACK_PREFIX + this.local.id] || undefined,
       };
@@ -229,18 +241,30 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
 
   private rebuild(members: ReturnType<PartitionerService['readMembers']>): void {
     const ringMembers: RingMember[] = members.map((m) => ({
-      id: m.id, status: m.status, replaces: m.replaces,
+      id: m.id,
+      status: m.status,
+      replaces: m.replaces,
       // Until gossip echoes this node's own state back, use the tokens it has chosen.
       tokens: m.id === this.local.id && this.myTokens.length > 0 ? this.myTokens : m.tokens,
     }));
     const next = TokenRing.build(ringMembers);
     this.repickLostTokens(next);
     const before = this.current;
-    if (next.checksum !== before.checksum || next.size !== before.size || next.nodeIds.join() !== before.nodeIds.join()) {
+    if (
+      next.checksum !== before.checksum ||
+      next.size !== before.size ||
+      next.nodeIds.join() !== before.nodeIds.join()
+    ) {
       this.current = next;
       this.ringVersion++;
       const moved = diffRings(before, next);
-      this.changes.next({ version: this.ringVersion, checksum: next.checksum, previousChecksum: before.checksum, moved, nodes: [...next.nodeIds] });
+      this.changes.next({
+        version: this.ringVersion,
+        checksum: next.checksum,
+        previousChecksum: before.checksum,
+        moved,
+        nodes: [...next.nodeIds],
+      });
     }
     if (this.phase === 'ready' && !this.current.isEmpty) {
       for (const resolve of this.readyWaiters.splice(0)) resolve();
@@ -258,10 +282,14 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
     if (!heard) return waited >= this.joinWaitMs;
     // Nodes starting together choose one after the other, smallest id first, so each splits the ring
     // the previous ones made instead of all placing tokens blind (bounded, in case one never does).
-    const earlier = members.some((m) => m.id < this.local.id && m.tokens.length === 0 && (m.status === 'up' || m.status === 'joining'));
+    const earlier = members.some(
+      (m) => m.id < this.local.id && m.tokens.length === 0 && (m.status === 'up' || m.status === 'joining'),
+    );
     if (earlier && waited < 3 * this.joinWaitMs) return false;
     // Heard: let the view settle (everyone's tokens, and a handback if this is a restart) before choosing.
-    return members.some((m) => m.handback) || now - this.viewChangedAt >= this.settleMs || waited >= 3 * this.joinWaitMs;
+    return (
+      members.some((m) => m.handback) || now - this.viewChangedAt >= this.settleMs || waited >= 3 * this.joinWaitMs
+    );
   }
 
   private chooseTokens(members: ReturnType<PartitionerService['readMembers']>): void {
@@ -271,9 +299,13 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
       const target = members.find((m) => m.id === replaces);
       const known = this.lastKnown.get(replaces);
       if (target && (target.status === 'up' || target.status === 'leaving')) {
-        this.logger.error(`partitioner.replaces names ${replaces}, which is ${target.status}: only a down node can be replaced; choosing new tokens instead`);
+        this.logger.error(
+          `partitioner.replaces names ${replaces}, which is ${target.status}: only a down node can be replaced; choosing new tokens instead`,
+        );
       } else if (!known) {
-        this.logger.error(`partitioner.replaces names ${replaces}, whose tokens this node never heard of; choosing new tokens instead`);
+        this.logger.error(
+          `partitioner.replaces names ${replaces}, whose tokens this node never heard of; choosing new tokens instead`,
+        );
       } else {
         tokens = known.tokens;
         this.membership.set(REPLACES_KEY, replaces);
@@ -308,9 +340,11 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
    */
   private allocationView(members: ReturnType<PartitionerService['readMembers']>): TokenRing {
     const replaced = new Set(members.filter((m) => m.replaces).map((m) => m.replaces!));
-    return TokenRing.build(members
-      .filter((m) => m.id !== this.local.id && !replaced.has(m.id) && ['up', 'down', 'joining'].includes(m.status))
-      .map((m) => ({ id: m.id, status: 'up', tokens: m.tokens })));
+    return TokenRing.build(
+      members
+        .filter((m) => m.id !== this.local.id && !replaced.has(m.id) && ['up', 'down', 'joining'].includes(m.status))
+        .map((m) => ({ id: m.id, status: 'up', tokens: m.tokens })),
+    );
   }
 
   private allKnownTokens(): Set<number> {
@@ -326,13 +360,15 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
     const taken = this.allKnownTokens();
     for (const t of this.myTokens) taken.add(t);
     const lostSet = new Set(lost);
-    this.myTokens = this.myTokens.map((t) => {
-      if (!lostSet.has(t)) return t;
-      let next = (t + 1) % TOKEN_SPACE;
-      while (taken.has(next)) next = (next + 1) % TOKEN_SPACE;
-      taken.add(next);
-      return next;
-    }).sort((a, b) => a - b);
+    this.myTokens = this.myTokens
+      .map((t) => {
+        if (!lostSet.has(t)) return t;
+        let next = (t + 1) % TOKEN_SPACE;
+        while (taken.has(next)) next = (next + 1) % TOKEN_SPACE;
+        taken.add(next);
+        return next;
+      })
+      .sort((a, b) => a - b);
     this.logger.warn(`${lost.length} of this node's tokens collided with another node's; moved them to free tokens`);
     this.membership.set(TOKENS_KEY, encodeTokens(this.myTokens));
     this.signature = '';
@@ -350,7 +386,8 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
     for (const [id, known] of this.lastKnown) {
       const m = byId.get(id);
       if (!m || id === this.local.id) continue;
-      const restarted = m.generation > known.generation && m.tokens.length === 0 && (m.status === 'joining' || m.status === 'up');
+      const restarted =
+        m.generation > known.generation && m.tokens.length === 0 && (m.status === 'joining' || m.status === 'up');
       const key = HANDBACK_PREFIX + id;
       if (restarted && !replaced.has(id) && this.current.nodeForToken(known.tokens[0]!) === this.local.id) {
         if (!this.handbacks.has(id)) {

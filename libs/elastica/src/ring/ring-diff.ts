@@ -12,11 +12,13 @@ export function diffRings(before: TokenRing, after: TokenRing): MovedRange[] {
   if (before.isEmpty || after.isEmpty) {
     const ring = before.isEmpty ? after : before;
     // Everything moved to or from nobody; report it range by range of the non-empty ring.
-    return mergeAdjacent(Array.from({ length: ring.size }, (_, i) => ({
-      range: ring.rangeAt(i),
-      from: before.isEmpty ? null : ring.ownerAt(i),
-      to: before.isEmpty ? ring.ownerAt(i) : null,
-    })));
+    return mergeAdjacent(
+      Array.from({ length: ring.size }, (_, i) => ({
+        range: ring.rangeAt(i),
+        from: before.isEmpty ? null : ring.ownerAt(i),
+        to: before.isEmpty ? ring.ownerAt(i) : null,
+      })),
+    );
   }
   // Every boundary of either ring, in order; piece k is (cuts[k-1], cuts[k]] (wrapping for k = 0).
   const cuts = mergeSorted(before.tokens, after.tokens);
@@ -60,7 +62,8 @@ function mergeAdjacent(moves: MovedRange[]): MovedRange[] {
   const out: MovedRange[] = [];
   for (const m of moves) {
     const last = out[out.length - 1];
-    if (last && last.from === m.from && last.to === m.to && last.range.end === m.range.start) last.range.end = m.range.end;
+    if (last && last.from === m.from && last.to === m.to && last.range.end === m.range.start)
+      last.range.end = m.range.end;
     else out.push({ range: { ...m.range }, from: m.from, to: m.to });
   }
   // The circle closes: the last piece may continue into the first.

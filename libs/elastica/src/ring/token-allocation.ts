@@ -10,8 +10,14 @@ import { TokenRing } from './token-ring.js';
  * Pure and deterministic: same ring, same id, same tokens. The id salts a small jitter in where each
  * cut falls, so two nodes joining at once from the same view do not pick the same tokens.
  */
-export function allocateTokens(ring: TokenRing, nodeId: string, vnodes: number, exclude: ReadonlySet<number> = new Set()): number[] {
-  if (!Number.isInteger(vnodes) || vnodes <= 0) throw new Error(`allocateTokens: vnodes must be a positive integer, got ${vnodes}`);
+export function allocateTokens(
+  ring: TokenRing,
+  nodeId: string,
+  vnodes: number,
+  exclude: ReadonlySet<number> = new Set(),
+): number[] {
+  if (!Number.isInteger(vnodes) || vnodes <= 0)
+    throw new Error(`allocateTokens: vnodes must be a positive integer, got ${vnodes}`);
   if (ring.isEmpty) return firstNodeTokens(nodeId, vnodes, exclude);
 
   const nodes = ring.nodeIds.length;
@@ -27,7 +33,11 @@ export function allocateTokens(ring: TokenRing, nodeId: string, vnodes: number, 
   //    already planned (each planned piece counted as need/vnodes), until vnodes pieces are planned.
   const planned = new Float64Array(nodes);
   const used = new Int32Array(nodes);
-  const heap = new MaxHeap(nodes, (j) => loads[j]! - planned[j]!, (a, b) => a - b);
+  const heap = new MaxHeap(
+    nodes,
+    (j) => loads[j]! - planned[j]!,
+    (a, b) => a - b,
+  );
   for (let j = 0; j < nodes; j++) heap.push(j);
   const pieces: { donor: number; position: number }[] = [];
   while (pieces.length < vnodes && heap.size > 0) {
@@ -80,7 +90,8 @@ export function firstNodeTokens(nodeId: string, vnodes: number, exclude: Readonl
   const offset = tokenOf(nodeId);
   const taken = new Set<number>(exclude);
   const out: number[] = [];
-  for (let i = 0; i < vnodes; i++) out.push(freeToken(Math.floor(offset + (i * TOKEN_SPACE) / vnodes) % TOKEN_SPACE, taken));
+  for (let i = 0; i < vnodes; i++)
+    out.push(freeToken(Math.floor(offset + (i * TOKEN_SPACE) / vnodes) % TOKEN_SPACE, taken));
   return out.sort((a, b) => a - b);
 }
 
@@ -95,18 +106,26 @@ class MaxHeap {
   private readonly items: Int32Array;
   private readonly keys: Float64Array;
   size = 0;
-  constructor(capacity: number, private readonly keyOf: (item: number) => number, private readonly tieBreak: (a: number, b: number) => number) {
+  constructor(
+    capacity: number,
+    private readonly keyOf: (item: number) => number,
+    private readonly tieBreak: (a: number, b: number) => number,
+  ) {
     this.items = new Int32Array(capacity);
     this.keys = new Float64Array(capacity);
   }
   private above(a: number, b: number): boolean {
-    const ka = this.keys[a]!, kb = this.keys[b]!;
+    const ka = this.keys[a]!,
+      kb = this.keys[b]!;
     return ka > kb || (ka === kb && this.tieBreak(this.items[a]!, this.items[b]!) < 0);
   }
   private swap(a: number, b: number): void {
-    const i = this.items[a]!, k = this.keys[a]!;
-    this.items[a] = this.items[b]!; this.keys[a] = this.keys[b]!;
-    this.items[b] = i; this.keys[b] = k;
+    const i = this.items[a]!,
+      k = this.keys[a]!;
+    this.items[a] = this.items[b]!;
+    this.keys[a] = this.keys[b]!;
+    this.items[b] = i;
+    this.keys[b] = k;
   }
   push(item: number): void {
     let i = this.size++;
@@ -127,7 +146,8 @@ class MaxHeap {
       this.keys[0] = this.keys[this.size]!;
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
+        const l = 2 * i + 1,
+          r = l + 1;
         let best = i;
         if (l < this.size && this.above(l, best)) best = l;
         if (r < this.size && this.above(r, best)) best = r;

@@ -4,9 +4,14 @@ import { decodeTokens, encodeTokens, TokenEncodingError } from './token-codec.js
 
 describe('token encoding', () => {
   it('round-trips any set of tokens, sorted', () => {
-    fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { minLength: 1, maxLength: 300 }), (tokens) => {
-      expect(decodeTokens(encodeTokens(tokens))).toEqual([...tokens].sort((a, b) => a - b));
-    }));
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { minLength: 1, maxLength: 300 }),
+        (tokens) => {
+          expect(decodeTokens(encodeTokens(tokens))).toEqual([...tokens].sort((a, b) => a - b));
+        },
+      ),
+    );
   });
 
   it('is compact: 16 tokens in under 100 characters', () => {

@@ -24,12 +24,16 @@ export function encodeTokens(tokens: ArrayLike<number>): string {
 
 /** Decodes, sorts and de-duplicates; throws a TokenEncodingError naming what is wrong. */
 export function decodeTokens(text: string): number[] {
-  if (typeof text !== 'string' || !text.startsWith(PREFIX)) throw new TokenEncodingError(`tokens must start with "${PREFIX}", got ${JSON.stringify(String(text).slice(0, 16))}`);
+  if (typeof text !== 'string' || !text.startsWith(PREFIX))
+    throw new TokenEncodingError(
+      `tokens must start with "${PREFIX}", got ${JSON.stringify(String(text).slice(0, 16))}`,
+    );
   const body = text.slice(PREFIX.length);
   if (!/^[A-Za-z0-9_-]*$/.test(body)) throw new TokenEncodingError('tokens are not base64url');
   if (body.length > Math.ceil((MAX_TOKENS * 4 * 4) / 3)) throw new TokenEncodingError(`more than ${MAX_TOKENS} tokens`);
   const bytes = Buffer.from(body, 'base64url');
-  if (bytes.length === 0 || bytes.length % 4 !== 0) throw new TokenEncodingError(`token bytes must be a non-zero multiple of 4, got ${bytes.length}`);
+  if (bytes.length === 0 || bytes.length % 4 !== 0)
+    throw new TokenEncodingError(`token bytes must be a non-zero multiple of 4, got ${bytes.length}`);
   const out: number[] = [];
   for (let i = 0; i < bytes.length; i += 4) out.push(bytes.readUInt32BE(i));
   return [...new Set(out)].sort((a, b) => a - b);

@@ -94,7 +94,8 @@ export class TokenRing {
       const tokens = byId.get(id)!.tokens;
       for (let i = 0; i < tokens.length; i++) {
         const t = tokens[i]!;
-        if (!Number.isInteger(t) || t < 0 || t >= TOKEN_SPACE) throw new Error(`ring: member ${JSON.stringify(id)} has token ${t}, not an unsigned 32-bit integer`);
+        if (!Number.isInteger(t) || t < 0 || t >= TOKEN_SPACE)
+          throw new Error(`ring: member ${JSON.stringify(id)} has token ${t}, not an unsigned 32-bit integer`);
         packed[k++] = t * 65536 + owner;
       }
     });
@@ -108,7 +109,8 @@ export class TokenRing {
       const t = Math.floor(packed[i]! / 65536);
       const owner = packed[i]! - t * 65536;
       if (n > 0 && tokens[n - 1] === t) {
-        if (owners[n - 1] !== owner) collisions.push({ token: t, winner: nodeIds[owners[n - 1]!]!, loser: nodeIds[owner]! });
+        if (owners[n - 1] !== owner)
+          collisions.push({ token: t, winner: nodeIds[owners[n - 1]!]!, loser: nodeIds[owner]! });
         continue;
       }
       tokens[n] = t;
@@ -164,7 +166,11 @@ export class TokenRing {
     const out: string[] = [];
     if (size === 0 || n <= 0) return out;
     const want = Math.min(n, this.nodeIds.length);
-    for (let i = this.indexOf(token >>> 0), steps = 0; out.length < want && steps < size; steps++, i = i + 1 === size ? 0 : i + 1) {
+    for (
+      let i = this.indexOf(token >>> 0), steps = 0;
+      out.length < want && steps < size;
+      steps++, i = i + 1 === size ? 0 : i + 1
+    ) {
       const id = this.ownerIdAt[i]!;
       if (!out.includes(id)) out.push(id);
     }

@@ -10,7 +10,10 @@ import { CLUSTER_HANDLER, ELASTICA_TRANSPORT } from './elastica-transport.token.
 function toRpcException(error: unknown): unknown {
   if (error instanceof RpcException) return error;
   if (error instanceof Error) return new RpcException({ status: 'error', name: error.name, message: error.message });
-  return new RpcException({ status: 'error', message: typeof error === 'string' ? error : JSON.stringify(error) ?? String(error) });
+  return new RpcException({
+    status: 'error',
+    message: typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error)),
+  });
 }
 
 function keepErrorMessages(descriptor: PropertyDescriptor): PropertyDescriptor {
@@ -22,12 +25,19 @@ function keepErrorMessages(descriptor: PropertyDescriptor): PropertyDescriptor {
     } catch (error) {
       throw toRpcException(error);
     }
-    if (result instanceof Promise) return result.catch((error: unknown) => { throw toRpcException(error); });
-    if (isObservable(result)) return (result as Observable<unknown>).pipe(catchError((error: unknown) => throwError(() => toRpcException(error))));
+    if (result instanceof Promise)
+      return result.catch((error: unknown) => {
+        throw toRpcException(error);
+      });
+    if (isObservable(result))
+      return (result as Observable<unknown>).pipe(
+        catchError((error: unknown) => throwError(() => toRpcException(error))),
+      );
     return result;
   };
   // Metadata put on the method by decorators applied before this one (guards, pipes...) must follow it.
-  for (const key of Reflect.getMetadataKeys(original)) Reflect.defineMetadata(key, Reflect.getMetadata(key, original), wrapped);
+  for (const key of Reflect.getMetadataKeys(original))
+    Reflect.defineMetadata(key, Reflect.getMetadata(key, original), wrapped);
   Object.defineProperty(wrapped, 'name', { value: original.name });
   return { ...descriptor, value: wrapped };
 }

@@ -34,11 +34,14 @@ export class ElasticaTransport extends Server implements CustomTransportStrategy
   }
 
   listen(callback: (error?: unknown) => void): void {
-    this.transport.start().then(() => {
-      this.transport.setDispatcher(this);
-      this.log.log(`serving ${this.messageHandlers.size} cluster pattern(s) on node ${this.local.id}`);
-      callback();
-    }, (error: unknown) => callback(error));
+    this.transport.start().then(
+      () => {
+        this.transport.setDispatcher(this);
+        this.log.log(`serving ${this.messageHandlers.size} cluster pattern(s) on node ${this.local.id}`);
+        callback();
+      },
+      (error: unknown) => callback(error),
+    );
   }
 
   close(): void {
@@ -53,9 +56,16 @@ export class ElasticaTransport extends Server implements CustomTransportStrategy
     return this.transport as T;
   }
 
-  override addHandler(pattern: unknown, callback: MessageHandler, isEventHandler = false, extras: Record<string, unknown> = {}): void {
+  override addHandler(
+    pattern: unknown,
+    callback: MessageHandler,
+    isEventHandler = false,
+    extras: Record<string, unknown> = {},
+  ): void {
     if (!extras?.[CLUSTER_HANDLER]) {
-      this.log.debug(`not serving ${JSON.stringify(pattern)} to peers: only @ClusterMessage/@ClusterEvent handlers are`);
+      this.log.debug(
+        `not serving ${JSON.stringify(pattern)} to peers: only @ClusterMessage/@ClusterEvent handlers are`,
+      );
       return;
     }
     super.addHandler(pattern, callback, isEventHandler, extras);
@@ -64,7 +74,10 @@ export class ElasticaTransport extends Server implements CustomTransportStrategy
   request(call: RpcCall): void {
     const handler = this.messageHandlers.get(call.pattern);
     if (!handler || handler.isEventHandler) {
-      call.error({ status: 'error', message: `no @ClusterMessage handler for pattern "${call.pattern}" on node ${this.local.id}` });
+      call.error({
+        status: 'error',
+        message: `no @ClusterMessage handler for pattern "${call.pattern}" on node ${this.local.id}`,
+      });
       return;
     }
     let result: unknown;
@@ -74,7 +87,11 @@ export class ElasticaTransport extends Server implements CustomTransportStrategy
       call.error(errorShape(error));
       return;
     }
-    if (result instanceof Promise) result.then((value) => this.answer(call, value), (error: unknown) => call.error(errorShape(error)));
+    if (result instanceof Promise)
+      result.then(
+        (value) => this.answer(call, value),
+        (error: unknown) => call.error(errorShape(error)),
+      );
     else this.answer(call, result);
   }
 
@@ -99,7 +116,10 @@ export class ElasticaTransport extends Server implements CustomTransportStrategy
       this.log.debug(`no @ClusterEvent handler for "${pattern}" (from ${sender})`);
       return;
     }
-    const report = (error: unknown) => this.log.error(`@ClusterEvent ${pattern} from ${sender} failed: ${(errorShape(error) as { message?: string }).message}`);
+    const report = (error: unknown) =>
+      this.log.error(
+        `@ClusterEvent ${pattern} from ${sender} failed: ${(errorShape(error) as { message?: string }).message}`,
+      );
     try {
       Promise.resolve(handler(data, new ClusterContext([sender, pattern]))).then((result) => {
         if (isObservable(result)) (result as Observable<unknown>).subscribe({ error: report });

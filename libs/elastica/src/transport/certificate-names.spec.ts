@@ -3,9 +3,9 @@ import { certificateNames, nodeIdNotNamed, parseSubject } from './certificate-na
 
 describe('certificate names (tls.nodeIdInCertificate)', () => {
   it('takes the subject CN and the DNS and URI subjectAltNames, not IP addresses', () => {
-    expect(certificateNames({ CN: 'node-1', O: 'acme' }, 'DNS:node-1.internal, IP Address:10.0.0.1, URI:elastica:node-1')).toEqual([
-      'node-1', 'node-1.internal', 'elastica:node-1',
-    ]);
+    expect(
+      certificateNames({ CN: 'node-1', O: 'acme' }, 'DNS:node-1.internal, IP Address:10.0.0.1, URI:elastica:node-1'),
+    ).toEqual(['node-1', 'node-1.internal', 'elastica:node-1']);
     expect(certificateNames({ CN: ['a', 'b'] }, undefined)).toEqual(['a', 'b']);
     expect(certificateNames(undefined, undefined)).toEqual([]);
   });
@@ -22,7 +22,7 @@ describe('certificate names (tls.nodeIdInCertificate)', () => {
     expect(nodeIdNotNamed([], 'node-1')).toMatch(/names no CN, DNS or URI name, not the node id "node-1"/);
   });
 
-  it('parses X509Certificate#subject into the shape of a peer certificate\'s subject', () => {
+  it("parses X509Certificate#subject into the shape of a peer certificate's subject", () => {
     expect(parseSubject('C=FR\nO=acme\nCN=node-1')).toEqual({ C: 'FR', O: 'acme', CN: 'node-1' });
     expect(parseSubject('CN=a\nCN=b=c')).toEqual({ CN: ['a', 'b=c'] });
   });

@@ -21,7 +21,13 @@ export function certificateNames(subject: Subject | undefined, subjectAltName: s
 /** Undefined when `names` include `nodeId`; otherwise what they are instead, for the refusal's message. */
 export function nodeIdNotNamed(names: string[], nodeId: string): string | undefined {
   if (names.includes(nodeId)) return undefined;
-  const shown = names.length === 0 ? 'no CN, DNS or URI name' : names.slice(0, 4).map((n) => JSON.stringify(n)).join(', ');
+  const shown =
+    names.length === 0
+      ? 'no CN, DNS or URI name'
+      : names
+          .slice(0, 4)
+          .map((n) => JSON.stringify(n))
+          .join(', ');
   return `names ${shown}, not the node id ${JSON.stringify(nodeId)}`;
 }
 

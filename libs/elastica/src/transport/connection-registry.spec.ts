@@ -36,7 +36,11 @@ describe('ConnectionRegistry: entries of unreachable peers', () => {
     jest.useRealTimers();
   });
 
-  const addresses = (): string[] => registry.stats().peers.map((p) => p.address).sort();
+  const addresses = (): string[] =>
+    registry
+      .stats()
+      .peers.map((p) => p.address)
+      .sort();
 
   it('forgets an address nobody sends to any more, and keeps retrying one still in use', () => {
     const gossip = new Uint8Array([1, 2, 3]);
@@ -90,7 +94,8 @@ describe('ConnectionRegistry: entries of unreachable peers', () => {
     let aborted = '';
     stuck.lastUsed = Date.now();
     stuck.connecting = {
-      direction: 'outbound', socket: { connecting: true },
+      direction: 'outbound',
+      socket: { connecting: true },
       destroy: (why: string) => {
         aborted = why;
         stuck.connecting = undefined;
@@ -103,7 +108,9 @@ describe('ConnectionRegistry: entries of unreachable peers', () => {
     const first = internals.peerFor(across[0]!);
     first.connecting = undefined;
     internals.established({
-      owner: first, direction: 'outbound', write: () => undefined,
+      owner: first,
+      direction: 'outbound',
+      write: () => undefined,
       peer: { nodeId: 'b1', generation: 1, advertise: across[0]! },
     });
     expect(registry.isConnected('b1')).toBe(true);
@@ -121,7 +128,12 @@ describe('ConnectionRegistry: entries of unreachable peers', () => {
     for (const wait of waits()) expect(wait).toBeGreaterThan(1_000);
     const second = internals.peerFor('10.0.1.9:7000');
     second.failures = 3;
-    internals.established({ owner: second, direction: 'outbound', write: () => undefined, peer: { nodeId: 'b9', generation: 1, advertise: '10.0.1.9:7000' } });
+    internals.established({
+      owner: second,
+      direction: 'outbound',
+      write: () => undefined,
+      peer: { nodeId: 'b9', generation: 1, advertise: '10.0.1.9:7000' },
+    });
     for (const wait of waits()) expect(wait).toBeGreaterThan(1_000);
   });
 });
@@ -131,13 +143,14 @@ describe('ConnectionRegistry: entries of unreachable peers', () => {
  * listen on 0.0.0.0, advertise 127.0.0.1:P, and are seeded as 127.0.0.2:P): on real loopback TCP.
  */
 describe('ConnectionRegistry: crossing dials under unlearned spellings', () => {
-  const freePort = () => new Promise<number>((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
+  const freePort = () =>
+    new Promise<number>((resolve) => {
+      const server = createServer();
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
     });
-  });
   /** Polls; the deadline is generous and only ends a failing wait. */
   const eventually = async (check: () => boolean, ms = 5000) => {
     const until = Date.now() + ms;
@@ -159,7 +172,10 @@ describe('ConnectionRegistry: crossing dials under unlearned spellings', () => {
     return { registry, port };
   }
 
-  it.each([['without a secret', undefined], ['with a secret', 'correct horse']])(
+  it.each([
+    ['without a secret', undefined],
+    ['with a secret', 'correct horse'],
+  ])(
     'keeps one connection, the one the smaller id dialled, %s: none lost or replaced, every frame delivered',
     async (_, secret) => {
       for (let round = 0; round < 3; round++) {
@@ -184,7 +200,10 @@ describe('ConnectionRegistry: crossing dials under unlearned spellings', () => {
           expect(gotA).toEqual(expected);
           expect(gotB).toEqual(expected);
 
-          for (const [self, other] of [[a, b], [b, a]] as const) {
+          for (const [self, other] of [
+            [a, b],
+            [b, a],
+          ] as const) {
             const stats = self.registry.stats();
             expect(stats.connections).toBe(1);
             expect(stats.connectionsLost).toBe(0);
@@ -192,8 +211,10 @@ describe('ConnectionRegistry: crossing dials under unlearned spellings', () => {
             expect(stats.gossipDropped).toBe(0);
             // One entry, known by both spellings.
             expect(stats.peers).toHaveLength(1);
-            expect([stats.peers[0]!.address, ...stats.peers[0]!.aliases].sort())
-              .toEqual([`127.0.0.1:${other.port}`, `127.0.0.2:${other.port}`]);
+            expect([stats.peers[0]!.address, ...stats.peers[0]!.aliases].sort()).toEqual([
+              `127.0.0.1:${other.port}`,
+              `127.0.0.2:${other.port}`,
+            ]);
           }
           // The same socket seen from both ends, dialled by the smaller id.
           const [fromA] = a.registry.connections();

@@ -1,8 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { connect as connectTls, createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import {
-  FrameTooLargeError, NodeUnavailableError, QueueFullError,
-} from '../errors/elastica-error.js';
+import { FrameTooLargeError, NodeUnavailableError, QueueFullError } from '../errors/elastica-error.js';
 import type { HostPort, RpcOptions, TlsOptions } from '../options/elastica-options.js';
 import { backoffDelay } from './backoff.js';
 import { Connection, type CloseInfo, type ConnectionEvents } from './connection.js';
@@ -39,7 +37,13 @@ export interface TransportStats {
   /** Addresses found to be this node's own (dials that reached this node). */
   selfAddresses: string[];
   peers: {
-    address: string; aliases: string[]; nodeId?: string; connected: boolean; inFlight: number; bufferedBytes: number; failures: number;
+    address: string;
+    aliases: string[];
+    nodeId?: string;
+    connected: boolean;
+    inFlight: number;
+    bufferedBytes: number;
+    failures: number;
   }[];
 }
 
@@ -139,10 +143,18 @@ export class ConnectionRegistry {
     let server: Server;
     if (this.tls) {
       const tls = this.tls;
-      server = createTlsServer({
-        key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: true, rejectUnauthorized: true,
-        minVersion: 'TLSv1.2', handshakeTimeout: this.rpc.handshakeTimeoutMs,
-      }, (socket) => this.accept(socket));
+      server = createTlsServer(
+        {
+          key: tls.key,
+          cert: tls.cert,
+          ca: tls.ca,
+          requestCert: true,
+          rejectUnauthorized: true,
+          minVersion: 'TLSv1.2',
+          handshakeTimeout: this.rpc.handshakeTimeoutMs,
+        },
+        (socket) => this.accept(socket),
+      );
       server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => this.tlsRefused(error, socket));
     } else {
       server = createServer((socket) => this.accept(socket));
@@ -165,7 +177,8 @@ export class ConnectionRegistry {
     for (const conn of this.unattached) conn.destroy('node shutting down');
     for (const peer of this.peers.values()) {
       peer.clearTimers();
-      for (const waiter of peer.waiters.splice(0)) waiter.reject(new NodeUnavailableError(peer.address, 'this node is shutting down'));
+      for (const waiter of peer.waiters.splice(0))
+        waiter.reject(new NodeUnavailableError(peer.address, 'this node is shutting down'));
       this.failCalls(peer, new NodeUnavailableError(peer.nodeId ?? peer.address, 'this node is shutting down'));
       peer.connecting?.destroy('node shutting down');
       peer.standby?.close('node shutting down');
@@ -207,7 +220,8 @@ export class ConnectionRegistry {
   call(address: string, pattern: string, data: unknown, call: OutboundCall): () => void {
     const peer = this.peerFor(address);
     this.assertOpen(peer, call.nodeId);
-    if (peer.calls.size >= this.rpc.maxInFlight) throw new QueueFullError(peer.label, `${this.rpc.maxInFlight} requests in flight (rpc.maxInFlight)`);
+    if (peer.calls.size >= this.rpc.maxInFlight)
+      throw new QueueFullError(peer.label, `${this.rpc.maxInFlight} requests in flight (rpc.maxInFlight)`);
     this.nextCallId = (this.nextCallId + 1) >>> 0;
     const id = this.nextCallId;
     this.enqueue(peer, encodeRequest(id, pattern, data), call.nodeId);
@@ -230,10 +244,11 @@ export class ConnectionRegistry {
     if (peer.conn) return Promise.resolve(peer.nodeId!);
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new NodeUnavailableError(address, 'this node is shutting down'));
-      if (peer.self) return reject(new NodeUnavailableError(address, 'it is this node\'s own address'));
+      if (peer.self) return reject(new NodeUnavailableError(address, "it is this node's own address"));
       peer.lastUsed = Date.now();
       if (!peer.connecting && !peer.awaitInboundTimer) {
-        if (Date.now() < peer.retryAt) return reject(new NodeUnavailableError(address, `unreachable (${peer.lastError})`));
+        if (Date.now() < peer.retryAt)
+          return reject(new NodeUnavailableError(address, `unreachable (${peer.lastError})`));
         this.dial(peer);
       }
       peer.waiters.push({ resolve, reject });
@@ -258,7 +273,10 @@ export class ConnectionRegistry {
     const conn = peer.conn;
     if (conn) {
       if (conn.bufferedBytes + frame.length > this.rpc.maxQueueBytes) {
-        throw new QueueFullError(peer.label, `${conn.bufferedBytes} bytes waiting, rpc.maxQueueBytes ${this.rpc.maxQueueBytes}`);
+        throw new QueueFullError(
+          peer.label,
+          `${conn.bufferedBytes} bytes waiting, rpc.maxQueueBytes ${this.rpc.maxQueueBytes}`,
+        );
       }
       // The connection stamps the time once per flush (a clock read per frame is measurable here);
       // detach() folds it into peer.lastUsed.
@@ -266,17 +284,23 @@ export class ConnectionRegistry {
       conn.write(frame);
       return;
     }
-    if (peer.self) throw new NodeUnavailableError(nodeIdForErrors ?? peer.address, 'it is this node\'s own address');
+    if (peer.self) throw new NodeUnavailableError(nodeIdForErrors ?? peer.address, "it is this node's own address");
     const now = Date.now();
     peer.lastUsed = now;
     if (!peer.connecting && !peer.awaitInboundTimer) {
       if (now < peer.retryAt) {
-        throw new NodeUnavailableError(nodeIdForErrors ?? peer.label, `unreachable (${peer.lastError}); next attempt in ${Math.ceil(peer.retryAt - now)} ms`);
+        throw new NodeUnavailableError(
+          nodeIdForErrors ?? peer.label,
+          `unreachable (${peer.lastError}); next attempt in ${Math.ceil(peer.retryAt - now)} ms`,
+        );
       }
       this.dial(peer);
     }
     if (peer.queueBytes + frame.length > this.rpc.maxQueueBytes) {
-      throw new QueueFullError(peer.label, `${peer.queueBytes} bytes waiting for the connection, rpc.maxQueueBytes ${this.rpc.maxQueueBytes}`);
+      throw new QueueFullError(
+        peer.label,
+        `${peer.queueBytes} bytes waiting for the connection, rpc.maxQueueBytes ${this.rpc.maxQueueBytes}`,
+      );
     }
     peer.queue.push(frame);
     peer.queueBytes += frame.length;
@@ -321,7 +345,10 @@ export class ConnectionRegistry {
     conn.owner = peer;
     peer.connecting = conn;
     peer.dialEpoch = this.establishments;
-    const timer = setTimeout(() => conn.destroy(`connect timeout after ${this.rpc.connectTimeoutMs} ms`), this.rpc.connectTimeoutMs);
+    const timer = setTimeout(
+      () => conn.destroy(`connect timeout after ${this.rpc.connectTimeoutMs} ms`),
+      this.rpc.connectTimeoutMs,
+    );
     timer.unref();
     socket.once(tls ? 'secureConnect' : 'connect', () => {
       secured = true;
@@ -334,11 +361,17 @@ export class ConnectionRegistry {
     const tls = this.tls;
     return tls
       ? connectTls({
-        host, port, key: tls.key, cert: tls.cert, ca: tls.ca, rejectUnauthorized: true, minVersion: 'TLSv1.2',
-        // The chain is checked against the cluster's CA; the name is not (peers are dialled by the
-        // address gossip advertises, which a certificate need not list). See SECURITY.md.
-        checkServerIdentity: () => undefined,
-      })
+          host,
+          port,
+          key: tls.key,
+          cert: tls.cert,
+          ca: tls.ca,
+          rejectUnauthorized: true,
+          minVersion: 'TLSv1.2',
+          // The chain is checked against the cluster's CA; the name is not (peers are dialled by the
+          // address gossip advertises, which a certificate need not list). See SECURITY.md.
+          checkServerIdentity: () => undefined,
+        })
       : connect({ host, port });
   }
 
@@ -352,7 +385,10 @@ export class ConnectionRegistry {
     if (this.unattached.size >= this.rpc.maxPendingHandshakes) {
       const oldest = this.unattached.values().next().value!;
       this.unattached.delete(oldest);
-      oldest.refuse('overloaded', `more than ${this.rpc.maxPendingHandshakes} connections in handshake (rpc.maxPendingHandshakes); the oldest is dropped`);
+      oldest.refuse(
+        'overloaded',
+        `more than ${this.rpc.maxPendingHandshakes} connections in handshake (rpc.maxPendingHandshakes); the oldest is dropped`,
+      );
     }
     this.unattached.add(this.wrap(socket, 'inbound'));
   }
@@ -361,12 +397,21 @@ export class ConnectionRegistry {
   private tlsRefused(error: NodeJS.ErrnoException, socket: TLSSocket): void {
     const reason: RefusalReason = error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'handshake_timeout' : 'tls';
     this.refused[reason]++;
-    this.logger.warn(`refused connection with ${socket.remoteAddress}:${socket.remotePort} (${reason}): TLS: ${error.message}`);
+    this.logger.warn(
+      `refused connection with ${socket.remoteAddress}:${socket.remotePort} (${reason}): TLS: ${error.message}`,
+    );
     socket.destroy();
   }
 
   private wrap(socket: Socket, direction: 'inbound' | 'outbound'): Connection {
-    return new Connection(socket, direction, this.local, this.rpc.maxFrameBytes, this.rpc.handshakeTimeoutMs, this.events);
+    return new Connection(
+      socket,
+      direction,
+      this.local,
+      this.rpc.maxFrameBytes,
+      this.rpc.handshakeTimeoutMs,
+      this.events,
+    );
   }
 
   /** Our entries for the node a HELLO names: by node id, and by the address it advertises (often one entry). */
@@ -379,7 +424,9 @@ export class ConnectionRegistry {
 
   /** The entry with an established connection to this very run (node id and generation) of the node, if any. */
   private liveEntry(hello: Hello): Peer | undefined {
-    return this.entriesOf(hello).find((p) => p.conn !== undefined && p.nodeId === hello.nodeId && p.generation === hello.generation);
+    return this.entriesOf(hello).find(
+      (p) => p.conn !== undefined && p.nodeId === hello.nodeId && p.generation === hello.generation,
+    );
   }
 
   /**
@@ -399,7 +446,10 @@ export class ConnectionRegistry {
     for (const peer of this.entriesOf(hello)) {
       const other = peer.connecting;
       if (other && other !== conn && other.direction === 'outbound' && this.local.nodeId < hello.nodeId) {
-        return { reason: 'duplicate', message: `simultaneous dial: keeping the connection dialled by ${this.local.nodeId}` };
+        return {
+          reason: 'duplicate',
+          message: `simultaneous dial: keeping the connection dialled by ${this.local.nodeId}`,
+        };
       }
     }
     return undefined;
@@ -486,7 +536,10 @@ export class ConnectionRegistry {
       return undefined;
     }
     this.merge(peer, known);
-    return { reason: 'duplicate', message: `already connected to ${hello.nodeId} (${known.address}); ${peer.address} is another address of it` };
+    return {
+      reason: 'duplicate',
+      message: `already connected to ${hello.nodeId} (${known.address}); ${peer.address} is another address of it`,
+    };
   }
 
   private established(conn: Connection): void {
@@ -573,7 +626,8 @@ export class ConnectionRegistry {
       this.armRetry(peer, delay);
       redials++;
     }
-    if (redials > 0) this.logger.debug(`${reached.label} is reachable again: redialling ${redials} unreachable peer(s) early`);
+    if (redials > 0)
+      this.logger.debug(`${reached.label} is reachable again: redialling ${redials} unreachable peer(s) early`);
   }
 
   private earlyRedialDelay(): number {
@@ -643,7 +697,8 @@ export class ConnectionRegistry {
     if (from === into) return;
     from.clearTimers();
     from.mergedInto = into;
-    for (const address of [from.address, ...from.aliases]) if (this.peers.get(address) === from) this.alias(address, into);
+    for (const address of [from.address, ...from.aliases])
+      if (this.peers.get(address) === from) this.alias(address, into);
     for (const [id, call] of from.calls) into.calls.set(id, call);
     from.calls.clear();
     const queued = from.queue;
@@ -679,9 +734,18 @@ export class ConnectionRegistry {
 
   /** An entry a node has left for another (it restarted elsewhere) is dropped once it holds nothing. */
   private forgetIfIdle(peer: Peer): void {
-    if (peer.conn || peer.connecting || peer.standby || peer.calls.size > 0 || peer.queue.length > 0 || peer.waiters.length > 0) return;
+    if (
+      peer.conn ||
+      peer.connecting ||
+      peer.standby ||
+      peer.calls.size > 0 ||
+      peer.queue.length > 0 ||
+      peer.waiters.length > 0
+    )
+      return;
     peer.clearTimers();
-    for (const address of [peer.address, ...peer.aliases]) if (this.peers.get(address) === peer) this.peers.delete(address);
+    for (const address of [peer.address, ...peer.aliases])
+      if (this.peers.get(address) === peer) this.peers.delete(address);
     if (peer.nodeId !== undefined && this.byNode.get(peer.nodeId) === peer) this.byNode.delete(peer.nodeId);
     this.awaiting.delete(peer);
   }
@@ -842,7 +906,8 @@ export class ConnectionRegistry {
     peer.awaitInboundTimer = setTimeout(() => {
       peer.awaitInboundTimer = undefined;
       this.awaiting.delete(peer);
-      if (!peer.conn && !peer.connecting && !this.closed) this.dialFailed(peer, 'the connection dialled by the peer never completed');
+      if (!peer.conn && !peer.connecting && !this.closed)
+        this.dialFailed(peer, 'the connection dialled by the peer never completed');
     }, this.rpc.handshakeTimeoutMs);
     peer.awaitInboundTimer.unref();
   }
@@ -863,14 +928,16 @@ export class ConnectionRegistry {
     peer.clearTimers();
     peer.queue = [];
     peer.queueBytes = 0;
-    const error = new NodeUnavailableError(peer.address, 'it is this node\'s own address');
+    const error = new NodeUnavailableError(peer.address, "it is this node's own address");
     this.failCalls(peer, error);
     const waiters = peer.waiters;
     peer.waiters = [];
     for (const waiter of waiters) waiter.reject(error);
     if (this.selfAddresses.length < MAX_ALIASES) {
       this.selfAddresses.push(peer.address);
-      this.logger.log(`${peer.address} is this node's own address (a dial to it reached this node); it will not be dialled again`);
+      this.logger.log(
+        `${peer.address} is this node's own address (a dial to it reached this node); it will not be dialled again`,
+      );
     }
     // Kept so sends to it stop at once, but bounded: gossip naming ever new spellings of this node (a
     // node bound to 0.0.0.0 answers at every local address) must not grow the table. A forgotten one
@@ -939,7 +1006,8 @@ export class ConnectionRegistry {
       // Only reasons we know get a counter of their own: a peer must not grow this record at will.
       const key = (REFUSAL_REASONS as readonly string[]).includes(info.refusedByPeer) ? info.refusedByPeer : 'unknown';
       this.refusedByPeer[key] = (this.refusedByPeer[key] ?? 0) + 1;
-      if (info.refusedByPeer === 'duplicate') this.logger.debug(`peer ${who} closed a duplicate connection: ${info.message}`);
+      if (info.refusedByPeer === 'duplicate')
+        this.logger.debug(`peer ${who} closed a duplicate connection: ${info.message}`);
       else this.logger.warn(`refused by ${who} (${info.refusedByPeer}): ${info.message}`);
     }
   }
@@ -963,8 +1031,12 @@ export class ConnectionRegistry {
       seen.add(peer);
       const c = peer.conn;
       out.push({
-        nodeId: c.peer!.nodeId, address: c.peer!.advertise, generation: c.peer!.generation, direction: c.direction,
-        localPort: c.socket.localPort ?? 0, remotePort: c.socket.remotePort ?? 0,
+        nodeId: c.peer!.nodeId,
+        address: c.peer!.advertise,
+        generation: c.peer!.generation,
+        direction: c.direction,
+        localPort: c.socket.localPort ?? 0,
+        remotePort: c.socket.remotePort ?? 0,
       });
     }
     return out;
@@ -977,14 +1049,23 @@ export class ConnectionRegistry {
 
   stats(): TransportStats {
     const peers = [...new Set(this.peers.values())].map((p) => ({
-      address: p.address, aliases: [...p.aliases], nodeId: p.nodeId, connected: p.conn !== undefined, inFlight: p.calls.size,
-      bufferedBytes: p.conn ? p.conn.bufferedBytes : p.queueBytes, failures: p.failures,
+      address: p.address,
+      aliases: [...p.aliases],
+      nodeId: p.nodeId,
+      connected: p.conn !== undefined,
+      inFlight: p.calls.size,
+      bufferedBytes: p.conn ? p.conn.bufferedBytes : p.queueBytes,
+      failures: p.failures,
     }));
     return {
-      refused: { ...this.refused }, refusedByPeer: { ...this.refusedByPeer },
-      connections: peers.filter((p) => p.connected).length, connectionsLost: this.connectionsLost,
-      connectionsReplaced: this.connectionsReplaced, gossipDropped: this.gossipDropped,
-      selfAddresses: [...this.selfAddresses], peers,
+      refused: { ...this.refused },
+      refusedByPeer: { ...this.refusedByPeer },
+      connections: peers.filter((p) => p.connected).length,
+      connectionsLost: this.connectionsLost,
+      connectionsReplaced: this.connectionsReplaced,
+      gossipDropped: this.gossipDropped,
+      selfAddresses: [...this.selfAddresses],
+      peers,
     };
   }
 }
@@ -992,7 +1073,10 @@ export class ConnectionRegistry {
 /** Errors of the TLS layer (certificates, alerts, not TLS at all), as opposed to the network's. */
 function isTlsError(error: NodeJS.ErrnoException): boolean {
   const code = error.code ?? '';
-  return /^ERR_(SSL|TLS)_|CERT|UNABLE_TO_|SELF_SIGNED|HOSTNAME_MISMATCH/.test(code) || /alert|certificate|SSL routines/i.test(error.message);
+  return (
+    /^ERR_(SSL|TLS)_|CERT|UNABLE_TO_|SELF_SIGNED|HOSTNAME_MISMATCH/.test(code) ||
+    /alert|certificate|SSL routines/i.test(error.message)
+  );
 }
 
 /** The entry a (possibly merged) entry now lives on. */

@@ -9,7 +9,12 @@ import { Connection, type CloseInfo, type ConnectionEvents } from './connection.
 import { ConnectionRegistry } from './connection-registry.js';
 import { encodeAuth, encodeHello } from './frames.js';
 import {
-  computeProof, HANDSHAKE_MAX_FRAME_BYTES, makeHello, PROTOCOL_VERSION, REFUSAL_REASONS, type LocalIdentity,
+  computeProof,
+  HANDSHAKE_MAX_FRAME_BYTES,
+  makeHello,
+  PROTOCOL_VERSION,
+  REFUSAL_REASONS,
+  type LocalIdentity,
 } from './handshake.js';
 import { stream } from './testing/hostile-input.js';
 import { Peer } from './peer.js';
@@ -55,7 +60,12 @@ class FakeSocket extends EventEmitter {
   uncork(): void {}
 }
 
-const local: LocalIdentity = { cluster: 'orders', nodeId: 'node-m', generation: 1_700_000_000_000, advertise: '10.0.0.1:7000' };
+const local: LocalIdentity = {
+  cluster: 'orders',
+  nodeId: 'node-m',
+  generation: 1_700_000_000_000,
+  advertise: '10.0.0.1:7000',
+};
 
 // ---- the node under attack ------------------------------------------------------------------------
 
@@ -71,12 +81,18 @@ interface Rig {
 function rig(direction: 'inbound' | 'outbound', secret: string | undefined, maxFrameBytes: number): Rig {
   const identity = { ...local, secret };
   const rpc: RpcOptions = { ...DEFAULT_RPC, maxFrameBytes, handshakeTimeoutMs: HANDSHAKE_TIMEOUT };
-  const registry = new ConnectionRegistry(identity, rpc, {
-    gossip: () => undefined,
-    // a handler that answers with what it got: the reply path sees hostile values too
-    request: (call) => call.reply(call.data),
-    event: () => undefined,
-  }, { log: () => undefined, warn: () => undefined, debug: () => undefined }, () => 0.5);
+  const registry = new ConnectionRegistry(
+    identity,
+    rpc,
+    {
+      gossip: () => undefined,
+      // a handler that answers with what it got: the reply path sees hostile values too
+      request: (call) => call.reply(call.data),
+      event: () => undefined,
+    },
+    { log: () => undefined, warn: () => undefined, debug: () => undefined },
+    () => 0.5,
+  );
   const closes: CloseInfo[] = [];
   const real = registry['events'] as ConnectionEvents;
   const events: ConnectionEvents = {
@@ -93,7 +109,14 @@ function rig(direction: 'inbound' | 'outbound', secret: string | undefined, maxF
   // Never dial for real from a unit test: a redial (after a member's connection dropped) is only recorded.
   (registry as unknown as { dial(peer: Peer): void }).dial = () => undefined;
   const socket = new FakeSocket();
-  const conn = new Connection(socket as unknown as Socket, direction, identity, maxFrameBytes, HANDSHAKE_TIMEOUT, events);
+  const conn = new Connection(
+    socket as unknown as Socket,
+    direction,
+    identity,
+    maxFrameBytes,
+    HANDSHAKE_TIMEOUT,
+    events,
+  );
   if (direction === 'inbound') registry['unattached'].add(conn);
   else {
     const peer: Peer = registry['peerFor']('10.0.0.2:7000');
@@ -111,7 +134,10 @@ function feed(r: Rig, chunks: Buffer[]): void {
   for (const chunk of chunks) {
     // node:assert in the hot loop: Jest's expect costs more than the code under test.
     r.socket.emit('data', chunk); // a throw here fails the property: in a node it would be an uncaught exception
-    assert.ok(decoder.bufferedBytes <= decoder.limit + 4, `holding ${decoder.bufferedBytes} bytes with a limit of ${decoder.limit}`);
+    assert.ok(
+      decoder.bufferedBytes <= decoder.limit + 4,
+      `holding ${decoder.bufferedBytes} bytes with a limit of ${decoder.limit}`,
+    );
     if (!r.member) {
       assert.ok(decoder.limit <= HANDSHAKE_MAX_FRAME_BYTES, 'a stranger got the member frame limit');
       // a stranger gets at most our HELLO and a REFUSE
@@ -133,7 +159,11 @@ function settle(r: Rig): void {
       assert.ok(REFUSAL_REASONS.includes(info!.refused));
       assert.equal(r.registry.stats().refused[info!.refused], 1, 'a refusal counted other than once');
     } else {
-      assert.ok(Object.keys(r.registry.stats().refusedByPeer).every((k) => k === 'unknown' || (REFUSAL_REASONS as string[]).includes(k)));
+      assert.ok(
+        Object.keys(r.registry.stats().refusedByPeer).every(
+          (k) => k === 'unknown' || (REFUSAL_REASONS as string[]).includes(k),
+        ),
+      );
     }
   }
   r.conn.destroy('end of case');
@@ -152,52 +182,74 @@ describe('Connection under hostile input (fuzz, no sockets)', () => {
   });
 
   it('as acceptor without a secret: never crashes, holds little, ends every unfinished handshake with a reason', () => {
-    fc.assert(fc.property(stream, maxFrame, (chunks, max) => {
-      const r = rig('inbound', undefined, max);
-      feed(r, chunks);
-      if (r.conn.state === 'established') {
-        // only a HELLO that passed every check gets here
-        assert.equal(r.conn.peer!.cluster, 'orders');
-        assert.notEqual(r.conn.peer!.nodeId, local.nodeId);
-        assert.match(r.conn.peer!.advertise, /^[^:\s]+:\d+$/);
-      }
-      settle(r);
-    }), { numRuns: CASES_PER_PROPERTY });
+    fc.assert(
+      fc.property(stream, maxFrame, (chunks, max) => {
+        const r = rig('inbound', undefined, max);
+        feed(r, chunks);
+        if (r.conn.state === 'established') {
+          // only a HELLO that passed every check gets here
+          assert.equal(r.conn.peer!.cluster, 'orders');
+          assert.notEqual(r.conn.peer!.nodeId, local.nodeId);
+          assert.match(r.conn.peer!.advertise, /^[^:\s]+:\d+$/);
+        }
+        settle(r);
+      }),
+      { numRuns: CASES_PER_PROPERTY },
+    );
   });
 
   it('as acceptor with a secret: a stranger is never established and leaves nothing behind', () => {
-    fc.assert(fc.property(stream, maxFrame, (chunks, max) => {
-      const r = rig('inbound', 'the secret', max);
-      feed(r, chunks);
-      assert.notEqual(r.conn.state, 'established');
-      assert.equal(r.registry['peers'].size, 0, 'an unproven HELLO left a peer entry');
-      settle(r);
-      assert.equal(r.registry['unattached'].size, 0);
-    }), { numRuns: CASES_PER_PROPERTY });
+    fc.assert(
+      fc.property(stream, maxFrame, (chunks, max) => {
+        const r = rig('inbound', 'the secret', max);
+        feed(r, chunks);
+        assert.notEqual(r.conn.state, 'established');
+        assert.equal(r.registry['peers'].size, 0, 'an unproven HELLO left a peer entry');
+        settle(r);
+        assert.equal(r.registry['unattached'].size, 0);
+      }),
+      { numRuns: CASES_PER_PROPERTY },
+    );
   });
 
   it('as dialer: whatever the far side answers, no crash; with a secret, no connection without the proof', () => {
-    fc.assert(fc.property(stream, maxFrame, fc.boolean(), (chunks, max, withSecret) => {
-      const r = rig('outbound', withSecret ? 'the secret' : undefined, max);
-      feed(r, chunks);
-      if (withSecret) assert.notEqual(r.conn.state, 'established');
-      settle(r);
-    }), { numRuns: CASES_PER_PROPERTY });
+    fc.assert(
+      fc.property(stream, maxFrame, fc.boolean(), (chunks, max, withSecret) => {
+        const r = rig('outbound', withSecret ? 'the secret' : undefined, max);
+        feed(r, chunks);
+        if (withSecret) assert.notEqual(r.conn.state, 'established');
+        settle(r);
+      }),
+      { numRuns: CASES_PER_PROPERTY },
+    );
   });
 
   it('once a member is established (secret proven): bad traffic closes only its connection, with a reason', () => {
-    fc.assert(fc.property(stream, maxFrame, (chunks, max) => {
-      const r = rig('inbound', 'the secret', max);
-      const theirNonce = 'bm9uY2UtYQ==';
-      r.socket.emit('data', encodeHello(PROTOCOL_VERSION, makeHello({ ...local, secret: 'the secret', nodeId: 'node-a', advertise: '10.0.0.2:7000' }, theirNonce)));
-      assert.equal(r.conn.state, 'auth');
-      r.socket.emit('data', encodeAuth(computeProof('the secret', 'dialer', 'node-a', local.nodeId, r.conn['nonce'], theirNonce)));
-      assert.equal(r.conn.state, 'established');
-      assert.equal(r.conn['decoder'].limit, max);
-      feed(r, chunks);
-      settle(r);
-      if (r.conn.state === 'closed' && r.closes[0]?.refused) assert.ok(['bad_frame', 'oversized'].includes(r.closes[0].refused), r.closes[0].refused);
-    }), { numRuns: CASES_PER_PROPERTY });
+    fc.assert(
+      fc.property(stream, maxFrame, (chunks, max) => {
+        const r = rig('inbound', 'the secret', max);
+        const theirNonce = 'bm9uY2UtYQ==';
+        r.socket.emit(
+          'data',
+          encodeHello(
+            PROTOCOL_VERSION,
+            makeHello({ ...local, secret: 'the secret', nodeId: 'node-a', advertise: '10.0.0.2:7000' }, theirNonce),
+          ),
+        );
+        assert.equal(r.conn.state, 'auth');
+        r.socket.emit(
+          'data',
+          encodeAuth(computeProof('the secret', 'dialer', 'node-a', local.nodeId, r.conn['nonce'], theirNonce)),
+        );
+        assert.equal(r.conn.state, 'established');
+        assert.equal(r.conn['decoder'].limit, max);
+        feed(r, chunks);
+        settle(r);
+        if (r.conn.state === 'closed' && r.closes[0]?.refused)
+          assert.ok(['bad_frame', 'oversized'].includes(r.closes[0].refused), r.closes[0].refused);
+      }),
+      { numRuns: CASES_PER_PROPERTY },
+    );
   });
 });
 

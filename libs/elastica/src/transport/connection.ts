@@ -5,8 +5,17 @@ import { ElasticaError, FrameTooLargeError, MalformedFrameError } from '../error
 import { FrameDecoder } from './frame-decoder.js';
 import { decodeFrame, encodeAuth, encodeHello, encodeRefuse, FrameType, type Frame } from './frames.js';
 import {
-  checkHello, computeProof, HANDSHAKE_MAX_FRAME_BYTES, makeHello, newNonce, parseHello, PROTOCOL_VERSION, verifyProof,
-  type Hello, type LocalIdentity, type RefusalReason,
+  checkHello,
+  computeProof,
+  HANDSHAKE_MAX_FRAME_BYTES,
+  makeHello,
+  newNonce,
+  parseHello,
+  PROTOCOL_VERSION,
+  verifyProof,
+  type Hello,
+  type LocalIdentity,
+  type RefusalReason,
 } from './handshake.js';
 
 export type Direction = 'outbound' | 'inbound';
@@ -56,7 +65,6 @@ const COALESCE_BYTES = 64 * 1024;
  * 2 KB 355k, 4 KB 283k, whole bursts 264k (docs/benchmarks.md, rpc).
  */
 const FLUSH_AT_BYTES = 2048;
-
 
 /**
  * One TCP connection: framing, the handshake state machine, coalesced writes. It knows nothing of
@@ -232,8 +240,12 @@ export class Connection {
       });
     } catch (error) {
       if (error instanceof FrameTooLargeError) {
-        this.refuse('oversized', this.state === 'established' ? error.message
-          : `frame of ${error.bytes} bytes before the handshake completed (at most ${error.maxFrameBytes})`);
+        this.refuse(
+          'oversized',
+          this.state === 'established'
+            ? error.message
+            : `frame of ${error.bytes} bytes before the handshake completed (at most ${error.maxFrameBytes})`,
+        );
       } else if (error instanceof ElasticaError) this.refuse('bad_frame', error.message);
       // Whatever a peer sends, it costs it its connection, never the node: this runs in a socket
       // callback, where a throw would be an uncaught exception.
@@ -267,7 +279,10 @@ export class Connection {
   private onHello(version: number, body: Buffer): void {
     // A HELLO of another version may have another shape: check the version before parsing the rest.
     if (version !== PROTOCOL_VERSION) {
-      return this.refuse('protocol', `protocol version ${version} is not supported (this node speaks ${PROTOCOL_VERSION})`);
+      return this.refuse(
+        'protocol',
+        `protocol version ${version} is not supported (this node speaks ${PROTOCOL_VERSION})`,
+      );
     }
     const hello = parseHello(body);
     const problem = checkHello(this.identity, version, hello);
@@ -275,15 +290,21 @@ export class Connection {
     if (this.identity.nodeIdInCertificate) {
       const certificate = (this.socket as TLSSocket).getPeerCertificate?.();
       const unnamed = nodeIdNotNamed(certificateNames(certificate?.subject, certificate?.subjectaltname), hello.nodeId);
-      if (unnamed) return this.refuse('tls', `the certificate of ${this.remote} ${unnamed} its HELLO claims (tls.nodeIdInCertificate)`);
+      if (unnamed)
+        return this.refuse(
+          'tls',
+          `the certificate of ${this.remote} ${unnamed} its HELLO claims (tls.nodeIdInCertificate)`,
+        );
     }
     this.peer = hello;
     const secret = this.identity.secret;
     if (this.direction === 'inbound') {
       const decision = this.events.admit(this, hello);
       if (decision) return this.refuse(decision.reason, decision.message);
-      const proof = secret === undefined ? undefined
-        : computeProof(secret, 'acceptor', this.identity.nodeId, hello.nodeId, hello.nonce, this.nonce);
+      const proof =
+        secret === undefined
+          ? undefined
+          : computeProof(secret, 'acceptor', this.identity.nodeId, hello.nodeId, hello.nonce, this.nonce);
       if (secret !== undefined) {
         this.write(encodeHello(PROTOCOL_VERSION, makeHello(this.identity, this.nonce, proof, this.held)));
         this.state = 'auth';
@@ -296,7 +317,8 @@ export class Connection {
     }
     if (secret !== undefined) {
       const expected = computeProof(secret, 'acceptor', hello.nodeId, this.identity.nodeId, this.nonce, hello.nonce);
-      if (!verifyProof(expected, hello.proof)) return this.refuse('secret', 'the peer could not prove it holds the cluster secret');
+      if (!verifyProof(expected, hello.proof))
+        return this.refuse('secret', 'the peer could not prove it holds the cluster secret');
     }
     // An older acceptor says nothing: taken as a standby, so it never counts as a crossing dial.
     this.held = hello.standby !== false;
@@ -304,14 +326,24 @@ export class Connection {
     const decision = this.events.reached(this, hello);
     if (decision) return this.refuse(decision.reason, decision.message);
     if (secret !== undefined) {
-      this.write(encodeAuth(computeProof(secret, 'dialer', this.identity.nodeId, hello.nodeId, hello.nonce, this.nonce)));
+      this.write(
+        encodeAuth(computeProof(secret, 'dialer', this.identity.nodeId, hello.nodeId, hello.nonce, this.nonce)),
+      );
     }
     this.establish();
   }
 
   private onAuth(proof: Buffer): void {
-    const expected = computeProof(this.identity.secret!, 'dialer', this.peer!.nodeId, this.identity.nodeId, this.nonce, this.peer!.nonce);
-    if (!verifyProof(expected, proof)) return this.refuse('secret', 'the peer could not prove it holds the cluster secret');
+    const expected = computeProof(
+      this.identity.secret!,
+      'dialer',
+      this.peer!.nodeId,
+      this.identity.nodeId,
+      this.nonce,
+      this.peer!.nonce,
+    );
+    if (!verifyProof(expected, proof))
+      return this.refuse('secret', 'the peer could not prove it holds the cluster secret');
     const late = this.events.commit(this);
     if (late) return this.refuse(late.reason, late.message);
     this.establish();

@@ -215,7 +215,8 @@ export function decodeFrame(body: Buffer): Frame {
       if (typeof value?.reason !== 'string') throw new MalformedFrameError('REFUSE without a reason');
       // The peer's words end up in our logs and counters: keep them short, printable, from a known set.
       const reason = /^[a-z_]{1,32}$/.test(value.reason) ? value.reason : 'unknown';
-      const message = typeof value.message === 'string' ? value.message.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 500) : '';
+      const message =
+        typeof value.message === 'string' ? value.message.replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, 500) : '';
       return { type, reason, message };
     }
     case FrameType.Gossip:
@@ -224,7 +225,12 @@ export function decodeFrame(body: Buffer): Frame {
       need(body, 7, 'REQUEST');
       const p = body.readUInt16BE(5);
       need(body, 7 + p + 1, 'REQUEST');
-      return { type, id: body.readUInt32BE(1), pattern: readPattern(body, 7, 7 + p), data: decodePayload(body.subarray(7 + p)) };
+      return {
+        type,
+        id: body.readUInt32BE(1),
+        pattern: readPattern(body, 7, 7 + p),
+        data: decodePayload(body.subarray(7 + p)),
+      };
     }
     case FrameType.Event: {
       need(body, 3, 'EVENT');

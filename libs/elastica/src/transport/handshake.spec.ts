@@ -1,6 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { backoffDelay } from './backoff.js';
-import { checkHello, computeProof, makeHello, parseHello, PROTOCOL_VERSION, verifyProof, type LocalIdentity } from './handshake.js';
+import {
+  checkHello,
+  computeProof,
+  makeHello,
+  parseHello,
+  PROTOCOL_VERSION,
+  verifyProof,
+  type LocalIdentity,
+} from './handshake.js';
 
 const local: LocalIdentity = { cluster: 'orders', nodeId: 'a', generation: 1, advertise: '10.0.0.1:7000', secret: 's' };
 const peer = { ...makeHello({ ...local, nodeId: 'b', advertise: '10.0.0.2:7000' }, 'nonce-b') };
@@ -36,12 +44,16 @@ describe('handshake', () => {
     expect(() => parseHello(Buffer.from(JSON.stringify({ ...peer, generation: 'x' })))).toThrow(/generation/);
     expect(() => parseHello(Buffer.from('null'))).toThrow(/HELLO/);
     // the advertised address is dialled later and named in logs: a real host:port, no control characters
-    expect(() => parseHello(Buffer.from(JSON.stringify({ ...peer, advertise: ';' })))).toThrow(/advertise.*not host:port/);
+    expect(() => parseHello(Buffer.from(JSON.stringify({ ...peer, advertise: ';' })))).toThrow(
+      /advertise.*not host:port/,
+    );
     expect(() => parseHello(Buffer.from(JSON.stringify({ ...peer, advertise: '10.0.0.2:0' })))).toThrow(/advertise/);
-    expect(() => parseHello(Buffer.from(JSON.stringify({ ...peer, nodeId: 'b\nrefused connection with x' })))).toThrow(/nodeId/);
+    expect(() => parseHello(Buffer.from(JSON.stringify({ ...peer, nodeId: 'b\nrefused connection with x' })))).toThrow(
+      /nodeId/,
+    );
   });
 
-  it('carries the acceptor\'s standby answer, and leaves it out when not given (an older peer)', () => {
+  it("carries the acceptor's standby answer, and leaves it out when not given (an older peer)", () => {
     const answer = makeHello({ ...local, nodeId: 'b', advertise: '10.0.0.2:7000' }, 'nonce-b', undefined, false);
     expect(parseHello(Buffer.from(JSON.stringify(answer))).standby).toBe(false);
     expect(parseHello(Buffer.from(JSON.stringify({ ...answer, standby: true }))).standby).toBe(true);

@@ -7,12 +7,28 @@ export const PROTOCOL_VERSION = 1;
 
 /** Why a connection was refused or closed before (or instead of) carrying traffic. */
 export type RefusalReason =
-  | 'bad_frame' | 'oversized' | 'cluster' | 'secret' | 'protocol' | 'handshake_timeout' | 'self' | 'duplicate'
-  | 'tls' | 'overloaded';
+  | 'bad_frame'
+  | 'oversized'
+  | 'cluster'
+  | 'secret'
+  | 'protocol'
+  | 'handshake_timeout'
+  | 'self'
+  | 'duplicate'
+  | 'tls'
+  | 'overloaded';
 
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
-  'bad_frame', 'oversized', 'cluster', 'secret', 'protocol', 'handshake_timeout', 'self', 'duplicate',
-  'tls', 'overloaded',
+  'bad_frame',
+  'oversized',
+  'cluster',
+  'secret',
+  'protocol',
+  'handshake_timeout',
+  'self',
+  'duplicate',
+  'tls',
+  'overloaded',
 ];
 
 /**
@@ -62,8 +78,12 @@ export function newNonce(): string {
 
 export function makeHello(local: LocalIdentity, nonce: string, proof?: Buffer, standby?: boolean): Hello {
   const hello: Hello = {
-    cluster: local.cluster, nodeId: local.nodeId, generation: local.generation, advertise: local.advertise,
-    nonce, auth: local.secret !== undefined,
+    cluster: local.cluster,
+    nodeId: local.nodeId,
+    generation: local.generation,
+    advertise: local.advertise,
+    nonce,
+    auth: local.secret !== undefined,
   };
   if (proof) hello.proof = proof.toString('base64');
   if (standby !== undefined) hello.standby = standby;
@@ -80,16 +100,22 @@ export function parseHello(body: Buffer): Hello {
   }
   const str = (k: string, max: number) => {
     const v = value?.[k];
-    if (typeof v !== 'string' || v.length === 0 || v.length > max || CONTROL.test(v)) throw new MalformedFrameError(`HELLO field ${k} is missing or invalid`);
+    if (typeof v !== 'string' || v.length === 0 || v.length > max || CONTROL.test(v))
+      throw new MalformedFrameError(`HELLO field ${k} is missing or invalid`);
     return v;
   };
   if (typeof value !== 'object' || value === null) throw new MalformedFrameError('HELLO is not an object');
   const generation = value.generation;
-  if (typeof generation !== 'number' || !Number.isFinite(generation)) throw new MalformedFrameError('HELLO field generation is invalid');
+  if (typeof generation !== 'number' || !Number.isFinite(generation))
+    throw new MalformedFrameError('HELLO field generation is invalid');
   if (typeof value.auth !== 'boolean') throw new MalformedFrameError('HELLO field auth is invalid');
   const hello: Hello = {
-    cluster: str('cluster', 256), nodeId: str('nodeId', 256), generation, advertise: str('advertise', 300),
-    nonce: str('nonce', 64), auth: value.auth,
+    cluster: str('cluster', 256),
+    nodeId: str('nodeId', 256),
+    generation,
+    advertise: str('advertise', 300),
+    nonce: str('nonce', 64),
+    auth: value.auth,
   };
   if (value.proof !== undefined) hello.proof = str('proof', 128);
   if (value.standby !== undefined) {
@@ -112,10 +138,16 @@ export function checkHello(
   hello: Hello,
 ): { reason: RefusalReason; message: string } | undefined {
   if (version !== PROTOCOL_VERSION) {
-    return { reason: 'protocol', message: `protocol version ${version} is not supported (this node speaks ${PROTOCOL_VERSION})` };
+    return {
+      reason: 'protocol',
+      message: `protocol version ${version} is not supported (this node speaks ${PROTOCOL_VERSION})`,
+    };
   }
   if (hello.cluster !== local.cluster) {
-    return { reason: 'cluster', message: `wrong cluster ${JSON.stringify(hello.cluster)} (this node is in ${JSON.stringify(local.cluster)})` };
+    return {
+      reason: 'cluster',
+      message: `wrong cluster ${JSON.stringify(hello.cluster)} (this node is in ${JSON.stringify(local.cluster)})`,
+    };
   }
   if (hello.auth !== (local.secret !== undefined)) {
     return { reason: 'secret', message: local.secret ? 'a secret is required' : 'this node has no secret' };
@@ -132,10 +164,19 @@ export function checkHello(
  * connection; binding both fresh nonces stops replay. The secret itself never crosses the wire.
  */
 export function computeProof(
-  secret: string, role: 'dialer' | 'acceptor', senderId: string, receiverId: string, receiverNonce: string, senderNonce: string,
+  secret: string,
+  role: 'dialer' | 'acceptor',
+  senderId: string,
+  receiverId: string,
+  receiverNonce: string,
+  senderNonce: string,
 ): Buffer {
   return createHmac('sha256', secret)
-    .update(['elastica-proof-v1', role, senderId, receiverId, receiverNonce, senderNonce].map((s) => `${s.length}:${s}`).join('|'))
+    .update(
+      ['elastica-proof-v1', role, senderId, receiverId, receiverNonce, senderNonce]
+        .map((s) => `${s.length}:${s}`)
+        .join('|'),
+    )
     .digest();
 }
 

@@ -72,9 +72,12 @@ export class InboundCall implements RpcCall {
     let frame: Buffer;
     try {
       frame = encodeValue(type, this.id, value);
-      if (frame.length - 4 > this.limits.maxFrameBytes) throw new FrameTooLargeError(frame.length - 4, this.limits.maxFrameBytes);
+      if (frame.length - 4 > this.limits.maxFrameBytes)
+        throw new FrameTooLargeError(frame.length - 4, this.limits.maxFrameBytes);
       if (this.conn.bufferedBytes + frame.length > this.limits.maxQueueBytes) {
-        throw new Error(`reply dropped: the outbound queue to the caller is full (rpc.maxQueueBytes ${this.limits.maxQueueBytes})`);
+        throw new Error(
+          `reply dropped: the outbound queue to the caller is full (rpc.maxQueueBytes ${this.limits.maxQueueBytes})`,
+        );
       }
     } catch (error) {
       const stop = this.onCancel;

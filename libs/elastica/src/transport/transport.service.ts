@@ -36,8 +36,13 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
   ) {
     this.registry = new ConnectionRegistry(
       {
-        cluster: options.cluster, nodeId: local.id, generation: local.generation,
-        get advertise() { return formatHostPort(local.address); }, secret: options.secret,
+        cluster: options.cluster,
+        nodeId: local.id,
+        generation: local.generation,
+        get advertise() {
+          return formatHostPort(local.address);
+        },
+        secret: options.secret,
         nodeIdInCertificate: options.tls?.nodeIdInCertificate === true,
       },
       options.rpc,
@@ -63,7 +68,9 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
       this.boundPort = await this.registry.listen(this.options.bind);
       // Port 0 (tests): the advertised port is the one the kernel picked.
       if (this.local.address.port === 0) (this.local.address as HostPort).port = this.boundPort;
-      this.logger.log(`node ${this.local.id} listening on ${formatHostPort({ ...this.options.bind, port: this.boundPort })}, advertised as ${this.address}`);
+      this.logger.log(
+        `node ${this.local.id} listening on ${formatHostPort({ ...this.options.bind, port: this.boundPort })}, advertised as ${this.address}`,
+      );
     })();
     return this.starting;
   }
@@ -152,7 +159,10 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
 
   private onRequest(call: InboundCall): void {
     if (!this.dispatcher) {
-      call.error({ status: 'error', message: `node ${this.local.id} serves no cluster handlers (ElasticaTransport is not listening)` });
+      call.error({
+        status: 'error',
+        message: `node ${this.local.id} serves no cluster handlers (ElasticaTransport is not listening)`,
+      });
       return;
     }
     this.dispatcher.request(call);

@@ -113,7 +113,9 @@ export class InMemoryCluster {
 
   /** Ids of live nodes holding a copy of `key`. */
   holders(key: string): string[] {
-    return [...this.nodes].filter(([id, n]) => !this.unreachable.has(id) && n.storage.get(key)?.value !== undefined).map(([id]) => id);
+    return [...this.nodes]
+      .filter(([id, n]) => !this.unreachable.has(id) && n.storage.get(key)?.value !== undefined)
+      .map(([id]) => id);
   }
 
   private buildRing(members: string[]): { token: number; id: string }[] {
@@ -127,7 +129,9 @@ export class InMemoryCluster {
   }
 
   private tokensOf(members: string[]): { token: number; id: string }[] {
-    return members.flatMap((id) => Array.from({ length: 8 }, (_, v) => ({ token: tokenOf(`${id}#${v}`), id }))).sort((a, b) => a.token - b.token);
+    return members
+      .flatMap((id) => Array.from({ length: 8 }, (_, v) => ({ token: tokenOf(`${id}#${v}`), id })))
+      .sort((a, b) => a.token - b.token);
   }
 
   /** Members that own ranges: those not convicted down (the real ring: `up` and `leaving`). */
@@ -147,7 +151,11 @@ export class InMemoryCluster {
       ringMembers: () => this.members.length,
       replicasOf: (key) => this.replicasOf(key),
       candidatesOf: (key) => this.replicasOf(key, this.ringOwners(), this.replicationFactor + 2),
-      replicasWithout: (key, nodeId) => this.replicasOf(key, this.ringOwners().filter((m) => m !== nodeId)),
+      replicasWithout: (key, nodeId) =>
+        this.replicasOf(
+          key,
+          this.ringOwners().filter((m) => m !== nodeId),
+        ),
       isReachable: (id) => this.members.includes(id) && !this.unreachable.has(id),
       peers: () => this.members.filter((m) => m !== self && !this.unreachable.has(m)),
     };
@@ -164,12 +172,18 @@ export class InMemoryCluster {
         const wire = JSON.parse(JSON.stringify(payload)) as unknown;
         const reply = ((): unknown => {
           switch (pattern) {
-            case KV_PUT: return target.onPut(wire);
-            case KV_GET: return target.onGet(wire);
-            case KV_SYNC_DIGEST: return target.onDigest(from, wire);
-            case KV_SYNC_PULL: return target.onPull(wire);
-            case KV_SYNC_PUSH: return target.onPush(wire);
-            default: throw new Error(`no handler for ${pattern}`);
+            case KV_PUT:
+              return target.onPut(wire);
+            case KV_GET:
+              return target.onGet(wire);
+            case KV_SYNC_DIGEST:
+              return target.onDigest(from, wire);
+            case KV_SYNC_PULL:
+              return target.onPull(wire);
+            case KV_SYNC_PUSH:
+              return target.onPush(wire);
+            default:
+              throw new Error(`no handler for ${pattern}`);
           }
         })();
         await Promise.resolve();

@@ -63,7 +63,8 @@ export class ByteWriter {
   }
 
   varint(value: number): void {
-    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`varint: expected a safe non-negative integer, got ${value}`);
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new RangeError(`varint: expected a safe non-negative integer, got ${value}`);
     this.reserve(8);
     while (value >= 128) {
       this.buffer[this.length++] = (value % 128) | 0x80;
@@ -119,7 +120,10 @@ export class ByteReader {
   constructor(private readonly bytes: Uint8Array) {}
 
   private need(count: number, what: string): void {
-    if (this.offset + count > this.bytes.length) throw new GossipDecodeError(`truncated message: ${what} needs ${count} byte(s) at offset ${this.offset} of ${this.bytes.length}`);
+    if (this.offset + count > this.bytes.length)
+      throw new GossipDecodeError(
+        `truncated message: ${what} needs ${count} byte(s) at offset ${this.offset} of ${this.bytes.length}`,
+      );
   }
 
   u8(what = 'a byte'): number {
@@ -147,7 +151,9 @@ export class ByteReader {
     const b = this.bytes;
     const o = this.offset;
     this.offset += 6;
-    return ((b[o]! << 16) | (b[o + 1]! << 8) | b[o + 2]!) * 0x1000000 + ((b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!);
+    return (
+      ((b[o]! << 16) | (b[o + 1]! << 8) | b[o + 2]!) * 0x1000000 + ((b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!)
+    );
   }
 
   string(what = 'a string', maxBytes = 1 << 20): string {

@@ -37,7 +37,11 @@ export function itemSize(item: Item): number {
 
 /** A delta's bytes before its items, plus its items' terminator. */
 export function deltaOverhead(identity: Identity | undefined): number {
-  return 1 + (identity ? stringSize(identity.id) + stringSize(identity.address) + varintSize(identity.generation) : REF_BYTES) + 1;
+  return (
+    1 +
+    (identity ? stringSize(identity.id) + stringSize(identity.address) + varintSize(identity.generation) : REF_BYTES) +
+    1
+  );
 }
 
 export function encodeMessage(message: GossipMessage): Uint8Array {
@@ -108,8 +112,10 @@ export function decodeMessage(bytes: Uint8Array): GossipMessage {
     receiverVersion: reader.varint('receiver version'),
   };
   let message: GossipMessage;
-  if (type === 'syn') message = { type, header, complete: (kind & COMPLETE) !== 0, digests: readDigests(reader, bytes.length) };
-  else if (type === 'ack') message = { type, header, requests: readDigests(reader, bytes.length), deltas: readDeltas(reader) };
+  if (type === 'syn')
+    message = { type, header, complete: (kind & COMPLETE) !== 0, digests: readDigests(reader, bytes.length) };
+  else if (type === 'ack')
+    message = { type, header, requests: readDigests(reader, bytes.length), deltas: readDeltas(reader) };
   else if (type === 'ack2') message = { type, header, deltas: readDeltas(reader) };
   else message = { type, header };
   if (!reader.done) throw new GossipDecodeError(`${bytes.length - reader.position} trailing byte(s) after a ${type}`);
@@ -118,9 +124,11 @@ export function decodeMessage(bytes: Uint8Array): GossipMessage {
 
 function readDigests(reader: ByteReader, total: number): DigestEntry[] {
   const count = reader.varint('digest count');
-  if (count * (REF_BYTES + 1) > total) throw new GossipDecodeError(`digest count ${count} cannot fit in ${total} bytes`);
+  if (count * (REF_BYTES + 1) > total)
+    throw new GossipDecodeError(`digest count ${count} cannot fit in ${total} bytes`);
   const digests: DigestEntry[] = new Array(count);
-  for (let i = 0; i < count; i++) digests[i] = { ref: reader.u48('digest ref'), version: reader.varint('digest version') };
+  for (let i = 0; i < count; i++)
+    digests[i] = { ref: reader.u48('digest ref'), version: reader.varint('digest version') };
   return digests;
 }
 
@@ -144,7 +152,8 @@ function readDeltas(reader: ByteReader): Delta[] {
       const tag = reader.u8('item tag');
       if (tag === 0) break;
       const version = reader.varint('item version');
-      if (version <= previous) throw new GossipDecodeError(`item versions must increase within a delta (${version} after ${previous})`);
+      if (version <= previous)
+        throw new GossipDecodeError(`item versions must increase within a delta (${version} after ${previous})`);
       previous = version;
       if (tag === 1) {
         const status = STATUSES[reader.u8('status')];

@@ -21,8 +21,7 @@ export interface DigestEntry {
 
 /** One versioned entry of an owner: its heartbeat (carrying its announced status) or an application key. */
 export type Item =
-  | { version: number; key: undefined; status: AnnouncedStatus }
-  | { version: number; key: string; value: string };
+  { version: number; key: undefined; status: AnnouncedStatus } | { version: number; key: string; value: string };
 
 /** Who an incarnation is, sent with a delta when the receiver may not know the ref. */
 export interface Identity {
