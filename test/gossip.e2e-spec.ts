@@ -76,7 +76,7 @@ describe('GossipService: three Nest apps', () => {
     const network = new InMemoryGossipNetwork();
     const ports = [await freePort(), await freePort(), await freePort()];
     const nodes: Awaited<ReturnType<typeof startNode>>[] = [];
-    for (const port of ports) nodes.push(await startNode(network, port, ports[0]!));
+    for (const port of ports) nodes.push(await startNode(network, port, ports[0]));
     const [a, b, c] = nodes as [Node, Node, Node];
 
     const statusOf = (observer: Node, id: string) => observer.gossip.member(id)?.status;
@@ -116,7 +116,7 @@ describe('GossipService: three Nest apps', () => {
 
     // c comes back after leaving: a new generation, seen as a new member (`joined`), not as a restart.
     const before = a.events.length;
-    const c2 = await startNode(network, ports[2]!, ports[0]!);
+    const c2 = await startNode(network, ports[2], ports[0]);
     const c2Generation = c2.gossip.member(c2.id)!.generation;
     await waitFor(
       'c back up for a',
@@ -131,8 +131,8 @@ describe('GossipService: three Nest apps', () => {
   it("changes$: the exact event on another node; a restart replays the new run's state key by key", async () => {
     const network = new InMemoryGossipNetwork();
     const ports = [await freePort(), await freePort()];
-    const a = await startNode(network, ports[0]!, ports[0]!);
-    const b = await startNode(network, ports[1]!, ports[0]!);
+    const a = await startNode(network, ports[0], ports[0]);
+    const b = await startNode(network, ports[1], ports[0]);
     await waitFor(
       'a and b up for each other',
       () => a.gossip.member(b.id)?.status === 'up' && b.gossip.member(a.id)?.status === 'up',
@@ -143,11 +143,11 @@ describe('GossipService: three Nest apps', () => {
     // a's own changes$ reports its local set; b's reports the same change, field for field.
     const local = a.changes.filter((ch) => ch.key === 'color');
     expect(local).toHaveLength(1);
-    expect(local[0]!.version).toBeGreaterThan(0);
+    expect(local[0].version).toBeGreaterThan(0);
     expect(b.changes.filter((ch) => ch.nodeId === a.id && ch.key === 'color')).toEqual([
-      { nodeId: a.id, key: 'color', value: 'blue', version: local[0]!.version },
+      { nodeId: a.id, key: 'color', value: 'blue', version: local[0].version },
     ]);
-    expect(Object.keys(local[0]!).sort()).toEqual(['key', 'nodeId', 'value', 'version']);
+    expect(Object.keys(local[0]).sort()).toEqual(['key', 'nodeId', 'value', 'version']);
 
     // b restarts (same id, no leave): its new run holds 'color' with the same value, and no 'shape'.
     b.gossip.set('color', 'red');
@@ -156,7 +156,7 @@ describe('GossipService: three Nest apps', () => {
       JSON.stringify(observer.gossip.member(owner.id)?.state) === JSON.stringify(owner.gossip.member(owner.id)!.state);
     await waitFor("a to hold b's whole state", () => sameState(a, b));
     await b.app.close();
-    const b2 = await startNode(network, ports[1]!, ports[0]!);
+    const b2 = await startNode(network, ports[1], ports[0]);
     const b2Generation = b2.gossip.member(b2.id)!.generation;
     b2.gossip.set('color', 'red');
     // Its ring tokens too (the partitioner sets them once the membership has settled): two keys replayed.
@@ -187,7 +187,7 @@ describe('GossipService: three Nest apps', () => {
     for (const [key, value] of Object.entries(held)) {
       const forKey = replayed.filter((ch) => ch.key === key);
       expect(forKey.length).toBeLessThanOrEqual(b2.changes.filter((ch) => ch.key === key).length);
-      expect(forKey[forKey.length - 1]!.value).toBe(value);
+      expect(forKey[forKey.length - 1].value).toBe(value);
       for (const ch of forKey) expect(b2.changes).toContainEqual(ch);
     }
   }, 30_000);

@@ -12,7 +12,7 @@ const partitioner = (n: TestNode) => n.app.get(PartitionerService);
 function agreeOnEveryKey(nodes: TestNode[]): boolean {
   try {
     if (new Set(nodes.map((n) => partitioner(n).checksum)).size !== 1) return false;
-    const owners = Object.entries(partitioner(nodes[0]!).ownership())
+    const owners = Object.entries(partitioner(nodes[0]).ownership())
       .filter(([, share]) => share > 0)
       .map(([id]) => id);
     if (
@@ -24,7 +24,7 @@ function agreeOnEveryKey(nodes: TestNode[]): boolean {
     )
       return false;
     return KEYS.every((key) => {
-      const owner = partitioner(nodes[0]!).getNode(key);
+      const owner = partitioner(nodes[0]).getNode(key);
       return nodes.every((n) => partitioner(n).getNode(key) === owner);
     });
   } catch {
@@ -44,19 +44,19 @@ describe('PartitionerService on live gossip membership (three Nest apps over TCP
       await startTrackedNode('ring-3', { ...opts, seeds: [first.address] }),
     ];
     await eventually(() => agreeOnEveryKey(nodes), 30_000, 50);
-    for (const share of Object.values(partitioner(nodes[0]!).ownership())) expect(share).toBeGreaterThan(0.25);
+    for (const share of Object.values(partitioner(nodes[0]).ownership())) expect(share).toBeGreaterThan(0.25);
     for (const key of KEYS.slice(0, 200)) {
       expect(nodes.filter((n) => partitioner(n).isLocal(key))).toHaveLength(1);
-      expect(new Set(partitioner(nodes[1]!).getReplicas(key)).size).toBe(3);
+      expect(new Set(partitioner(nodes[1]).getReplicas(key)).size).toBe(3);
     }
 
     // The seed itself leaves: the other two must carry on without it.
     const [leaver, ...rest] = nodes as [TestNode, ...TestNode[]];
     const movedAway: string[] = [];
-    const sub = partitioner(rest[0]!).ring$.subscribe((change) => {
+    const sub = partitioner(rest[0]).ring$.subscribe((change) => {
       for (const m of change.moved) if (m.from === leaver.id) movedAway.push(m.to ?? 'nobody');
     });
-    const leaverRanges = partitioner(rest[0]!).getRanges(leaver.id).length;
+    const leaverRanges = partitioner(rest[0]).getRanges(leaver.id).length;
     await leaver.app.get(GossipService).leave();
     await leaver.close();
     await eventually(
@@ -77,6 +77,6 @@ describe('PartitionerService on live gossip membership (three Nest apps over TCP
     expect(movedAway.length).toBeGreaterThanOrEqual(1);
     expect(movedAway.length).toBeLessThanOrEqual(leaverRanges);
     expect(movedAway.every((to) => rest.some((n) => n.id === to))).toBe(true);
-    expect(Object.values(partitioner(rest[0]!).ownership()).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    expect(Object.values(partitioner(rest[0]).ownership()).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
   }, 90_000);
 });

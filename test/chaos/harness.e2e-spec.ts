@@ -76,8 +76,8 @@ describeChaos('chaos harness (stand-in nodes)', () => {
   it('gives each node its own namespace address, bound on 0.0.0.0 and reached from the root namespace', async () => {
     const all = await Promise.all(cluster.indexes().map(whoami));
     for (const i of cluster.indexes()) {
-      expect(all[i]!.bound.address).toBe('0.0.0.0');
-      expect(all[i]!.addresses).toEqual([cluster.lab.address(i)]);
+      expect(all[i].bound.address).toBe('0.0.0.0');
+      expect(all[i].addresses).toEqual([cluster.lab.address(i)]);
       expect(cluster.ids[i]).toBe(`${cluster.lab.address(i)}:7000`); // the advertised address, not 0.0.0.0
     }
     expect(new Set(all.map((w) => w.pid)).size).toBe(4);
@@ -122,15 +122,15 @@ describeChaos('chaos harness (stand-in nodes)', () => {
   }, 60_000);
 
   it('stops, continues, kills and restarts a node', async () => {
-    const node = cluster.nodes[2]!;
+    const node = cluster.nodes[2];
     const pid = node.pid;
     node.stop();
     await expect(httpRequest('GET', cluster.url(2, '/whoami'), { timeoutMs: 1000 })).rejects.toThrow(/no answer/);
     node.cont();
     expect((await whoami(2)).pid).toBe(pid);
 
-    const killedPid = cluster.nodes[3]!.pid;
-    const exit = await cluster.nodes[3]!.kill();
+    const killedPid = cluster.nodes[3].pid;
+    const exit = await cluster.nodes[3].kill();
     expect(exit?.signal).toBe('SIGKILL');
     await expect(httpRequest('GET', cluster.url(3, '/whoami'), { timeoutMs: 1000 })).rejects.toThrow();
     await cluster.startAgain(3);

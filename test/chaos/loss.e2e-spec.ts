@@ -31,12 +31,12 @@ describeChaos('chaos: 10% random loss on every link for two minutes', () => {
       const seen = new Map<string, number>();
       const convictions = async (): Promise<true | string> => {
         for (const i of cluster.indexes()) {
-          const events = await cluster.events(i, cursor.get(i)!);
+          const events = await cluster.events(i, cursor.get(i));
           if (events.length === 0) continue;
           // The log is bounded (oldest dropped first): a gap means events went unread, so no proof.
-          if (events[0]!.seq !== cursor.get(i)! + 1)
-            return `node ${i}'s event log dropped events ${cursor.get(i)! + 1}..${events[0]!.seq - 1} between two reads`;
-          cursor.set(i, events[events.length - 1]!.seq);
+          if (events[0].seq !== cursor.get(i)! + 1)
+            return `node ${i}'s event log dropped events ${cursor.get(i)! + 1}..${events[0].seq - 1} between two reads`;
+          cursor.set(i, events[events.length - 1].seq);
           for (const e of events) seen.set(e.type, (seen.get(e.type) ?? 0) + 1);
           const down = events.filter((e) => e.type === 'down' && cluster.ids.includes(e.nodeId));
           if (down.length > 0)
@@ -81,7 +81,7 @@ describeChaos('chaos: 10% random loss on every link for two minutes', () => {
       // The event check can fail: a node really killed now shows up in it as a `down` (the killed node's
       // own log cannot be read, which counts as "not yet", so the others' logs decide).
       const victim = cluster.size - 1;
-      await cluster.nodes[victim]!.kill();
+      await cluster.nodes[victim].kill();
       const { value: verdict } = await until(
         "the event check to catch the killed node's conviction",
         async () => {

@@ -80,7 +80,7 @@ describeChaos('chaos: a 5/5 partition of 10 nodes, healed', () => {
       rounds: identicalMs / 1000,
       bound_ms: SIMULATOR_HEAL_BOUND_MS,
     });
-    expect(value.split(' | ')[0]!.split(',')).toHaveLength(10);
+    expect(value.split(' | ')[0].split(',')).toHaveLength(10);
     // Asserted, as the issue asks, against the simulator's bound for the same scenario (see
     // SIMULATOR_HEAL_BOUND_MS); DEADLINE.recover only stopped the wait from hanging.
     expect(identicalMs).toBeLessThanOrEqual(SIMULATOR_HEAL_BOUND_MS);

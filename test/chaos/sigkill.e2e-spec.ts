@@ -46,7 +46,7 @@ describeChaos('chaos: SIGKILL under write load, then restart', () => {
     const oldGeneration = generationOf(cluster, await cluster.view(0), VICTIM)!;
 
     const killedAt = Date.now();
-    await cluster.nodes[VICTIM]!.kill();
+    await cluster.nodes[VICTIM].kill();
     await load.exclude(VICTIM); // its in-flight requests failed: never acknowledged, so never promised
     const ackedAtKill = load.ackedWrites;
     await until(
@@ -72,7 +72,7 @@ describeChaos('chaos: SIGKILL under write load, then restart', () => {
       acked: load.ackedWrites,
       failures_to_survivors_after_kill: failures.length,
       failure_reasons: Object.fromEntries([...reasons].sort((x, y) => y[1] - x[1]).slice(0, 5)),
-      failures_ms_after_kill: failures.length > 0 ? [failures[0]!.at - killedAt, failures.at(-1)!.at - killedAt] : [],
+      failures_ms_after_kill: failures.length > 0 ? [failures[0].at - killedAt, failures.at(-1)!.at - killedAt] : [],
     });
     await load.stop();
 
@@ -99,7 +99,7 @@ describeChaos('chaos: SIGKILL under write load, then restart', () => {
     // It catches up: it holds its own copy of every acknowledged write it replicates. Checked on the
     // node itself (GET /admin/local), not by reading through it: a quorum read through it is answered
     // by the other replicas (and would repair it), so it would pass with the node holding nothing.
-    const victim = { url: cluster.url(VICTIM, ''), id: cluster.ids[VICTIM]! };
+    const victim = { url: cluster.url(VICTIM, ''), id: cluster.ids[VICTIM] };
     const { value: caughtUp } = await until(
       'the restarted node holds every acknowledged write it replicates',
       async () => {

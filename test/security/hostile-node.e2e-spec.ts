@@ -143,7 +143,7 @@ describe('a node under hostile connections', () => {
 
   it('refuses a flood of bogus handshakes, each for its reason, without displacing the member it names', async () => {
     const stats0 = target.transport.stats().refused;
-    const memberConn = target.transport.connections()[0]!;
+    const memberConn = target.transport.connections()[0];
     const calls = keepCalling(member, 'target');
     const kinds: [string, (raw: RawPeer) => void][] = [
       [
@@ -173,7 +173,7 @@ describe('a node under hostile connections', () => {
     const logFrom = logs.lines.length;
     const raws = await inWaves(N, 100, async (i) => {
       const raw = await open(target.port);
-      kinds[i % kinds.length]![1](raw);
+      kinds[i % kinds.length][1](raw);
       return raw;
     });
     await eventually(() => raws.every((r) => r.closed), 20_000, 50);
@@ -181,8 +181,7 @@ describe('a node under hostile connections', () => {
 
     const stats1 = target.transport.stats().refused;
     const expected: Record<string, number> = {};
-    for (let i = 0; i < N; i++)
-      expected[kinds[i % kinds.length]![0]] = (expected[kinds[i % kinds.length]![0]] ?? 0) + 1;
+    for (let i = 0; i < N; i++) expected[kinds[i % kinds.length][0]] = (expected[kinds[i % kinds.length][0]] ?? 0) + 1;
     for (const [reason, n] of Object.entries(expected)) {
       expect([reason, stats1[reason as keyof typeof stats1] - stats0[reason as keyof typeof stats0]]).toEqual([
         reason,
@@ -191,7 +190,7 @@ describe('a node under hostile connections', () => {
       const lines = refusalLinesByPort(reason, logFrom);
       expect([reason, sum(lines)]).toEqual([reason, n]);
       raws.forEach((raw, i) => {
-        if (kinds[i % kinds.length]![0] === reason) expect(lines.get(portOf.get(raw)!)).toBeGreaterThanOrEqual(1);
+        if (kinds[i % kinds.length][0] === reason) expect(lines.get(portOf.get(raw)!)).toBeGreaterThanOrEqual(1);
       });
     }
     expect(calls.failed).toEqual([]);
@@ -222,7 +221,7 @@ describe('a node under hostile connections', () => {
     const samples = fc.sample(stream, { numRuns: 300, seed: 7 });
     const raws = await inWaves(samples.length, 50, async (i) => {
       const raw = await open(target.port);
-      for (const chunk of samples[i]!) raw.write(chunk);
+      for (const chunk of samples[i]) raw.write(chunk);
       return raw;
     });
     await eventually(() => raws.every((r) => r.closed), 20_000, 50);

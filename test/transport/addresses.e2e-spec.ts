@@ -35,7 +35,7 @@ describe('a peer reached under a second spelling of its address', () => {
 
       const got: number[] = [];
       channelOf(b).onMessage((from, bytes) => {
-        if (from === a.address) got.push(bytes[0]!);
+        if (from === a.address) got.push(bytes[0]);
       });
       // Calls in flight both ways while A learns B's second name: a stream, and calls that never answer.
       const stream = lastValueFrom(a.client.send<number>(b.id, 'count', 80).pipe(toArray()));
@@ -51,7 +51,7 @@ describe('a peer reached under a second spelling of its address', () => {
       // B advertises 127.0.0.1:P; A also sends to localhost:P (a seed written another way).
       const spellings = [`localhost:${b.port}`, b.address];
       for (let i = 0; i < 10; i++) {
-        channelOf(a).send(spellings[i % 2]!, Uint8Array.of(i));
+        channelOf(a).send(spellings[i % 2], Uint8Array.of(i));
         await pace();
       }
       await eventually(() => got.length >= 10, 5000).catch(() => undefined);
@@ -93,19 +93,19 @@ describe('a peer reached under a second spelling of its address', () => {
     const socketA = socketOf(a);
     const got: number[] = [];
     channelOf(b).onMessage((from, bytes) => {
-      if (from === a.address) got.push(bytes[0]!);
+      if (from === a.address) got.push(bytes[0]);
     });
     const names = Array.from({ length: MAX_ALIASES + 4 }, (_, i) => `127.0.0.${i + 2}:${port}`);
-    for (const [i, name] of [...names, names[0]!].entries()) {
+    for (const [i, name] of [...names, names[0]].entries()) {
       channelOf(a).send(name, Uint8Array.of(i));
       await eventually(() => got.length === i + 1);
     }
     expect(got).toEqual([...names, names[0]].map((_, i) => i));
     const [entry, ...others] = a.transport.stats().peers;
     expect(others).toEqual([]);
-    expect(entry!.nodeId).toBe('many-b');
+    expect(entry.nodeId).toBe('many-b');
     // The newest names, the first one again among them (forgotten, it was dialled and learned anew).
-    expect(entry!.aliases).toEqual([...names.slice(5), names[0]]);
+    expect(entry.aliases).toEqual([...names.slice(5), names[0]]);
     expect(socketOf(a)).toEqual(socketA);
     expect(a.transport.stats().gossipDropped).toBe(0);
     expect(a.transport.stats().connectionsReplaced + b.transport.stats().connectionsReplaced).toBe(0);
@@ -124,7 +124,7 @@ describe('a peer reached under a second spelling of its address', () => {
     const y = await node('tb-y', options, [TestHandlers]);
     const got: number[] = [];
     channelOf(x).onMessage((from, bytes) => {
-      if (from === y.address) got.push(bytes[0]!);
+      if (from === y.address) got.push(bytes[0]);
     });
     const xName = `127.0.0.2:${x.port}`; // another name of x, needing no name lookup: both dials leave at once
     const dials = Promise.all([x.transport.connect(y.address), y.transport.connect(xName)]);
@@ -139,7 +139,7 @@ describe('a peer reached under a second spelling of its address', () => {
     await eventually(() => x.transport.connections().length === 1 && y.transport.connections().length === 1);
     const [cx] = x.transport.connections();
     const [cy] = y.transport.connections();
-    expect([cx!.localPort, cx!.remotePort, cx!.direction]).toEqual([cy!.remotePort, cy!.localPort, 'outbound']);
+    expect([cx.localPort, cx.remotePort, cx.direction]).toEqual([cy.remotePort, cy.localPort, 'outbound']);
     expect(y.transport.stats().peers).toEqual([expect.objectContaining({ nodeId: 'tb-x', aliases: [xName] })]);
     expect(y.transport.stats().gossipDropped).toBe(0);
   }, 30_000);

@@ -204,8 +204,8 @@ describe('sendToOwner across three gossiping nodes over TCP', () => {
     // Fast rounds so the ring forms in about a second; everything else as users run it, on real sockets.
     const opts = { cluster: 'owners', gossip: { intervalMs: 100 } };
     nodes.push(await startNode('owner-1', opts, [WhoAmI]));
-    nodes.push(await startNode('owner-2', { ...opts, seeds: [nodes[0]!.address] }, [WhoAmI]));
-    nodes.push(await startNode('owner-3', { ...opts, seeds: [nodes[0]!.address] }, [WhoAmI]));
+    nodes.push(await startNode('owner-2', { ...opts, seeds: [nodes[0].address] }, [WhoAmI]));
+    nodes.push(await startNode('owner-3', { ...opts, seeds: [nodes[0].address] }, [WhoAmI]));
     const ids = nodes
       .map((n) => n.id)
       .sort()

@@ -47,7 +47,7 @@ describe('a peer that completes the handshake and then stops reading', () => {
     // Meanwhile the healthy peer is served both ways, calls and gossip, on its own connection.
     const gossipAtC: number[] = [];
     c.app.get<GossipChannel>(GOSSIP_CHANNEL).onMessage((from, bytes) => {
-      if (from === a.address) gossipAtC.push(bytes[0]!);
+      if (from === a.address) gossipAtC.push(bytes[0]);
     });
     for (let i = 0; i < 10; i++) a.app.get<GossipChannel>(GOSSIP_CHANNEL).send(c.address, Uint8Array.of(i));
     expect(await firstValueFrom(a.client.send('slow-c', 'echo', 'still here'))).toEqual({

@@ -123,9 +123,9 @@ describe('one connection per pair', () => {
       const [cx] = x.transport.connections();
       const [cy] = y.transport.connections();
       // the same socket seen from both ends, dialled by the smaller id
-      expect(cx!.localPort).toBe(cy!.remotePort);
-      expect(cx!.remotePort).toBe(cy!.localPort);
-      expect(cx!.direction).toBe('outbound');
+      expect(cx.localPort).toBe(cy.remotePort);
+      expect(cx.remotePort).toBe(cy.localPort);
+      expect(cx.direction).toBe('outbound');
       expect(await firstValueFrom(x.client.send(y.id, 'echo', 1))).toEqual({ data: 1, sender: x.id, pattern: 'echo' });
       expect(await firstValueFrom(y.client.send(x.id, 'echo', 2))).toEqual({ data: 2, sender: y.id, pattern: 'echo' });
       expect(x.transport.connections()).toHaveLength(1);
@@ -138,7 +138,7 @@ describe('one connection per pair', () => {
     const a = await node('restart-a', { rpc: { reconnectMinMs: 20, reconnectMaxMs: 200 } }, [TestHandlers]);
     let b = await node('restart-b', {}, [TestHandlers]);
     await a.transport.connect(b.address);
-    const firstGeneration = a.transport.connections()[0]!.generation;
+    const firstGeneration = a.transport.connections()[0].generation;
     await b.close();
     // while it is down, calls fail fast with a typed error
     await eventually(
@@ -151,6 +151,6 @@ describe('one connection per pair', () => {
     const reply = await eventually(() => firstValueFrom(a.client.send('restart-b', 'echo', 'back')), 10_000, 50);
     expect(reply).toEqual({ data: 'back', sender: 'restart-a', pattern: 'echo' });
     expect(a.transport.connections()).toHaveLength(1);
-    expect(a.transport.connections()[0]!.generation).toBeGreaterThan(firstGeneration);
+    expect(a.transport.connections()[0].generation).toBeGreaterThan(firstGeneration);
   });
 });

@@ -85,7 +85,7 @@ function lookupsPerSecond(lookup: (key: string) => string | undefined, keys: str
   }
   if (sink === 0) throw new Error('lookups returned nothing');
   rates.sort((a, b) => a - b);
-  return rates[rates.length >> 1]!;
+  return rates[rates.length >> 1];
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -119,7 +119,7 @@ export async function run(argv: string[]): Promise<void> {
   let leaveWorst = 0;
   let leaveBetween = 0;
   for (let k = 0; k < joins; k++) {
-    const leaver = elasticaRing.nodeIds[(k * 97) % elasticaRing.nodeIds.length]!;
+    const leaver = elasticaRing.nodeIds[(k * 97) % elasticaRing.nodeIds.length];
     const after = TokenRing.build(members.slice(0, nodes).filter((m) => m.id !== leaver));
     const moved = diffRings(elasticaRing, after);
     leaveWorst = Math.max(leaveWorst, movedFraction(moved) * elasticaRing.nodeIds.length);
@@ -131,13 +131,13 @@ export async function run(argv: string[]): Promise<void> {
   const hashrings = Array.from({ length: joins + 1 }, (_, k) => new HashRing(ids.slice(0, nodes + k)));
   const continua = hashrings.map(continuumOf);
   const hashringJoin = joinFigures(
-    continua.slice(1).map((after, k) => ({ before: continua[k]!, after, id: ids[nodes + k]! })),
+    continua.slice(1).map((after, k) => ({ before: continua[k], after, id: ids[nodes + k] })),
   );
-  console.log(`hashring: ${nodes} nodes, ${continua[0]!.size} points`);
+  console.log(`hashring: ${nodes} nodes, ${continua[0].size} points`);
 
   // Sanity: both libraries agree with their own exact ring model on a sample of keys.
   for (const key of keys.slice(0, 1000)) {
-    if (hashrings[0]!.get(key) !== continua[0]!.nodeForToken(hashringPoint(key)))
+    if (hashrings[0].get(key) !== continua[0].nodeForToken(hashringPoint(key)))
       throw new Error(`hashring model disagrees on ${key}`);
   }
 
@@ -147,7 +147,7 @@ export async function run(argv: string[]): Promise<void> {
 
   const rounds = 5;
   console.log(`lookups over ${keyCount} keys, median of ${rounds} rounds each ...`);
-  const hashringRate = lookupsPerSecond((k) => hashrings[0]!.get(k), keys, rounds);
+  const hashringRate = lookupsPerSecond((k) => hashrings[0].get(k), keys, rounds);
   const elasticaRate = lookupsPerSecond((k) => elasticaRing.nodeFor(k), keys, rounds);
   console.log(
     `elastica ${Math.round(elasticaRate).toLocaleString('en')} lookups/s, hashring ${Math.round(hashringRate).toLocaleString('en')} lookups/s`,
@@ -175,29 +175,29 @@ export async function run(argv: string[]): Promise<void> {
       moved_between_remaining_on_leave: round(leaveBetween, 9),
       moved_on_join_over_ideal_sampled: round(
         sampledMoved(
-          (k) => joinSteps[0]!.before.nodeFor(k),
-          (k) => joinSteps[0]!.after.nodeFor(k),
+          (k) => joinSteps[0].before.nodeFor(k),
+          (k) => joinSteps[0].after.nodeFor(k),
         ),
       ),
       replicas3_per_s: Math.round(replicasPerSecond),
       grow_to_n_ms: Math.round(buildMs),
     },
     hashring: {
-      points: continua[0]!.size,
+      points: continua[0].size,
       lookups_per_s: Math.round(hashringRate),
-      max_over_mean: round(maxOverMean(continua[0]!)),
+      max_over_mean: round(maxOverMean(continua[0])),
       moved_on_join_over_ideal: round(hashringJoin.worst),
       moved_on_join_over_ideal_mean: round(hashringJoin.mean),
       moved_between_existing: round(hashringJoin.between, 9),
       moved_on_join_over_ideal_sampled: round(
         sampledMoved(
-          (k) => hashrings[0]!.get(k),
-          (k) => hashrings[1]!.get(k),
+          (k) => hashrings[0].get(k),
+          (k) => hashrings[1].get(k),
         ),
       ),
     },
     ratio_lookups: round(elasticaRate / hashringRate, 2),
-    ratio_max_over_mean: round(maxOverMean(elasticaRing) / maxOverMean(continua[0]!), 3),
+    ratio_max_over_mean: round(maxOverMean(elasticaRing) / maxOverMean(continua[0]), 3),
   };
   console.log(JSON.stringify(result));
 }

@@ -32,7 +32,7 @@ function flag(argv: string[], name: string, fallback: number): number {
 }
 
 function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
 /** `total` calls with `concurrency` in flight; latencies of each, wall time of all. */
@@ -85,7 +85,7 @@ function round(x: number, d: number): number {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function figures(r: Round): Figures {
@@ -172,7 +172,7 @@ export async function run(argv: string[]): Promise<void> {
     [...process.execArgv, join(dirname(fileURLToPath(import.meta.url)), 'rpc-server.js'), String(tcpPort)],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const ports = await serverPorts(child.stdout!);
+  const ports = await serverPorts(child.stdout);
 
   const app = await NestFactory.create(ClientModule, { logger: false });
   await app.init();

@@ -10,7 +10,7 @@ export class EventQueue {
   }
 
   peekTime(): number {
-    return this.times.length > 0 ? this.times[0]! : Infinity;
+    return this.times.length > 0 ? this.times[0] : Infinity;
   }
 
   schedule(time: number, fn: () => void): void {
@@ -29,7 +29,7 @@ export class EventQueue {
   /** Removes and returns the earliest callback. */
   pop(): (() => void) | undefined {
     if (this.times.length === 0) return undefined;
-    const fn = this.fns[0]!;
+    const fn = this.fns[0];
     const last = this.times.length - 1;
     this.swap(0, last);
     this.times.pop();
@@ -51,12 +51,12 @@ export class EventQueue {
   }
 
   private less(a: number, b: number): boolean {
-    return this.times[a]! < this.times[b]! || (this.times[a] === this.times[b] && this.seqs[a]! < this.seqs[b]!);
+    return this.times[a] < this.times[b] || (this.times[a] === this.times[b] && this.seqs[a] < this.seqs[b]);
   }
 
   private swap(a: number, b: number): void {
-    [this.times[a], this.times[b]] = [this.times[b]!, this.times[a]!];
-    [this.seqs[a], this.seqs[b]] = [this.seqs[b]!, this.seqs[a]!];
-    [this.fns[a], this.fns[b]] = [this.fns[b]!, this.fns[a]!];
+    [this.times[a], this.times[b]] = [this.times[b], this.times[a]];
+    [this.seqs[a], this.seqs[b]] = [this.seqs[b], this.seqs[a]];
+    [this.fns[a], this.fns[b]] = [this.fns[b], this.fns[a]];
   }
 }

@@ -35,7 +35,7 @@ export function watchHeartbeatGaps(sim: Simulation): () => HeartbeatGapStats {
         sum += gap;
         sumSquares += gap * gap;
         if (gap > max) max = gap;
-        for (let i = 0; i < TAIL_AT_S.length; i++) if (gap >= TAIL_AT_S[i]!) tails[i]!++;
+        for (let i = 0; i < TAIL_AT_S.length; i++) if (gap >= TAIL_AT_S[i]) tails[i]++;
       }
       last.set(key, nowMs);
       feed(nodeId, generation, nowMs);
@@ -46,7 +46,7 @@ export function watchHeartbeatGaps(sim: Simulation): () => HeartbeatGapStats {
     const sd = mean === null ? null : Math.sqrt(Math.max(0, sumSquares / count - mean * mean));
     const tail: Record<string, number> = {};
     TAIL_AT_S.forEach((s, i) => {
-      tail[`ge_${s}s`] = count > 0 ? Number((tails[i]! / count).toExponential(2)) : 0;
+      tail[`ge_${s}s`] = count > 0 ? Number((tails[i] / count).toExponential(2)) : 0;
     });
     return { gaps: count, mean_s: mean, sd_s: sd, max_s: count > 0 ? max : null, tail };
   };

@@ -64,7 +64,7 @@ const trials = Math.floor(number('trials', 0));
 const settleS = number('settle-s', 0);
 const partitionS = number('partition-s', 0);
 const expiryS = number('expiry-s', 1);
-const scenario = values.scenario!;
+const scenario = values.scenario;
 const fdPauseMs = number('fd-pause-ms', 0);
 const fdSamples = values['fd-samples'] === undefined ? (nodes > 200 ? 100 : 1000) : Math.floor(number('fd-samples', 2));
 if (!['default', 'partition', 'stabilize'].includes(scenario)) {

@@ -23,7 +23,7 @@ describe('simulated cluster (virtual clock)', () => {
     const run = (): string => {
       const sim = new Simulation({ nodes: 30, seed: 7, loss: 0.05, jitterMs: 50 });
       expect(warmUp(sim, 60_000)).not.toBeNull();
-      sim.nodes[3]!.core.set('color', 'blue', sim.now);
+      sim.nodes[3].core.set('color', 'blue', sim.now);
       const took = sim.runUntilTrue(
         () => sim.nodes.every((n) => n.core.get('node-3', 'color') === 'blue'),
         100,
@@ -71,13 +71,13 @@ describe('simulated cluster (virtual clock)', () => {
     const sim = new Simulation({ nodes: 8, seed: 9 });
     const log = events(sim);
     expect(warmUp(sim, 60_000)).not.toBeNull();
-    const node = sim.nodes[5]!;
+    const node = sim.nodes[5];
     node.core.set('k', 'old', sim.now);
     sim.runFor(5_000);
     const oldGeneration = node.core.generation;
     sim.crash(node);
     sim.runFor(30_000); // long enough to be convicted
-    expect(sim.nodes[0]!.core.statusOf(node.id)).toBe('down');
+    expect(sim.nodes[0].core.statusOf(node.id)).toBe('down');
     sim.restart(node);
     node.core.set('k', 'new', sim.now);
     expect(sim.runUntilTrue(() => sim.trueMembership(), 100, 30_000)).not.toBeNull();
@@ -95,7 +95,7 @@ describe('simulated cluster (virtual clock)', () => {
     const sim = new Simulation({ nodes: 6, seed: 13 });
     expect(warmUp(sim, 60_000)).not.toBeNull();
     sim.runFor(40_000);
-    const [a, x] = [sim.nodes[0]!, sim.nodes[4]!];
+    const [a, x] = [sim.nodes[0], sim.nodes[4]];
     sim.partition((i) => (i === 4 ? 2 : 1)); // x cut off from everyone
     sim.runFor(30_000);
     expect(a.core.statusOf(x.id)).toBe('down');
@@ -116,7 +116,7 @@ describe('simulated cluster (virtual clock)', () => {
     sim.runFor(10_000);
     // The chaos suite's one-way scenario: v restarts with empty memory while its packets never reach
     // blind and mute's never reach v. The others relay everything, so news flows all round.
-    const [v, blind, mute] = [sim.nodes[5]!, sim.nodes[1]!, sim.nodes[2]!];
+    const [v, blind, mute] = [sim.nodes[5], sim.nodes[1], sim.nodes[2]];
     sim.crash(v);
     sim.runFor(30_000);
     expect(blind.core.statusOf(v.id)).toBe('down');
@@ -133,7 +133,7 @@ describe('simulated cluster (virtual clock)', () => {
     expect(v.core.statusOf(mute.id)).toBe('down');
     // Where messages do arrive (blind -> v, a relay -> v), v has heard the sender itself: up.
     expect(v.core.statusOf(blind.id)).toBe('up');
-    expect(v.core.statusOf(sim.nodes[0]!.id)).toBe('up');
+    expect(v.core.statusOf(sim.nodes[0].id)).toBe('up');
     sim.unblock(v, blind);
     sim.unblock(mute, v);
     expect(sim.runUntilTrue(() => sim.trueMembership(), 100, 30_000)).not.toBeNull();
@@ -143,7 +143,7 @@ describe('simulated cluster (virtual clock)', () => {
     const sim = new Simulation({ nodes: 8, seed: 17, gossip: { tombstoneTtlMs: 60_000, leaveTimeoutMs: 10_000 } });
     const log = events(sim);
     expect(warmUp(sim, 60_000)).not.toBeNull();
-    const node = sim.nodes[6]!;
+    const node = sim.nodes[6];
     // Old gossip to replay later: the whole state the node gave a stranger while it was up.
     const stranger = { senderRef: 1, senderHeartbeat: 1, receiverRef: 0, receiverVersion: 0 };
     const [oldNews] = node.core.receive(
@@ -151,7 +151,7 @@ describe('simulated cluster (virtual clock)', () => {
       encodeMessage({ type: 'syn', header: stranger, complete: true, digests: [] }),
       sim.now,
     );
-    const old = decodeMessage(oldNews!.bytes);
+    const old = decodeMessage(oldNews.bytes);
     expect(
       old.type === 'ack' &&
         old.deltas.some(
@@ -172,13 +172,13 @@ describe('simulated cluster (virtual clock)', () => {
       expect(mine).not.toContain('down');
     }
     // The old news arrives late (from the node's own address, as a delayed packet would): still left.
-    for (const other of others) other.core.receive(node.address, oldNews!.bytes, sim.now);
+    for (const other of others) other.core.receive(node.address, oldNews.bytes, sim.now);
     sim.runFor(30_000);
     expect(others.every((n) => n.core.statusOf(node.id) === 'left')).toBe(true);
     sim.runFor(40_000); // past the tombstone
     expect(others.every((n) => n.core.statusOf(node.id) === undefined)).toBe(true);
     // And again once the tombstone is gone: the dropped incarnation stays dropped.
-    for (const other of others) other.core.receive(node.address, oldNews!.bytes, sim.now);
+    for (const other of others) other.core.receive(node.address, oldNews.bytes, sim.now);
     sim.runFor(5_000);
     expect(others.every((n) => n.core.statusOf(node.id) === undefined)).toBe(true);
     sim.restart(node);
@@ -189,7 +189,7 @@ describe('simulated cluster (virtual clock)', () => {
     const sim = new Simulation({ nodes: 4, seed: 19, gossip: { seedRetryMinMs: 1000, seedRetryMaxMs: 8000 } });
     sim.start();
     for (const seed of sim.nodes.slice(0, 3)) sim.crash(seed); // the seeds never come up
-    const lonely: SimNode = sim.nodes[3]!;
+    const lonely: SimNode = sim.nodes[3];
     sim.runFor(60_000);
     const notes = sim.notices.filter((n) => n.startsWith(`${lonely.id}:`));
     expect(notes.length).toBeGreaterThan(3);

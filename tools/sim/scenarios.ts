@@ -80,7 +80,7 @@ export function measureConvergence(
   while ((started < trials || active.size > 0) && sim.now < deadline) {
     if (started < trials && active.size < concurrent) {
       const live = sim.liveNodes().filter((node) => !active.has(node.id));
-      const owner = live[randomInt(random, live.length)]!;
+      const owner = live[randomInt(random, live.length)];
       const trial: Trial = {
         owner,
         version: 0,
@@ -119,7 +119,7 @@ export function measureDetection(sim: Simulation, count: number, maxMs: number, 
   const candidates = sim.liveNodes().filter((node) => !sim.seeds.includes(node.address));
   const victims = new Set<SimNode>();
   while (victims.size < Math.min(count, candidates.length))
-    victims.add(candidates[randomInt(random, candidates.length)]!);
+    victims.add(candidates[randomInt(random, candidates.length)]);
   const crashedAt = sim.now;
   const victimIds = new Set([...victims].map((node) => node.id));
   const seen = new Set<string>();
@@ -150,8 +150,8 @@ export function measurePartition(sim: Simulation, durationMs: number, maxHealMs:
   const half = Math.floor(sim.nodes.length / 2);
   sim.partition((index) => (index < half ? 1 : 2));
   sim.runFor(durationMs);
-  const a = sim.nodes[0]!;
-  const b = sim.nodes[sim.nodes.length - 1]!;
+  const a = sim.nodes[0];
+  const b = sim.nodes[sim.nodes.length - 1];
   const sidesConvicted = a.core.statusOf(b.id) === 'down' && b.core.statusOf(a.id) === 'down';
   sim.heal();
   const healMs = sim.runUntilTrue(() => sim.identicalViews(), 100, maxHealMs);
@@ -182,7 +182,7 @@ export function measureStabilization(sim: Simulation, phantomPool: number, maxMs
       sim.now - random.next() * 86_400_000 + (random.next() < 0.3 ? random.next() * skew * 0.5 : 0),
     ),
   }));
-  const pick = <T>(items: readonly T[]): T => items[randomInt(random, items.length)]!;
+  const pick = <T>(items: readonly T[]): T => items[randomInt(random, items.length)];
   for (const node of sim.liveNodes()) {
     const view: ViewEntry[] = [];
     for (const other of sim.nodes) {
@@ -202,7 +202,7 @@ export function measureStabilization(sim: Simulation, phantomPool: number, maxMs
       if (junk.next() < 0.3) {
         const accused = Array.from(
           { length: 1 + randomInt(junk, 3) },
-          () => sim.nodes[randomInt(junk, sim.nodes.length)]!.core,
+          () => sim.nodes[randomInt(junk, sim.nodes.length)].core,
         );
         const value = encodeVerdicts(
           accused.map((core) => ({

@@ -163,10 +163,10 @@ export class KvCluster {
       what,
       async () => {
         const views = await Promise.all(observers.map((i) => this.view(i)));
-        const failing = observers.filter((o, k) => !check(views[k]!, o));
+        const failing = observers.filter((o, k) => !check(views[k], o));
         if (failing.length > 0)
           throw new Error(
-            `not yet at nodes ${failing.join(',')}: ${failing.map((o) => summarize(views[observers.indexOf(o)]!)).join(' | ')}`,
+            `not yet at nodes ${failing.join(',')}: ${failing.map((o) => summarize(views[observers.indexOf(o)])).join(' | ')}`,
           );
         return views;
       },
@@ -185,20 +185,20 @@ export class KvCluster {
     return this.waitForViews(
       what,
       observers,
-      (view) => [...expected].every(([i, status]) => statusOf(view, this.ids[i]!) === status),
+      (view) => [...expected].every(([i, status]) => statusOf(view, this.ids[i]) === status),
       opts,
     );
   }
 
   /** Restarts node i (SIGTERM, or SIGKILL with `mode: 'kill'`) and waits until it serves again. */
   async restart(i: number, mode: 'kill' | 'terminate' = 'terminate'): Promise<void> {
-    await this.nodes[i]!.restart(mode);
+    await this.nodes[i].restart(mode);
     await this.waitServing(i);
   }
 
   /** Starts node i again after a kill, and waits until it serves. */
   async startAgain(i: number): Promise<void> {
-    this.nodes[i]!.start();
+    this.nodes[i].start();
     await this.waitServing(i);
   }
 

@@ -81,7 +81,7 @@ export class KvLoad {
         await sleep(50);
         continue;
       }
-      const node = targets[Math.floor(Math.random() * targets.length)]!;
+      const node = targets[Math.floor(Math.random() * targets.length)];
       seq += 1;
       const reuse = Number.isFinite(this.options.keysPerWorker);
       const key = `${this.options.prefix}-w${worker}-k${reuse ? seq % this.options.keysPerWorker : seq}`;
@@ -144,8 +144,8 @@ export async function readBack(
     Array.from({ length: concurrency }, async () => {
       while (next < entries.length) {
         const k = next++;
-        const [key, expected] = entries[k]!;
-        const node = nodes[k % nodes.length]!;
+        const [key, expected] = entries[k];
+        const node = nodes[k % nodes.length];
         try {
           const res = await cluster.get(node, key, 10_000);
           if (res.status !== 200 || res.body !== expected)

@@ -24,7 +24,7 @@ export const MAX_NODES = 32;
 export function labNames(suiteId: number, checkout: string = process.cwd()): LabNames {
   if (!Number.isInteger(suiteId) || suiteId < 0 || suiteId >= MAX_SUITES)
     throw new Error(`suite id must be 0..${MAX_SUITES - 1}, got ${suiteId}`);
-  const slot = createHash('sha1').update(checkout).digest()[0]! % 32; // 32 checkouts × 16 suites = 512 /24s
+  const slot = createHash('sha1').update(checkout).digest()[0] % 32; // 32 checkouts × 16 suites = 512 /24s
   const third = (slot % 16) * 16 + suiteId;
   const second = 18 + Math.floor(slot / 16);
   const base = `198.${second}.${third}`;

@@ -148,7 +148,7 @@ export class NetnsLab {
   static removeLeftovers(names: LabNames): void {
     const namespaces = sh('ip', ['netns', 'list'], { allowFailure: true })
       .split('\n')
-      .map((line) => line.split(' ')[0]!)
+      .map((line) => line.split(' ')[0])
       .filter((ns) => ns.startsWith(names.prefix));
     for (const ns of namespaces) {
       const pids = sh('ip', ['netns', 'pids', ns], { allowFailure: true })

@@ -55,8 +55,8 @@ export class NodeProcess {
     this.log.write(
       `\n=== start #${this.starts} pid ${child.pid} at ${new Date().toISOString()}: node ${this.spec.argv.join(' ')}\n`,
     );
-    child.stdout!.pipe(this.log, { end: false });
-    child.stderr!.pipe(this.log, { end: false });
+    child.stdout.pipe(this.log, { end: false });
+    child.stderr.pipe(this.log, { end: false });
     this.expectingExit = false;
     this.child = child;
     this.exited = new Promise((resolve) => {

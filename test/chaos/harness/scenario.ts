@@ -55,11 +55,11 @@ export async function startConvergedCluster(options: KvClusterOptions): Promise<
 
 /** True when `view` shows each of `nodes` with `status`. */
 export function sees(cluster: KvCluster, view: ClusterView, nodes: number[], status: string): boolean {
-  return nodes.every((i) => statusOf(view, cluster.ids[i]!) === status);
+  return nodes.every((i) => statusOf(view, cluster.ids[i]) === status);
 }
 
 export function generationOf(cluster: KvCluster, view: ClusterView, i: number): number | undefined {
-  return memberOf(view, cluster.ids[i]!)?.generation;
+  return memberOf(view, cluster.ids[i])?.generation;
 }
 
 export function others(cluster: KvCluster, ...excluded: number[]): number[] {
@@ -74,7 +74,7 @@ export function others(cluster: KvCluster, ...excluded: number[]): number[] {
 export async function waitForRing(cluster: KvCluster): Promise<number> {
   const all = cluster.indexes();
   const shares = (view: ClusterView): string | false => {
-    const each = all.map((i) => view.ring.ownership[cluster.ids[i]!] ?? 0);
+    const each = all.map((i) => view.ring.ownership[cluster.ids[i]] ?? 0);
     return each.every((share) => share > 0) && each.map((share) => share.toFixed(9)).join(',');
   };
   const { elapsedMs } = await until(

@@ -74,8 +74,8 @@ export class NodeProcess {
       for (const line of chunk.toString('utf8').split('\n')) if (line) this.tail.push(line);
       if (this.tail.length > 200) this.tail.splice(0, this.tail.length - 200);
     };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
     this.exitPromise = new Promise((resolve) =>
       child.on('exit', (code, signal) => {
         log.end(`---- exited: ${signal ?? `code ${code}`}\n`);

@@ -16,13 +16,13 @@ export class LatencyHistogram {
       this.buckets.length - 1,
       Math.floor(Math.log(us / LatencyHistogram.MIN_US) / LatencyHistogram.GROWTH),
     );
-    this.buckets[index]! += 1;
+    this.buckets[index] += 1;
     this.count += 1;
     this.maxMs = Math.max(this.maxMs, ms);
   }
 
   merge(other: LatencyHistogram): void {
-    for (let i = 0; i < this.buckets.length; i++) this.buckets[i]! += other.buckets[i]!;
+    for (let i = 0; i < this.buckets.length; i++) this.buckets[i] += other.buckets[i];
     this.count += other.count;
     this.maxMs = Math.max(this.maxMs, other.maxMs);
   }
@@ -33,7 +33,7 @@ export class LatencyHistogram {
     const rank = Math.max(1, Math.ceil(q * this.count));
     let seen = 0;
     for (let i = 0; i < this.buckets.length; i++) {
-      seen += this.buckets[i]!;
+      seen += this.buckets[i];
       if (seen >= rank)
         return Math.min(this.maxMs, (LatencyHistogram.MIN_US * Math.exp((i + 1) * LatencyHistogram.GROWTH)) / 1000);
     }

@@ -102,9 +102,9 @@ export async function driveLoad(
   const sample = () => {
     const t = (Date.now() - start) / 1000;
     sampleTimes.push(Math.round(t * 10) / 10);
-    nodes.forEach((n, i) => rss[i]!.push(Math.round(((rssBytes(n.process.pid!) ?? 0) / 1048576) * 10) / 10));
+    nodes.forEach((n, i) => rss[i].push(Math.round(((rssBytes(n.process.pid!) ?? 0) / 1048576) * 10) / 10));
     progress(
-      `t=${t.toFixed(0)}s rps=${(windowRequests / opts.sampleEveryS).toFixed(0)} p99=${Math.max(puts.quantile(0.99), gets.quantile(0.99)).toFixed(2)}ms errors=${Object.values(errorKinds).reduce((a, b) => a + b, 0)} rss_mb=[${nodes.map((_, i) => rss[i]!.at(-1)).join(', ')}]`,
+      `t=${t.toFixed(0)}s rps=${(windowRequests / opts.sampleEveryS).toFixed(0)} p99=${Math.max(puts.quantile(0.99), gets.quantile(0.99)).toFixed(2)}ms errors=${Object.values(errorKinds).reduce((a, b) => a + b, 0)} rss_mb=[${nodes.map((_, i) => rss[i].at(-1)).join(', ')}]`,
     );
     windowRequests = 0;
   };
@@ -113,7 +113,7 @@ export async function driveLoad(
 
   const client = async () => {
     while (Date.now() < end) {
-      const node = nodes[Math.floor(Math.random() * nodes.length)]!;
+      const node = nodes[Math.floor(Math.random() * nodes.length)];
       const path = `/kv/key-${Math.floor(Math.random() * opts.keys)}`;
       const read = Math.random() < opts.readShare;
       const t0 = performance.now();

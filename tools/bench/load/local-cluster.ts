@@ -41,7 +41,7 @@ function getJson(url: string, timeoutMs: number): Promise<ClusterJson> {
         try {
           resolve(JSON.parse(body) as ClusterJson);
         } catch (error) {
-          reject(error as Error);
+          reject(error);
         }
       });
     });
@@ -67,7 +67,7 @@ export async function startLocalCluster(opts: {
   mkdirSync(opts.logDir, { recursive: true });
   const ports = [];
   for (let i = 0; i < opts.nodes; i++) ports.push({ gossip: await freePort(), http: await freePort() });
-  const seeds = `127.0.0.1:${ports[0]!.gossip}`;
+  const seeds = `127.0.0.1:${ports[0].gossip}`;
   const nodes: LocalNode[] = ports.map((p, index) => {
     const child = spawn(
       process.execPath,
@@ -87,8 +87,8 @@ export async function startLocalCluster(opts: {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const log = createWriteStream(join(opts.logDir, `node-${index}.log`));
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
     return { index, gossipPort: p.gossip, httpPort: p.http, process: child };
   });
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);

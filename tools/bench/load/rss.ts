@@ -21,7 +21,7 @@ export function rssBytes(pid: number): number | undefined {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 export interface RssTrend {
@@ -47,6 +47,6 @@ export function rssTrend(samplesMb: number[]): RssTrend {
     second_quarter_mb: round(second),
     last_quarter_mb: round(last),
     growth_second_half_mb: round(last - second),
-    growth_first_half_mb: round(second - samplesMb[0]!),
+    growth_first_half_mb: round(second - samplesMb[0]),
   };
 }

@@ -49,8 +49,7 @@ export function parseNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeCon
     strict: true,
     allowPositionals: false,
   });
-  const value = (flag: keyof typeof FLAGS): string | undefined =>
-    (values[flag] as string | undefined) ?? env[FLAGS[flag].env];
+  const value = (flag: keyof typeof FLAGS): string | undefined => values[flag] ?? env[FLAGS[flag].env];
   const seedsText = value('seeds');
   return {
     port: port('port', value('port'), 7001),

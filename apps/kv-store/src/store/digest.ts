@@ -131,15 +131,15 @@ export function listingPage(keys: Iterable<string>, after: ListingPosition | und
   }
   if (candidates.length <= limit) return { keys: candidates };
   const sorted = Uint32Array.from(hashes).sort();
-  const threshold = sorted[limit - 1]!;
+  const threshold = sorted[limit - 1];
   const page: string[] = [];
   const tied: string[] = [];
   for (let i = 0; i < candidates.length; i++) {
-    if (hashes[i]! < threshold) page.push(candidates[i]!);
-    else if (hashes[i] === threshold) tied.push(candidates[i]!);
+    if (hashes[i] < threshold) page.push(candidates[i]);
+    else if (hashes[i] === threshold) tied.push(candidates[i]);
   }
   tied.sort();
   const fromTied = tied.slice(0, limit - page.length);
   page.push(...fromTied);
-  return { keys: page, until: [threshold, fromTied[fromTied.length - 1]!] };
+  return { keys: page, until: [threshold, fromTied[fromTied.length - 1]] };
 }

@@ -26,7 +26,7 @@ export interface ClusterCallOptions {
 
 /** The same string Nest's servers key their handlers by, so object patterns match too. */
 function toRoute(pattern: ClusterPattern): string {
-  return typeof pattern === 'string' ? pattern : (transformPatternToRoute(pattern as MsPattern) as string);
+  return typeof pattern === 'string' ? pattern : transformPatternToRoute(pattern as MsPattern);
 }
 
 function remoteMessage(error: unknown): string {
@@ -157,7 +157,7 @@ export class ClusterClient implements OnModuleDestroy {
     return new Observable<T>((subscriber) => {
       const route = toRoute(pattern);
       const timeoutMs = opts?.timeoutMs ?? this.options.rpc.timeoutMs;
-      const call = new PendingCall(subscriber as Subscriber<unknown>, nodeId, route, this.deadlines);
+      const call = new PendingCall(subscriber, nodeId, route, this.deadlines);
       try {
         const target = this.resolver.resolve(nodeId);
         call.cancel = target.local

@@ -32,7 +32,7 @@ export class SeededRandom implements Random {
 
   /** A generator seeded from the OS, for services (never for anything that must replay). */
   static fromEntropy(): SeededRandom {
-    return new SeededRandom(globalThis.crypto.getRandomValues(new Uint32Array(1))[0]!);
+    return new SeededRandom(globalThis.crypto.getRandomValues(new Uint32Array(1))[0]);
   }
 
   nextUint32(): number {
@@ -59,7 +59,7 @@ export function randomInt(random: Random, n: number): number {
 export function shuffle<T>(random: Random, items: T[]): T[] {
   for (let i = items.length - 1; i > 0; i--) {
     const j = randomInt(random, i + 1);
-    const tmp = items[i]!;
+    const tmp = items[i];
     items[i] = items[j]!;
     items[j] = tmp;
   }

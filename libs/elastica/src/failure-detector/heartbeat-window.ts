@@ -24,7 +24,7 @@ export class HeartbeatWindow {
 
   add(interval: number): void {
     if (this.count === this.capacity) {
-      const evicted = this.samples[this.start]!;
+      const evicted = this.samples[this.start];
       this.samples[this.start] = interval;
       this.start = (this.start + 1) % this.capacity;
       this.sum += interval - evicted;
@@ -65,7 +65,7 @@ export class HeartbeatWindow {
     let sum = 0;
     let sumOfSquares = 0;
     for (let i = 0; i < this.count; i++) {
-      const value = this.samples[(this.start + i) % this.capacity]!;
+      const value = this.samples[(this.start + i) % this.capacity];
       sum += value;
       sumOfSquares += value * value;
     }

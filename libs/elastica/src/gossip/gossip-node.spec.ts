@@ -52,7 +52,7 @@ function checkReply(sender: GossipNode, reply: GossipMessage, asked: Map<number,
     const snap = sender.snapshot(owner)!;
     const versions = delta.items.map((item) => item.version);
     for (const v of versions) expect(v).toBeGreaterThan(had);
-    const last = versions[versions.length - 1]!;
+    const last = versions[versions.length - 1];
     const held = [snap.heartbeat, ...Object.values(snap.versions)]
       .filter((v) => v > had && v <= last)
       .sort((a, b) => a - b);
@@ -119,12 +119,7 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
             send(to, to.receive(m.from, m.bytes, now), answers);
           };
           const restart = (i: number): void => {
-            const fresh = clusterNode(
-              i,
-              Math.max(now, nodes[i]!.generation + 1),
-              512,
-              seed * 100 + i + 10 * ++restarts,
-            );
+            const fresh = clusterNode(i, Math.max(now, nodes[i].generation + 1), 512, seed * 100 + i + 10 * ++restarts);
             nodes[i] = fresh;
             byAddress.set(fresh.address, fresh);
             // The new run's view starts empty: what the old run saw says nothing about its monotony.
@@ -146,12 +141,12 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
 
           for (const c of commands) {
             now += 7;
-            if (c.kind === 'set') nodes[c.node % size]!.set(c.key, c.value, now);
+            if (c.kind === 'set') nodes[c.node % size].set(c.key, c.value, now);
             else if (c.kind === 'restart') restart(c.node % size);
-            else if (c.kind === 'tick') send(nodes[c.node % size]!, nodes[c.node % size]!.tick(now));
+            else if (c.kind === 'tick') send(nodes[c.node % size], nodes[c.node % size].tick(now));
             else if (inFlight.length > 0) {
               const i = c.pick % inFlight.length;
-              const m = inFlight[i]!;
+              const m = inFlight[i];
               if (c.kind !== 'duplicate') inFlight.splice(i, 1);
               if (c.kind !== 'drop') deliver(m); // out of order: any in-flight message may go next
             }
@@ -173,8 +168,8 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
                 .map((m) => [m.id, m.generation, Object.entries(m.state).sort()])
                 .sort(),
             );
-          for (const node of nodes) expect(render(node)).toBe(render(nodes[0]!));
-          expect(nodes[0]!.members()).toHaveLength(size);
+          for (const node of nodes) expect(render(node)).toBe(render(nodes[0]));
+          expect(nodes[0].members()).toHaveLength(size);
           // Every node holds every node's current run (a restarted node's old run is gone everywhere).
           for (const node of nodes)
             for (const other of nodes) expect(node.generationOf(other.id)).toBe(other.generation);
@@ -190,19 +185,19 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
     // b learns of a, then a publishes many keys; one exchange cannot carry them all.
     for (let i = 0; i < 3; i++)
       for (const [x, y] of [
-        [a!, b!],
-        [b!, a!],
+        [a, b],
+        [b, a],
       ] as const)
         for (const o of x.tick((now += 10)))
           for (const r of y.receive(x.address, o.bytes, now))
             for (const r2 of x.receive(y.address, r.bytes, now)) y.receive(x.address, r2.bytes, now);
-    for (let i = 0; i < 40; i++) a!.set(`key-${i}`, 'x'.repeat(30), now);
-    const syn = b!.tick((now += 10)).find((o) => o.to === a!.address)!;
-    const ack = decodeMessage(a!.receive(b!.address, syn.bytes, now)[0]!.bytes);
+    for (let i = 0; i < 40; i++) a.set(`key-${i}`, 'x'.repeat(30), now);
+    const syn = b.tick((now += 10)).find((o) => o.to === a.address)!;
+    const ack = decodeMessage(a.receive(b.address, syn.bytes, now)[0].bytes);
     expect(ack.type).toBe('ack');
     if (ack.type !== 'ack') return;
-    expect(ack.deltas[0]!.ref).toBe(incarnationRef(a!.id, a!.generation));
-    const versions = ack.deltas[0]!.items.map((i) => i.version);
+    expect(ack.deltas[0].ref).toBe(incarnationRef(a.id, a.generation));
+    const versions = ack.deltas[0].items.map((i) => i.version);
     expect(versions.length).toBeGreaterThan(3);
     expect(versions.length).toBeLessThan(41);
     expect([...versions].sort((x, y) => x - y)).toEqual(versions);
@@ -225,16 +220,16 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
           },
         ],
       });
-    a!.receive('x:1', forged('stranger', future), now);
-    expect(a!.member('stranger')).toBeUndefined();
-    expect(a!.stats.refusedGenerations).toBe(1);
-    a!.receive('x:1', forged('stranger', now - 5), now);
-    expect(a!.member('stranger')?.generation).toBe(now - 5);
-    expect(a!.member('stranger')?.status).toBe('down'); // relayed by x:1, never heard from itself
+    a.receive('x:1', forged('stranger', future), now);
+    expect(a.member('stranger')).toBeUndefined();
+    expect(a.stats.refusedGenerations).toBe(1);
+    a.receive('x:1', forged('stranger', now - 5), now);
+    expect(a.member('stranger')?.generation).toBe(now - 5);
+    expect(a.member('stranger')?.status).toBe('down'); // relayed by x:1, never heard from itself
     // Someone holds a newer generation of a itself: a refutes with a generation above it.
-    a!.receive('x:1', forged(a!.id, now + 60_000), now);
-    expect(a!.generation).toBeGreaterThan(now + 60_000);
-    expect(a!.stats.refutations).toBe(1);
+    a.receive('x:1', forged(a.id, now + 60_000), now);
+    expect(a.generation).toBeGreaterThan(now + 60_000);
+    expect(a.stats.refutations).toBe(1);
   });
 
   it('marks a node learned third-hand up only once it is heard from itself', () => {
@@ -249,16 +244,16 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
       }
     };
     // a and b know each other directly; c only ever hears of b through a.
-    for (let i = 0; i < 3; i++) (exchange(a!, b!), exchange(b!, a!));
-    for (let i = 0; i < 3; i++) (exchange(a!, c!), exchange(c!, a!));
-    expect(c!.member(b!.id)?.generation).toBe(b!.generation);
-    expect(c!.statusOf(b!.id)).toBe('down');
-    expect(c!.statusOf(a!.id)).toBe('up');
+    for (let i = 0; i < 3; i++) (exchange(a, b), exchange(b, a));
+    for (let i = 0; i < 3; i++) (exchange(a, c), exchange(c, a));
+    expect(c.member(b.id)?.generation).toBe(b.generation);
+    expect(c.statusOf(b.id)).toBe('down');
+    expect(c.statusOf(a.id)).toBe('up');
     // c asks b directly; once b answers, b is up.
-    const ping = c!.tick((now += 10)).find((o) => o.to === b!.address);
+    const ping = c.tick((now += 10)).find((o) => o.to === b.address);
     expect(ping && decodeMessage(ping.bytes).type).toBe('ping');
-    for (const pong of b!.receive(c!.address, ping!.bytes, now)) c!.receive(b!.address, pong.bytes, now);
-    expect(c!.statusOf(b!.id)).toBe('up');
+    for (const pong of b.receive(c.address, ping!.bytes, now)) c.receive(b.address, pong.bytes, now);
+    expect(c.statusOf(b.id)).toBe('up');
   });
 
   it('feeds relayed heartbeats to the detector even when a direct message brought a newer one', () => {
@@ -359,16 +354,16 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
 
   it('counts and drops malformed input without losing anything else', () => {
     const [a] = cluster(1, 512);
-    a!.set('k', 'v', T0);
-    expect(a!.receive('x:1', new Uint8Array([0xea, 0, 1]), T0)).toEqual([]);
-    expect(a!.stats.malformed).toBe(1);
-    expect(a!.get(a!.id, 'k')).toBe('v');
+    a.set('k', 'v', T0);
+    expect(a.receive('x:1', new Uint8Array([0xea, 0, 1]), T0)).toEqual([]);
+    expect(a.stats.malformed).toBe(1);
+    expect(a.get(a.id, 'k')).toBe('v');
   });
 
   it('refuses set() of a value that could never fit one message', () => {
     const [a] = cluster(1, 512);
-    expect(() => a!.set('big', 'x'.repeat(600), T0)).toThrow(/gossip\.mtuBytes/);
-    expect(() => a!.set('', 'x', T0)).toThrow(/non-empty/);
+    expect(() => a.set('big', 'x'.repeat(600), T0)).toThrow(/gossip\.mtuBytes/);
+    expect(() => a.set('', 'x', T0)).toThrow(/non-empty/);
   });
 
   it.each([1, 2, 3, 4, 5, 6, 7, 8])(
@@ -376,10 +371,10 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
     (seed) => {
       const [a, b, c] = cluster(3, 4096, seed);
       let now = T0 + 10;
-      for (let i = 0; i < 60; i++) a!.set(`key-${i}`, 'a'.repeat(30), now);
-      for (let i = 0; i < 15; i++) b!.set(`key-${i}`, 'b'.repeat(30), now);
-      for (let i = 0; i < 40; i++) c!.set(`key-${i}`, 'c'.repeat(30), now);
-      const nodes = [a!, b!, c!];
+      for (let i = 0; i < 60; i++) a.set(`key-${i}`, 'a'.repeat(30), now);
+      for (let i = 0; i < 15; i++) b.set(`key-${i}`, 'b'.repeat(30), now);
+      for (let i = 0; i < 40; i++) c.set(`key-${i}`, 'c'.repeat(30), now);
+      const nodes = [a, b, c];
       for (let round = 0; round < 6; round++) {
         for (const x of nodes)
           for (const o of x.tick((now += 10))) {
@@ -389,8 +384,8 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
                 for (const r2 of x.receive(y.address, r.bytes, now)) y.receive(x.address, r2.bytes, now);
           }
       }
-      expect(a!.versionOf(b!.id, 'key-14')).toBeGreaterThan(0);
-      expect(a!.versionOf(c!.id, 'key-39')).toBeGreaterThan(0);
+      expect(a.versionOf(b.id, 'key-14')).toBeGreaterThan(0);
+      expect(a.versionOf(c.id, 'key-39')).toBeGreaterThan(0);
       // A peer that holds version 1 of each: 60, 15 and 40 entries outstanding, ~4.7 KB against a 4 KB MTU.
       const refs = nodes.map((n) => incarnationRef(n.id, n.generation));
       const header = { senderRef: 1, senderHeartbeat: 1, receiverRef: 0, receiverVersion: 0 };
@@ -398,16 +393,16 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
         type: 'syn',
         header,
         complete: false,
-        digests: [refs[1]!, refs[0]!, refs[2]!].map((ref) => ({ ref, version: 1 })),
+        digests: [refs[1], refs[0], refs[2]].map((ref) => ({ ref, version: 1 })),
       });
-      const ack = decodeMessage(a!.receive('10.9.9.9:7000', syn, now)[0]!.bytes);
+      const ack = decodeMessage(a.receive('10.9.9.9:7000', syn, now)[0].bytes);
       if (ack.type !== 'ack') throw new Error(`expected an ack, got ${ack.type}`);
       // a (61) whole, then c (41) as far as it fits; b (16) waits for the next exchange.
       // a (60 outstanding) and c (40) whole, then b (15) only as far as the rest of the MTU goes.
       expect(ack.deltas.map((d) => d.ref)).toEqual([refs[0], refs[2], refs[1]]);
-      expect(ack.deltas[0]!.items).toHaveLength(60);
-      expect(ack.deltas[1]!.items).toHaveLength(40);
-      expect(ack.deltas[2]!.items.length).toBeLessThan(15);
+      expect(ack.deltas[0].items).toHaveLength(60);
+      expect(ack.deltas[1].items).toHaveLength(40);
+      expect(ack.deltas[2].items.length).toBeLessThan(15);
     },
   );
 
@@ -513,7 +508,7 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
     expect(a.generationOf(b.id)).toBe(b.generation);
     // A minute later the next refusal is logged again, with the counts.
     now += 60_000;
-    a.receive('x:1', encodeMessage(lies[0]!), now);
+    a.receive('x:1', encodeMessage(lies[0]), now);
     expect(notices.filter((n) => n.includes('refused'))).toHaveLength(2);
     expect(notices.at(-1)).toMatch(/refused so far: 6 generation\(s\), 19 version\(s\)/);
   });
@@ -748,7 +743,7 @@ describe('GossipNode verdicts (gossiped convictions)', () => {
     let now = T0 + 10;
     for (let i = 0; i < 40; i++) round(peers, (now += 1000));
     for (const p of peers) for (const q of peers) if (p !== q) expect(p.node.statusOf(q.node.id)).toBe('up');
-    return { a: peers[0]!, b: peers[1]!, c: peers[2]!, peers, now };
+    return { a: peers[0], b: peers[1], c: peers[2], peers, now };
   };
   /** c's state says `value` under the verdicts key, as relayed by a third party. */
   const relayVerdicts = (to: GossipNode, c: GossipNode, value: string, now: number): void => {

@@ -365,14 +365,14 @@ export class GossipNode {
     const fanout = this.leavePhase === 'leaving' || this.leavePhase === 'left' ? LEAVE_FANOUT : 1;
     for (let i = 0; i < fanout && i < live.length; i++) {
       const j = i + randomInt(this.random, live.length - i);
-      const picked = live[j]!;
+      const picked = live[j];
       live[j] = live[i]!;
       live[i] = picked;
       targets.add(picked.address);
     }
     // Cassandra's rule: now and then an unreachable node, so partitions heal and the dead are re-checked.
     if (unreachable.length > 0 && this.random.next() < unreachable.length / (liveCount + 1)) {
-      targets.add(unreachable[randomInt(this.random, unreachable.length)]!.address);
+      targets.add(unreachable[randomInt(this.random, unreachable.length)].address);
     }
     this.maybeGossipToSeed(targets, liveCount, unreachable.length, nowMs);
 
@@ -740,8 +740,8 @@ export class GossipNode {
     shuffle(this.random, digests);
     let used = 0;
     let count = 0;
-    while (count < digests.length && used + digestEntrySize(digests[count]!.version) <= budget - 3)
-      used += digestEntrySize(digests[count++]!.version);
+    while (count < digests.length && used + digestEntrySize(digests[count].version) <= budget - 3)
+      used += digestEntrySize(digests[count++].version);
     digests.length = count;
     return { type: 'syn', header, complete: false, digests };
   }
@@ -785,8 +785,8 @@ export class GossipNode {
       shuffle(this.random, requests);
       requestBytes = 0;
       let count = 0;
-      while (count < requests.length && requestBytes + digestEntrySize(requests[count]!.version) <= requestBudget)
-        requestBytes += digestEntrySize(requests[count++]!.version);
+      while (count < requests.length && requestBytes + digestEntrySize(requests[count].version) <= requestBudget)
+        requestBytes += digestEntrySize(requests[count++].version);
       requests.length = count;
     }
     budget -= requestBytes + varintSize(requests.length);
@@ -848,8 +848,7 @@ export class GossipNode {
       }
       let used = p.overhead;
       let count = 0;
-      while (count < p.items.length && used + itemSize(p.items[count]!) <= remaining)
-        used += itemSize(p.items[count++]!);
+      while (count < p.items.length && used + itemSize(p.items[count]) <= remaining) used += itemSize(p.items[count++]);
       if (count === 0) continue;
       deltas.push({
         ref: p.c.st.ref,
@@ -877,7 +876,7 @@ export class GossipNode {
     if (live === 0) {
       // Nobody is reachable: retry the seeds with a growing backoff, and say so.
       if (nowMs < this.nextSeedAttemptAt) return;
-      const seed = this.seeds[randomInt(this.random, this.seeds.length)]!;
+      const seed = this.seeds[randomInt(this.random, this.seeds.length)];
       targets.add(seed);
       this.seedAttempts++;
       this.nextSeedAttemptAt = nowMs + this.seedBackoffMs;
@@ -894,14 +893,14 @@ export class GossipNode {
     for (const seed of this.seeds) if (targets.has(seed)) toSeed = true;
     if (toSeed && live >= this.seeds.length) return;
     if (this.random.next() < this.seeds.length / (live + unreachable))
-      targets.add(this.seeds[randomInt(this.random, this.seeds.length)]!);
+      targets.add(this.seeds[randomInt(this.random, this.seeds.length)]);
   }
 
   // ---- applying what arrives ---------------------------------------------------------------------
 
   /** `senderRef`: the incarnation that sent the message; its own delta is first-hand news of it. */
   private applyDelta(delta: Delta, senderRef: number, nowMs: number): void {
-    const last = delta.items.length > 0 ? delta.items[delta.items.length - 1]!.version : 0;
+    const last = delta.items.length > 0 ? delta.items[delta.items.length - 1].version : 0;
     if (delta.identity) {
       const { id, address, generation } = delta.identity;
       // Checked first, for this node's own identity too: refuting an absurd generation would mean

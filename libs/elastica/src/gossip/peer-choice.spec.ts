@@ -149,11 +149,11 @@ describe('GossipNode peer choice (10 live, 5 unreachable, 3 seeds)', () => {
       expect(s.length).toBeLessThanOrEqual(1);
       if (s.length === 1) {
         seedTimes.push(at);
-        seedsTried.add(s[0]!);
+        seedsTried.add(s[0]);
       }
       expect(to).toHaveLength(1 + s.length);
     }
-    const gaps = seedTimes.slice(1).map((t, i) => t - seedTimes[i]!);
+    const gaps = seedTimes.slice(1).map((t, i) => t - seedTimes[i]);
     // seedRetryMinMs 1 s doubling up to seedRetryMaxMs 30 s.
     expect(seedTimes[0]).toBe(T0 + INTERVAL);
     expect(gaps).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000, 30_000, 30_000]);

@@ -36,8 +36,8 @@ export function decodeVerdicts(value: string): Verdict[] {
   for (const part of parts) {
     const match = ENTRY.exec(part);
     if (!match) throw new RangeError(`malformed verdict ${JSON.stringify(part.slice(0, 40))}`);
-    const ref = parseInt(match[1]!, 36);
-    const heartbeat = parseInt(match[2]!, 36);
+    const ref = parseInt(match[1], 36);
+    const heartbeat = parseInt(match[2], 36);
     if (ref <= 0 || ref >= MAX_REF) throw new RangeError(`verdict names ref ${ref}, outside 1..2^48`);
     // 0: convicted before any heartbeat of it was known (a phantom from an arbitrary view).
     if (!Number.isSafeInteger(heartbeat)) throw new RangeError(`verdict heartbeat ${match[2]} is not a safe integer`);

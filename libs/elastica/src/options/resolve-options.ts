@@ -173,13 +173,13 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     }
     tls = raw as unknown as typeof tls;
     try {
-      createSecureContext({ key: tls!.key, cert: tls!.cert, ca: tls!.ca });
+      createSecureContext({ key: tls.key, cert: tls.cert, ca: tls.ca });
     } catch (error) {
       fail('tls', `key, cert and ca do not make a TLS context: ${(error as Error).message}`);
     }
     // A node id taken from a port still to be chosen (0) is only known once bound; peers check it then.
-    if (tls!.nodeIdInCertificate && (options.nodeId !== undefined || advertise.port !== 0)) {
-      const own = new X509Certificate(tls!.cert);
+    if (tls.nodeIdInCertificate && (options.nodeId !== undefined || advertise.port !== 0)) {
+      const own = new X509Certificate(tls.cert);
       const names = certificateNames(parseSubject(own.subject), own.subjectAltName);
       const problem = nodeIdNotNamed(names, nodeId);
       if (problem)

@@ -39,10 +39,10 @@ export function murmur3(bytes: Uint8Array, seed = 0): number {
   const n = bytes.length;
   const blocks = n & ~3;
   for (let i = 0; i < blocks; i += 4) {
-    h = mixWord(h, bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
+    h = mixWord(h, bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
   }
   let tail = 0;
-  for (let i = n - 1; i >= blocks; i--) tail = (tail << 8) | bytes[i]!;
+  for (let i = n - 1; i >= blocks; i--) tail = (tail << 8) | bytes[i];
   return finish(h, tail, n & 3, n);
 }
 

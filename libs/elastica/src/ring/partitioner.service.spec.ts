@@ -110,8 +110,8 @@ describe('PartitionerService on a shared membership', () => {
     await Promise.all(nodes.map((n) => n.p.whenReady()));
     await waitFor('agreement', () => agree(nodes, ['a', 'b', 'c']));
     // Each split the ring the earlier ones made: a third each, give or take the allocation's jitter.
-    for (const share of Object.values(nodes[0]!.p.ownership())) expect(Math.abs(share - 1 / 3)).toBeLessThan(0.01);
-    expect(nodes[0]!.p.ring.collisions).toEqual([]);
+    for (const share of Object.values(nodes[0].p.ownership())) expect(Math.abs(share - 1 / 3)).toBeLessThan(0.01);
+    expect(nodes[0].p.ring.collisions).toEqual([]);
   });
 
   it('a node going down drops out, coming back gets its ranges back, and ring$ says what moved', async () => {
@@ -120,7 +120,7 @@ describe('PartitionerService on a shared membership', () => {
     const [a, b] = nodes;
     await waitFor('agreement', () => agree(nodes, ['a', 'b', 'c']));
     const original = a.p.checksum;
-    const cShare = a.p.ownership()['c']!;
+    const cShare = a.p.ownership()['c'];
     const seen: RingChange[] = [];
     const sub = a.p.ring$.subscribe((c) => seen.push(c));
     hub.setStatus('c', 'down');
@@ -141,15 +141,15 @@ describe('PartitionerService on a shared membership', () => {
     const hub = new MembershipHub();
     const nodes = await startThree(hub);
     await waitFor('agreement', () => agree(nodes, ['a', 'b', 'c']));
-    const before = nodes[1]!.p.tokens;
-    const checksum = nodes[0]!.p.checksum;
-    await stop(nodes[1]!.moduleRef);
+    const before = nodes[1].p.tokens;
+    const checksum = nodes[0].p.checksum;
+    await stop(nodes[1].moduleRef);
     hub.setStatus('b', 'down');
     const b2 = await startNode(hub, 'b', 2, {}, 'joining');
     await b2.p.whenReady();
     expect(b2.p.tokens).toEqual(before);
     hub.setStatus('b', 'up');
-    await waitFor('agreement after restart', () => agree([nodes[0]!, b2, nodes[2]!], ['a', 'b', 'c']));
+    await waitFor('agreement after restart', () => agree([nodes[0], b2, nodes[2]], ['a', 'b', 'c']));
     expect(b2.p.checksum).toBe(checksum);
     // The handback is withdrawn once b has its tokens.
     await waitFor('handback withdrawn', () =>
@@ -164,19 +164,19 @@ describe('PartitionerService on a shared membership', () => {
     const hub = new MembershipHub();
     const nodes = await startThree(hub);
     await waitFor('agreement', () => agree(nodes, ['a', 'b', 'c']));
-    const cTokens = nodes[2]!.p.tokens;
-    const cRanges = nodes[0]!.p.getRanges('c');
-    await stop(nodes[2]!.moduleRef);
+    const cTokens = nodes[2].p.tokens;
+    const cRanges = nodes[0].p.getRanges('c');
+    await stop(nodes[2].moduleRef);
     hub.setStatus('c', 'down');
     const d = await startNode(hub, 'd', 1, { replaces: 'c' });
     await d.p.whenReady();
     expect(d.p.tokens).toEqual(cTokens);
-    await waitFor("d in c's place", () => agree([nodes[0]!, nodes[1]!, d], ['a', 'b', 'd']));
-    expect(nodes[0]!.p.getRanges('d')).toEqual(cRanges);
+    await waitFor("d in c's place", () => agree([nodes[0], nodes[1], d], ['a', 'b', 'd']));
+    expect(nodes[0].p.getRanges('d')).toEqual(cRanges);
     // c coming back does not take them again: it was replaced.
     hub.setStatus('c', 'up');
-    for (const n of [nodes[0]!, nodes[1]!, d]) n.p.tick();
-    expect(agree([nodes[0]!, nodes[1]!, d], ['a', 'b', 'd'])).toBe(true);
+    for (const n of [nodes[0], nodes[1], d]) n.p.tick();
+    expect(agree([nodes[0], nodes[1], d], ['a', 'b', 'd'])).toBe(true);
   });
 
   it('a leaving node owns until it has left; the rest agree after', async () => {
@@ -188,7 +188,7 @@ describe('PartitionerService on a shared membership', () => {
     expect(agree(nodes, ['a', 'b', 'c'])).toBe(true);
     hub.setStatus('a', 'left');
     await waitFor('a gone', () => agree(nodes.slice(1), ['b', 'c']));
-    for (const key of KEYS) expect(nodes[1]!.p.getNode(key)).toBe(nodes[2]!.p.getNode(key));
+    for (const key of KEYS) expect(nodes[1].p.getNode(key)).toBe(nodes[2].p.getNode(key));
   });
 
   it('counts and ignores a peer whose tokens cannot be read', async () => {

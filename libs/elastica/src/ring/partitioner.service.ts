@@ -389,7 +389,7 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
       const restarted =
         m.generation > known.generation && m.tokens.length === 0 && (m.status === 'joining' || m.status === 'up');
       const key = HANDBACK_PREFIX + id;
-      if (restarted && !replaced.has(id) && this.current.nodeForToken(known.tokens[0]!) === this.local.id) {
+      if (restarted && !replaced.has(id) && this.current.nodeForToken(known.tokens[0]) === this.local.id) {
         if (!this.handbacks.has(id)) {
           // A withdrawn handback stays as an empty key (gossip has no delete), so a long life of
           // restarts under ever new ids can fill gossip.maxStateBytes: then the restarted node just

@@ -42,11 +42,11 @@ describe('diffRings', () => {
       fc.property(membersArb({ minMembers: 2, owning: true }), fc.nat(), (members, pick) => {
         const before = TokenRing.build(members);
         if (before.nodeIds.length < 2) return;
-        const leaver = before.nodeIds[pick % before.nodeIds.length]!;
+        const leaver = before.nodeIds[pick % before.nodeIds.length];
         const after = TokenRing.build(members.filter((m) => m.id !== leaver));
         const moved = diffRings(before, after);
         for (const m of moved) expect(m.from).toBe(leaver);
-        expect(movedFraction(moved)).toBeCloseTo(before.ownership()[leaver]!, 9);
+        expect(movedFraction(moved)).toBeCloseTo(before.ownership()[leaver], 9);
         // And coming back is the mirror image.
         const back = diffRings(after, before);
         for (const m of back) expect(m.to).toBe(leaver);

@@ -23,16 +23,16 @@ export function diffRings(before: TokenRing, after: TokenRing): MovedRange[] {
   // Every boundary of either ring, in order; piece k is (cuts[k-1], cuts[k]] (wrapping for k = 0).
   const cuts = mergeSorted(before.tokens, after.tokens);
   const out: MovedRange[] = [];
-  let ib = before.indexOf(cuts[0]!);
-  let ia = after.indexOf(cuts[0]!);
+  let ib = before.indexOf(cuts[0]);
+  let ia = after.indexOf(cuts[0]);
   for (let k = 0; k < cuts.length; k++) {
-    const end = cuts[k]!;
+    const end = cuts[k];
     // The owner of (prev, end] is the owner of the first token >= end, in each ring.
-    while (before.tokens[ib]! < end && ib < before.size - 1) ib++;
-    while (after.tokens[ia]! < end && ia < after.size - 1) ia++;
-    const from = before.tokens[ib]! >= end ? before.ownerAt(ib) : before.ownerAt(0);
-    const to = after.tokens[ia]! >= end ? after.ownerAt(ia) : after.ownerAt(0);
-    if (from !== to) out.push({ range: { start: cuts[(k - 1 + cuts.length) % cuts.length]!, end }, from, to });
+    while (before.tokens[ib] < end && ib < before.size - 1) ib++;
+    while (after.tokens[ia] < end && ia < after.size - 1) ia++;
+    const from = before.tokens[ib] >= end ? before.ownerAt(ib) : before.ownerAt(0);
+    const to = after.tokens[ia] >= end ? after.ownerAt(ia) : after.ownerAt(0);
+    if (from !== to) out.push({ range: { start: cuts[(k - 1 + cuts.length) % cuts.length], end }, from, to });
   }
   return mergeAdjacent(out);
 }
@@ -52,7 +52,7 @@ function mergeSorted(a: Uint32Array, b: Uint32Array): number[] {
   let i = 0;
   let j = 0;
   while (i < a.length || j < b.length) {
-    const next = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
+    const next = j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i++] : b[j++];
     if (out.length === 0 || out[out.length - 1] !== next) out.push(next);
   }
   return out;
@@ -68,8 +68,8 @@ function mergeAdjacent(moves: MovedRange[]): MovedRange[] {
   }
   // The circle closes: the last piece may continue into the first.
   if (out.length > 1) {
-    const first = out[0]!;
-    const last = out[out.length - 1]!;
+    const first = out[0];
+    const last = out[out.length - 1];
     if (last.from === first.from && last.to === first.to && last.range.end === first.range.start) {
       first.range.start = last.range.start;
       out.pop();

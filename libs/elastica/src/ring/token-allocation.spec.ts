@@ -32,7 +32,7 @@ function maxOverMean(ring: TokenRing): number {
 describe('allocateTokens', () => {
   it('spaces the first node evenly, rotated by its id', () => {
     const tokens = firstNodeTokens('alpha', 8);
-    const gaps = tokens.map((t, i) => (tokens[(i + 1) % 8]! - t + TOKEN_SPACE) % TOKEN_SPACE);
+    const gaps = tokens.map((t, i) => (tokens[(i + 1) % 8] - t + TOKEN_SPACE) % TOKEN_SPACE);
     for (const gap of gaps) expect(Math.abs(gap - TOKEN_SPACE / 8)).toBeLessThanOrEqual(1);
     expect(firstNodeTokens('beta', 8)).not.toEqual(tokens);
   });
@@ -89,8 +89,8 @@ describe('allocateTokens', () => {
     ]);
     expect(both.collisions).toEqual([]);
     // Both got a real share, even though they cut the same ranges.
-    expect(both.ownership()['joiner-a']!).toBeGreaterThan(0.2 / 52);
-    expect(both.ownership()['joiner-b']!).toBeGreaterThan(0.2 / 52);
+    expect(both.ownership()['joiner-a']).toBeGreaterThan(0.2 / 52);
+    expect(both.ownership()['joiner-b']).toBeGreaterThan(0.2 / 52);
   });
 
   it('avoids tokens it is told are taken (by down nodes) and works when the ring has fewer ranges than vnodes', () => {
@@ -103,7 +103,7 @@ describe('allocateTokens', () => {
       { id: 'a', status: 'up', tokens: [1000] },
       { id: 'b', status: 'up', tokens },
     ]);
-    expect(after.ownership()['b']!).toBeGreaterThan(0.3);
+    expect(after.ownership()['b']).toBeGreaterThan(0.3);
   });
 
   it('refuses a vnode count that is not a positive integer', () => {

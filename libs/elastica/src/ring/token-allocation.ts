@@ -26,7 +26,7 @@ export function allocateTokens(
 
   // Each node's ranges (positions), largest first, so its next piece comes from its largest unused range.
   const rangesOf: number[][] = ring.nodeIds.map(() => []);
-  for (let i = 0; i < ring.size; i++) rangesOf[ring.owners[i]!]!.push(i);
+  for (let i = 0; i < ring.size; i++) rangesOf[ring.owners[i]].push(i);
   for (const r of rangesOf) r.sort((a, b) => ring.rangeSizeAt(b) - ring.rangeSizeAt(a) || a - b);
 
   // 1. Which ranges to cut: one piece at a time from the node that would be heaviest after the pieces
@@ -35,17 +35,17 @@ export function allocateTokens(
   const used = new Int32Array(nodes);
   const heap = new MaxHeap(
     nodes,
-    (j) => loads[j]! - planned[j]!,
+    (j) => loads[j] - planned[j],
     (a, b) => a - b,
   );
   for (let j = 0; j < nodes; j++) heap.push(j);
   const pieces: { donor: number; position: number }[] = [];
   while (pieces.length < vnodes && heap.size > 0) {
     const j = heap.pop();
-    pieces.push({ donor: j, position: rangesOf[j]![used[j]!]! });
-    used[j]!++;
-    planned[j]! += need / vnodes;
-    if (used[j]! < rangesOf[j]!.length) heap.push(j);
+    pieces.push({ donor: j, position: rangesOf[j][used[j]] });
+    used[j]++;
+    planned[j] += need / vnodes;
+    if (used[j] < rangesOf[j].length) heap.push(j);
   }
 
   // 2. How much each donor gives: water-filling, so the donors come down to one common level w with
@@ -54,9 +54,9 @@ export function allocateTokens(
   const donors: number[] = [];
   for (const p of pieces) {
     if (capOf[p.donor] === 0) donors.push(p.donor);
-    capOf[p.donor]! += Math.max(0, ring.rangeSizeAt(p.position) - 2);
+    capOf[p.donor] += Math.max(0, ring.rangeSizeAt(p.position) - 2);
   }
-  const given = (w: number) => donors.reduce((s, j) => s + Math.min(capOf[j]!, Math.max(0, loads[j]! - w)), 0);
+  const given = (w: number) => donors.reduce((s, j) => s + Math.min(capOf[j], Math.max(0, loads[j] - w)), 0);
   let lo = 0;
   let hi = TOKEN_SPACE;
   for (let iter = 0; iter < 64 && hi - lo > 1e-3; iter++) {
@@ -65,19 +65,19 @@ export function allocateTokens(
     else hi = mid;
   }
   const gift = new Float64Array(nodes);
-  for (const j of donors) gift[j] = Math.min(capOf[j]!, Math.max(0, loads[j]! - hi));
+  for (const j of donors) gift[j] = Math.min(capOf[j], Math.max(0, loads[j] - hi));
 
   // 3. Cut: a donor's gift is shared among its pieces in proportion to their sizes; the new token sits
   //    that far past the start of the range, give or take a jitter of 1/64 salted by the joiner's id.
   const taken = new Set<number>(exclude);
-  for (let i = 0; i < ring.size; i++) taken.add(ring.tokens[i]!);
+  for (let i = 0; i < ring.size; i++) taken.add(ring.tokens[i]);
   const out: number[] = [];
   pieces.forEach((p, k) => {
     const size = ring.rangeSizeAt(p.position);
-    const share = capOf[p.donor]! > 0 ? (gift[p.donor]! * Math.max(0, size - 2)) / capOf[p.donor]! : 0;
+    const share = capOf[p.donor] > 0 ? (gift[p.donor] * Math.max(0, size - 2)) / capOf[p.donor] : 0;
     const jitter = 1 + ((tokenOf(`${nodeId}#${k}`) / TOKEN_SPACE) * 2 - 1) / 64;
     const amount = Math.min(size - 1, Math.max(1, Math.round(share * jitter)));
-    const start = ring.tokens[(p.position - 1 + ring.size) % ring.size]!;
+    const start = ring.tokens[(p.position - 1 + ring.size) % ring.size];
     out.push(freeToken((start + amount) % TOKEN_SPACE, taken));
   });
   // Fewer ranges than vnodes in the whole ring (tiny clusters): the rest go to the largest gaps left.
@@ -115,13 +115,13 @@ class MaxHeap {
     this.keys = new Float64Array(capacity);
   }
   private above(a: number, b: number): boolean {
-    const ka = this.keys[a]!,
-      kb = this.keys[b]!;
-    return ka > kb || (ka === kb && this.tieBreak(this.items[a]!, this.items[b]!) < 0);
+    const ka = this.keys[a],
+      kb = this.keys[b];
+    return ka > kb || (ka === kb && this.tieBreak(this.items[a], this.items[b]) < 0);
   }
   private swap(a: number, b: number): void {
-    const i = this.items[a]!,
-      k = this.keys[a]!;
+    const i = this.items[a],
+      k = this.keys[a];
     this.items[a] = this.items[b]!;
     this.keys[a] = this.keys[b]!;
     this.items[b] = i;
@@ -139,7 +139,7 @@ class MaxHeap {
     }
   }
   pop(): number {
-    const top = this.items[0]!;
+    const top = this.items[0];
     this.size--;
     if (this.size > 0) {
       this.items[0] = this.items[this.size]!;

@@ -18,7 +18,7 @@ export class TokenEncodingError extends Error {
 
 export function encodeTokens(tokens: ArrayLike<number>): string {
   const bytes = Buffer.alloc(tokens.length * 4);
-  for (let i = 0; i < tokens.length; i++) bytes.writeUInt32BE(tokens[i]!, i * 4);
+  for (let i = 0; i < tokens.length; i++) bytes.writeUInt32BE(tokens[i], i * 4);
   return PREFIX + bytes.toString('base64url');
 }
 

@@ -18,7 +18,7 @@ function referenceOwner(members: RingMember[], token: number): string | undefine
   }
   const sorted = [...claims.keys()].sort((a, b) => a - b);
   if (sorted.length === 0) return undefined;
-  const at = sorted.find((t) => t >= token) ?? sorted[0]!;
+  const at = sorted.find((t) => t >= token) ?? sorted[0];
   return claims.get(at);
 }
 
@@ -93,7 +93,7 @@ describe('TokenRing', () => {
         const it = randomness[Symbol.iterator]();
         for (let i = shuffled.length - 1; i > 0; i--) {
           const j = it.next().value! % (i + 1);
-          [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+          [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
         }
         const a = TokenRing.build(members);
         const b = TokenRing.build(shuffled.map((m) => ({ ...m, tokens: Array.from(m.tokens).reverse() })));

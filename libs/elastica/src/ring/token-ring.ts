@@ -51,7 +51,7 @@ export class TokenRing {
     this.owners = owners;
     this.nodeIds = nodeIds;
     this.collisions = collisions;
-    this.ownerIdAt = Array.from(owners, (o) => nodeIds[o]!);
+    this.ownerIdAt = Array.from(owners, (o) => nodeIds[o]);
     // About two buckets per token, at most 2^16: the bucket of a token almost always holds 0 or 1 tokens.
     const bits = Math.min(16, Math.max(4, Math.ceil(Math.log2(Math.max(1, tokens.length))) + 1));
     this.bucketShift = 32 - bits;
@@ -60,12 +60,12 @@ export class TokenRing {
     this.buckets = new Uint32Array(count + 1);
     let i = 0;
     for (let b = 0; b <= count; b++) {
-      while (i < tokens.length && tokens[i]! >>> this.bucketShift < b) i++;
+      while (i < tokens.length && tokens[i] >>> this.bucketShift < b) i++;
       this.buckets[b] = i;
     }
     let h = tokens.length;
     const idHashes = nodeIds.map((id) => tokenOf(id));
-    for (let p = 0; p < tokens.length; p++) h = mix(mix(h, tokens[p]!), idHashes[owners[p]!]!);
+    for (let p = 0; p < tokens.length; p++) h = mix(mix(h, tokens[p]), idHashes[owners[p]]);
     this.checksum = h >>> 0;
   }
 
@@ -93,7 +93,7 @@ export class TokenRing {
     nodeIds.forEach((id, owner) => {
       const tokens = byId.get(id)!.tokens;
       for (let i = 0; i < tokens.length; i++) {
-        const t = tokens[i]!;
+        const t = tokens[i];
         if (!Number.isInteger(t) || t < 0 || t >= TOKEN_SPACE)
           throw new Error(`ring: member ${JSON.stringify(id)} has token ${t}, not an unsigned 32-bit integer`);
         packed[k++] = t * 65536 + owner;
@@ -106,11 +106,11 @@ export class TokenRing {
     const collisions: TokenCollision[] = [];
     let n = 0;
     for (let i = 0; i < total; i++) {
-      const t = Math.floor(packed[i]! / 65536);
-      const owner = packed[i]! - t * 65536;
+      const t = Math.floor(packed[i] / 65536);
+      const owner = packed[i] - t * 65536;
       if (n > 0 && tokens[n - 1] === t) {
         if (owners[n - 1] !== owner)
-          collisions.push({ token: t, winner: nodeIds[owners[n - 1]!]!, loser: nodeIds[owner]! });
+          collisions.push({ token: t, winner: nodeIds[owners[n - 1]], loser: nodeIds[owner] });
         continue;
       }
       tokens[n] = t;
@@ -119,12 +119,12 @@ export class TokenRing {
     }
     // A node whose every token was lost in collisions owns nothing; keep nodeIds to the real owners.
     const used = new Uint8Array(nodeIds.length);
-    for (let i = 0; i < n; i++) used[owners[i]!] = 1;
+    for (let i = 0; i < n; i++) used[owners[i]] = 1;
     if (used.every((u) => u === 1)) return new TokenRing(tokens.slice(0, n), owners.slice(0, n), nodeIds, collisions);
     const remap = new Int32Array(nodeIds.length);
     const kept: string[] = [];
     nodeIds.forEach((id, i) => (remap[i] = used[i] ? kept.push(id) - 1 : -1));
-    const remapped = owners.slice(0, n).map((o) => remap[o]!);
+    const remapped = owners.slice(0, n).map((o) => remap[o]);
     return new TokenRing(tokens.slice(0, n), remapped, kept, collisions);
   }
 
@@ -141,11 +141,11 @@ export class TokenRing {
     const tokens = this.tokens;
     if (tokens.length === 0) return -1;
     const b = token >>> this.bucketShift;
-    let lo = this.buckets[b]!;
-    let hi = this.buckets[b + 1]!;
+    let lo = this.buckets[b];
+    let hi = this.buckets[b + 1];
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (tokens[mid]! < token) lo = mid + 1;
+      if (tokens[mid] < token) lo = mid + 1;
       else hi = mid;
     }
     return lo === tokens.length ? 0 : lo;
@@ -171,7 +171,7 @@ export class TokenRing {
       out.length < want && steps < size;
       steps++, i = i + 1 === size ? 0 : i + 1
     ) {
-      const id = this.ownerIdAt[i]!;
+      const id = this.ownerIdAt[i];
       if (!out.includes(id)) out.push(id);
     }
     return out;
@@ -179,21 +179,21 @@ export class TokenRing {
 
   /** Owner of position `i`. */
   ownerAt(i: number): string {
-    return this.ownerIdAt[i]!;
+    return this.ownerIdAt[i];
   }
 
   /** The range ending at position `i`. */
   rangeAt(i: number): TokenRange {
     const size = this.tokens.length;
-    return { start: this.tokens[(i - 1 + size) % size]!, end: this.tokens[i]! };
+    return { start: this.tokens[(i - 1 + size) % size], end: this.tokens[i] };
   }
 
   /** Size (in tokens) of the range ending at position `i`; the whole space for a one-token ring. */
   rangeSizeAt(i: number): number {
     const size = this.tokens.length;
     if (size === 1) return TOKEN_SPACE;
-    const prev = this.tokens[(i - 1 + size) % size]!;
-    const d = this.tokens[i]! - prev;
+    const prev = this.tokens[(i - 1 + size) % size];
+    const d = this.tokens[i] - prev;
     return d > 0 ? d : d + TOKEN_SPACE;
   }
 
@@ -202,7 +202,7 @@ export class TokenRing {
     if (!this.rangesCache) {
       const cache = new Map<string, TokenRange[]>();
       for (const id of this.nodeIds) cache.set(id, []);
-      for (let i = 0; i < this.tokens.length; i++) cache.get(this.ownerIdAt[i]!)!.push(this.rangeAt(i));
+      for (let i = 0; i < this.tokens.length; i++) cache.get(this.ownerIdAt[i])!.push(this.rangeAt(i));
       this.rangesCache = cache;
     }
     return (this.rangesCache.get(nodeId) ?? []).map((r) => ({ ...r }));
@@ -211,7 +211,7 @@ export class TokenRing {
   /** The tokens a node holds in this ring. */
   tokensOf(nodeId: string): number[] {
     const out: number[] = [];
-    for (let i = 0; i < this.tokens.length; i++) if (this.ownerIdAt[i] === nodeId) out.push(this.tokens[i]!);
+    for (let i = 0; i < this.tokens.length; i++) if (this.ownerIdAt[i] === nodeId) out.push(this.tokens[i]);
     return out;
   }
 
@@ -219,7 +219,7 @@ export class TokenRing {
   loads(): Float64Array {
     if (!this.loadsCache) {
       const loads = new Float64Array(this.nodeIds.length);
-      for (let i = 0; i < this.tokens.length; i++) loads[this.owners[i]!]! += this.rangeSizeAt(i);
+      for (let i = 0; i < this.tokens.length; i++) loads[this.owners[i]] += this.rangeSizeAt(i);
       this.loadsCache = loads;
     }
     return this.loadsCache;
@@ -229,7 +229,7 @@ export class TokenRing {
   ownership(): Record<string, number> {
     const loads = this.loads();
     const out: Record<string, number> = {};
-    this.nodeIds.forEach((id, i) => (out[id] = loads[i]! / TOKEN_SPACE));
+    this.nodeIds.forEach((id, i) => (out[id] = loads[i] / TOKEN_SPACE));
     return out;
   }
 }

@@ -30,9 +30,7 @@ function keepErrorMessages(descriptor: PropertyDescriptor): PropertyDescriptor {
         throw toRpcException(error);
       });
     if (isObservable(result))
-      return (result as Observable<unknown>).pipe(
-        catchError((error: unknown) => throwError(() => toRpcException(error))),
-      );
+      return result.pipe(catchError((error: unknown) => throwError(() => toRpcException(error))));
     return result;
   };
   // Metadata put on the method by decorators applied before this one (guards, pipes...) must follow it.
@@ -47,7 +45,7 @@ export function ClusterMessage(pattern: string | Record<string, unknown>): Metho
   return (target, key, descriptor) => {
     const next = keepErrorMessages(descriptor);
     MessagePattern(pattern, ELASTICA_TRANSPORT, { [CLUSTER_HANDLER]: true })(target, key, next);
-    return next as never;
+    return next;
   };
 }
 

@@ -101,7 +101,7 @@ export class ElasticaTransport extends Server implements CustomTransportStrategy
       call.reply(value);
       return;
     }
-    const subscription = (value as Observable<unknown>).subscribe({
+    const subscription = value.subscribe({
       next: (v) => call.next(v),
       error: (error: unknown) => call.error(errorShape(error)),
       complete: () => call.complete(),
@@ -122,7 +122,7 @@ export class ElasticaTransport extends Server implements CustomTransportStrategy
       );
     try {
       Promise.resolve(handler(data, new ClusterContext([sender, pattern]))).then((result) => {
-        if (isObservable(result)) (result as Observable<unknown>).subscribe({ error: report });
+        if (isObservable(result)) result.subscribe({ error: report });
       }, report);
     } catch (error) {
       report(error);

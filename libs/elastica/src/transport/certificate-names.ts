@@ -13,7 +13,7 @@ export function certificateNames(subject: Subject | undefined, subjectAltName: s
   else if (cn) names.push(cn);
   for (const entry of splitAltNames(subjectAltName ?? '')) {
     const match = /^(DNS|URI):(.*)$/.exec(entry);
-    if (match) names.push(unquote(match[2]!));
+    if (match) names.push(unquote(match[2]));
   }
   return names;
 }

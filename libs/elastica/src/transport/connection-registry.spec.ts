@@ -105,13 +105,13 @@ describe('ConnectionRegistry: entries of unreachable peers', () => {
     stuck.failures = 5;
 
     // The first link across comes back (as if its redial connected).
-    const first = internals.peerFor(across[0]!);
+    const first = internals.peerFor(across[0]);
     first.connecting = undefined;
     internals.established({
       owner: first,
       direction: 'outbound',
       write: () => undefined,
-      peer: { nodeId: 'b1', generation: 1, advertise: across[0]! },
+      peer: { nodeId: 'b1', generation: 1, advertise: across[0] },
     });
     expect(registry.isConnected('b1')).toBe(true);
     // The others are redialled within 2 x reconnectMinMs, not at the end of their grown backoffs; the
@@ -165,7 +165,7 @@ describe('ConnectionRegistry: crossing dials under unlearned spellings', () => {
     const registry = new ConnectionRegistry(
       { cluster: 'c', nodeId: id, generation: 1, advertise: `127.0.0.1:${port}`, ...(secret ? { secret } : {}) },
       DEFAULT_RPC,
-      { gossip: (_from, bytes) => got.push(bytes[0]!), request: () => undefined, event: () => undefined },
+      { gossip: (_from, bytes) => got.push(bytes[0]), request: () => undefined, event: () => undefined },
       { log: () => undefined, warn: () => undefined, debug: () => undefined },
     );
     await registry.listen({ host: '0.0.0.0', port });
@@ -211,7 +211,7 @@ describe('ConnectionRegistry: crossing dials under unlearned spellings', () => {
             expect(stats.gossipDropped).toBe(0);
             // One entry, known by both spellings.
             expect(stats.peers).toHaveLength(1);
-            expect([stats.peers[0]!.address, ...stats.peers[0]!.aliases].sort()).toEqual([
+            expect([stats.peers[0].address, ...stats.peers[0].aliases].sort()).toEqual([
               `127.0.0.1:${other.port}`,
               `127.0.0.2:${other.port}`,
             ]);
@@ -219,9 +219,9 @@ describe('ConnectionRegistry: crossing dials under unlearned spellings', () => {
           // The same socket seen from both ends, dialled by the smaller id.
           const [fromA] = a.registry.connections();
           const [fromB] = b.registry.connections();
-          expect(fromA!.direction).toBe('outbound');
-          expect(fromB!.direction).toBe('inbound');
-          expect([fromA!.localPort, fromA!.remotePort]).toEqual([fromB!.remotePort, fromB!.localPort]);
+          expect(fromA.direction).toBe('outbound');
+          expect(fromB.direction).toBe('inbound');
+          expect([fromA.localPort, fromA.remotePort]).toEqual([fromB.remotePort, fromB.localPort]);
         } finally {
           await a.registry.close();
           await b.registry.close();

@@ -94,7 +94,7 @@ function rig(direction: 'inbound' | 'outbound', secret: string | undefined, maxF
     () => 0.5,
   );
   const closes: CloseInfo[] = [];
-  const real = registry['events'] as ConnectionEvents;
+  const real = registry['events'];
   const events: ConnectionEvents = {
     ...real,
     established: (c) => {
@@ -154,10 +154,10 @@ function settle(r: Rig): void {
   if (r.conn.state !== 'established') {
     assert.equal(r.conn.state, 'closed');
     const [info] = r.closes;
-    assert.ok(info!.refused ?? info!.refusedByPeer, `closed without a reason: ${info!.message}`);
-    if (info!.refused) {
-      assert.ok(REFUSAL_REASONS.includes(info!.refused));
-      assert.equal(r.registry.stats().refused[info!.refused], 1, 'a refusal counted other than once');
+    assert.ok(info.refused ?? info.refusedByPeer, `closed without a reason: ${info.message}`);
+    if (info.refused) {
+      assert.ok(REFUSAL_REASONS.includes(info.refused));
+      assert.equal(r.registry.stats().refused[info.refused], 1, 'a refusal counted other than once');
     } else {
       assert.ok(
         Object.keys(r.registry.stats().refusedByPeer).every(

@@ -181,7 +181,7 @@ export class Connection {
     const bytes = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    if (frames.length === 1) this.socket.write(frames[0]!);
+    if (frames.length === 1) this.socket.write(frames[0]);
     else if (bytes <= COALESCE_BYTES) this.socket.write(Buffer.concat(frames, bytes));
     else {
       this.socket.cork();

@@ -93,7 +93,7 @@ export class FrameDecoder {
 
   /** Removes exactly n buffered bytes (n <= buffered), copying only when they span chunks. */
   private take(n: number): Buffer {
-    const first = this.chunks[0]!;
+    const first = this.chunks[0];
     let out: Buffer;
     if (first.length >= n) {
       out = first.subarray(0, n);
@@ -103,7 +103,7 @@ export class FrameDecoder {
       out = Buffer.allocUnsafe(n);
       let filled = 0;
       while (filled < n) {
-        const head = this.chunks[0]!;
+        const head = this.chunks[0];
         const need = n - filled;
         if (head.length <= need) {
           head.copy(out, filled);

@@ -89,7 +89,7 @@ const patternCache: ({ bytes: Buffer; text: string } | undefined)[] = new Array(
 function readPattern(body: Buffer, start: number, end: number): string {
   const n = end - start;
   if (n === 0 || n > 64) return body.toString('utf8', start, end);
-  const slot = (n * 31 + body[start]! + body[end - 1]!) & (PATTERN_CACHE_SLOTS - 1);
+  const slot = (n * 31 + body[start] + body[end - 1]) & (PATTERN_CACHE_SLOTS - 1);
   const hit = patternCache[slot];
   if (hit && hit.bytes.length === n) {
     let i = 0;

@@ -67,7 +67,7 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
     this.starting ??= (async () => {
       this.boundPort = await this.registry.listen(this.options.bind);
       // Port 0 (tests): the advertised port is the one the kernel picked.
-      if (this.local.address.port === 0) (this.local.address as HostPort).port = this.boundPort;
+      if (this.local.address.port === 0) this.local.address.port = this.boundPort;
       this.logger.log(
         `node ${this.local.id} listening on ${formatHostPort({ ...this.options.bind, port: this.boundPort })}, advertised as ${this.address}`,
       );

@@ -128,7 +128,7 @@ export class ByteReader {
 
   u8(what = 'a byte'): number {
     this.need(1, what);
-    return this.bytes[this.offset++]!;
+    return this.bytes[this.offset++];
   }
 
   varint(what = 'a varint'): number {
@@ -151,9 +151,7 @@ export class ByteReader {
     const b = this.bytes;
     const o = this.offset;
     this.offset += 6;
-    return (
-      ((b[o]! << 16) | (b[o + 1]! << 8) | b[o + 2]!) * 0x1000000 + ((b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!)
-    );
+    return ((b[o] << 16) | (b[o + 1] << 8) | b[o + 2]) * 0x1000000 + ((b[o + 3] << 16) | (b[o + 4] << 8) | b[o + 5]);
   }
 
   string(what = 'a string', maxBytes = 1 << 20): string {

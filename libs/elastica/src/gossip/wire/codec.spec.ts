@@ -33,7 +33,7 @@ const items: fc.Arbitrary<Item[]> = fc
   .chain((list) =>
     fc.uniqueArray(version, { minLength: list.length, maxLength: list.length }).map((versions) => {
       versions.sort((a, b) => a - b);
-      return list.map((item, i) => ({ ...item, version: versions[i]! }) as Item);
+      return list.map((item, i) => ({ ...item, version: versions[i] }));
     }),
   );
 const delta: fc.Arbitrary<Delta> = fc.oneof(
