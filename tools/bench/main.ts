@@ -7,5 +7,5 @@ if (!name || !(BENCHES as readonly string[]).includes(name)) {
   console.error(`usage: npm run bench -- <${BENCHES.join('|')}> [flags]`);
   process.exit(2);
 }
-const bench = (await import(`./${name}.js`)) as { run(argv: string[]): Promise<void> };
+const bench = (await import(`./${name}.js`)) as { run(argv: string[]): Promise<void> | void };
 await bench.run(argv);

@@ -43,7 +43,7 @@ function jitteredBeats(target: { heartbeat(now: number): void }, count: number):
   return t;
 }
 
-export async function run(argv: string[]): Promise<void> {
+export function run(argv: string[]): void {
   const iterations = Number(argv[argv.indexOf('--iterations') + 1]) || 5_000_000;
   console.log(`phi bench: window ${WINDOW} samples, ${iterations} evaluations per measurement`);
 

@@ -88,7 +88,7 @@ function lookupsPerSecond(lookup: (key: string) => string | undefined, keys: str
   return rates[rates.length >> 1];
 }
 
-export async function run(argv: string[]): Promise<void> {
+export function run(argv: string[]): void {
   const nodes = flag(argv, 'nodes', 1000);
   const keyCount = flag(argv, 'keys', 200_000);
   const joins = flag(argv, 'joins', 10);

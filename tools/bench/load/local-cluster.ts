@@ -41,7 +41,7 @@ function getJson(url: string, timeoutMs: number): Promise<ClusterJson> {
         try {
           resolve(JSON.parse(body) as ClusterJson);
         } catch (error) {
-          reject(error);
+          reject(error instanceof Error ? error : new Error(String(error)));
         }
       });
     });
