@@ -1,5 +1,5 @@
 export * from './options/elastica-options.js';
-export { ElasticaOptionsError } from './options/elastica-options.error.js';
+export { ElasticaOptionsError } from './errors/elastica-options.error.js';
 export { resolveOptions, parseHostPort, formatHostPort } from './options/resolve-options.js';
 export {
   DEFAULT_FAILURE_DETECTOR,
@@ -46,26 +46,21 @@ export {
 } from './gossip/gossip-node.js';
 export { PeerLiveness } from './gossip/peer-liveness.js';
 export { encodeMessage, decodeMessage } from './gossip/wire/codec.js';
-export { GossipDecodeError } from './gossip/wire/bytes.js';
+export { GossipDecodeError } from './errors/gossip-decode.error.js';
 export type { GossipMessage, Delta, DigestEntry, Item, MessageHeader } from './gossip/wire/messages.js';
 export { incarnationRef } from './gossip/wire/incarnation.js';
 export { SeededRandom, randomInt, shuffle, type Random } from './common/random.js';
 export { GOSSIP_CHANNEL, type GossipChannel } from './network/gossip-channel.js';
 export { InMemoryGossipNetwork, type InMemoryGossipNetworkOptions } from './network/in-memory-gossip-network.js';
 
-export { PartitionerService, RingNotReadyError, type PartitionerMembership } from './ring/partitioner.service.js';
+export { PartitionerService, type PartitionerMembership } from './ring/partitioner.service.js';
+export { RingNotReadyError } from './errors/ring-not-ready.error.js';
 export { tokenOf, murmur3, TOKEN_SPACE } from './ring/hash.js';
 export { TokenRing, ownsRanges, type TokenCollision } from './ring/token-ring.js';
 export { allocateTokens, firstNodeTokens } from './ring/token-allocation.js';
 export { diffRings, movedFraction } from './ring/ring-diff.js';
-export {
-  encodeTokens,
-  decodeTokens,
-  TokenEncodingError,
-  TOKENS_KEY,
-  REPLACES_KEY,
-  HANDBACK_PREFIX,
-} from './ring/token-codec.js';
+export { encodeTokens, decodeTokens, TOKENS_KEY, REPLACES_KEY, HANDBACK_PREFIX } from './ring/token-codec.js';
+export { TokenEncodingError } from './errors/token-encoding.error.js';
 export type { RingMember, RingMemberStatus, TokenRange, MovedRange, RingChange } from './ring/ring.types.js';
 export {
   ElasticaError,

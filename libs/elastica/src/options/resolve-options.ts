@@ -10,7 +10,7 @@ import {
   DEFAULT_RPC,
   failureDetectorDefaults,
 } from './defaults.js';
-import { ElasticaOptionsError } from './elastica-options.error.js';
+import { ElasticaOptionsError } from '../errors/elastica-options.error.js';
 import type { ElasticaOptions, FailureDetectorOptions, HostPort, ResolvedElasticaOptions } from './elastica-options.js';
 
 const HOSTNAME =
