@@ -9,9 +9,9 @@ export {
   failureDetectorDefaults,
 } from './options/defaults.js';
 export { ElasticaModule } from './module/elastica.module.js';
-export { ELASTICA_OPTIONS } from './module/elastica.tokens.js';
-export { CLOCK, systemClock, type Clock } from './common/clock.js';
-export { LOCAL_NODE, type LocalNode } from './common/local-node.js';
+export { ELASTICA_OPTIONS, CLOCK, LOCAL_NODE, GOSSIP_CHANNEL, ELASTICA_TRANSPORT } from './elastica.constants.js';
+export { systemClock, type Clock } from './common/clock.js';
+export type { LocalNode } from './common/local-node.js';
 
 export {
   PhiAccrualFailureDetector,
@@ -50,7 +50,7 @@ export { GossipDecodeError } from './errors/gossip-decode.error.js';
 export type { GossipMessage, Delta, DigestEntry, Item, MessageHeader } from './gossip/wire/messages.js';
 export { incarnationRef } from './gossip/wire/incarnation.js';
 export { SeededRandom, randomInt, shuffle, type Random } from './common/random.js';
-export { GOSSIP_CHANNEL, type GossipChannel } from './network/gossip-channel.js';
+export type { GossipChannel } from './network/gossip-channel.js';
 export { InMemoryGossipNetwork, type InMemoryGossipNetworkOptions } from './network/in-memory-gossip-network.js';
 
 export { PartitionerService, type PartitionerMembership } from './ring/partitioner.service.js';
@@ -78,7 +78,6 @@ export { FrameDecoder } from './transport/frame-decoder.js';
 export { encodeRequest, decodeFrame, FrameType, type Frame } from './transport/frames.js';
 export { PROTOCOL_VERSION, type RefusalReason } from './transport/handshake.js';
 export { ElasticaTransport } from './rpc/elastica-transport.js';
-export { ELASTICA_TRANSPORT } from './rpc/elastica-transport.token.js';
 export { ClusterMessage, ClusterEvent } from './rpc/cluster-decorators.js';
 export { ClusterContext } from './rpc/cluster-context.js';
 export { ClusterClient, type ClusterCallOptions, type ClusterPattern } from './client/cluster-client.js';

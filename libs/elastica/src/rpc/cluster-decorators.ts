@@ -1,6 +1,6 @@
 import { EventPattern, MessagePattern, RpcException } from '@nestjs/microservices';
 import { catchError, isObservable, throwError, type Observable } from 'rxjs';
-import { CLUSTER_HANDLER, ELASTICA_TRANSPORT } from './elastica-transport.token.js';
+import { CLUSTER_HANDLER, ELASTICA_TRANSPORT } from '../elastica.constants.js';
 
 /**
  * Nest's RPC exception filter replaces any error that is not an RpcException by "Internal server
