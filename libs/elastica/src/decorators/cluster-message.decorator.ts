@@ -1,5 +1,5 @@
-import { EventPattern, MessagePattern, RpcException } from '@nestjs/microservices';
-import { catchError, isObservable, throwError, type Observable } from 'rxjs';
+import { MessagePattern, RpcException } from '@nestjs/microservices';
+import { catchError, isObservable, throwError } from 'rxjs';
 import { CLUSTER_HANDLER, ELASTICA_TRANSPORT } from '../elastica.constants.js';
 
 /**
@@ -46,13 +46,5 @@ export function ClusterMessage(pattern: string | Record<string, unknown>): Metho
     const next = keepErrorMessages(descriptor);
     MessagePattern(pattern, ELASTICA_TRANSPORT, { [CLUSTER_HANDLER]: true })(target, key, next);
     return next;
-  };
-}
-
-/** A fire-and-forget handler for peers' events. */
-export function ClusterEvent(pattern: string | Record<string, unknown>): MethodDecorator {
-  return (target, key, descriptor) => {
-    EventPattern(pattern, ELASTICA_TRANSPORT, { [CLUSTER_HANDLER]: true })(target, key, descriptor);
-    return descriptor;
   };
 }
