@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
-import { GOSSIP_CHANNEL, NodeUnavailableError, type GossipChannel } from 'elastica';
+import { NodeUnavailableError } from 'elastica';
+import { GOSSIP_CHANNEL, type GossipChannel } from 'elastica/testing';
 import { TestHandlers } from './handlers.js';
 import { closeStartedNodes, eventually, startTrackedNode, type TestNode } from './nodes.js';
 import { RawPeer } from './raw-peer.js';
