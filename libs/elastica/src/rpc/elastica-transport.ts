@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
-import { isObservable, type Observable } from 'rxjs';
+import { isObservable } from 'rxjs';
 import type { LocalNode } from '../common/local-node.js';
 import type { RpcCall } from '../transport/inbound-call.js';
 import { TransportService, type RpcDispatcher } from '../transport/transport.service.js';
