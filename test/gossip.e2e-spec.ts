@@ -3,14 +3,8 @@ import { freePort } from './support/free-port.js';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import {
-  ElasticaModule,
-  GOSSIP_CHANNEL,
-  GossipService,
-  InMemoryGossipNetwork,
-  type MembershipEvent,
-  type StateChange,
-} from 'elastica';
+import { ElasticaModule, GossipService, type MembershipEvent, type StateChange } from 'elastica';
+import { GOSSIP_CHANNEL, InMemoryGossipNetwork } from 'elastica/testing';
 
 // Three real Nest apps gossiping over one in-memory hub (in place of the TCP transport): they find
 // each other through a seed, share state, see a graceful leave as `left` and a silent stop as `down`.

@@ -1,12 +1,11 @@
 import 'reflect-metadata';
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
+import { ELASTICA_OPTIONS, GossipService, type ResolvedElasticaOptions } from 'elastica';
 import {
   decodeMessage,
-  ELASTICA_OPTIONS,
   encodeMessage,
   GOSSIP_CHANNEL,
-  GossipService,
   incarnationRef,
   type Delta,
   type DigestEntry,
@@ -14,8 +13,7 @@ import {
   type GossipMessage,
   type Item,
   type MessageHeader,
-  type ResolvedElasticaOptions,
-} from 'elastica';
+} from 'elastica/testing';
 import { TestHandlers } from './transport/handlers.js';
 import { eventually, startNode, type TestNode } from './transport/nodes.js';
 

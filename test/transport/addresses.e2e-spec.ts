@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom, lastValueFrom, toArray, type Subscription } from 'rxjs';
-import { GOSSIP_CHANNEL, GossipService, NodeUnavailableError, PartitionerService, type GossipChannel } from 'elastica';
+import { GossipService, NodeUnavailableError, PartitionerService } from 'elastica';
+import { GOSSIP_CHANNEL, type GossipChannel } from 'elastica/testing';
 import { encodeEvent, encodeRefuse } from '../../libs/elastica/src/transport/frames.js';
 import { TestHandlers } from './handlers.js';
 import { closeStartedNodes, eventually, freePort, startTrackedNode, type TestNode } from './nodes.js';

@@ -8,15 +8,14 @@ import {
   ClusterMessage,
   FrameTooLargeError,
   GossipService,
-  LOCAL_NODE,
   NodeUnavailableError,
   PartitionerService,
   QueueFullError,
   RemoteError,
   RpcTimeoutError,
   UnknownNodeError,
-  type LocalNode,
 } from 'elastica';
+import { LOCAL_NODE, type LocalNode } from 'elastica/testing';
 import { TestHandlers } from './handlers.js';
 import { eventually, freePort, startNode, type TestNode } from './nodes.js';
 

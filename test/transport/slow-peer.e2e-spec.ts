@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
-import { GOSSIP_CHANNEL, QueueFullError, type GossipChannel } from 'elastica';
+import { QueueFullError } from 'elastica';
+import { GOSSIP_CHANNEL, type GossipChannel } from 'elastica/testing';
 import { TestHandlers } from './handlers.js';
 import { closeStartedNodes, eventually, failsAtOnce, freePort, startTrackedNode } from './nodes.js';
 import { RawPeer } from './raw-peer.js';

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
-import { GOSSIP_CHANNEL, NodeUnavailableError, type GossipChannel } from 'elastica';
+import { NodeUnavailableError } from 'elastica';
+import { GOSSIP_CHANNEL, type GossipChannel } from 'elastica/testing';
 import { TestHandlers } from './handlers.js';
 import { closeStartedNodes, eventually, startTrackedNode, type TestNode } from './nodes.js';
 import { RawPeer } from './raw-peer.js';
@@ -136,7 +137,7 @@ describe('one connection per pair', () => {
 
   it('reconnects after a peer restarts on the same address, and sees its new generation', async () => {
     const a = await node('restart-a', { rpc: { reconnectMinMs: 20, reconnectMaxMs: 200 } }, [TestHandlers]);
-    let b = await node('restart-b', {}, [TestHandlers]);
+    const b = await node('restart-b', {}, [TestHandlers]);
     await a.transport.connect(b.address);
     const firstGeneration = a.transport.connections()[0].generation;
     await b.close();
@@ -147,7 +148,7 @@ describe('one connection per pair', () => {
         NodeUnavailableError,
     );
     await eventually(() => Date.now() > firstGeneration); // a restart has a later generation (start time)
-    b = await node('restart-b', {}, [TestHandlers], b.port);
+    await node('restart-b', {}, [TestHandlers], b.port); // tracked: closed with the others
     const reply = await eventually(() => firstValueFrom(a.client.send('restart-b', 'echo', 'back')), 10_000, 50);
     expect(reply).toEqual({ data: 'back', sender: 'restart-a', pattern: 'echo' });
     expect(a.transport.connections()).toHaveLength(1);

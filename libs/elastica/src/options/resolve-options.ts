@@ -10,7 +10,7 @@ import {
   DEFAULT_RPC,
   failureDetectorDefaults,
 } from './defaults.js';
-import { ElasticaOptionsError } from './elastica-options.error.js';
+import { ElasticaOptionsError } from '../errors/elastica-options.error.js';
 import type { ElasticaOptions, FailureDetectorOptions, HostPort, ResolvedElasticaOptions } from './elastica-options.js';
 
 const HOSTNAME =
@@ -84,22 +84,23 @@ function section<T extends object>(
   return merged as T;
 }
 
-const positive = (option: string, value: unknown): void => {
+// Assertions, so that a rule may go on to compare the value it has just checked.
+function positive(option: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
     fail(option, `expected a positive number, got ${describe(value)}`);
-};
-const positiveInt = (option: string, value: unknown): void => {
+}
+function positiveInt(option: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)
     fail(option, `expected a positive integer, got ${describe(value)}`);
-};
-const nonNegative = (option: string, value: unknown): void => {
+}
+function nonNegative(option: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
     fail(option, `expected a number >= 0, got ${describe(value)}`);
-};
-const nonEmptyString = (option: string, value: unknown): void => {
+}
+function nonEmptyString(option: string, value: unknown): asserts value is string {
   if (typeof value !== 'string' || value.trim().length === 0)
     fail(option, `expected a non-empty string, got ${describe(value)}`);
-};
+}
 
 /** Applies defaults and checks every option, so a bad configuration fails at start-up in one clear message. */
 export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElasticaOptions {
@@ -194,7 +195,7 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     intervalMs: positive,
     mtuBytes: (o, v) => {
       positiveInt(o, v);
-      if ((v as number) < 512) fail(o, `at least 512 bytes, got ${v}`);
+      if (v < 512) fail(o, `at least 512 bytes, got ${v}`);
     },
     tombstoneTtlMs: positive,
     leaveTimeoutMs: positive,
@@ -204,11 +205,11 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     seedRetryMaxMs: positive,
     maxStateBytes: (o, v) => {
       positiveInt(o, v);
-      if ((v as number) < 4096) fail(o, `at least 4096 bytes, got ${v}`);
+      if (v < 4096) fail(o, `at least 4096 bytes, got ${v}`);
     },
     maxMembers: (o, v) => {
       positiveInt(o, v);
-      if ((v as number) < 2) fail(o, `at least 2, got ${v}`);
+      if (v < 2) fail(o, `at least 2, got ${v}`);
     },
   });
   const givenDetector = checkObject('failureDetector', options.failureDetector) as Partial<FailureDetectorOptions>;
@@ -232,7 +233,7 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
   const partitioner = section('partitioner', options.partitioner, DEFAULT_PARTITIONER, {
     vnodes: (o, v) => {
       positiveInt(o, v);
-      if ((v as number) > 4096) fail(o, `at most 4096, got ${v}`);
+      if (v > 4096) fail(o, `at most 4096, got ${v}`);
     },
     replicationFactor: positiveInt,
     replaces: nonEmptyString,
@@ -241,7 +242,7 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     timeoutMs: positive,
     maxFrameBytes: (o, v) => {
       positiveInt(o, v);
-      if ((v as number) < 1024) fail(o, `at least 1024 bytes, got ${v}`);
+      if (v < 1024) fail(o, `at least 1024 bytes, got ${v}`);
     },
     maxQueueBytes: positiveInt,
     handshakeTimeoutMs: positive,
