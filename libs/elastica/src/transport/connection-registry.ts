@@ -1,5 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { connect as connectTls, createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { socketAddress, splitAddress } from '../common/host-port.js';
 import { FrameTooLargeError, NodeUnavailableError, QueueFullError } from '../errors/elastica-error.js';
 import type { HostPort, RpcOptions, TlsOptions } from '../options/elastica-options.js';
 import { backoffDelay } from './backoff.js';
@@ -47,6 +48,9 @@ export interface TransportStats {
   }[];
 }
 
+// Was defined here; kept importable from here.
+export { splitAddress } from '../common/host-port.js';
+
 export interface ConnectionInfo {
   nodeId: string;
   address: string;
@@ -69,13 +73,6 @@ const MAX_SELF_DIALS = 16;
 const MAX_SELF_ENTRIES = 64;
 /** Early redials after a peer became reachable again: at most one sweep this often (see reachableAgain). */
 const RECOVERY_SWEEP_MS = 5_000;
-
-/** "host:port" or "[v6]:port" to its parts. */
-export function splitAddress(address: string): HostPort {
-  const at = address.lastIndexOf(':');
-  const host = address.slice(0, at);
-  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(address.slice(at + 1)) };
-}
 
 /**
  * The one connection per pair of nodes. Peers are keyed by advertised address (what gossip knows),
@@ -398,7 +395,7 @@ export class ConnectionRegistry {
     const reason: RefusalReason = error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'handshake_timeout' : 'tls';
     this.refused[reason]++;
     this.logger.warn(
-      `refused connection with ${socket.remoteAddress}:${socket.remotePort} (${reason}): TLS: ${error.message}`,
+      `refused connection with ${socketAddress(socket.remoteAddress, socket.remotePort)} (${reason}): TLS: ${error.message}`,
     );
     socket.destroy();
   }

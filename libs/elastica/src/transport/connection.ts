@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { socketEndpoint } from '../common/host-port.js';
 import { certificateNames, nodeIdNotNamed } from './certificate-names.js';
 import { ElasticaError, FrameTooLargeError, MalformedFrameError } from '../errors/elastica-error.js';
 import { FrameDecoder } from './frame-decoder.js';
@@ -128,7 +129,7 @@ export class Connection {
   /** The peer's address and port; kept once known, since a destroyed socket no longer tells it. */
   get remote(): string {
     if (this.remoteSeen === undefined && this.socket.remoteAddress !== undefined) {
-      this.remoteSeen = endpoint(this.socket.remoteAddress, this.socket.remotePort);
+      this.remoteSeen = socketEndpoint(this.socket.remoteAddress, this.socket.remotePort);
     }
     return this.remoteSeen ?? 'an unconnected socket';
   }
@@ -139,7 +140,7 @@ export class Connection {
    */
   get local(): string {
     if (this.localSeen === undefined && this.socket.localAddress !== undefined) {
-      this.localSeen = endpoint(this.socket.localAddress, this.socket.localPort);
+      this.localSeen = socketEndpoint(this.socket.localAddress, this.socket.localPort);
     }
     return this.localSeen ?? 'an unconnected socket';
   }
@@ -355,9 +356,4 @@ export class Connection {
     this.decoder.limit = this.maxFrameBytes;
     this.events.established(this);
   }
-}
-
-/** "address:port", IPv4-mapped IPv6 addresses written as IPv4, so both ends of one socket name it alike. */
-function endpoint(address: string, port: number | undefined): string {
-  return `${address.startsWith('::ffff:') ? address.slice(7) : address}:${port}`;
 }

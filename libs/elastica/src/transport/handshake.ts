@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { MalformedFrameError } from '../errors/elastica-error.js';
-import { parseHostPort } from '../options/resolve-options.js';
+import { parseHostPort } from '../common/host-port.js';
 
 /** Bumped on any incompatible change of the frames; peers of another version are refused. */
 export const PROTOCOL_VERSION = 1;
