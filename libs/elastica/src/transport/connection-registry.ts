@@ -216,7 +216,7 @@ export class ConnectionRegistry {
   /** Sends a request; answers go to `call`. Throws a typed error at once when it cannot be sent. Returns the cancel. */
   call(address: string, pattern: string, data: unknown, call: OutboundCall): () => void {
     const peer = this.peerFor(address);
-    this.assertOpen(peer, call.nodeId);
+    this.assertOpen(call.nodeId);
     if (peer.calls.size >= this.rpc.maxInFlight)
       throw new QueueFullError(peer.label, `${this.rpc.maxInFlight} requests in flight (rpc.maxInFlight)`);
     this.nextCallId = (this.nextCallId + 1) >>> 0;
@@ -255,11 +255,11 @@ export class ConnectionRegistry {
   /** Fire-and-forget; throws a typed error at once when it cannot be queued. */
   emit(address: string, nodeId: string, pattern: string, data: unknown): void {
     const peer = this.peerFor(address);
-    this.assertOpen(peer, nodeId);
+    this.assertOpen(nodeId);
     this.enqueue(peer, encodeEvent(pattern, data), nodeId);
   }
 
-  private assertOpen(peer: Peer, nodeId: string): void {
+  private assertOpen(nodeId: string): void {
     if (this.closed) throw new NodeUnavailableError(nodeId, 'this node is shutting down');
   }
 
