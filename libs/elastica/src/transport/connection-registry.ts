@@ -455,7 +455,7 @@ export class ConnectionRegistry {
   /** The dialer is proven: take the tie-break's decision (checked again: things may have moved since its HELLO). */
   private commit(conn: Connection): { reason: RefusalReason; message: string } | undefined {
     this.unattached.delete(conn);
-    const hello = conn.peer!;
+    const hello = conn.remoteHello!;
     const refusal = this.admit(conn, hello);
     if (refusal) return refusal;
     const live = this.liveEntry(hello);
@@ -541,7 +541,7 @@ export class ConnectionRegistry {
 
   private established(conn: Connection): void {
     const peer = conn.owner as Peer;
-    const hello = conn.peer!;
+    const hello = conn.remoteHello!;
     if (peer.connecting === conn) peer.connecting = undefined;
     if (peer.conn && peer.conn !== conn) {
       if (this.retired.has(conn)) {
@@ -778,17 +778,25 @@ export class ConnectionRegistry {
     if (peer.standby === conn && !this.retired.has(conn)) this.promote(peer, conn);
     switch (frame.type) {
       case FrameType.Gossip:
-        this.handlers.gossip(conn.peer!.advertise, frame.bytes);
+        this.handlers.gossip(conn.remoteHello!.advertise, frame.bytes);
         return;
       case FrameType.Request: {
         const calls = this.inbound.get(conn)!;
-        const call = new InboundCall(frame.id, frame.pattern, frame.data, conn.peer!.nodeId, conn, this.rpc, calls);
+        const call = new InboundCall(
+          frame.id,
+          frame.pattern,
+          frame.data,
+          conn.remoteHello!.nodeId,
+          conn,
+          this.rpc,
+          calls,
+        );
         calls.set(frame.id, call);
         this.handlers.request(call);
         return;
       }
       case FrameType.Event:
-        this.handlers.event(conn.peer!.nodeId, frame.pattern, frame.data);
+        this.handlers.event(conn.remoteHello!.nodeId, frame.pattern, frame.data);
         return;
       case FrameType.Cancel:
         this.inbound.get(conn)?.get(frame.id)?.cancel();
@@ -994,7 +1002,7 @@ export class ConnectionRegistry {
   }
 
   private report(conn: Connection, info: CloseInfo): void {
-    const who = conn.peer ? `${conn.peer.nodeId} at ${conn.remote}` : conn.remote;
+    const who = conn.remoteHello ? `${conn.remoteHello.nodeId} at ${conn.remote}` : conn.remote;
     if (info.refused) {
       this.refused[info.refused]++;
       if (info.refused === 'duplicate') this.logger.debug(`closed duplicate connection with ${who}: ${info.message}`);
@@ -1028,9 +1036,9 @@ export class ConnectionRegistry {
       seen.add(peer);
       const c = peer.conn;
       out.push({
-        nodeId: c.peer!.nodeId,
-        address: c.peer!.advertise,
-        generation: c.peer!.generation,
+        nodeId: c.remoteHello!.nodeId,
+        address: c.remoteHello!.advertise,
+        generation: c.remoteHello!.generation,
         direction: c.direction,
         localPort: c.socket.localPort ?? 0,
         remotePort: c.socket.remotePort ?? 0,

@@ -77,7 +77,8 @@ const FLUSH_AT_BYTES = 2048;
  */
 export class Connection {
   state: 'handshake' | 'auth' | 'established' | 'closed' = 'handshake';
-  peer: Hello | undefined;
+  /** The other side's HELLO, once it passed the checks. */
+  remoteHello: Hello | undefined;
   /** Free slot for the registry (the peer entry this connection serves). */
   owner: unknown;
   /**
@@ -297,7 +298,7 @@ export class Connection {
           `the certificate of ${this.remote} ${unnamed} its HELLO claims (tls.nodeIdInCertificate)`,
         );
     }
-    this.peer = hello;
+    this.remoteHello = hello;
     const secret = this.identity.secret;
     if (this.direction === 'inbound') {
       const decision = this.events.admit(this, hello);
@@ -338,10 +339,10 @@ export class Connection {
     const expected = computeProof(
       this.identity.secret!,
       'dialer',
-      this.peer!.nodeId,
+      this.remoteHello!.nodeId,
       this.identity.nodeId,
       this.nonce,
-      this.peer!.nonce,
+      this.remoteHello!.nonce,
     );
     if (!verifyProof(expected, proof))
       return this.refuse('secret', 'the peer could not prove it holds the cluster secret');
