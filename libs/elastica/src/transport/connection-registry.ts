@@ -97,7 +97,7 @@ export class ConnectionRegistry {
    * The losers of crossing dials (see crossed), held as a standby only to read what the peer sent on
    * them before it saw the crossing: never written to by the registry, never promoted by a frame.
    */
-  private readonly retired = new WeakSet<Connection>();
+  private readonly crossingLosers = new WeakSet<Connection>();
   /** Entries whose dial lost a tie-break and that wait for the peer's connection (see settleAwaiting). */
   private readonly awaiting = new Set<Peer>();
   /** `remote` of inbound connections refused as `self`: the `local` of one of our own dials. */
@@ -467,7 +467,7 @@ export class ConnectionRegistry {
       } else {
         // Ours wins: they will give this one up as soon as they see the crossing; until then, what
         // they send on it is read.
-        this.retired.add(conn);
+        this.crossingLosers.add(conn);
       }
       conn.owner = live;
       return undefined;
@@ -528,7 +528,7 @@ export class ConnectionRegistry {
       if (this.local.secret !== undefined) {
         return { reason: 'duplicate', message: `crossing dials: keeping the connection dialled by ${hello.nodeId}` };
       }
-      this.retired.add(conn);
+      this.crossingLosers.add(conn);
       conn.owner = known;
       return undefined;
     }
@@ -544,8 +544,8 @@ export class ConnectionRegistry {
     const hello = conn.remoteHello!;
     if (peer.connecting === conn) peer.connecting = undefined;
     if (peer.conn && peer.conn !== conn) {
-      if (this.retired.has(conn)) {
-        this.holdRetired(peer, conn);
+      if (this.crossingLosers.has(conn)) {
+        this.holdCrossingLoser(peer, conn);
         return;
       }
       if (conn.direction === 'inbound' && peer.nodeId === hello.nodeId && peer.generation === hello.generation) {
@@ -662,7 +662,7 @@ export class ConnectionRegistry {
   }
 
   /** A crossing's loser, kept to read what the peer sent on it until it gives it up (bounded in time). */
-  private holdRetired(peer: Peer, conn: Connection): void {
+  private holdCrossingLoser(peer: Peer, conn: Connection): void {
     this.holdStandby(peer, conn);
     const timer = setTimeout(() => {
       if (peer.standby !== conn) return;
@@ -775,7 +775,7 @@ export class ConnectionRegistry {
 
   private onFrame(conn: Connection, frame: Frame): void {
     const peer = conn.owner as Peer;
-    if (peer.standby === conn && !this.retired.has(conn)) this.promote(peer, conn);
+    if (peer.standby === conn && !this.crossingLosers.has(conn)) this.promote(peer, conn);
     switch (frame.type) {
       case FrameType.Gossip:
         this.handlers.gossip(conn.remoteHello!.advertise, frame.bytes);
