@@ -174,9 +174,8 @@ export class ConnectionRegistry {
     for (const conn of this.unattached) conn.destroy('node shutting down');
     for (const peer of this.peers.values()) {
       peer.clearTimers();
-      for (const waiter of peer.waiters.splice(0))
-        waiter.reject(new NodeUnavailableError(peer.address, 'this node is shutting down'));
-      this.failCalls(peer, new NodeUnavailableError(peer.nodeId ?? peer.address, 'this node is shutting down'));
+      peer.rejectWaiters(new NodeUnavailableError(peer.address, 'this node is shutting down'));
+      peer.failCalls(new NodeUnavailableError(peer.nodeId ?? peer.address, 'this node is shutting down'));
       peer.connecting?.destroy('node shutting down');
       peer.standby?.close('node shutting down');
       peer.conn?.close('node shutting down');
@@ -217,16 +216,16 @@ export class ConnectionRegistry {
   call(address: string, pattern: string, data: unknown, call: OutboundCall): () => void {
     const peer = this.peerFor(address);
     this.assertOpen(call.nodeId);
-    if (peer.calls.size >= this.rpc.maxInFlight)
+    if (peer.callsInFlight >= this.rpc.maxInFlight)
       throw new QueueFullError(peer.label, `${this.rpc.maxInFlight} requests in flight (rpc.maxInFlight)`);
     this.nextCallId = (this.nextCallId + 1) >>> 0;
     const id = this.nextCallId;
     this.enqueue(peer, encodeRequest(id, pattern, data), call.nodeId);
-    peer.calls.set(id, call);
+    peer.addCall(id, call);
     return () => {
       // The entry may have turned out to be another name of a known node since: its calls moved there.
       const owner = current(peer);
-      if (!owner.calls.delete(id)) return;
+      if (!owner.forgetCall(id)) return;
       try {
         this.enqueue(owner, encodeId(FrameType.Cancel, id));
       } catch {
@@ -248,7 +247,7 @@ export class ConnectionRegistry {
           return reject(new NodeUnavailableError(address, `unreachable (${peer.lastError})`));
         this.dial(peer);
       }
-      peer.waiters.push({ resolve, reject });
+      peer.addWaiter({ resolve, reject });
     });
   }
 
@@ -293,14 +292,7 @@ export class ConnectionRegistry {
       }
       this.dial(peer);
     }
-    if (peer.queueBytes + frame.length > this.rpc.maxQueueBytes) {
-      throw new QueueFullError(
-        peer.label,
-        `${peer.queueBytes} bytes waiting for the connection, rpc.maxQueueBytes ${this.rpc.maxQueueBytes}`,
-      );
-    }
-    peer.queue.push(frame);
-    peer.queueBytes += frame.length;
+    peer.queueFrame(frame, this.rpc.maxQueueBytes);
   }
 
   // ---- connections -----------------------------------------------------------------------------
@@ -577,13 +569,7 @@ export class ConnectionRegistry {
     this.byNode.set(hello.nodeId, peer);
     if (previous && previous !== peer) this.forgetIfIdle(previous);
     this.inbound.set(conn, new Map());
-    const queued = peer.queue;
-    peer.queue = [];
-    peer.queueBytes = 0;
-    for (const frame of queued) conn.write(frame);
-    const waiters = peer.waiters;
-    peer.waiters = [];
-    for (const waiter of waiters) waiter.resolve(hello.nodeId);
+    peer.flushTo(conn, hello.nodeId);
     this.logger.log(`connected to ${peer.label} (${conn.direction}${restarted ? ', peer restarted' : ''})`);
     for (const waiting of this.awaiting) if (waiting !== peer) this.settleAwaiting(waiting);
     if (wasUnreachable) this.reachableAgain(peer);
@@ -696,25 +682,7 @@ export class ConnectionRegistry {
     from.mergedInto = into;
     for (const address of [from.address, ...from.aliases])
       if (this.peers.get(address) === from) this.alias(address, into);
-    for (const [id, call] of from.calls) into.calls.set(id, call);
-    from.calls.clear();
-    const queued = from.queue;
-    const queuedBytes = from.queueBytes;
-    from.queue = [];
-    from.queueBytes = 0;
-    const waiters = from.waiters;
-    from.waiters = [];
-    const conn = into.conn;
-    if (conn) {
-      // Both queues were bounded by rpc.maxQueueBytes: this is at most one bound more, once.
-      if (queued.length > 0) conn.used = true;
-      for (const frame of queued) conn.write(frame);
-      for (const waiter of waiters) waiter.resolve(into.nodeId!);
-    } else {
-      for (const frame of queued) into.queue.push(frame);
-      into.queueBytes += queuedBytes;
-      for (const waiter of waiters) into.waiters.push(waiter);
-    }
+    from.handOverTo(into);
     this.logger.log(`${from.address} is another address of ${into.label}`);
   }
 
@@ -731,15 +699,7 @@ export class ConnectionRegistry {
 
   /** An entry a node has left for another (it restarted elsewhere) is dropped once it holds nothing. */
   private forgetIfIdle(peer: Peer): void {
-    if (
-      peer.conn ||
-      peer.connecting ||
-      peer.standby ||
-      peer.calls.size > 0 ||
-      peer.queue.length > 0 ||
-      peer.waiters.length > 0
-    )
-      return;
+    if (!peer.holdsNothing()) return;
     peer.clearTimers();
     for (const address of [peer.address, ...peer.aliases])
       if (this.peers.get(address) === peer) this.peers.delete(address);
@@ -802,32 +762,17 @@ export class ConnectionRegistry {
         this.inbound.get(conn)?.get(frame.id)?.cancel();
         return;
       case FrameType.Next:
-        peer.calls.get(frame.id)?.next(frame.data);
+        peer.awaitedCall(frame.id)?.next(frame.data);
         return;
-      case FrameType.Reply: {
-        const call = peer.calls.get(frame.id);
-        if (call) {
-          peer.calls.delete(frame.id);
-          call.reply(frame.data);
-        }
+      case FrameType.Reply:
+        peer.endCall(frame.id)?.reply(frame.data);
         return;
-      }
-      case FrameType.Complete: {
-        const call = peer.calls.get(frame.id);
-        if (call) {
-          peer.calls.delete(frame.id);
-          call.complete();
-        }
+      case FrameType.Complete:
+        peer.endCall(frame.id)?.complete();
         return;
-      }
-      case FrameType.Error: {
-        const call = peer.calls.get(frame.id);
-        if (call) {
-          peer.calls.delete(frame.id);
-          call.remoteError(frame.error);
-        }
+      case FrameType.Error:
+        peer.endCall(frame.id)?.remoteError(frame.error);
         return;
-      }
       default:
         return;
     }
@@ -893,15 +838,7 @@ export class ConnectionRegistry {
     if (peer.conn !== conn) return;
     peer.conn = undefined;
     peer.lastUsed = Math.max(peer.lastUsed, conn.lastUsedAt);
-    const error = new NodeUnavailableError(peer.nodeId ?? peer.address, `connection lost (${reason})`);
-    this.failCalls(peer, error);
-  }
-
-  private failCalls(peer: Peer, error: Error): void {
-    if (peer.calls.size === 0) return;
-    const calls = [...peer.calls.values()];
-    peer.calls.clear();
-    for (const call of calls) call.error(error);
+    peer.failCalls(new NodeUnavailableError(peer.nodeId ?? peer.address, `connection lost (${reason})`));
   }
 
   /** After losing a tie-break we wait (at most a handshake timeout) for the peer's connection. */
@@ -931,13 +868,7 @@ export class ConnectionRegistry {
   private markSelf(peer: Peer): void {
     peer.self = true;
     peer.clearTimers();
-    peer.queue = [];
-    peer.queueBytes = 0;
-    const error = new NodeUnavailableError(peer.address, "it is this node's own address");
-    this.failCalls(peer, error);
-    const waiters = peer.waiters;
-    peer.waiters = [];
-    for (const waiter of waiters) waiter.reject(error);
+    peer.abandon(new NodeUnavailableError(peer.address, "it is this node's own address"));
     if (this.selfAddresses.length < MAX_ALIASES) {
       this.selfAddresses.push(peer.address);
       this.logger.log(
@@ -959,14 +890,7 @@ export class ConnectionRegistry {
     peer.failures++;
     // First, so that a send made from a failed call's callback meets the backoff instead of dialling at once.
     this.scheduleRetry(peer, reason);
-    this.gossipDropped += peer.queue.length;
-    peer.queue = [];
-    peer.queueBytes = 0;
-    const error = new NodeUnavailableError(peer.nodeId ?? peer.address, reason);
-    this.failCalls(peer, error);
-    const waiters = peer.waiters;
-    peer.waiters = [];
-    for (const waiter of waiters) waiter.reject(error);
+    this.gossipDropped += peer.abandon(new NodeUnavailableError(peer.nodeId ?? peer.address, reason));
     if (Date.now() - peer.lastUsed > IDLE_MS) this.forgetIfIdle(peer); // now that nothing waits on it
   }
 
@@ -1058,8 +982,8 @@ export class ConnectionRegistry {
       aliases: [...p.aliases],
       nodeId: p.nodeId,
       connected: p.conn !== undefined,
-      inFlight: p.calls.size,
-      bufferedBytes: p.conn ? p.conn.bufferedBytes : p.queueBytes,
+      inFlight: p.callsInFlight,
+      bufferedBytes: p.conn ? p.conn.bufferedBytes : p.queuedBytes,
       failures: p.failures,
     }));
     return {

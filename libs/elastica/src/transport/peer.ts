@@ -1,3 +1,4 @@
+import { QueueFullError } from '../errors/elastica-error.js';
 import type { Connection } from './connection.js';
 
 /** A call this node made and awaits an answer to. */
@@ -11,6 +12,12 @@ export interface OutboundCall {
   error(error: unknown): void;
   /** Remote error frame, turned into a RemoteError by the caller. */
   remoteError(error: unknown): void;
+}
+
+/** A caller of connect() waiting for the handshake. */
+export interface Waiter {
+  resolve(nodeId: string): void;
+  reject(error: Error): void;
 }
 
 /**
@@ -29,7 +36,7 @@ export class Peer {
    * stays) or sends on it (it lost `conn`, which we have not noticed yet: this one replaces it).
    */
   standby: Connection | undefined;
-  /** Other addresses that lead to this entry, oldest first (bounded by the registry). */
+  /** Other addresses that lead to this entry, oldest first (bounded by the directory). */
   readonly aliases: string[] = [];
   /** Set once this entry turned out to be another name of a node known under `mergedInto`. */
   mergedInto: Peer | undefined;
@@ -37,23 +44,23 @@ export class Peer {
   self = false;
   nodeId: string | undefined;
   generation: number | undefined;
-  queue: Buffer[] = [];
-  queueBytes = 0;
-  readonly calls = new Map<number, OutboundCall>();
   failures = 0;
   /** While now < this, the peer is considered unreachable and sends fail at once. */
   retryAt = 0;
   lastError = '';
   lastUsed = 0;
   retryTimer: NodeJS.Timeout | undefined;
-  /** Its dial was aborted because the network came back (see ConnectionRegistry.reachableAgain): retry at once. */
+  /** Its dial was aborted because the network came back (see reachableAgain): retry at once. */
   redialEarly = false;
-  /** Callers of connect() waiting for the handshake. */
-  waiters: { resolve(nodeId: string): void; reject(error: Error): void }[] = [];
   /** Set after our dial lost a simultaneous-dial tie-break: we wait for theirs until this deadline. */
   awaitInboundTimer: NodeJS.Timeout | undefined;
   /** The registry's count of established connections when our last dial left. */
   dialEpoch = 0;
+
+  private queue: Buffer[] = [];
+  private queueBytes = 0;
+  private readonly calls = new Map<number, OutboundCall>();
+  private waiters: Waiter[] = [];
 
   constructor(readonly address: string) {}
 
@@ -66,5 +73,125 @@ export class Peer {
     clearTimeout(this.awaitInboundTimer);
     this.retryTimer = undefined;
     this.awaitInboundTimer = undefined;
+  }
+
+  /** Bytes waiting for the connection to come up. */
+  get queuedBytes(): number {
+    return this.queueBytes;
+  }
+
+  get callsInFlight(): number {
+    return this.calls.size;
+  }
+
+  /** Nothing rides on this entry: no connection, nothing queued, no call or caller waiting. */
+  holdsNothing(): boolean {
+    return (
+      !this.conn &&
+      !this.connecting &&
+      !this.standby &&
+      this.calls.size === 0 &&
+      this.queue.length === 0 &&
+      this.waiters.length === 0
+    );
+  }
+
+  /** Holds a frame until the connection is up; throws when that would pass `maxQueueBytes`. */
+  queueFrame(frame: Buffer, maxQueueBytes: number): void {
+    if (this.queueBytes + frame.length > maxQueueBytes) {
+      throw new QueueFullError(
+        this.label,
+        `${this.queueBytes} bytes waiting for the connection, rpc.maxQueueBytes ${maxQueueBytes}`,
+      );
+    }
+    this.queue.push(frame);
+    this.queueBytes += frame.length;
+  }
+
+  /** The connection is up: what was queued leaves on it, in order, and connect() callers learn whom they reached. */
+  flushTo(conn: Connection, nodeId: string): void {
+    for (const frame of this.takeQueue()) conn.write(frame);
+    for (const waiter of this.takeWaiters()) waiter.resolve(nodeId);
+  }
+
+  addWaiter(waiter: Waiter): void {
+    this.waiters.push(waiter);
+  }
+
+  rejectWaiters(error: Error): void {
+    for (const waiter of this.takeWaiters()) waiter.reject(error);
+  }
+
+  addCall(id: number, call: OutboundCall): void {
+    this.calls.set(id, call);
+  }
+
+  /** Stops awaiting call `id`; false if it was not awaited (answered, failed, or moved to another entry). */
+  forgetCall(id: number): boolean {
+    return this.calls.delete(id);
+  }
+
+  /** The call a NEXT answers, if still awaited. */
+  awaitedCall(id: number): OutboundCall | undefined {
+    return this.calls.get(id);
+  }
+
+  /** The call a final answer (reply, complete, error) ends: no longer awaited, before it hears of it. */
+  endCall(id: number): OutboundCall | undefined {
+    const call = this.calls.get(id);
+    if (call) this.calls.delete(id);
+    return call;
+  }
+
+  /** Calls awaiting answers fail: their answers would have come on a connection that is gone. */
+  failCalls(error: Error): void {
+    if (this.calls.size === 0) return;
+    const calls = [...this.calls.values()];
+    this.calls.clear();
+    for (const call of calls) call.error(error);
+  }
+
+  /**
+   * Nothing waiting here will be sent: the queue is dropped, calls and connect() callers fail. Returns
+   * how many frames were dropped.
+   */
+  abandon(error: Error): number {
+    const dropped = this.takeQueue().length;
+    this.failCalls(error);
+    this.rejectWaiters(error);
+    return dropped;
+  }
+
+  /** This entry turned out to be another name of `into`'s node: what waited here goes on there. */
+  handOverTo(into: Peer): void {
+    for (const [id, call] of this.calls) into.calls.set(id, call);
+    this.calls.clear();
+    const queuedBytes = this.queueBytes;
+    const queued = this.takeQueue();
+    const waiters = this.takeWaiters();
+    const conn = into.conn;
+    if (conn) {
+      // Both queues were bounded by rpc.maxQueueBytes: this is at most one bound more, once.
+      if (queued.length > 0) conn.used = true;
+      for (const frame of queued) conn.write(frame);
+      for (const waiter of waiters) waiter.resolve(into.nodeId!);
+    } else {
+      for (const frame of queued) into.queue.push(frame);
+      into.queueBytes += queuedBytes;
+      for (const waiter of waiters) into.waiters.push(waiter);
+    }
+  }
+
+  private takeQueue(): Buffer[] {
+    const queued = this.queue;
+    this.queue = [];
+    this.queueBytes = 0;
+    return queued;
+  }
+
+  private takeWaiters(): Waiter[] {
+    const waiters = this.waiters;
+    this.waiters = [];
+    return waiters;
   }
 }
