@@ -8,7 +8,8 @@ import { Connection, type CloseInfo, type ConnectionEvents } from './connection.
 import { encodeEvent, encodeGossip, encodeId, encodeRequest, FrameType, type Frame } from './frames.js';
 import { REFUSAL_REASONS, type Hello, type LocalIdentity, type RefusalReason } from './handshake.js';
 import { InboundCall } from './inbound-call.js';
-import { Peer, type OutboundCall } from './peer.js';
+import type { OutboundCall, Peer } from './peer.js';
+import { PeerDirectory } from './peer-directory.js';
 
 export interface TransportLogger {
   log(message: string): void;
@@ -48,8 +49,9 @@ export interface TransportStats {
   }[];
 }
 
-// Was defined here; kept importable from here.
+// Were defined here; kept importable from here.
 export { splitAddress } from '../common/host-port.js';
+export { MAX_ALIASES } from './peer-directory.js';
 
 export interface ConnectionInfo {
   nodeId: string;
@@ -62,15 +64,6 @@ export interface ConnectionInfo {
 
 /** Peers untouched for this long are no longer redialled on their own; the next send dials again. */
 const IDLE_MS = 60_000;
-/**
- * Other addresses one node is known by, at most (a host name, an IP, localhost...). Past it the oldest
- * is forgotten (a send to it dials again): a peer answering at many addresses cannot grow the map.
- */
-export const MAX_ALIASES = 8;
-/** Inbound connections refused as `self` remembered until their other end (our own dial) hears of it. */
-const MAX_SELF_DIALS = 16;
-/** Entries of addresses found to be this node's own, kept at most (oldest forgotten first). */
-const MAX_SELF_ENTRIES = 64;
 /** Early redials after a peer became reachable again: at most one sweep this often (see reachableAgain). */
 const RECOVERY_SWEEP_MS = 5_000;
 
@@ -88,8 +81,7 @@ const RECOVERY_SWEEP_MS = 5_000;
  */
 export class ConnectionRegistry {
   private server: Server | undefined;
-  private readonly peers = new Map<string, Peer>();
-  private readonly byNode = new Map<string, Peer>();
+  private readonly peers: PeerDirectory;
   private readonly unattached = new Set<Connection>();
   private readonly inbound = new Map<Connection, Map<number, InboundCall>>();
   private readonly lostTieBreak = new WeakSet<Connection>();
@@ -100,10 +92,6 @@ export class ConnectionRegistry {
   private readonly crossingLosers = new WeakSet<Connection>();
   /** Entries whose dial lost a tie-break and that wait for the peer's connection (see settleAwaiting). */
   private readonly awaiting = new Set<Peer>();
-  /** `remote` of inbound connections refused as `self`: the `local` of one of our own dials. */
-  private readonly selfDials = new Set<string>();
-  private readonly selfAddresses: string[] = [];
-  private readonly selfEntries: Peer[] = [];
   private nextCallId = 0;
   private closed = false;
   private readonly refused = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0])) as Record<RefusalReason, number>;
@@ -130,7 +118,9 @@ export class ConnectionRegistry {
     private readonly logger: TransportLogger,
     private readonly random: () => number = Math.random,
     private readonly tls?: TlsOptions,
-  ) {}
+  ) {
+    this.peers = new PeerDirectory((message) => logger.log(message));
+  }
 
   /**
    * Binds and listens; resolves with the bound port. With `tls`, the listener is a TLS server that
@@ -172,7 +162,7 @@ export class ConnectionRegistry {
     const server = this.server;
     this.server = undefined;
     for (const conn of this.unattached) conn.destroy('node shutting down');
-    for (const peer of this.peers.values()) {
+    for (const peer of this.peers.entries()) {
       peer.clearTimers();
       peer.rejectWaiters(new NodeUnavailableError(peer.address, 'this node is shutting down'));
       peer.failCalls(new NodeUnavailableError(peer.nodeId ?? peer.address, 'this node is shutting down'));
@@ -204,7 +194,7 @@ export class ConnectionRegistry {
   reset(address: string, reason: string): void {
     const entry = this.peers.get(address);
     if (!entry) return;
-    const peer = current(entry); // an alias's connection lives on the entry it was merged into
+    const peer = entry.current(); // an alias's connection lives on the entry it was merged into
     // The standby goes too: across a partition it is as stuck as the connection it stands by for.
     const standby = peer.standby;
     peer.standby = undefined;
@@ -224,7 +214,7 @@ export class ConnectionRegistry {
     peer.addCall(id, call);
     return () => {
       // The entry may have turned out to be another name of a known node since: its calls moved there.
-      const owner = current(peer);
+      const owner = peer.current();
       if (!owner.forgetCall(id)) return;
       try {
         this.enqueue(owner, encodeId(FrameType.Cancel, id));
@@ -298,12 +288,7 @@ export class ConnectionRegistry {
   // ---- connections -----------------------------------------------------------------------------
 
   private peerFor(address: string): Peer {
-    let peer = this.peers.get(address);
-    if (!peer) {
-      peer = new Peer(address);
-      this.peers.set(address, peer);
-    }
-    return peer;
+    return this.peers.peerFor(address);
   }
 
   private dial(peer: Peer): void {
@@ -403,21 +388,6 @@ export class ConnectionRegistry {
     );
   }
 
-  /** Our entries for the node a HELLO names: by node id, and by the address it advertises (often one entry). */
-  private entriesOf(hello: Hello): Peer[] {
-    const byId = this.byNode.get(hello.nodeId);
-    const byAddress = this.peers.get(hello.advertise);
-    if (!byId) return byAddress ? [byAddress] : [];
-    return byAddress && byAddress !== byId ? [byId, byAddress] : [byId];
-  }
-
-  /** The entry with an established connection to this very run (node id and generation) of the node, if any. */
-  private liveEntry(hello: Hello): Peer | undefined {
-    return this.entriesOf(hello).find(
-      (p) => p.conn !== undefined && p.nodeId === hello.nodeId && p.generation === hello.generation,
-    );
-  }
-
   /**
    * Acceptor-side tie-break, before we answer the dialer's HELLO. It only decides: nothing changes
    * (no peer entry, no connection dropped) until the dialer is proven, so a stranger's HELLO naming a
@@ -428,11 +398,11 @@ export class ConnectionRegistry {
     // Connected to that very run already: answered all the same (see commit), since only the dialer
     // knows whether it still has that connection, and it must learn who we are to tell. Our answer says
     // so (Hello.standby), which is how the dialer tells this from a crossing dial.
-    if (this.liveEntry(hello)) {
+    if (this.peers.liveEntry(hello)) {
       if (conn.state === 'handshake') conn.held = true;
       return undefined;
     }
-    for (const peer of this.entriesOf(hello)) {
+    for (const peer of this.peers.entriesOf(hello)) {
       const other = peer.connecting;
       if (other && other !== conn && other.direction === 'outbound' && this.local.nodeId < hello.nodeId) {
         return {
@@ -450,7 +420,7 @@ export class ConnectionRegistry {
     const hello = conn.remoteHello!;
     const refusal = this.admit(conn, hello);
     if (refusal) return refusal;
-    const live = this.liveEntry(hello);
+    const live = this.peers.liveEntry(hello);
     if (live && this.crossed(live.conn!, conn)) {
       if (hello.nodeId < this.local.nodeId) {
         // Theirs wins: ours (we have been sending on it) goes, this one takes its place.
@@ -472,7 +442,7 @@ export class ConnectionRegistry {
       return undefined;
     }
     const peer = this.peerFor(hello.advertise);
-    for (const entry of new Set([peer, ...this.entriesOf(hello)])) {
+    for (const entry of new Set([peer, ...this.peers.entriesOf(hello)])) {
       const existing = entry.conn;
       if (!existing || (entry !== peer && entry.nodeId !== hello.nodeId)) continue;
       // The peer restarted (another generation): the old connection is dead.
@@ -502,19 +472,19 @@ export class ConnectionRegistry {
    */
   private reached(conn: Connection, hello: Hello): { reason: RefusalReason; message: string } | undefined {
     const peer = conn.owner as Peer;
-    const known = this.liveEntry(hello);
+    const known = this.peers.liveEntry(hello);
     if (!known || known === peer) return undefined;
     if (peer.connecting === conn) peer.connecting = undefined;
     if (this.crossed(known.conn!, conn)) {
       if (this.local.nodeId < hello.nodeId) {
         // Ours wins: theirs (we have been sending on it) goes; what waited on either entry rides this one.
         this.giveUp(known, `crossing dials: keeping the connection dialled by ${this.local.nodeId}`);
-        this.merge(peer, known);
+        this.peers.merge(peer, known);
         conn.owner = known;
         known.connecting = conn;
         return undefined;
       }
-      this.merge(peer, known);
+      this.peers.merge(peer, known);
       // Theirs wins. Without a secret they established ours before answering and may be sending on
       // it: it is kept to read that until they give it up. With one, they have not committed it yet.
       if (this.local.secret !== undefined) {
@@ -524,7 +494,7 @@ export class ConnectionRegistry {
       conn.owner = known;
       return undefined;
     }
-    this.merge(peer, known);
+    this.peers.merge(peer, known);
     return {
       reason: 'duplicate',
       message: `already connected to ${hello.nodeId} (${known.address}); ${peer.address} is another address of it`,
@@ -550,8 +520,8 @@ export class ConnectionRegistry {
     // A node dialled by another address (a seed written differently) is also known by its advertised one.
     if (hello.advertise !== peer.address) {
       const canonical = this.peers.get(hello.advertise);
-      if (!canonical) this.alias(hello.advertise, peer);
-      else if (canonical !== peer && !canonical.conn && !canonical.connecting) this.merge(canonical, peer);
+      if (!canonical) this.peers.alias(hello.advertise, peer);
+      else if (canonical !== peer && !canonical.conn && !canonical.connecting) this.peers.merge(canonical, peer);
     }
     const restarted = peer.generation !== undefined && peer.generation !== hello.generation;
     const wasUnreachable = peer.failures > 0;
@@ -565,9 +535,8 @@ export class ConnectionRegistry {
     peer.clearTimers();
     this.awaiting.delete(peer);
     this.establishments++;
-    const previous = this.byNode.get(hello.nodeId);
-    this.byNode.set(hello.nodeId, peer);
-    if (previous && previous !== peer) this.forgetIfIdle(previous);
+    const previous = this.peers.bindNode(hello.nodeId, peer);
+    if (previous) this.forgetIfIdle(previous);
     this.inbound.set(conn, new Map());
     peer.flushTo(conn, hello.nodeId);
     this.logger.log(`connected to ${peer.label} (${conn.direction}${restarted ? ', peer restarted' : ''})`);
@@ -588,7 +557,7 @@ export class ConnectionRegistry {
     if (now - this.lastRecoverySweep < RECOVERY_SWEEP_MS) return;
     this.lastRecoverySweep = now;
     let redials = 0;
-    for (const peer of new Set(this.peers.values())) {
+    for (const peer of this.peers.entries()) {
       if (peer === reached || peer.self || peer.conn) continue;
       const dialling = peer.connecting;
       if (dialling) {
@@ -672,38 +641,11 @@ export class ConnectionRegistry {
     this.logger.log(`connected to ${peer.label} (${conn.direction}, in place of a connection the peer had given up)`);
   }
 
-  /**
-   * `from` turned out to be another name of the node `into` is: its addresses now lead to `into`, and
-   * what waited on `from` (queued frames, calls, connect() callers) goes on `into`'s connection.
-   */
-  private merge(from: Peer, into: Peer): void {
-    if (from === into) return;
-    from.clearTimers();
-    from.mergedInto = into;
-    for (const address of [from.address, ...from.aliases])
-      if (this.peers.get(address) === from) this.alias(address, into);
-    from.handOverTo(into);
-    this.logger.log(`${from.address} is another address of ${into.label}`);
-  }
-
-  /** Maps `address` to `peer`, remembering it among the peer's aliases (bounded: the oldest goes first). */
-  private alias(address: string, peer: Peer): void {
-    this.peers.set(address, peer);
-    if (address === peer.address || peer.aliases.includes(address)) return;
-    peer.aliases.push(address);
-    if (peer.aliases.length > MAX_ALIASES) {
-      const oldest = peer.aliases.shift()!;
-      if (this.peers.get(oldest) === peer) this.peers.delete(oldest);
-    }
-  }
-
   /** An entry a node has left for another (it restarted elsewhere) is dropped once it holds nothing. */
   private forgetIfIdle(peer: Peer): void {
     if (!peer.holdsNothing()) return;
     peer.clearTimers();
-    for (const address of [peer.address, ...peer.aliases])
-      if (this.peers.get(address) === peer) this.peers.delete(address);
-    if (peer.nodeId !== undefined && this.byNode.get(peer.nodeId) === peer) this.byNode.delete(peer.nodeId);
+    this.peers.forget(peer);
     this.awaiting.delete(peer);
   }
 
@@ -721,10 +663,10 @@ export class ConnectionRegistry {
       return;
     }
     if (peer.nodeId !== undefined) {
-      const live = this.byNode.get(peer.nodeId);
+      const live = this.peers.ofNode(peer.nodeId);
       if (!live || live === peer || !live.conn) return;
       this.awaiting.delete(peer);
-      this.merge(peer, live);
+      this.peers.merge(peer, live);
       return;
     }
     this.awaiting.delete(peer);
@@ -786,7 +728,7 @@ export class ConnectionRegistry {
       this.inbound.delete(conn);
       for (const call of [...calls.values()]) call.cancel();
     }
-    if (info.refused === 'self' && conn.direction === 'inbound') this.rememberSelfDial(conn.remote);
+    if (info.refused === 'self' && conn.direction === 'inbound') this.peers.rememberSelfDial(conn.remote);
     const peer = conn.owner as Peer | undefined;
     if (!peer || peer.mergedInto) return;
     if (peer.standby === conn) {
@@ -796,7 +738,7 @@ export class ConnectionRegistry {
     if (peer.connecting === conn) {
       peer.connecting = undefined;
       if (this.closed || peer.conn) return;
-      if (info.refusedByPeer === 'self' && this.selfDials.delete(conn.local)) {
+      if (info.refusedByPeer === 'self' && this.peers.takeSelfDial(conn.local)) {
         this.markSelf(peer);
         return;
       }
@@ -854,12 +796,6 @@ export class ConnectionRegistry {
     peer.awaitInboundTimer.unref();
   }
 
-  /** The `remote` of an inbound connection we refused as `self`: if it is the `local` of a dial of ours, we dialled ourselves. */
-  private rememberSelfDial(remote: string): void {
-    this.selfDials.add(remote);
-    if (this.selfDials.size > MAX_SELF_DIALS) this.selfDials.delete(this.selfDials.values().next().value!);
-  }
-
   /**
    * A dial of ours reached this very node: both ends of that socket were here, which only the kernel's
    * port numbers prove (a peer saying `self` proves nothing). The address is never dialled again, and
@@ -869,20 +805,7 @@ export class ConnectionRegistry {
     peer.self = true;
     peer.clearTimers();
     peer.abandon(new NodeUnavailableError(peer.address, "it is this node's own address"));
-    if (this.selfAddresses.length < MAX_ALIASES) {
-      this.selfAddresses.push(peer.address);
-      this.logger.log(
-        `${peer.address} is this node's own address (a dial to it reached this node); it will not be dialled again`,
-      );
-    }
-    // Kept so sends to it stop at once, but bounded: gossip naming ever new spellings of this node (a
-    // node bound to 0.0.0.0 answers at every local address) must not grow the table. A forgotten one
-    // is found again by its next dial.
-    this.selfEntries.push(peer);
-    if (this.selfEntries.length > MAX_SELF_ENTRIES) {
-      const oldest = this.selfEntries.shift()!;
-      if (this.peers.get(oldest.address) === oldest) this.peers.delete(oldest.address);
-    }
+    this.peers.rememberSelf(peer);
     this.handlers.selfAddress?.(peer.address);
   }
 
@@ -945,19 +868,17 @@ export class ConnectionRegistry {
 
   /** The advertised address of a node we have an established connection with (or had). */
   addressOf(nodeId: string): string | undefined {
-    return this.byNode.get(nodeId)?.address;
+    return this.peers.ofNode(nodeId)?.address;
   }
 
   isConnected(nodeId: string): boolean {
-    return this.byNode.get(nodeId)?.conn !== undefined;
+    return this.peers.ofNode(nodeId)?.conn !== undefined;
   }
 
   connections(): ConnectionInfo[] {
-    const seen = new Set<Peer>();
     const out: ConnectionInfo[] = [];
-    for (const peer of this.peers.values()) {
-      if (seen.has(peer) || !peer.conn) continue;
-      seen.add(peer);
+    for (const peer of this.peers.entries()) {
+      if (!peer.conn) continue;
       const c = peer.conn;
       out.push({
         nodeId: c.remoteHello!.nodeId,
@@ -977,7 +898,7 @@ export class ConnectionRegistry {
   }
 
   stats(): TransportStats {
-    const peers = [...new Set(this.peers.values())].map((p) => ({
+    const peers = [...this.peers.entries()].map((p) => ({
       address: p.address,
       aliases: [...p.aliases],
       nodeId: p.nodeId,
@@ -993,7 +914,7 @@ export class ConnectionRegistry {
       connectionsLost: this.connectionsLost,
       connectionsReplaced: this.connectionsReplaced,
       gossipDropped: this.gossipDropped,
-      selfAddresses: [...this.selfAddresses],
+      selfAddresses: this.peers.ownAddresses(),
       peers,
     };
   }
@@ -1006,13 +927,6 @@ function isTlsError(error: NodeJS.ErrnoException): boolean {
     /^ERR_(SSL|TLS)_|CERT|UNABLE_TO_|SELF_SIGNED|HOSTNAME_MISMATCH/.test(code) ||
     /alert|certificate|SSL routines/i.test(error.message)
   );
-}
-
-/** The entry a (possibly merged) entry now lives on. */
-function current(peer: Peer): Peer {
-  let p = peer;
-  while (p.mergedInto) p = p.mergedInto;
-  return p;
 }
 
 function describe(info: CloseInfo): string {

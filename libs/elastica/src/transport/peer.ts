@@ -68,6 +68,11 @@ export class Peer {
     return this.nodeId ? `${this.nodeId} (${this.address})` : this.address;
   }
 
+  /** The entry this one now lives on: itself, unless it turned out to be another name of a known node. */
+  current(): Peer {
+    return this.mergedInto ? this.mergedInto.current() : this;
+  }
+
   clearTimers(): void {
     clearTimeout(this.retryTimer);
     clearTimeout(this.awaitInboundTimer);
