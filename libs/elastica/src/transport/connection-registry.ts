@@ -3,13 +3,13 @@ import { connect as connectTls, createServer as createTlsServer, type TLSSocket 
 import { socketAddress, splitAddress } from '../common/host-port.js';
 import { FrameTooLargeError, NodeUnavailableError, QueueFullError } from '../errors/elastica-error.js';
 import type { HostPort, RpcOptions, TlsOptions } from '../options/elastica-options.js';
-import { backoffDelay } from './backoff.js';
 import { Connection, type CloseInfo, type ConnectionEvents } from './connection.js';
 import { encodeEvent, encodeGossip, encodeId, encodeRequest, FrameType, type Frame } from './frames.js';
 import { REFUSAL_REASONS, type Hello, type LocalIdentity, type RefusalReason } from './handshake.js';
 import { InboundCall } from './inbound-call.js';
 import type { OutboundCall, Peer } from './peer.js';
 import { PeerDirectory } from './peer-directory.js';
+import { Redialer } from './redial.js';
 
 export interface TransportLogger {
   log(message: string): void;
@@ -62,11 +62,6 @@ export interface ConnectionInfo {
   remotePort: number;
 }
 
-/** Peers untouched for this long are no longer redialled on their own; the next send dials again. */
-const IDLE_MS = 60_000;
-/** Early redials after a peer became reachable again: at most one sweep this often (see reachableAgain). */
-const RECOVERY_SWEEP_MS = 5_000;
-
 /**
  * The one connection per pair of nodes. Peers are keyed by advertised address (what gossip knows),
  * by the other addresses they turned out to answer at (aliases), and, once a handshake told it, by
@@ -82,6 +77,7 @@ const RECOVERY_SWEEP_MS = 5_000;
 export class ConnectionRegistry {
   private server: Server | undefined;
   private readonly peers: PeerDirectory;
+  private readonly redial: Redialer;
   private readonly unattached = new Set<Connection>();
   private readonly inbound = new Map<Connection, Map<number, InboundCall>>();
   private readonly lostTieBreak = new WeakSet<Connection>();
@@ -90,8 +86,6 @@ export class ConnectionRegistry {
    * them before it saw the crossing: never written to by the registry, never promoted by a frame.
    */
   private readonly crossingLosers = new WeakSet<Connection>();
-  /** Entries whose dial lost a tie-break and that wait for the peer's connection (see settleAwaiting). */
-  private readonly awaiting = new Set<Peer>();
   private nextCallId = 0;
   private closed = false;
   private readonly refused = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0])) as Record<RefusalReason, number>;
@@ -101,7 +95,6 @@ export class ConnectionRegistry {
   /** Connections established so far (see Peer.dialEpoch). */
   private establishments = 0;
   private gossipDropped = 0;
-  private lastRecoverySweep = -Infinity;
   private readonly events: ConnectionEvents = {
     admit: (conn, hello) => this.admit(conn, hello),
     commit: (conn) => this.commit(conn),
@@ -116,10 +109,17 @@ export class ConnectionRegistry {
     private readonly rpc: RpcOptions,
     private readonly handlers: IncomingHandlers,
     private readonly logger: TransportLogger,
-    private readonly random: () => number = Math.random,
+    random: () => number = Math.random,
     private readonly tls?: TlsOptions,
   ) {
     this.peers = new PeerDirectory((message) => logger.log(message));
+    // Arrows, so that the dial and dialFailed in force are the ones called (the specs stand in for them).
+    this.redial = new Redialer(rpc, random, this.peers, {
+      dial: (peer) => this.dial(peer),
+      dialFailed: (peer, reason) => this.dialFailed(peer, reason),
+      isClosed: () => this.closed,
+      debug: (message) => logger.debug(message),
+    });
   }
 
   /**
@@ -533,57 +533,15 @@ export class ConnectionRegistry {
     peer.lastError = '';
     peer.lastUsed = Date.now();
     peer.clearTimers();
-    this.awaiting.delete(peer);
+    this.redial.connected(peer);
     this.establishments++;
     const previous = this.peers.bindNode(hello.nodeId, peer);
-    if (previous) this.forgetIfIdle(previous);
+    if (previous) this.redial.forgetIfIdle(previous);
     this.inbound.set(conn, new Map());
     peer.flushTo(conn, hello.nodeId);
     this.logger.log(`connected to ${peer.label} (${conn.direction}${restarted ? ', peer restarted' : ''})`);
-    for (const waiting of this.awaiting) if (waiting !== peer) this.settleAwaiting(waiting);
-    if (wasUnreachable) this.reachableAgain(peer);
-  }
-
-  /**
-   * A peer we had failed to reach is reachable again: the network probably healed (a partition ended,
-   * a link came back), so the others we are failing to reach are redialled soon instead of at the end of
-   * a backoff that grew through the outage. After a partition, the first link across brings the rest
-   * within a second or so (each end sweeps), where the backoffs alone took up to `reconnectMaxMs` per
-   * pair. At most one sweep per RECOVERY_SWEEP_MS, so a flapping peer cannot make us hammer the peers
-   * that are really gone; a redial that fails goes back to its grown backoff.
-   */
-  private reachableAgain(reached: Peer): void {
-    const now = Date.now();
-    if (now - this.lastRecoverySweep < RECOVERY_SWEEP_MS) return;
-    this.lastRecoverySweep = now;
-    let redials = 0;
-    for (const peer of this.peers.entries()) {
-      if (peer === reached || peer.self || peer.conn) continue;
-      const dialling = peer.connecting;
-      if (dialling) {
-        // A dial whose SYN left while the network was cut waits for the kernel's retransmission (1 s,
-        // then 2 s, ...) or for our connect timeout: abort it and dial again at once. A dial already
-        // past TCP's handshake goes through the link that works; it is left alone.
-        if (dialling.direction === 'outbound' && dialling.socket.connecting) {
-          peer.redialEarly = true;
-          dialling.destroy('dialled again: the network is back');
-          redials++;
-        }
-        continue;
-      }
-      if (!peer.retryTimer) continue;
-      const delay = this.earlyRedialDelay();
-      if (peer.retryAt - now <= delay) continue;
-      peer.retryAt = now + delay;
-      this.armRetry(peer, delay);
-      redials++;
-    }
-    if (redials > 0)
-      this.logger.debug(`${reached.label} is reachable again: redialling ${redials} unreachable peer(s) early`);
-  }
-
-  private earlyRedialDelay(): number {
-    return this.rpc.reconnectMinMs * (1 + this.random());
+    this.redial.settleAllAwaiting(peer);
+    if (wasUnreachable) this.redial.reachableAgain(peer);
   }
 
   /** A second connection from the node `peer` is connected to, same run: held unused (see Peer.standby). */
@@ -639,40 +597,6 @@ export class ConnectionRegistry {
     }
     peer.conn = conn;
     this.logger.log(`connected to ${peer.label} (${conn.direction}, in place of a connection the peer had given up)`);
-  }
-
-  /** An entry a node has left for another (it restarted elsewhere) is dropped once it holds nothing. */
-  private forgetIfIdle(peer: Peer): void {
-    if (!peer.holdsNothing()) return;
-    peer.clearTimers();
-    this.peers.forget(peer);
-    this.awaiting.delete(peer);
-  }
-
-  /**
-   * A dial of ours refused as `duplicate` (the peer is dialling us and its dial wins) waits for the
-   * peer's connection, which may arrive, or have arrived, under another entry: we had dialled another
-   * name of its address. Called when something was established since the dial left. An entry whose
-   * node is known and connected elsewhere moves there; one whose node we never learned is redialled at
-   * once: if it is that node under another name, the handshake says so and it becomes an alias, with
-   * nothing queued lost. (A redial that meets the same tie-break again just waits again.)
-   */
-  private settleAwaiting(peer: Peer): void {
-    if (!peer.awaitInboundTimer || peer.conn || peer.connecting || peer.mergedInto) {
-      this.awaiting.delete(peer);
-      return;
-    }
-    if (peer.nodeId !== undefined) {
-      const live = this.peers.ofNode(peer.nodeId);
-      if (!live || live === peer || !live.conn) return;
-      this.awaiting.delete(peer);
-      this.peers.merge(peer, live);
-      return;
-    }
-    this.awaiting.delete(peer);
-    clearTimeout(peer.awaitInboundTimer);
-    peer.awaitInboundTimer = undefined;
-    this.dial(peer);
   }
 
   private onFrame(conn: Connection, frame: Frame): void {
@@ -744,9 +668,9 @@ export class ConnectionRegistry {
       }
       if (info.refusedByPeer === 'duplicate' || this.lostTieBreak.has(conn)) {
         // Their connection to us is the one to keep; wait for it rather than fail what is queued.
-        this.armAwaitInbound(peer);
+        this.redial.awaitInbound(peer);
         // It may be here already, under another entry (see settleAwaiting).
-        if (this.establishments !== peer.dialEpoch) this.settleAwaiting(peer);
+        if (this.establishments !== peer.dialEpoch) this.redial.settleAwaiting(peer);
         return;
       }
       this.dialFailed(peer, describe(info));
@@ -758,7 +682,7 @@ export class ConnectionRegistry {
         // Our dials crossed and the peer keeps the other connection, which may reach us just after its
         // refusal of this one: wait for it (as after a lost tie-break) rather than count a loss and back off.
         this.logger.debug(`${peer.label} keeps another connection with us (crossing dials); waiting for it`);
-        this.armAwaitInbound(peer);
+        this.redial.awaitInbound(peer);
         return;
       }
       if (standby) {
@@ -771,7 +695,7 @@ export class ConnectionRegistry {
       }
       this.connectionsLost++;
       this.logger.warn(`lost connection to ${peer.label}: ${info.message}`);
-      this.scheduleRetry(peer, describe(info));
+      this.redial.scheduleRetry(peer, describe(info));
     }
   }
 
@@ -781,19 +705,6 @@ export class ConnectionRegistry {
     peer.conn = undefined;
     peer.lastUsed = Math.max(peer.lastUsed, conn.lastUsedAt);
     peer.failCalls(new NodeUnavailableError(peer.nodeId ?? peer.address, `connection lost (${reason})`));
-  }
-
-  /** After losing a tie-break we wait (at most a handshake timeout) for the peer's connection. */
-  private armAwaitInbound(peer: Peer): void {
-    clearTimeout(peer.awaitInboundTimer);
-    this.awaiting.add(peer);
-    peer.awaitInboundTimer = setTimeout(() => {
-      peer.awaitInboundTimer = undefined;
-      this.awaiting.delete(peer);
-      if (!peer.conn && !peer.connecting && !this.closed)
-        this.dialFailed(peer, 'the connection dialled by the peer never completed');
-    }, this.rpc.handshakeTimeoutMs);
-    peer.awaitInboundTimer.unref();
   }
 
   /**
@@ -812,40 +723,9 @@ export class ConnectionRegistry {
   private dialFailed(peer: Peer, reason: string): void {
     peer.failures++;
     // First, so that a send made from a failed call's callback meets the backoff instead of dialling at once.
-    this.scheduleRetry(peer, reason);
+    this.redial.scheduleRetry(peer, reason);
     this.gossipDropped += peer.abandon(new NodeUnavailableError(peer.nodeId ?? peer.address, reason));
-    if (Date.now() - peer.lastUsed > IDLE_MS) this.forgetIfIdle(peer); // now that nothing waits on it
-  }
-
-  /**
-   * Backoff with jitter; redial on our own only while the peer is in use. An entry nobody used for
-   * IDLE_MS and that is not connected is forgotten (the next send makes a new one), so the entries of
-   * addresses gossip stopped naming (nodes long gone, or invented by a hostile peer) do not pile up.
-   */
-  private scheduleRetry(peer: Peer, reason: string): void {
-    const delay = peer.redialEarly
-      ? this.earlyRedialDelay()
-      : backoffDelay(Math.max(1, peer.failures), this.rpc.reconnectMinMs, this.rpc.reconnectMaxMs, this.random());
-    peer.redialEarly = false;
-    peer.lastError = reason;
-    peer.retryAt = Date.now() + delay;
-    clearTimeout(peer.retryTimer);
-    if (Date.now() - peer.lastUsed > IDLE_MS) {
-      this.forgetIfIdle(peer);
-      return;
-    }
-    this.armRetry(peer, delay);
-  }
-
-  private armRetry(peer: Peer, delay: number): void {
-    clearTimeout(peer.retryTimer);
-    peer.retryTimer = setTimeout(() => {
-      peer.retryTimer = undefined;
-      if (this.closed || peer.conn || peer.connecting) return;
-      if (Date.now() - peer.lastUsed <= IDLE_MS) this.dial(peer);
-      else this.forgetIfIdle(peer);
-    }, delay);
-    peer.retryTimer.unref();
+    if (this.redial.unused(peer)) this.redial.forgetIfIdle(peer); // now that nothing waits on it
   }
 
   private report(conn: Connection, info: CloseInfo): void {

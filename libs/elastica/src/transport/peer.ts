@@ -50,7 +50,7 @@ export class Peer {
   lastError = '';
   lastUsed = 0;
   retryTimer: NodeJS.Timeout | undefined;
-  /** Its dial was aborted because the network came back (see reachableAgain): retry at once. */
+  /** Its dial was aborted because the network came back (see Redialer.reachableAgain): retry at once. */
   redialEarly = false;
   /** Set after our dial lost a simultaneous-dial tie-break: we wait for theirs until this deadline. */
   awaitInboundTimer: NodeJS.Timeout | undefined;
