@@ -1,6 +1,4 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import { connect as connectTls, createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { socketAddress, splitAddress } from '../common/host-port.js';
+import type { Socket } from 'node:net';
 import { FrameTooLargeError, NodeUnavailableError, QueueFullError } from '../errors/elastica-error.js';
 import type { HostPort, RpcOptions, TlsOptions } from '../options/elastica-options.js';
 import { Connection, type CloseInfo, type ConnectionEvents } from './connection.js';
@@ -10,6 +8,7 @@ import { InboundCall } from './inbound-call.js';
 import type { OutboundCall, Peer } from './peer.js';
 import { PeerDirectory } from './peer-directory.js';
 import { Redialer } from './redial.js';
+import { Sockets } from './sockets.js';
 
 export interface TransportLogger {
   log(message: string): void;
@@ -75,7 +74,7 @@ export interface ConnectionInfo {
  * the one dialled by the smaller id (see crossed).
  */
 export class ConnectionRegistry {
-  private server: Server | undefined;
+  private readonly sockets: Sockets;
   private readonly peers: PeerDirectory;
   private readonly redial: Redialer;
   private readonly unattached = new Set<Connection>();
@@ -110,8 +109,9 @@ export class ConnectionRegistry {
     private readonly handlers: IncomingHandlers,
     private readonly logger: TransportLogger,
     random: () => number = Math.random,
-    private readonly tls?: TlsOptions,
+    tls?: TlsOptions,
   ) {
+    this.sockets = new Sockets(rpc, tls);
     this.peers = new PeerDirectory((message) => logger.log(message));
     // Arrows, so that the dial and dialFailed in force are the ones called (the specs stand in for them).
     this.redial = new Redialer(rpc, random, this.peers, {
@@ -122,45 +122,17 @@ export class ConnectionRegistry {
     });
   }
 
-  /**
-   * Binds and listens; resolves with the bound port. With `tls`, the listener is a TLS server that
-   * demands a client certificate signed by `ca`, and the handshake (and HMAC, with a secret) runs inside.
-   */
+  /** Binds and listens; resolves with the bound port. */
   listen(bind: HostPort): Promise<number> {
-    let server: Server;
-    if (this.tls) {
-      const tls = this.tls;
-      server = createTlsServer(
-        {
-          key: tls.key,
-          cert: tls.cert,
-          ca: tls.ca,
-          requestCert: true,
-          rejectUnauthorized: true,
-          minVersion: 'TLSv1.2',
-          handshakeTimeout: this.rpc.handshakeTimeoutMs,
-        },
-        (socket) => this.accept(socket),
-      );
-      server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => this.tlsRefused(error, socket));
-    } else {
-      server = createServer((socket) => this.accept(socket));
-    }
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(bind.port, bind.host, () => {
-        server.off('error', reject);
-        server.on('error', (error) => this.logger.warn(`listener error: ${error.message}`));
-        resolve((server.address() as { port: number }).port);
-      });
+    return this.sockets.listen(bind, {
+      accepted: (socket) => this.accept(socket),
+      tlsRefused: (reason, remote, message) => this.tlsRefused(reason, remote, message),
+      warn: (message) => this.logger.warn(message),
     });
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const server = this.server;
-    this.server = undefined;
     for (const conn of this.unattached) conn.destroy('node shutting down');
     for (const peer of this.peers.entries()) {
       peer.clearTimers();
@@ -170,7 +142,7 @@ export class ConnectionRegistry {
       peer.standby?.close('node shutting down');
       peer.conn?.close('node shutting down');
     }
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.sockets.close();
   }
 
   // ---- sending ---------------------------------------------------------------------------------
@@ -294,59 +266,18 @@ export class ConnectionRegistry {
   private dial(peer: Peer): void {
     clearTimeout(peer.retryTimer);
     peer.retryTimer = undefined;
-    const { host, port } = splitAddress(peer.address);
-    let socket: Socket;
-    try {
-      socket = this.open(host, port);
-    } catch (error) {
-      // connect() throws at once on an address it cannot even try (in a timer, that would be uncaught).
-      peer.connecting = undefined;
-      this.dialFailed(peer, `cannot dial ${peer.address}: ${(error as Error).message}`);
-      return;
-    }
-    const tls = this.tls;
-    let secured = false;
-    if (tls) {
-      // Before the Connection's own listener, so a TLS failure is reported as a refusal, not a lost socket.
-      socket.on('error', (error: NodeJS.ErrnoException) => {
-        if (!isTlsError(error)) return;
-        const message = `TLS: ${error.message}`;
-        // Before our side completed, we refused them (their certificate); after, they refused ours.
-        conn.abort(secured ? { refusedByPeer: 'tls', message } : { refused: 'tls', message });
-      });
-    }
-    const conn = this.wrap(socket, 'outbound');
+    const conn = this.sockets.dial(
+      peer.address,
+      (socket) => this.wrap(socket, 'outbound'),
+      (error) => {
+        peer.connecting = undefined;
+        this.dialFailed(peer, `cannot dial ${peer.address}: ${error.message}`);
+      },
+    );
+    if (!conn) return;
     conn.owner = peer;
     peer.connecting = conn;
     peer.dialEpoch = this.establishments;
-    const timer = setTimeout(
-      () => conn.destroy(`connect timeout after ${this.rpc.connectTimeoutMs} ms`),
-      this.rpc.connectTimeoutMs,
-    );
-    timer.unref();
-    socket.once(tls ? 'secureConnect' : 'connect', () => {
-      secured = true;
-      clearTimeout(timer);
-    });
-    socket.once('close', () => clearTimeout(timer));
-  }
-
-  private open(host: string, port: number): Socket {
-    const tls = this.tls;
-    return tls
-      ? connectTls({
-          host,
-          port,
-          key: tls.key,
-          cert: tls.cert,
-          ca: tls.ca,
-          rejectUnauthorized: true,
-          minVersion: 'TLSv1.2',
-          // The chain is checked against the cluster's CA; the name is not (peers are dialled by the
-          // address gossip advertises, which a certificate need not list). See SECURITY.md.
-          checkServerIdentity: () => undefined,
-        })
-      : connect({ host, port });
   }
 
   private accept(socket: Socket): void {
@@ -367,14 +298,10 @@ export class ConnectionRegistry {
     this.unattached.add(this.wrap(socket, 'inbound'));
   }
 
-  /** A TLS client that failed the TLS handshake (no certificate, a foreign CA, not TLS at all): counted and logged once. */
-  private tlsRefused(error: NodeJS.ErrnoException, socket: TLSSocket): void {
-    const reason: RefusalReason = error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'handshake_timeout' : 'tls';
+  /** A client that failed the TLS handshake never became a Connection: counted and logged once here. */
+  private tlsRefused(reason: RefusalReason, remote: string, message: string): void {
     this.refused[reason]++;
-    this.logger.warn(
-      `refused connection with ${socketAddress(socket.remoteAddress, socket.remotePort)} (${reason}): TLS: ${error.message}`,
-    );
-    socket.destroy();
+    this.logger.warn(`refused connection with ${remote} (${reason}): ${message}`);
   }
 
   private wrap(socket: Socket, direction: 'inbound' | 'outbound'): Connection {
@@ -798,15 +725,6 @@ export class ConnectionRegistry {
       peers,
     };
   }
-}
-
-/** Errors of the TLS layer (certificates, alerts, not TLS at all), as opposed to the network's. */
-function isTlsError(error: NodeJS.ErrnoException): boolean {
-  const code = error.code ?? '';
-  return (
-    /^ERR_(SSL|TLS)_|CERT|UNABLE_TO_|SELF_SIGNED|HOSTNAME_MISMATCH/.test(code) ||
-    /alert|certificate|SSL routines/i.test(error.message)
-  );
 }
 
 function describe(info: CloseInfo): string {
