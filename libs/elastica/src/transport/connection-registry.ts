@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { FrameTooLargeError, NodeUnavailableError, QueueFullError } from '../errors/elastica-error.js';
 import type { HostPort, RpcOptions, TlsOptions } from '../options/elastica-options.js';
 import { Connection, type CloseInfo, type ConnectionEvents } from './connection.js';
+import { arbitrate, crossed, type Meeting, type Verdict } from './crossing-dials.js';
 import { encodeEvent, encodeGossip, encodeId, encodeRequest, FrameType, type Frame } from './frames.js';
 import { REFUSAL_REASONS, type Hello, type LocalIdentity, type RefusalReason } from './handshake.js';
 import { InboundCall } from './inbound-call.js';
@@ -304,6 +305,17 @@ export class ConnectionRegistry {
     this.logger.warn(`refused connection with ${remote} (${reason}): ${message}`);
   }
 
+  /** The arbiter's verdict on a new connection with the node `hello` names (see crossing-dials.ts). */
+  private verdict(side: Meeting['side'], holding: Meeting['holding'], isCrossed: boolean, hello: Hello): Verdict {
+    return arbitrate({
+      side,
+      holding,
+      crossed: isCrossed,
+      smallerId: this.local.nodeId < hello.nodeId ? 'ours' : 'theirs',
+      secret: this.local.secret !== undefined,
+    }).verdict;
+  }
+
   private wrap(socket: Socket, direction: 'inbound' | 'outbound'): Connection {
     return new Connection(
       socket,
@@ -316,22 +328,20 @@ export class ConnectionRegistry {
   }
 
   /**
-   * Acceptor-side tie-break, before we answer the dialer's HELLO. It only decides: nothing changes
-   * (no peer entry, no connection dropped) until the dialer is proven, so a stranger's HELLO naming a
-   * member can neither displace that member's connection nor make this node remember its address.
+   * Acceptor side, on the dialer's HELLO: decides only, and changes nothing until the dialer is proven
+   * (see docs/ARCHITECTURE.md, "Strangers are bounded").
    */
   private admit(conn: Connection, hello: Hello): { reason: RefusalReason; message: string } | undefined {
     if (this.closed) return { reason: 'duplicate', message: 'node shutting down' };
-    // Connected to that very run already: answered all the same (see commit), since only the dialer
-    // knows whether it still has that connection, and it must learn who we are to tell. Our answer says
-    // so (Hello.standby), which is how the dialer tells this from a crossing dial.
+    // Answered all the same, as a standby (Hello.standby), which is how the dialer tells this from a crossing.
     if (this.peers.liveEntry(hello)) {
       if (conn.state === 'handshake') conn.held = true;
       return undefined;
     }
     for (const peer of this.peers.entriesOf(hello)) {
       const other = peer.connecting;
-      if (other && other !== conn && other.direction === 'outbound' && this.local.nodeId < hello.nodeId) {
+      if (!other || other === conn || other.direction !== 'outbound') continue;
+      if (this.verdict('acceptor', 'dial', false, hello) === 'refuse-new') {
         return {
           reason: 'duplicate',
           message: `simultaneous dial: keeping the connection dialled by ${this.local.nodeId}`,
@@ -348,23 +358,18 @@ export class ConnectionRegistry {
     const refusal = this.admit(conn, hello);
     if (refusal) return refusal;
     const live = this.peers.liveEntry(hello);
-    if (live && this.crossed(live.conn!, conn)) {
-      if (hello.nodeId < this.local.nodeId) {
-        // Theirs wins: ours (we have been sending on it) goes, this one takes its place.
-        this.giveUp(live, `crossing dials: keeping the connection dialled by ${hello.nodeId}`);
-        live.connecting = conn;
-      } else {
-        // Ours wins: they will give this one up as soon as they see the crossing; until then, what
-        // they send on it is read.
-        this.crossingLosers.add(conn);
-      }
-      conn.owner = live;
-      return undefined;
-    }
     if (live) {
-      // Either it dialled another name of our address while it still has the old connection (it will
-      // close this one as a duplicate), or it lost the old one and we have not noticed yet (it will send
-      // on this one). established() keeps this one unused as the standby until the dialer shows which.
+      switch (this.verdict('acceptor', 'connection', crossed(live.conn!, conn), hello)) {
+        case 'replace-old':
+          this.giveUp(live, `crossing dials: keeping the connection dialled by ${hello.nodeId}`);
+          live.connecting = conn;
+          break;
+        case 'read-new':
+          this.crossingLosers.add(conn);
+          break;
+        case 'standby': // established() holds it
+          break;
+      }
       conn.owner = live;
       return undefined;
     }
@@ -391,41 +396,35 @@ export class ConnectionRegistry {
     return undefined;
   }
 
-  /**
-   * Dialer side, the acceptor proven. An address we dialled not knowing whom it leads to (a seed written
-   * `localhost:P` for a node advertising `127.0.0.1:P`) may turn out to be another name of a node we hold
-   * a connection with: that connection carries on, the address becomes an alias of its entry, and this
-   * one is refused as a duplicate (the acceptor kept it unused, so nothing rode it).
-   */
+  /** Dialer side, the acceptor proven: the address dialled may turn out to be another name of a node we hold a connection with. */
   private reached(conn: Connection, hello: Hello): { reason: RefusalReason; message: string } | undefined {
     const peer = conn.owner as Peer;
     const known = this.peers.liveEntry(hello);
     if (!known || known === peer) return undefined;
     if (peer.connecting === conn) peer.connecting = undefined;
-    if (this.crossed(known.conn!, conn)) {
-      if (this.local.nodeId < hello.nodeId) {
-        // Ours wins: theirs (we have been sending on it) goes; what waited on either entry rides this one.
-        this.giveUp(known, `crossing dials: keeping the connection dialled by ${this.local.nodeId}`);
-        this.peers.merge(peer, known);
-        conn.owner = known;
-        known.connecting = conn;
-        return undefined;
-      }
+    const verdict = this.verdict('dialer', 'connection', crossed(known.conn!, conn), hello);
+    if (verdict === 'replace-old') {
+      // Given up before the merge, so that what waited on either entry rides the new one, not the old.
+      this.giveUp(known, `crossing dials: keeping the connection dialled by ${this.local.nodeId}`);
       this.peers.merge(peer, known);
-      // Theirs wins. Without a secret they established ours before answering and may be sending on
-      // it: it is kept to read that until they give it up. With one, they have not committed it yet.
-      if (this.local.secret !== undefined) {
-        return { reason: 'duplicate', message: `crossing dials: keeping the connection dialled by ${hello.nodeId}` };
-      }
-      this.crossingLosers.add(conn);
       conn.owner = known;
+      known.connecting = conn;
       return undefined;
     }
     this.peers.merge(peer, known);
-    return {
-      reason: 'duplicate',
-      message: `already connected to ${hello.nodeId} (${known.address}); ${peer.address} is another address of it`,
-    };
+    switch (verdict) {
+      case 'read-new':
+        this.crossingLosers.add(conn);
+        conn.owner = known;
+        return undefined;
+      case 'refuse-new':
+        return { reason: 'duplicate', message: `crossing dials: keeping the connection dialled by ${hello.nodeId}` };
+      default:
+        return {
+          reason: 'duplicate',
+          message: `already connected to ${hello.nodeId} (${known.address}); ${peer.address} is another address of it`,
+        };
+    }
   }
 
   private established(conn: Connection): void {
@@ -478,16 +477,6 @@ export class ConnectionRegistry {
     this.inbound.set(conn, new Map());
     if (older) older.close('superseded by a newer connection from the same node');
     this.logger.debug(`second connection from ${peer.label}: held until the peer closes it or sends on it`);
-  }
-
-  /**
-   * Two connections between the same two runs, one dialled by each side, each answered as fresh (its
-   * acceptor had no established connection with the other run): the dials crossed, each under an
-   * address the other side did not know yet. Both sides see the same two facts, so both keep the one
-   * dialled by the smaller node id (as the simultaneous-dial tie-break does on one entry).
-   */
-  private crossed(live: Connection, conn: Connection): boolean {
-    return live.direction !== conn.direction && !live.held && !conn.held;
   }
 
   /**
