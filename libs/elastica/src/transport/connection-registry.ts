@@ -4,12 +4,13 @@ import type { HostPort, RpcOptions, TlsOptions } from '../options/elastica-optio
 import { Connection, type CloseInfo, type ConnectionEvents } from './connection.js';
 import { arbitrate, crossed, type Meeting, type Verdict } from './crossing-dials.js';
 import { encodeEvent, encodeGossip, encodeId, encodeRequest, FrameType, type Frame } from './frames.js';
-import { REFUSAL_REASONS, type Hello, type LocalIdentity, type RefusalReason } from './handshake.js';
-import { InboundCall } from './inbound-call.js';
+import type { Hello, LocalIdentity, RefusalReason } from './handshake.js';
+import { IncomingTraffic, type IncomingHandlers } from './incoming-traffic.js';
 import type { OutboundCall, Peer } from './peer.js';
 import { PeerDirectory } from './peer-directory.js';
 import { Redialer } from './redial.js';
 import { Sockets } from './sockets.js';
+import { connectionsOf, TransportCounters, type ConnectionInfo, type TransportStats } from './transport-stats.js';
 
 export interface TransportLogger {
   log(message: string): void;
@@ -17,50 +18,11 @@ export interface TransportLogger {
   debug(message: string): void;
 }
 
-/** Where incoming traffic goes: gossip to the gossip channel's handler, calls and events to the Nest strategy. */
-export interface IncomingHandlers {
-  gossip(from: string, bytes: Uint8Array): void;
-  request(call: InboundCall): void;
-  event(sender: string, pattern: string, data: unknown): void;
-  /** An address this node dialled reached this node itself (e.g. a seed spelled other than `advertise`). */
-  selfAddress?(address: string): void;
-}
-
-export interface TransportStats {
-  /** Connections this node refused, by reason (each also logged once). */
-  refused: Record<RefusalReason, number>;
-  /** Connections peers refused, by the reason they gave. */
-  refusedByPeer: Record<string, number>;
-  connections: number;
-  connectionsLost: number;
-  /** Established connections closed because a newer one from the same node took over (restart, or it lost the old one). */
-  connectionsReplaced: number;
-  gossipDropped: number;
-  /** Addresses found to be this node's own (dials that reached this node). */
-  selfAddresses: string[];
-  peers: {
-    address: string;
-    aliases: string[];
-    nodeId?: string;
-    connected: boolean;
-    inFlight: number;
-    bufferedBytes: number;
-    failures: number;
-  }[];
-}
-
 // Were defined here; kept importable from here.
 export { splitAddress } from '../common/host-port.js';
+export type { IncomingHandlers } from './incoming-traffic.js';
 export { MAX_ALIASES } from './peer-directory.js';
-
-export interface ConnectionInfo {
-  nodeId: string;
-  address: string;
-  generation: number;
-  direction: 'outbound' | 'inbound';
-  localPort: number;
-  remotePort: number;
-}
+export type { ConnectionInfo, TransportStats } from './transport-stats.js';
 
 /**
  * The one connection per pair of nodes. Peers are keyed by advertised address (what gossip knows),
@@ -79,7 +41,8 @@ export class ConnectionRegistry {
   private readonly peers: PeerDirectory;
   private readonly redial: Redialer;
   private readonly unattached = new Set<Connection>();
-  private readonly inbound = new Map<Connection, Map<number, InboundCall>>();
+  private readonly incoming: IncomingTraffic;
+  private readonly counters: TransportCounters;
   private readonly lostTieBreak = new WeakSet<Connection>();
   /**
    * The losers of crossing dials (see crossed), held as a standby only to read what the peer sent on
@@ -88,13 +51,8 @@ export class ConnectionRegistry {
   private readonly crossingLosers = new WeakSet<Connection>();
   private nextCallId = 0;
   private closed = false;
-  private readonly refused = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0])) as Record<RefusalReason, number>;
-  private readonly refusedByPeer: Record<string, number> = {};
-  private connectionsLost = 0;
-  private connectionsReplaced = 0;
   /** Connections established so far (see Peer.dialEpoch). */
   private establishments = 0;
-  private gossipDropped = 0;
   private readonly events: ConnectionEvents = {
     admit: (conn, hello) => this.admit(conn, hello),
     commit: (conn) => this.commit(conn),
@@ -113,6 +71,8 @@ export class ConnectionRegistry {
     tls?: TlsOptions,
   ) {
     this.sockets = new Sockets(rpc, tls);
+    this.incoming = new IncomingTraffic(handlers, rpc);
+    this.counters = new TransportCounters(logger);
     this.peers = new PeerDirectory((message) => logger.log(message));
     // Arrows, so that the dial and dialFailed in force are the ones called (the specs stand in for them).
     this.redial = new Redialer(rpc, random, this.peers, {
@@ -127,7 +87,7 @@ export class ConnectionRegistry {
   listen(bind: HostPort): Promise<number> {
     return this.sockets.listen(bind, {
       accepted: (socket) => this.accept(socket),
-      tlsRefused: (reason, remote, message) => this.tlsRefused(reason, remote, message),
+      tlsRefused: (reason, remote, message) => this.counters.tlsRefused(reason, remote, message),
       warn: (message) => this.logger.warn(message),
     });
   }
@@ -156,7 +116,7 @@ export class ConnectionRegistry {
     try {
       this.enqueue(peer, encodeGossip(bytes));
     } catch {
-      this.gossipDropped++;
+      this.counters.gossipDropped++;
     }
   }
 
@@ -299,12 +259,6 @@ export class ConnectionRegistry {
     this.unattached.add(this.wrap(socket, 'inbound'));
   }
 
-  /** A client that failed the TLS handshake never became a Connection: counted and logged once here. */
-  private tlsRefused(reason: RefusalReason, remote: string, message: string): void {
-    this.refused[reason]++;
-    this.logger.warn(`refused connection with ${remote} (${reason}): ${message}`);
-  }
-
   /** The arbiter's verdict on a new connection with the node `hello` names (see crossing-dials.ts). */
   private verdict(side: Meeting['side'], holding: Meeting['holding'], isCrossed: boolean, hello: Hello): Verdict {
     return arbitrate({
@@ -379,7 +333,7 @@ export class ConnectionRegistry {
       if (!existing || (entry !== peer && entry.nodeId !== hello.nodeId)) continue;
       // The peer restarted (another generation): the old connection is dead.
       const reason = `replaced by a new connection from ${hello.nodeId} (generation ${hello.generation})`;
-      this.connectionsReplaced++;
+      this.counters.connectionsReplaced++;
       this.detach(entry, existing, reason);
       existing.close(reason);
       // Its standby belonged to the old run too: were it to send, it would be promoted over the new one.
@@ -463,7 +417,7 @@ export class ConnectionRegistry {
     this.establishments++;
     const previous = this.peers.bindNode(hello.nodeId, peer);
     if (previous) this.redial.forgetIfIdle(previous);
-    this.inbound.set(conn, new Map());
+    this.incoming.open(conn);
     peer.flushTo(conn, hello.nodeId);
     this.logger.log(`connected to ${peer.label} (${conn.direction}${restarted ? ', peer restarted' : ''})`);
     this.redial.settleAllAwaiting(peer);
@@ -474,7 +428,7 @@ export class ConnectionRegistry {
   private holdStandby(peer: Peer, conn: Connection): void {
     const older = peer.standby;
     peer.standby = conn;
-    this.inbound.set(conn, new Map());
+    this.incoming.open(conn);
     if (older) older.close('superseded by a newer connection from the same node');
     this.logger.debug(`second connection from ${peer.label}: held until the peer closes it or sends on it`);
   }
@@ -507,7 +461,7 @@ export class ConnectionRegistry {
     const old = peer.conn;
     if (old) {
       const reason = `replaced by a newer connection from ${peer.nodeId}, which gave this one up`;
-      this.connectionsReplaced++;
+      this.counters.connectionsReplaced++;
       this.detach(peer, old, reason);
       old.close(reason);
     }
@@ -518,56 +472,13 @@ export class ConnectionRegistry {
   private onFrame(conn: Connection, frame: Frame): void {
     const peer = conn.owner as Peer;
     if (peer.standby === conn && !this.crossingLosers.has(conn)) this.promote(peer, conn);
-    switch (frame.type) {
-      case FrameType.Gossip:
-        this.handlers.gossip(conn.remoteHello!.advertise, frame.bytes);
-        return;
-      case FrameType.Request: {
-        const calls = this.inbound.get(conn)!;
-        const call = new InboundCall(
-          frame.id,
-          frame.pattern,
-          frame.data,
-          conn.remoteHello!.nodeId,
-          conn,
-          this.rpc,
-          calls,
-        );
-        calls.set(frame.id, call);
-        this.handlers.request(call);
-        return;
-      }
-      case FrameType.Event:
-        this.handlers.event(conn.remoteHello!.nodeId, frame.pattern, frame.data);
-        return;
-      case FrameType.Cancel:
-        this.inbound.get(conn)?.get(frame.id)?.cancel();
-        return;
-      case FrameType.Next:
-        peer.awaitedCall(frame.id)?.next(frame.data);
-        return;
-      case FrameType.Reply:
-        peer.endCall(frame.id)?.reply(frame.data);
-        return;
-      case FrameType.Complete:
-        peer.endCall(frame.id)?.complete();
-        return;
-      case FrameType.Error:
-        peer.endCall(frame.id)?.remoteError(frame.error);
-        return;
-      default:
-        return;
-    }
+    this.incoming.deliver(conn, peer, frame);
   }
 
   private onClosed(conn: Connection, info: CloseInfo): void {
     this.unattached.delete(conn);
-    this.report(conn, info);
-    const calls = this.inbound.get(conn);
-    if (calls) {
-      this.inbound.delete(conn);
-      for (const call of [...calls.values()]) call.cancel();
-    }
+    this.counters.closed(conn, info);
+    this.incoming.closed(conn);
     if (info.refused === 'self' && conn.direction === 'inbound') this.peers.rememberSelfDial(conn.remote);
     const peer = conn.owner as Peer | undefined;
     if (!peer || peer.mergedInto) return;
@@ -605,11 +516,11 @@ export class ConnectionRegistry {
         // The peer gave this one up for the newer one it dialled (or dropped it as a duplicate of that one).
         peer.standby = undefined;
         peer.conn = standby;
-        this.connectionsReplaced++;
+        this.counters.connectionsReplaced++;
         this.logger.log(`connection to ${peer.label} closed (${info.message}); carrying on with the newer one`);
         return;
       }
-      this.connectionsLost++;
+      this.counters.connectionsLost++;
       this.logger.warn(`lost connection to ${peer.label}: ${info.message}`);
       this.redial.scheduleRetry(peer, describe(info));
     }
@@ -640,24 +551,8 @@ export class ConnectionRegistry {
     peer.failures++;
     // First, so that a send made from a failed call's callback meets the backoff instead of dialling at once.
     this.redial.scheduleRetry(peer, reason);
-    this.gossipDropped += peer.abandon(new NodeUnavailableError(peer.nodeId ?? peer.address, reason));
+    this.counters.gossipDropped += peer.abandon(new NodeUnavailableError(peer.nodeId ?? peer.address, reason));
     if (this.redial.unused(peer)) this.redial.forgetIfIdle(peer); // now that nothing waits on it
-  }
-
-  private report(conn: Connection, info: CloseInfo): void {
-    const who = conn.remoteHello ? `${conn.remoteHello.nodeId} at ${conn.remote}` : conn.remote;
-    if (info.refused) {
-      this.refused[info.refused]++;
-      if (info.refused === 'duplicate') this.logger.debug(`closed duplicate connection with ${who}: ${info.message}`);
-      else this.logger.warn(`refused connection with ${who} (${info.refused}): ${info.message}`);
-    } else if (info.refusedByPeer) {
-      // Only reasons we know get a counter of their own: a peer must not grow this record at will.
-      const key = (REFUSAL_REASONS as readonly string[]).includes(info.refusedByPeer) ? info.refusedByPeer : 'unknown';
-      this.refusedByPeer[key] = (this.refusedByPeer[key] ?? 0) + 1;
-      if (info.refusedByPeer === 'duplicate')
-        this.logger.debug(`peer ${who} closed a duplicate connection: ${info.message}`);
-      else this.logger.warn(`refused by ${who} (${info.refusedByPeer}): ${info.message}`);
-    }
   }
 
   // ---- introspection ---------------------------------------------------------------------------
@@ -672,20 +567,7 @@ export class ConnectionRegistry {
   }
 
   connections(): ConnectionInfo[] {
-    const out: ConnectionInfo[] = [];
-    for (const peer of this.peers.entries()) {
-      if (!peer.conn) continue;
-      const c = peer.conn;
-      out.push({
-        nodeId: c.remoteHello!.nodeId,
-        address: c.remoteHello!.advertise,
-        generation: c.remoteHello!.generation,
-        direction: c.direction,
-        localPort: c.socket.localPort ?? 0,
-        remotePort: c.socket.remotePort ?? 0,
-      });
-    }
-    return out;
+    return connectionsOf(this.peers);
   }
 
   /** Node ids with an established connection. */
@@ -694,25 +576,7 @@ export class ConnectionRegistry {
   }
 
   stats(): TransportStats {
-    const peers = [...this.peers.entries()].map((p) => ({
-      address: p.address,
-      aliases: [...p.aliases],
-      nodeId: p.nodeId,
-      connected: p.conn !== undefined,
-      inFlight: p.callsInFlight,
-      bufferedBytes: p.conn ? p.conn.bufferedBytes : p.queuedBytes,
-      failures: p.failures,
-    }));
-    return {
-      refused: { ...this.refused },
-      refusedByPeer: { ...this.refusedByPeer },
-      connections: peers.filter((p) => p.connected).length,
-      connectionsLost: this.connectionsLost,
-      connectionsReplaced: this.connectionsReplaced,
-      gossipDropped: this.gossipDropped,
-      selfAddresses: this.peers.ownAddresses(),
-      peers,
-    };
+    return this.counters.stats(this.peers);
   }
 }
 
