@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { FrameTooLargeError, NodeUnavailableError, QueueFullError } from '../errors/elastica-error.js';
+import { NodeUnavailableError, QueueFullError } from '../errors/elastica-error.js';
 import type { HostPort, RpcOptions, TlsOptions } from '../options/elastica-options.js';
 import { Connection, type CloseInfo, type ConnectionEvents } from './connection.js';
 import { arbitrate, crossed, type Meeting, type Verdict } from './crossing-dials.js';
@@ -53,6 +53,8 @@ export class ConnectionRegistry {
   private closed = false;
   /** Connections established so far (see Peer.dialEpoch). */
   private establishments = 0;
+  /** Made once, not per frame sent; an arrow, so that it calls the dial in force (the specs stand in for it). */
+  private readonly dialPeer = (peer: Peer): void => this.dial(peer);
   private readonly events: ConnectionEvents = {
     admit: (conn, hello) => this.admit(conn, hello),
     commit: (conn) => this.commit(conn),
@@ -76,7 +78,7 @@ export class ConnectionRegistry {
     this.peers = new PeerDirectory((message) => logger.log(message));
     // Arrows, so that the dial and dialFailed in force are the ones called (the specs stand in for them).
     this.redial = new Redialer(rpc, random, this.peers, {
-      dial: (peer) => this.dial(peer),
+      dial: this.dialPeer,
       dialFailed: (peer, reason) => this.dialFailed(peer, reason),
       isClosed: () => this.closed,
       debug: (message) => logger.debug(message),
@@ -165,7 +167,7 @@ export class ConnectionRegistry {
       if (this.closed) return reject(new NodeUnavailableError(address, 'this node is shutting down'));
       if (peer.self) return reject(new NodeUnavailableError(address, "it is this node's own address"));
       peer.lastUsed = Date.now();
-      if (!peer.connecting && !peer.awaitInboundTimer) {
+      if (!peer.connectionUnderway) {
         if (Date.now() < peer.retryAt)
           return reject(new NodeUnavailableError(address, `unreachable (${peer.lastError})`));
         this.dial(peer);
@@ -187,35 +189,7 @@ export class ConnectionRegistry {
 
   /** Queues a frame for a peer, dialling when needed; throws (for callers that care) when it cannot. */
   private enqueue(peer: Peer, frame: Buffer, nodeIdForErrors?: string): void {
-    const bodyBytes = frame.length - 4;
-    if (bodyBytes > this.rpc.maxFrameBytes) throw new FrameTooLargeError(bodyBytes, this.rpc.maxFrameBytes);
-    const conn = peer.conn;
-    if (conn) {
-      if (conn.bufferedBytes + frame.length > this.rpc.maxQueueBytes) {
-        throw new QueueFullError(
-          peer.label,
-          `${conn.bufferedBytes} bytes waiting, rpc.maxQueueBytes ${this.rpc.maxQueueBytes}`,
-        );
-      }
-      // The connection stamps the time once per flush (a clock read per frame is measurable here);
-      // detach() folds it into peer.lastUsed.
-      conn.used = true;
-      conn.write(frame);
-      return;
-    }
-    if (peer.self) throw new NodeUnavailableError(nodeIdForErrors ?? peer.address, "it is this node's own address");
-    const now = Date.now();
-    peer.lastUsed = now;
-    if (!peer.connecting && !peer.awaitInboundTimer) {
-      if (now < peer.retryAt) {
-        throw new NodeUnavailableError(
-          nodeIdForErrors ?? peer.label,
-          `unreachable (${peer.lastError}); next attempt in ${Math.ceil(peer.retryAt - now)} ms`,
-        );
-      }
-      this.dial(peer);
-    }
-    peer.queueFrame(frame, this.rpc.maxQueueBytes);
+    peer.send(frame, this.rpc, this.dialPeer, nodeIdForErrors);
   }
 
   // ---- connections -----------------------------------------------------------------------------
@@ -334,7 +308,7 @@ export class ConnectionRegistry {
       // The peer restarted (another generation): the old connection is dead.
       const reason = `replaced by a new connection from ${hello.nodeId} (generation ${hello.generation})`;
       this.counters.connectionsReplaced++;
-      this.detach(entry, existing, reason);
+      entry.detach(existing, reason);
       existing.close(reason);
       // Its standby belonged to the old run too: were it to send, it would be promoted over the new one.
       const standby = entry.standby;
@@ -440,7 +414,7 @@ export class ConnectionRegistry {
    */
   private giveUp(peer: Peer, reason: string): void {
     const old = peer.conn!;
-    this.detach(peer, old, reason);
+    peer.detach(old, reason);
     old.refuse('duplicate', reason);
   }
 
@@ -462,7 +436,7 @@ export class ConnectionRegistry {
     if (old) {
       const reason = `replaced by a newer connection from ${peer.nodeId}, which gave this one up`;
       this.counters.connectionsReplaced++;
-      this.detach(peer, old, reason);
+      peer.detach(old, reason);
       old.close(reason);
     }
     peer.conn = conn;
@@ -502,7 +476,7 @@ export class ConnectionRegistry {
       }
       this.dialFailed(peer, describe(info));
     } else if (peer.conn === conn) {
-      this.detach(peer, conn, describe(info));
+      peer.detach(conn, describe(info));
       if (this.closed) return;
       const standby = peer.standby;
       if (!standby && info.refusedByPeer === 'duplicate') {
@@ -524,14 +498,6 @@ export class ConnectionRegistry {
       this.logger.warn(`lost connection to ${peer.label}: ${info.message}`);
       this.redial.scheduleRetry(peer, describe(info));
     }
-  }
-
-  /** Forgets an established connection: the calls awaiting answers on it fail now. */
-  private detach(peer: Peer, conn: Connection, reason: string): void {
-    if (peer.conn !== conn) return;
-    peer.conn = undefined;
-    peer.lastUsed = Math.max(peer.lastUsed, conn.lastUsedAt);
-    peer.failCalls(new NodeUnavailableError(peer.nodeId ?? peer.address, `connection lost (${reason})`));
   }
 
   /**

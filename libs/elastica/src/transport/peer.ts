@@ -1,4 +1,5 @@
-import { QueueFullError } from '../errors/elastica-error.js';
+import { FrameTooLargeError, NodeUnavailableError, QueueFullError } from '../errors/elastica-error.js';
+import type { RpcOptions } from '../options/elastica-options.js';
 import type { Connection } from './connection.js';
 
 /** A call this node made and awaits an answer to. */
@@ -101,16 +102,65 @@ export class Peer {
     );
   }
 
-  /** Holds a frame until the connection is up; throws when that would pass `maxQueueBytes`. */
-  queueFrame(frame: Buffer, maxQueueBytes: number): void {
-    if (this.queueBytes + frame.length > maxQueueBytes) {
+  /** A connection is on its way: our dial in handshake, or theirs awaited after a lost tie-break. */
+  get connectionUnderway(): boolean {
+    return this.connecting !== undefined || this.awaitInboundTimer !== undefined;
+  }
+
+  /**
+   * Writes a frame on the connection, or queues it until one is up, asking `dial` for one when none is
+   * on its way; throws (for callers that care) when it cannot. `nodeIdForErrors` names the peer in them.
+   */
+  send(
+    frame: Buffer,
+    rpc: Pick<RpcOptions, 'maxFrameBytes' | 'maxQueueBytes'>,
+    dial: (peer: Peer) => void,
+    nodeIdForErrors?: string,
+  ): void {
+    const bodyBytes = frame.length - 4;
+    if (bodyBytes > rpc.maxFrameBytes) throw new FrameTooLargeError(bodyBytes, rpc.maxFrameBytes);
+    const conn = this.conn;
+    if (conn) {
+      if (conn.bufferedBytes + frame.length > rpc.maxQueueBytes) {
+        throw new QueueFullError(
+          this.label,
+          `${conn.bufferedBytes} bytes waiting, rpc.maxQueueBytes ${rpc.maxQueueBytes}`,
+        );
+      }
+      // The connection stamps the time once per flush (a clock read per frame is measurable here);
+      // detach() folds it into lastUsed.
+      conn.used = true;
+      conn.write(frame);
+      return;
+    }
+    if (this.self) throw new NodeUnavailableError(nodeIdForErrors ?? this.address, "it is this node's own address");
+    const now = Date.now();
+    this.lastUsed = now;
+    if (!this.connectionUnderway) {
+      if (now < this.retryAt) {
+        throw new NodeUnavailableError(
+          nodeIdForErrors ?? this.label,
+          `unreachable (${this.lastError}); next attempt in ${Math.ceil(this.retryAt - now)} ms`,
+        );
+      }
+      dial(this);
+    }
+    if (this.queueBytes + frame.length > rpc.maxQueueBytes) {
       throw new QueueFullError(
         this.label,
-        `${this.queueBytes} bytes waiting for the connection, rpc.maxQueueBytes ${maxQueueBytes}`,
+        `${this.queueBytes} bytes waiting for the connection, rpc.maxQueueBytes ${rpc.maxQueueBytes}`,
       );
     }
     this.queue.push(frame);
     this.queueBytes += frame.length;
+  }
+
+  /** Forgets `conn` as the established connection: the calls awaiting answers on it fail now. */
+  detach(conn: Connection, reason: string): void {
+    if (this.conn !== conn) return;
+    this.conn = undefined;
+    this.lastUsed = Math.max(this.lastUsed, conn.lastUsedAt);
+    this.failCalls(new NodeUnavailableError(this.nodeId ?? this.address, `connection lost (${reason})`));
   }
 
   /** The connection is up: what was queued leaves on it, in order, and connect() callers learn whom they reached. */
