@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net';
 import { NodeUnavailableError, QueueFullError } from '../errors/elastica-error.js';
 import type { HostPort, RpcOptions, TlsOptions } from '../options/elastica-options.js';
+import { Admission } from './admission.js';
 import { Connection, type CloseInfo, type ConnectionEvents } from './connection.js';
-import { arbitrate, crossed, type Meeting, type Verdict } from './crossing-dials.js';
 import { encodeEvent, encodeGossip, encodeId, encodeRequest, FrameType, type Frame } from './frames.js';
-import type { Hello, LocalIdentity, RefusalReason } from './handshake.js';
+import type { LocalIdentity } from './handshake.js';
 import { IncomingTraffic, type IncomingHandlers } from './incoming-traffic.js';
 import type { OutboundCall, Peer } from './peer.js';
 import { PeerDirectory } from './peer-directory.js';
@@ -43,12 +43,7 @@ export class ConnectionRegistry {
   private readonly unattached = new Set<Connection>();
   private readonly incoming: IncomingTraffic;
   private readonly counters: TransportCounters;
-  private readonly lostTieBreak = new WeakSet<Connection>();
-  /**
-   * The losers of crossing dials (see crossed), held as a standby only to read what the peer sent on
-   * them before it saw the crossing: never written to by the registry, never promoted by a frame.
-   */
-  private readonly crossingLosers = new WeakSet<Connection>();
+  private readonly admission: Admission;
   private nextCallId = 0;
   private closed = false;
   /** Connections established so far (see Peer.dialEpoch). */
@@ -56,9 +51,9 @@ export class ConnectionRegistry {
   /** Made once, not per frame sent; an arrow, so that it calls the dial in force (the specs stand in for it). */
   private readonly dialPeer = (peer: Peer): void => this.dial(peer);
   private readonly events: ConnectionEvents = {
-    admit: (conn, hello) => this.admit(conn, hello),
-    commit: (conn) => this.commit(conn),
-    reached: (conn, hello) => this.reached(conn, hello),
+    admit: (conn, hello) => this.admission.admit(conn, hello),
+    commit: (conn) => this.admission.commit(conn),
+    reached: (conn, hello) => this.admission.reached(conn, hello),
     established: (conn) => this.established(conn),
     frame: (conn, frame) => this.onFrame(conn, frame),
     closed: (conn, info) => this.onClosed(conn, info),
@@ -76,6 +71,7 @@ export class ConnectionRegistry {
     this.incoming = new IncomingTraffic(handlers, rpc);
     this.counters = new TransportCounters(logger);
     this.peers = new PeerDirectory((message) => logger.log(message));
+    this.admission = new Admission(local, this.peers, this.counters, this.unattached, () => this.closed);
     // Arrows, so that the dial and dialFailed in force are the ones called (the specs stand in for them).
     this.redial = new Redialer(rpc, random, this.peers, {
       dial: this.dialPeer,
@@ -233,17 +229,6 @@ export class ConnectionRegistry {
     this.unattached.add(this.wrap(socket, 'inbound'));
   }
 
-  /** The arbiter's verdict on a new connection with the node `hello` names (see crossing-dials.ts). */
-  private verdict(side: Meeting['side'], holding: Meeting['holding'], isCrossed: boolean, hello: Hello): Verdict {
-    return arbitrate({
-      side,
-      holding,
-      crossed: isCrossed,
-      smallerId: this.local.nodeId < hello.nodeId ? 'ours' : 'theirs',
-      secret: this.local.secret !== undefined,
-    }).verdict;
-  }
-
   private wrap(socket: Socket, direction: 'inbound' | 'outbound'): Connection {
     return new Connection(
       socket,
@@ -255,112 +240,12 @@ export class ConnectionRegistry {
     );
   }
 
-  /**
-   * Acceptor side, on the dialer's HELLO: decides only, and changes nothing until the dialer is proven
-   * (see docs/ARCHITECTURE.md, "Strangers are bounded").
-   */
-  private admit(conn: Connection, hello: Hello): { reason: RefusalReason; message: string } | undefined {
-    if (this.closed) return { reason: 'duplicate', message: 'node shutting down' };
-    // Answered all the same, as a standby (Hello.standby), which is how the dialer tells this from a crossing.
-    if (this.peers.liveEntry(hello)) {
-      if (conn.state === 'handshake') conn.held = true;
-      return undefined;
-    }
-    for (const peer of this.peers.entriesOf(hello)) {
-      const other = peer.connecting;
-      if (!other || other === conn || other.direction !== 'outbound') continue;
-      if (this.verdict('acceptor', 'dial', false, hello) === 'refuse-new') {
-        return {
-          reason: 'duplicate',
-          message: `simultaneous dial: keeping the connection dialled by ${this.local.nodeId}`,
-        };
-      }
-    }
-    return undefined;
-  }
-
-  /** The dialer is proven: take the tie-break's decision (checked again: things may have moved since its HELLO). */
-  private commit(conn: Connection): { reason: RefusalReason; message: string } | undefined {
-    this.unattached.delete(conn);
-    const hello = conn.remoteHello!;
-    const refusal = this.admit(conn, hello);
-    if (refusal) return refusal;
-    const live = this.peers.liveEntry(hello);
-    if (live) {
-      switch (this.verdict('acceptor', 'connection', crossed(live.conn!, conn), hello)) {
-        case 'replace-old':
-          this.giveUp(live, `crossing dials: keeping the connection dialled by ${hello.nodeId}`);
-          live.connecting = conn;
-          break;
-        case 'read-new':
-          this.crossingLosers.add(conn);
-          break;
-        case 'standby': // established() holds it
-          break;
-      }
-      conn.owner = live;
-      return undefined;
-    }
-    const peer = this.peerFor(hello.advertise);
-    for (const entry of new Set([peer, ...this.peers.entriesOf(hello)])) {
-      const existing = entry.conn;
-      if (!existing || (entry !== peer && entry.nodeId !== hello.nodeId)) continue;
-      // The peer restarted (another generation): the old connection is dead.
-      const reason = `replaced by a new connection from ${hello.nodeId} (generation ${hello.generation})`;
-      this.counters.connectionsReplaced++;
-      entry.detach(existing, reason);
-      existing.close(reason);
-      // Its standby belonged to the old run too: were it to send, it would be promoted over the new one.
-      const standby = entry.standby;
-      entry.standby = undefined;
-      standby?.close(reason);
-    }
-    const other = peer.connecting;
-    // Ours loses (theirs was dialled by the smaller id), or it is an older attempt of theirs.
-    if (other && other !== conn) this.lostTieBreak.add(other);
-    conn.owner = peer;
-    peer.connecting = conn;
-    if (other && other !== conn) other.close(`simultaneous dial: keeping the connection dialled by ${hello.nodeId}`);
-    return undefined;
-  }
-
-  /** Dialer side, the acceptor proven: the address dialled may turn out to be another name of a node we hold a connection with. */
-  private reached(conn: Connection, hello: Hello): { reason: RefusalReason; message: string } | undefined {
-    const peer = conn.owner as Peer;
-    const known = this.peers.liveEntry(hello);
-    if (!known || known === peer) return undefined;
-    if (peer.connecting === conn) peer.connecting = undefined;
-    const verdict = this.verdict('dialer', 'connection', crossed(known.conn!, conn), hello);
-    if (verdict === 'replace-old') {
-      // Given up before the merge, so that what waited on either entry rides the new one, not the old.
-      this.giveUp(known, `crossing dials: keeping the connection dialled by ${this.local.nodeId}`);
-      this.peers.merge(peer, known);
-      conn.owner = known;
-      known.connecting = conn;
-      return undefined;
-    }
-    this.peers.merge(peer, known);
-    switch (verdict) {
-      case 'read-new':
-        this.crossingLosers.add(conn);
-        conn.owner = known;
-        return undefined;
-      case 'refuse-new':
-        return { reason: 'duplicate', message: `crossing dials: keeping the connection dialled by ${hello.nodeId}` };
-      default:
-        return {
-          reason: 'duplicate',
-          message: `already connected to ${hello.nodeId} (${known.address}); ${peer.address} is another address of it`,
-        };
-    }
-  }
-
   private established(conn: Connection): void {
     const peer = conn.owner as Peer;
     const hello = conn.remoteHello!;
     if (peer.connecting === conn) peer.connecting = undefined;
     if (peer.conn && peer.conn !== conn) {
-      if (this.crossingLosers.has(conn)) {
+      if (this.admission.isCrossingLoser(conn)) {
         this.holdCrossingLoser(peer, conn);
         return;
       }
@@ -407,17 +292,6 @@ export class ConnectionRegistry {
     this.logger.debug(`second connection from ${peer.label}: held until the peer closes it or sends on it`);
   }
 
-  /**
-   * The established connection of `peer` loses a crossing: calls awaiting answers on it fail (their
-   * answers would come on it), and the peer is told it is a duplicate, which it drops quietly, having
-   * kept the other one too. What we sent on it before arrives (the peer reads until our refusal).
-   */
-  private giveUp(peer: Peer, reason: string): void {
-    const old = peer.conn!;
-    peer.detach(old, reason);
-    old.refuse('duplicate', reason);
-  }
-
   /** A crossing's loser, kept to read what the peer sent on it until it gives it up (bounded in time). */
   private holdCrossingLoser(peer: Peer, conn: Connection): void {
     this.holdStandby(peer, conn);
@@ -445,7 +319,7 @@ export class ConnectionRegistry {
 
   private onFrame(conn: Connection, frame: Frame): void {
     const peer = conn.owner as Peer;
-    if (peer.standby === conn && !this.crossingLosers.has(conn)) this.promote(peer, conn);
+    if (peer.standby === conn && !this.admission.isCrossingLoser(conn)) this.promote(peer, conn);
     this.incoming.deliver(conn, peer, frame);
   }
 
@@ -467,7 +341,7 @@ export class ConnectionRegistry {
         this.markSelf(peer);
         return;
       }
-      if (info.refusedByPeer === 'duplicate' || this.lostTieBreak.has(conn)) {
+      if (info.refusedByPeer === 'duplicate' || this.admission.lostTieBreak(conn)) {
         // Their connection to us is the one to keep; wait for it rather than fail what is queued.
         this.redial.awaitInbound(peer);
         // It may be here already, under another entry (see settleAwaiting).
