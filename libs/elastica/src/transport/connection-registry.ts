@@ -25,16 +25,9 @@ export { MAX_ALIASES } from './peer-directory.js';
 export type { ConnectionInfo, TransportStats } from './transport-stats.js';
 
 /**
- * The one connection per pair of nodes. Peers are keyed by advertised address (what gossip knows),
- * by the other addresses they turned out to answer at (aliases), and, once a handshake told it, by
- * node id. When both nodes dial each other at once, the connection dialled by the node with the smaller
- * id survives on both sides (decided by the acceptor before it answers the handshake, so no traffic
- * ever rides the losing one). When a node we are connected to is dialled again under another name of
- * its address, the acceptor holds the new connection unused and the dialer, which alone knows it still
- * has the old one, closes it as a duplicate and remembers the name as an alias: the old connection and
- * the calls on it carry on. When both nodes dial each other at once under names the other has not
- * learned, the acceptors' answers (standby or fresh) tell both sides the dials crossed, and both keep
- * the one dialled by the smaller id (see crossed).
+ * The one connection per pair of nodes (docs/ARCHITECTURE.md, "Transport and RPC"): the API the
+ * transport service uses, and what becomes of a peer's connections once established, over the peer
+ * directory, admission (crossing-dials.ts decides), redials and sockets.
  */
 export class ConnectionRegistry {
   private readonly sockets: Sockets;
@@ -72,7 +65,7 @@ export class ConnectionRegistry {
     this.counters = new TransportCounters(logger);
     this.peers = new PeerDirectory((message) => logger.log(message));
     this.admission = new Admission(local, this.peers, this.counters, this.unattached, () => this.closed);
-    // Arrows, so that the dial and dialFailed in force are the ones called (the specs stand in for them).
+    // Arrows, so that the dialFailed in force is the one called (the specs stand in for it).
     this.redial = new Redialer(rpc, random, this.peers, {
       dial: this.dialPeer,
       dialFailed: (peer, reason) => this.dialFailed(peer, reason),
@@ -118,10 +111,7 @@ export class ConnectionRegistry {
     }
   }
 
-  /**
-   * Drops the established connection to `address`, if any (see GossipChannel.reset): calls on it fail
-   * now, as on a lost connection, and the peer is redialled after the usual backoff while in use.
-   */
+  /** Drops the established connection to `address`, if any: see docs/ARCHITECTURE.md, "A node judged down loses its connection". */
   reset(address: string, reason: string): void {
     const entry = this.peers.get(address);
     if (!entry) return;
@@ -354,8 +344,7 @@ export class ConnectionRegistry {
       if (this.closed) return;
       const standby = peer.standby;
       if (!standby && info.refusedByPeer === 'duplicate') {
-        // Our dials crossed and the peer keeps the other connection, which may reach us just after its
-        // refusal of this one: wait for it (as after a lost tie-break) rather than count a loss and back off.
+        // The peer keeps another connection with us: docs/ARCHITECTURE.md, "Crossing dials".
         this.logger.debug(`${peer.label} keeps another connection with us (crossing dials); waiting for it`);
         this.redial.awaitInbound(peer);
         return;
@@ -374,11 +363,7 @@ export class ConnectionRegistry {
     }
   }
 
-  /**
-   * A dial of ours reached this very node: both ends of that socket were here, which only the kernel's
-   * port numbers prove (a peer saying `self` proves nothing). The address is never dialled again, and
-   * whoever asked to learn of it (gossip, to drop such a seed) is told.
-   */
+  /** A dial of ours reached this very node: see docs/ARCHITECTURE.md, "A dial that reaches this node". */
   private markSelf(peer: Peer): void {
     peer.self = true;
     peer.clearTimers();

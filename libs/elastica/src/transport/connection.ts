@@ -68,12 +68,8 @@ const COALESCE_BYTES = 64 * 1024;
 const FLUSH_AT_BYTES = 2048;
 
 /**
- * One TCP connection: framing, the handshake state machine, coalesced writes. It knows nothing of
- * other connections; the registry decides which connection to a peer survives.
- *
- * Handshake (dialer D, acceptor A):  D→A HELLO(nonceD)  ·  A→D HELLO(nonceA[, proofA])  ·  [D→A AUTH(proofD)]
- * The acceptor replies only after its tie-break accepted the connection, so a dialer never carries
- * traffic on a connection the other side is about to drop.
+ * One TCP connection: framing, the handshake state machine (docs/ARCHITECTURE.md, "The handshake"),
+ * coalesced writes. It knows nothing of other connections; the registry decides which one survives.
  */
 export class Connection {
   state: 'handshake' | 'auth' | 'established' | 'closed' = 'handshake';

@@ -54,10 +54,8 @@ export interface Hello {
   /** Acceptor only, with a secret: its answer to the dialer's nonce, so the dialer verifies first. */
   proof?: string;
   /**
-   * Acceptor only: whether it answers this connection as a standby (it already had an established
-   * connection with the dialer's very run) or as a fresh one. Two fresh connections between the same
-   * two runs, one dialled by each, crossed: both sides keep the one dialled by the smaller node id.
-   * Absent (an older peer): taken as a standby, which keeps the older behaviour.
+   * Acceptor only: answered as a standby (it already had an established connection with the dialer's
+   * very run) or as a fresh one; see docs/ARCHITECTURE.md, "Crossing dials". Absent (an older peer): a standby.
    */
   standby?: boolean;
 }
@@ -158,11 +156,7 @@ export function checkHello(
   return undefined;
 }
 
-/**
- * One side's proof that it holds the secret: an HMAC over its role, both ids and both nonces (the
- * other's first). Binding the role and the ids stops a proof from being reflected back on another
- * connection; binding both fresh nonces stops replay. The secret itself never crosses the wire.
- */
+/** One side's proof that it holds the secret (what it binds, and why: docs/ARCHITECTURE.md, "The handshake"). */
 export function computeProof(
   secret: string,
   role: 'dialer' | 'acceptor',

@@ -1,10 +1,7 @@
 import type { Hello } from './handshake.js';
 import { Peer } from './peer.js';
 
-/**
- * Other addresses one node is known by, at most (a host name, an IP, localhost...). Past it the oldest
- * is forgotten (a send to it dials again): a peer answering at many addresses cannot grow the map.
- */
+/** Other addresses one node is known by, at most (see docs/ARCHITECTURE.md, "The same run dialled again"). */
 export const MAX_ALIASES = 8;
 /** Inbound connections refused as `self` remembered until their other end (our own dial) hears of it. */
 const MAX_SELF_DIALS = 16;

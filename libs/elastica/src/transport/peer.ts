@@ -32,9 +32,8 @@ export class Peer {
   /** The connection in handshake, either direction. */
   connecting: Connection | undefined;
   /**
-   * Acceptor side: a second established connection from the same node and generation as `conn`. Never
-   * written to. The dialer either closes it as a duplicate (it reached us under another name: `conn`
-   * stays) or sends on it (it lost `conn`, which we have not noticed yet: this one replaces it).
+   * Acceptor side: a second established connection from the same run as `conn`, never written to (see
+   * docs/ARCHITECTURE.md, "The same run dialled again"): closed by the dialer, or promoted when it sends.
    */
   standby: Connection | undefined;
   /** Other addresses that lead to this entry, oldest first (bounded by the directory). */

@@ -123,8 +123,7 @@ export class Sockets {
           ca: tls.ca,
           rejectUnauthorized: true,
           minVersion: 'TLSv1.2',
-          // Peers are dialled by the address gossip advertises, which a certificate need not list:
-          // only the chain is checked. See SECURITY.md.
+          // Only the chain is checked, not the name: docs/ARCHITECTURE.md, "TLS", and SECURITY.md.
           checkServerIdentity: () => undefined,
         })
       : connect({ host, port });
