@@ -39,6 +39,7 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
 export const HANDSHAKE_MAX_FRAME_BYTES = 16 * 1024;
 
 /** Control characters (newlines above all) in a peer-chosen string would let it forge log lines. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** What each side says about itself first. The nonce is this side's challenge to the other. */
