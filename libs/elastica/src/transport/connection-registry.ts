@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { NodeUnavailableError, QueueFullError } from '../errors/elastica-error.js';
 import type { HostPort, RpcOptions, TlsOptions } from '../options/elastica-options.js';
 import { Admission } from './admission.js';
-import { Connection, type CloseInfo, type ConnectionEvents } from './connection.js';
+import { Connection, describeClose, type CloseInfo, type ConnectionEvents } from './connection.js';
 import { encodeEvent, encodeGossip, encodeId, encodeRequest, FrameType, type Frame } from './frames.js';
 import type { LocalIdentity } from './handshake.js';
 import { IncomingTraffic, type IncomingHandlers } from './incoming-traffic.js';
@@ -86,14 +86,7 @@ export class ConnectionRegistry {
   async close(): Promise<void> {
     this.closed = true;
     for (const conn of this.unattached) conn.destroy('node shutting down');
-    for (const peer of this.peers.entries()) {
-      peer.clearTimers();
-      peer.rejectWaiters(new NodeUnavailableError(peer.address, 'this node is shutting down'));
-      peer.failCalls(new NodeUnavailableError(peer.nodeId ?? peer.address, 'this node is shutting down'));
-      peer.connecting?.destroy('node shutting down');
-      peer.standby?.close('node shutting down');
-      peer.conn?.close('node shutting down');
-    }
+    for (const peer of this.peers.entries()) peer.shutDown();
     await this.sockets.close();
   }
 
@@ -254,14 +247,7 @@ export class ConnectionRegistry {
     }
     const restarted = peer.generation !== undefined && peer.generation !== hello.generation;
     const wasUnreachable = peer.failures > 0;
-    peer.conn = conn;
-    peer.nodeId = hello.nodeId;
-    peer.generation = hello.generation;
-    peer.failures = 0;
-    peer.retryAt = 0;
-    peer.lastError = '';
-    peer.lastUsed = Date.now();
-    peer.clearTimers();
+    peer.connectedOn(conn, hello);
     this.redial.connected(peer);
     this.establishments++;
     const previous = this.peers.bindNode(hello.nodeId, peer);
@@ -338,9 +324,9 @@ export class ConnectionRegistry {
         if (this.establishments !== peer.dialEpoch) this.redial.settleAwaiting(peer);
         return;
       }
-      this.dialFailed(peer, describe(info));
+      this.dialFailed(peer, describeClose(info));
     } else if (peer.conn === conn) {
-      peer.detach(conn, describe(info));
+      peer.detach(conn, describeClose(info));
       if (this.closed) return;
       const standby = peer.standby;
       if (!standby && info.refusedByPeer === 'duplicate') {
@@ -359,7 +345,7 @@ export class ConnectionRegistry {
       }
       this.counters.connectionsLost++;
       this.logger.warn(`lost connection to ${peer.label}: ${info.message}`);
-      this.redial.scheduleRetry(peer, describe(info));
+      this.redial.scheduleRetry(peer, describeClose(info));
     }
   }
 
@@ -403,10 +389,4 @@ export class ConnectionRegistry {
   stats(): TransportStats {
     return this.counters.stats(this.peers);
   }
-}
-
-function describe(info: CloseInfo): string {
-  if (info.refusedByPeer) return `refused by peer (${info.refusedByPeer}): ${info.message}`;
-  if (info.refused) return `refused (${info.refused}): ${info.message}`;
-  return info.message;
 }

@@ -30,6 +30,13 @@ export interface CloseInfo {
   message: string;
 }
 
+/** Why a connection ended, in a few words (a peer's backoff reason, a lost call's error). */
+export function describeClose(info: CloseInfo): string {
+  if (info.refusedByPeer) return `refused by peer (${info.refusedByPeer}): ${info.message}`;
+  if (info.refused) return `refused (${info.refused}): ${info.message}`;
+  return info.message;
+}
+
 export interface ConnectionEvents {
   /**
    * Acceptor side, on the dialer's HELLO once it passed the checks: the registry's tie-break decides.

@@ -1,6 +1,7 @@
 import { FrameTooLargeError, NodeUnavailableError, QueueFullError } from '../errors/elastica-error.js';
 import type { RpcOptions } from '../options/elastica-options.js';
 import type { Connection } from './connection.js';
+import type { Hello } from './handshake.js';
 
 /** A call this node made and awaits an answer to. */
 export interface OutboundCall {
@@ -78,6 +79,28 @@ export class Peer {
     clearTimeout(this.awaitInboundTimer);
     this.retryTimer = undefined;
     this.awaitInboundTimer = undefined;
+  }
+
+  /** `conn` is the established connection now, with the run `hello` names: the backoff is over. */
+  connectedOn(conn: Connection, hello: Hello): void {
+    this.conn = conn;
+    this.nodeId = hello.nodeId;
+    this.generation = hello.generation;
+    this.failures = 0;
+    this.retryAt = 0;
+    this.lastError = '';
+    this.lastUsed = Date.now();
+    this.clearTimers();
+  }
+
+  /** This node is shutting down: callers and calls fail, every connection goes. */
+  shutDown(): void {
+    this.clearTimers();
+    this.rejectWaiters(new NodeUnavailableError(this.address, 'this node is shutting down'));
+    this.failCalls(new NodeUnavailableError(this.nodeId ?? this.address, 'this node is shutting down'));
+    this.connecting?.destroy('node shutting down');
+    this.standby?.close('node shutting down');
+    this.conn?.close('node shutting down');
   }
 
   /** Bytes waiting for the connection to come up. */
