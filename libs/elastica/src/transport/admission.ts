@@ -114,7 +114,10 @@ export class Admission {
     return undefined;
   }
 
-  /** Dialer side, the acceptor proven: the address dialled may turn out to be another name of a node we hold a connection with. */
+  /**
+   * Dialer side, the acceptor proven: the address dialled may turn out to be another name of a node we
+   * hold a connection with.
+   */
   reached(conn: Connection, hello: Hello): Refusal | undefined {
     const peer = conn.owner as Peer;
     const known = this.peers.liveEntry(hello);

@@ -104,7 +104,10 @@ export class ConnectionRegistry {
     }
   }
 
-  /** Drops the established connection to `address`, if any: see docs/ARCHITECTURE.md, "A node judged down loses its connection". */
+  /**
+   * Drops the established connection to `address`, if any: see docs/ARCHITECTURE.md, "A node judged down
+   * loses its connection".
+   */
   reset(address: string, reason: string): void {
     const entry = this.peers.get(address);
     if (!entry) return;

@@ -58,7 +58,7 @@ describe('crossing-dial arbiter', () => {
     ).toThrow(/no crossing-dial rule/);
   });
 
-  it('calls two connections crossed only when one was dialled by each side and neither was answered as a standby', () => {
+  it('calls connections crossed only when one was dialled by each side and neither answered as a standby', () => {
     const outbound = { direction: 'outbound', held: false } as const;
     const inbound = { direction: 'inbound', held: false } as const;
     expect(crossed(outbound, inbound)).toBe(true);

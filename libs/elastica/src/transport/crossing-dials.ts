@@ -28,9 +28,9 @@ export type Verdict =
   | 'refuse-new'
   /** The new connection goes ahead; our dial in handshake is dropped once it commits. */
   | 'accept-new'
-  /** The established connection gives way (refused as a duplicate after what was sent on it); the new one replaces it. */
+  /** The established connection gives way (refused, after what was sent on it); the new one replaces it. */
   | 'replace-old'
-  /** The established connection stays; the new one is only read (never written to, never promoted) until the peer gives it up. */
+  /** The established connection stays; the new one is only read (never written to) until the peer gives it up. */
   | 'read-new'
   /** The established connection stays; the new one is held unused until the dialer shows which one it keeps. */
   | 'standby'
@@ -66,12 +66,12 @@ export const RULES: readonly Rule[] = [
   {
     when: { side: 'acceptor', holding: 'connection', crossed: true, smallerId: 'ours' },
     verdict: 'read-new',
-    why: 'both ends keep the connection the smaller id dialled: our established one; they may send on the new one until they see the crossing',
+    why: 'both ends keep the one the smaller id dialled: ours; they may send on theirs until they see the crossing',
   },
   {
     when: { side: 'dialer', holding: 'connection', crossed: true, smallerId: 'ours' },
     verdict: 'replace-old',
-    why: 'both ends keep the connection the smaller id dialled: the new one, ours; what waited on either entry rides it',
+    why: 'both ends keep the one the smaller id dialled: the new one, ours; what waited on either entry rides it',
   },
   {
     when: { side: 'dialer', holding: 'connection', crossed: true, smallerId: 'theirs', secret: false },
@@ -83,16 +83,16 @@ export const RULES: readonly Rule[] = [
     verdict: 'refuse-new',
     why: 'they keep their dial; with a secret they have not committed ours yet, so refusing it loses nothing',
   },
-  // Not crossed: the dialer reached a node it is already connected to, under another of its names.
+  // Not crossed: the dialer reached a run it has a connection with (under another name), or lost that one.
   {
     when: { side: 'acceptor', holding: 'connection', crossed: false },
     verdict: 'standby',
-    why: 'only the dialer knows whether it dialled another name of ours while it still has the old connection, or lost the old one',
+    why: 'only the dialer knows whether it dialled another name of ours and still has the old connection, or lost it',
   },
   {
     when: { side: 'dialer', holding: 'connection', crossed: false },
     verdict: 'alias',
-    why: 'the acceptor held the new connection unused: the old one carries on, and the address is another name of the node',
+    why: 'the acceptor held the new connection unused: the old one carries on; the address is another name of the node',
   },
 ];
 

@@ -106,7 +106,10 @@ export class PeerDirectory {
     if (peer.nodeId !== undefined && this.byNode.get(peer.nodeId) === peer) this.byNode.delete(peer.nodeId);
   }
 
-  /** The `remote` of an inbound connection we refused as `self`: if it is the `local` of a dial of ours, we dialled ourselves. */
+  /**
+   * The `remote` of an inbound connection we refused as `self`: if it is the `local` of a dial of ours,
+   * we dialled ourselves.
+   */
   rememberSelfDial(remote: string): void {
     this.selfDials.add(remote);
     if (this.selfDials.size > MAX_SELF_DIALS) this.selfDials.delete(this.selfDials.values().next().value!);

@@ -136,7 +136,7 @@ export class Redialer {
     this.hooks.dial(peer);
   }
 
-  /** An entry a node has left for another (it restarted elsewhere), or nobody uses, is dropped once it holds nothing. */
+  /** An entry nobody uses, or that a node left for another (it restarted elsewhere), goes once it holds nothing. */
   forgetIfIdle(peer: Peer): void {
     if (!peer.holdsNothing()) return;
     peer.clearTimers();
