@@ -10,7 +10,8 @@ export type { GossipChannel } from './network/gossip-channel.js';
 export { InMemoryGossipNetwork, type InMemoryGossipNetworkOptions } from './network/in-memory-gossip-network.js';
 
 // Options
-export { resolveOptions, parseHostPort, formatHostPort } from './options/resolve-options.js';
+export { resolveOptions } from './options/resolve-options.js';
+export { parseHostPort, formatHostPort } from './common/host-port.js';
 
 // Failure detection internals
 export { phiNormal, phiExponential } from './failure-detector/phi.js';

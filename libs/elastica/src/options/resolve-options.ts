@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
+import { checkHost, checkPort, formatHostPort, parseHostPort } from '../common/host-port.js';
 import { certificateNames, nodeIdNotNamed, parseSubject } from '../transport/certificate-names.js';
 import {
   DEFAULT_BIND,
@@ -13,8 +13,9 @@ import {
 import { ElasticaOptionsError } from '../errors/elastica-options.error.js';
 import type { ElasticaOptions, FailureDetectorOptions, HostPort, ResolvedElasticaOptions } from './elastica-options.js';
 
-const HOSTNAME =
-  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+// The public index exports these from here; they live with the rest of the host:port handling.
+export { formatHostPort, parseHostPort } from '../common/host-port.js';
+
 const UNSPECIFIED = new Set(['0.0.0.0', '::', '[::]']);
 
 function fail(option: string, problem: string): never {
@@ -25,35 +26,6 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
   return typeof value;
-}
-
-function checkHost(option: string, host: unknown): string {
-  if (typeof host !== 'string' || host.length === 0)
-    fail(option, `expected a host name or IP address, got ${describe(host)}`);
-  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (isIP(bare) === 0 && !HOSTNAME.test(bare))
-    fail(option, `${describe(host)} is not a valid host name or IP address`);
-  return bare;
-}
-
-function checkPort(option: string, port: unknown, allowZero: boolean): number {
-  const min = allowZero ? 0 : 1;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < min || port > 65535) {
-    fail(option, `expected an integer port from ${min} to 65535, got ${describe(port)}`);
-  }
-  return port;
-}
-
-/** Parses `host:port` (or `[v6]:port`), the form seeds and the CLI use. */
-export function parseHostPort(option: string, text: unknown): HostPort {
-  if (typeof text !== 'string') fail(option, `expected "host:port", got ${describe(text)}`);
-  const match = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(text.trim());
-  if (!match) fail(option, `${describe(text)} is not of the form host:port`);
-  return { host: checkHost(option, match[1]), port: checkPort(option, Number(match[2]), false) };
-}
-
-export function formatHostPort(address: HostPort): string {
-  return isIP(address.host) === 6 ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
 
 function checkObject(option: string, value: unknown): Record<string, unknown> {
