@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { freePort } from './support/free-port.js';
+import { freePort } from '../support/free-port.js';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { GossipService, PartitionerService } from 'elastica';
-import { closeStartedNodes, eventually, startTrackedNode, type TestNode } from './transport/nodes.js';
+import { closeStartedNodes, eventually, startTrackedNode, type TestNode } from '../transport/nodes.js';
 
 // Three real Nest apps gossiping over TCP on loopback, as users run them: they agree on every key's
 // owner, one leaves, the other two agree again.

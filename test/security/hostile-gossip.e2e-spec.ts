@@ -16,8 +16,8 @@ import {
   type MessageHeader,
   type ResolvedElasticaOptions,
 } from 'elastica';
-import { TestHandlers } from './transport/handlers.js';
-import { eventually, startNode, type TestNode } from './transport/nodes.js';
+import { TestHandlers } from '../transport/handlers.js';
+import { eventually, startNode, type TestNode } from '../transport/nodes.js';
 
 /**
  * Hostile gossip from a member (it holds the secret, so the transport lets it in): claims about
