@@ -5,7 +5,7 @@ import { KvCluster } from './harness/kv-cluster.js';
 import { NetnsLab } from './harness/netns-lab.js';
 import { describeChaos } from './harness/preflight.js';
 import { sh } from './harness/shell.js';
-import { until } from './harness/poll.js';
+import { until } from '../support/until.js';
 
 // The harness tested on itself, with a stand-in for the example app (test/chaos/harness/stand-in-node.mjs):
 // every fault the scenarios rely on is shown to do exactly what it says, on real namespaces.
@@ -60,7 +60,7 @@ describeChaos('chaos harness (stand-in nodes)', () => {
   /** Reads node `to`'s datagram counter until it stops moving. */
   const settledCount = async (to: number, before: number) => {
     let last = -1;
-    const { value } = await until(
+    const value = await until(
       'the datagram count settles',
       async () => {
         const now = (await getJson<{ received: number }>(cluster.url(to, '/udp-count'))).received;
@@ -68,7 +68,8 @@ describeChaos('chaos harness (stand-in nodes)', () => {
         last = now;
         return settled;
       },
-      { deadlineMs: 10_000, intervalMs: 200 },
+      10_000,
+      200,
     );
     return value - before;
   };

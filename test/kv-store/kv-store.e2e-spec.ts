@@ -4,7 +4,8 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchBrowser, type Browser } from './support/browser.js';
-import { http, json, mapLimit, until, type ClusterView } from './support/http.js';
+import { until } from '../support/until.js';
+import { http, json, mapLimit, type ClusterView } from './support/http.js';
 import { missingOn } from './support/local-copies.js';
 import { ARTIFACTS, buildApp, freePort, NodeProcess } from './support/node-process.js';
 

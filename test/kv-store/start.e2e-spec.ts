@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { http, until } from './support/http.js';
+import { until } from '../support/until.js';
+import { http } from './support/http.js';
 import { buildApp, freePort, ROOT } from './support/node-process.js';
 
 /**

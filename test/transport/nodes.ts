@@ -5,8 +5,6 @@ import { ClusterClient, ElasticaModule, ElasticaTransport, TransportService, typ
 import { freePort } from '../support/free-port.js';
 
 export { freePort };
-/** For "never, over this window": fails on the first violation (`eventually` waits one out instead). */
-export { always } from '../support/always.js';
 
 /** A port nobody listens on right now (listen on 0, read it, close). */
 
@@ -46,23 +44,6 @@ export async function startNode(
     transport,
     close: () => app.close(),
   };
-}
-
-/** Polls until `check` returns truthy (or throws its last error after the deadline). Never a fixed sleep. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-      lastError = new Error('condition not met');
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw lastError;
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
 }
 
 /**

@@ -5,7 +5,8 @@ import { KV_STORE_ENTRY } from './build.js';
 import { httpRequest, getJson, type HttpResult } from './http.js';
 import { NetnsLab } from './netns-lab.js';
 import { NodeProcess } from './node-process.js';
-import { ARTIFACTS, until, type PollOptions } from './poll.js';
+import { ARTIFACTS } from './artifacts.js';
+import { until } from '../../support/until.js';
 
 /** One member as a node's `GET /cluster` reports it (contract §2). */
 export interface MemberView {
@@ -143,10 +144,11 @@ export class KvCluster {
   }
 
   /** Waits until node i answers `GET /cluster`, and learns its id. */
-  async waitServing(i: number, opts: PollOptions = { deadlineMs: 60_000 }): Promise<number> {
-    const { value, elapsedMs } = await until(`node ${i} serving GET /cluster`, () => this.view(i), opts);
-    this.ids[i] = value.self;
-    return elapsedMs;
+  async waitServing(i: number, deadlineMs = 60_000): Promise<number> {
+    const started = Date.now();
+    const view = await until(`node ${i} serving GET /cluster`, () => this.view(i), deadlineMs);
+    this.ids[i] = view.self;
+    return Date.now() - started;
   }
 
   /**
@@ -157,9 +159,10 @@ export class KvCluster {
     what: string,
     observers: number[],
     check: (view: ClusterView, observer: number) => boolean,
-    opts: PollOptions,
+    deadlineMs: number,
   ): Promise<{ views: ClusterView[]; elapsedMs: number }> {
-    const { value, elapsedMs } = await until(
+    const started = Date.now();
+    const seen = await until(
       what,
       async () => {
         const views = await Promise.all(observers.map((i) => this.view(i)));
@@ -170,9 +173,9 @@ export class KvCluster {
           );
         return views;
       },
-      opts,
+      deadlineMs,
     );
-    return { views: value, elapsedMs };
+    return { views: seen, elapsedMs: Date.now() - started };
   }
 
   /** Waits until each observer sees exactly `expected` (node index → status) for the nodes named. */
@@ -180,13 +183,13 @@ export class KvCluster {
     what: string,
     observers: number[],
     expected: Map<number, string>,
-    opts: PollOptions,
+    deadlineMs: number,
   ): Promise<{ views: ClusterView[]; elapsedMs: number }> {
     return this.waitForViews(
       what,
       observers,
       (view) => [...expected].every(([i, status]) => statusOf(view, this.ids[i]) === status),
-      opts,
+      deadlineMs,
     );
   }
 
