@@ -32,5 +32,8 @@ export async function until<T>(
 
 function observation(last: { gave: unknown } | { threw: unknown }): string {
   if ('gave' in last) return `gave ${String(last.gave)}`;
-  return `threw ${last.threw instanceof Error ? last.threw.message : JSON.stringify(last.threw)}`;
+  // Not `instanceof Error`: what Node's own APIs throw (fetch, say) comes from outside Jest's realm.
+  const { threw } = last;
+  const message = typeof threw === 'object' && threw !== null && 'message' in threw ? threw.message : undefined;
+  return `threw ${typeof message === 'string' ? message : JSON.stringify(threw)}`;
 }
