@@ -125,13 +125,13 @@ describeChaos('chaos harness (stand-in nodes)', () => {
   it('stops, continues, kills and restarts a node', async () => {
     const node = cluster.nodes[2];
     const pid = node.pid;
-    node.stop();
+    node.freeze();
     await expect(httpRequest('GET', cluster.url(2, '/whoami'), { timeoutMs: 1000 })).rejects.toThrow(/no answer/);
-    node.cont();
+    node.thaw();
     expect((await whoami(2)).pid).toBe(pid);
 
     const killedPid = cluster.nodes[3].pid;
-    const exit = await cluster.nodes[3].kill();
+    const exit = await cluster.nodes[3].stop();
     expect(exit?.signal).toBe('SIGKILL');
     await expect(httpRequest('GET', cluster.url(3, '/whoami'), { timeoutMs: 1000 })).rejects.toThrow();
     await cluster.startAgain(3);

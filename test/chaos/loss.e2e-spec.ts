@@ -83,7 +83,7 @@ describeChaos('chaos: 10% random loss on every link for two minutes', () => {
       // The event check can fail: a node really killed now shows up in it as a `down` (the killed node's
       // own log cannot be read, which counts as "not yet", so the others' logs decide).
       const victim = cluster.size - 1;
-      await cluster.nodes[victim].kill();
+      await cluster.nodes[victim].stop();
       const verdict = await until(
         "the event check to catch the killed node's conviction",
         async () => {

@@ -32,7 +32,7 @@ describeChaos('chaos: a one-way partition', () => {
     const before = await cluster.view(RELAYS[0]);
     const oldGeneration = generationOf(cluster, before, V)!;
 
-    await cluster.nodes[V].kill();
+    await cluster.nodes[V].stop();
     await cluster.waitForViews(
       'everyone marks the killed node down',
       others(cluster, V),

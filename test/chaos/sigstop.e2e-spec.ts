@@ -24,7 +24,7 @@ describeChaos('chaos: SIGSTOP past the detection time, then SIGCONT', () => {
     const rest = others(cluster, SLEEPER);
     const generation = generationOf(cluster, await cluster.view(0), SLEEPER);
     const stoppedAt = Date.now();
-    cluster.nodes[SLEEPER].stop();
+    cluster.nodes[SLEEPER].freeze();
     await cluster.waitForViews(
       'the others mark the frozen node down',
       rest,
@@ -58,7 +58,7 @@ describeChaos('chaos: SIGSTOP past the detection time, then SIGCONT', () => {
     // too): a detector without the guard would convict everyone at once, and visibly so. The guard
     // refuses for as long as the pause lasted (>= 8 s), so nobody may be convicted.
     for (const i of rest) cluster.oneWay(i, SLEEPER);
-    cluster.nodes[SLEEPER].cont();
+    cluster.nodes[SLEEPER].thaw();
     wokeAt = Date.now();
     const watcher = (async () => {
       while (watching) {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { LoggedEvent } from '../../../apps/kv-store/src/dashboard/event-log.js';
 import { join } from 'node:path';
-import { KV_STORE_ENTRY } from './build.js';
+import { KV_STORE_ENTRY } from '../../support/build.js';
 import { httpRequest, getJson, type HttpResult } from './http.js';
 import { NetnsLab } from './netns-lab.js';
-import { NodeProcess } from './node-process.js';
+import { SBIN_PATH } from './shell.js';
+import { NodeProcess } from '../../support/node-process.js';
 import { ARTIFACTS } from './artifacts.js';
 import { until } from '../../support/until.js';
 
@@ -70,7 +71,9 @@ export class KvCluster {
     this.nodes = lab.indexes().map(
       (i) =>
         new NodeProcess({
-          namespace: lab.namespace(i),
+          name: lab.namespace(i),
+          // `ip netns exec` execs the node: the pid and the signals stay the node's own.
+          launcher: ['ip', 'netns', 'exec', lab.namespace(i)],
           argv: [
             options.entry ?? KV_STORE_ENTRY,
             '--port',
@@ -89,7 +92,8 @@ export class KvCluster {
             `chaos-${options.suite}`,
             ...(options.extraArgs ?? []),
           ],
-          env: options.env,
+          // `ip` lives in the sbin folders, which a non-login shell may lack.
+          env: { ...options.env, PATH: SBIN_PATH },
           logFile: join(ARTIFACTS, options.suite, `node-${i}.log`),
         }),
     );
@@ -224,7 +228,7 @@ export class KvCluster {
   }
 
   async destroy(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => n.dispose()));
+    await Promise.all(this.nodes.map((n) => n.stop()));
     this.lab.destroy();
   }
 }

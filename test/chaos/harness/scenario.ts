@@ -1,4 +1,4 @@
-import { ensureBuilt } from './build.js';
+import { ensureBuilt } from '../../support/build.js';
 import { KvCluster, memberOf, statusOf, type ClusterView, type KvClusterOptions } from './kv-cluster.js';
 import { until } from '../../support/until.js';
 import { recordTiming } from './artifacts.js';
