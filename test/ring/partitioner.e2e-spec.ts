@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { GossipService, PartitionerService } from 'elastica';
-import { closeStartedNodes, startTrackedNode, type TestNode } from '../transport/nodes.js';
+import { closeStartedNodes, startTrackedNode, type TestNode } from '../support/elastica-node.js';
 import { until } from '../support/until.js';
 
 // Three real Nest apps gossiping over TCP on loopback, as users run them: they agree on every key's

@@ -17,7 +17,7 @@ import {
   type ResolvedElasticaOptions,
 } from 'elastica';
 import { TestHandlers } from '../transport/handlers.js';
-import { startNode, type TestNode } from '../transport/nodes.js';
+import { closeStartedNodes, startTrackedNode, type TestNode } from '../support/elastica-node.js';
 import { until } from '../support/until.js';
 
 /**
@@ -29,7 +29,6 @@ import { until } from '../support/until.js';
  * refused claim sent straight to a fresh node, each counted, logged once, and held under an RSS ceiling.
  */
 describe('hostile gossip', () => {
-  const started: TestNode[] = [];
   let a: TestNode;
   let b: TestNode;
   let evil: TestNode;
@@ -39,10 +38,9 @@ describe('hostile gossip', () => {
   const opts = { cluster: 'c', secret: 's', gossip: { intervalMs: 100 } };
 
   beforeAll(async () => {
-    a = await startNode('node-a', { ...opts, seeds: [] }, [TestHandlers]);
-    b = await startNode('node-b', { ...opts, seeds: [a.address] }, [TestHandlers]);
-    evil = await startNode('node-evil', { ...opts, seeds: [a.address] }, [TestHandlers]);
-    started.push(a, b, evil);
+    a = await startTrackedNode('node-a', { ...opts, seeds: [] }, [TestHandlers]);
+    b = await startTrackedNode('node-b', { ...opts, seeds: [a.address] }, [TestHandlers]);
+    evil = await startTrackedNode('node-evil', { ...opts, seeds: [a.address] }, [TestHandlers]);
     await until(
       'node-a to see all three up',
       () =>
@@ -75,9 +73,7 @@ describe('hostile gossip', () => {
     forge = undefined;
     forgedTo = new Map();
   });
-  afterAll(async () => {
-    await Promise.all(started.map((n) => n.close()));
-  });
+  afterAll(closeStartedNodes);
 
   const gossipOf = (node: TestNode): GossipService => node.app.get(GossipService);
   const forgedCount = (node: TestNode): number => forgedTo.get(node.address) ?? 0;
@@ -318,8 +314,7 @@ describe('hostile gossip', () => {
 
   /** A fresh member, up in everyone's view, its warnings recorded from the start. */
   async function freshVictim(id: string): Promise<{ victim: TestNode; warnings: () => string[] }> {
-    const victim = await startNode(id, { ...opts, seeds: [a.address] }, [TestHandlers]);
-    started.push(victim);
+    const victim = await startTrackedNode(id, { ...opts, seeds: [a.address] }, [TestHandlers]);
     const warnings = spyWarnings(victim);
     await until(
       'the fresh victim and the others up for each other',

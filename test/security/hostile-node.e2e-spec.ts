@@ -6,10 +6,10 @@ import { firstValueFrom } from 'rxjs';
 import { encodeAuth } from '../../libs/elastica/src/transport/frames.js';
 import { stream } from '../../libs/elastica/src/transport/testing/hostile-input.js';
 import { TestHandlers } from '../transport/handlers.js';
-import { type TestNode } from '../transport/nodes.js';
+import { startNode, type TestNode } from '../support/elastica-node.js';
 import { until } from '../support/until.js';
 import { RawPeer } from '../transport/raw-peer.js';
-import { RecordingLogger, startLoggedNode } from './node-with-logs.js';
+import { RecordingLogger } from './recording-logger.js';
 
 /**
  * A real node (Nest app, ElasticaModule, loopback port) under attack from raw sockets, while a member
@@ -100,19 +100,16 @@ const helloFrom = (fields: object) => ({
 
 beforeAll(async () => {
   // every node of this file logs into the same recorder (Nest's logger is process-wide)
-  member = await startLoggedNode('member', { cluster: 'prod', secret: SECRET }, [TestHandlers], logs);
-  target = await startLoggedNode(
+  member = await startNode('member', { cluster: 'prod', secret: SECRET }, [TestHandlers], { logger: logs });
+  target = await startNode(
     'target',
     { cluster: 'prod', secret: SECRET, rpc: { handshakeTimeoutMs: 1000 } },
     [TestHandlers],
-    logs,
+    { logger: logs },
   );
-  small = await startLoggedNode(
-    'small',
-    { rpc: { maxPendingHandshakes: 20, handshakeTimeoutMs: 30_000 } },
-    [TestHandlers],
-    logs,
-  );
+  small = await startNode('small', { rpc: { maxPendingHandshakes: 20, handshakeTimeoutMs: 30_000 } }, [TestHandlers], {
+    logger: logs,
+  });
   await member.transport.connect(target.address);
   rssBaseline = process.memoryUsage().rss;
 });
@@ -253,7 +250,7 @@ describe('a node under hostile connections', () => {
       expect(raw.frames).toEqual([expect.objectContaining({ reason: 'overloaded' })]);
     expect(raws.slice(40).some((r) => r.closed)).toBe(false);
     // a peer dialling now completes its handshake in a round trip: the flood cannot lock it out
-    const peer = await startLoggedNode('latecomer', {}, [TestHandlers], logs);
+    const peer = await startNode('latecomer', {}, [TestHandlers], { logger: logs });
     expect(await peer.transport.connect(small.address)).toBe('small');
     expect(await firstValueFrom(peer.client.send('small', 'echo', 'in'))).toEqual({
       data: 'in',

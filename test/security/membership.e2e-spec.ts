@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import type { Subscription } from 'rxjs';
 import { GossipService } from 'elastica';
 import { TestHandlers } from '../transport/handlers.js';
-import { closeStartedNodes, startTrackedNode, type TestNode } from '../transport/nodes.js';
+import { closeStartedNodes, startTrackedNode, type TestNode } from '../support/elastica-node.js';
 import { always } from '../support/always.js';
 import { until } from '../support/until.js';
 

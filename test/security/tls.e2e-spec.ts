@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
 import { ElasticaOptionsError, NodeUnavailableError } from 'elastica';
 import { TestHandlers } from '../transport/handlers.js';
-import { startNode, type TestNode } from '../transport/nodes.js';
+import { closeStartedNodes, startNode, startTrackedNode, type TestNode } from '../support/elastica-node.js';
 import { until } from '../support/until.js';
 import { TestPki } from './certificates.js';
 
@@ -11,18 +11,13 @@ import { TestPki } from './certificates.js';
 
 const SECRET = 'tls and a secret';
 let pki: TestPki;
-const started: TestNode[] = [];
-async function node(...args: Parameters<typeof startNode>): Promise<TestNode> {
-  const n = await startNode(...args);
-  started.push(n);
-  return n;
-}
+const node = startTrackedNode;
 
 beforeAll(() => {
   pki = new TestPki();
 });
 afterAll(async () => {
-  await Promise.all(started.map((n) => n.close()));
+  await closeStartedNodes();
   pki?.dispose();
 });
 

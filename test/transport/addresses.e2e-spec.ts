@@ -4,7 +4,8 @@ import { firstValueFrom, lastValueFrom, toArray, type Subscription } from 'rxjs'
 import { GOSSIP_CHANNEL, GossipService, NodeUnavailableError, PartitionerService, type GossipChannel } from 'elastica';
 import { encodeEvent, encodeRefuse } from '../../libs/elastica/src/transport/frames.js';
 import { TestHandlers } from './handlers.js';
-import { closeStartedNodes, freePort, startTrackedNode, type TestNode } from './nodes.js';
+import { freePort } from '../support/free-port.js';
+import { closeStartedNodes, startTrackedNode, type TestNode } from '../support/elastica-node.js';
 import { until } from '../support/until.js';
 import { RawPeer } from './raw-peer.js';
 import { MAX_ALIASES } from '../../libs/elastica/src/transport/connection-registry.js';
@@ -85,12 +86,9 @@ describe('a peer reached under a second spelling of its address', () => {
     const a = await node('many-a');
     // B listens on every loopback address (127.0.0.0/8) but advertises one.
     const port = await freePort();
-    const b = await node(
-      'many-b',
-      { bind: { host: '0.0.0.0', port }, advertise: { host: '127.0.0.1', port } },
-      [],
+    const b = await node('many-b', { bind: { host: '0.0.0.0', port }, advertise: { host: '127.0.0.1', port } }, [], {
       port,
-    );
+    });
     await b.transport.connect(a.address);
     const socketA = socketOf(a);
     const got: number[] = [];
@@ -121,7 +119,7 @@ describe('a peer reached under a second spelling of its address', () => {
       'tb-x',
       { ...options, bind: { host: '0.0.0.0', port }, advertise: { host: '127.0.0.1', port } },
       [TestHandlers],
-      port,
+      { port },
     );
     const y = await node('tb-y', options, [TestHandlers]);
     const got: number[] = [];
@@ -161,7 +159,7 @@ describe('a node whose seed list names itself under another spelling', () => {
       id,
       { seeds: [`localhost:${port}`], gossip: { intervalMs: 50, seedRetryMinMs: 50, seedRetryMaxMs: 200 } },
       [],
-      port,
+      { port },
     );
     const gossip = n.app.get(GossipService);
     await until('the node up in its own gossip', () => gossip.member(id)?.status === 'up', 10_000, 20);

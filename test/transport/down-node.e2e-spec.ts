@@ -3,7 +3,8 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
 import { GossipService, NodeUnavailableError } from 'elastica';
 import { TestHandlers } from './handlers.js';
-import { closeStartedNodes, failsAtOnce, startNode, startTrackedNode } from './nodes.js';
+import { closeStartedNodes, startNode, startTrackedNode } from '../support/elastica-node.js';
+import { failsAtOnce } from './fails-at-once.js';
 import { until } from '../support/until.js';
 
 afterAll(closeStartedNodes);

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { TestHandlers } from './handlers.js';
-import { freePort, startNode, type TestNode } from './nodes.js';
+import { freePort } from '../support/free-port.js';
+import { startNode, type TestNode } from '../support/elastica-node.js';
 import { until } from '../support/until.js';
 
 describe('handlers stay with their transport, both ways', () => {

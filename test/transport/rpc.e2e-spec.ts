@@ -18,7 +18,8 @@ import {
   type LocalNode,
 } from 'elastica';
 import { TestHandlers } from './handlers.js';
-import { freePort, startNode, type TestNode } from './nodes.js';
+import { freePort } from '../support/free-port.js';
+import { startNode, type TestNode } from '../support/elastica-node.js';
 import { until } from '../support/until.js';
 
 describe('cluster RPC between two real Nest apps', () => {

@@ -3,7 +3,9 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
 import { GOSSIP_CHANNEL, QueueFullError, type GossipChannel } from 'elastica';
 import { TestHandlers } from './handlers.js';
-import { closeStartedNodes, failsAtOnce, freePort, startTrackedNode } from './nodes.js';
+import { freePort } from '../support/free-port.js';
+import { closeStartedNodes, startTrackedNode } from '../support/elastica-node.js';
+import { failsAtOnce } from './fails-at-once.js';
 import { until } from '../support/until.js';
 import { RawPeer } from './raw-peer.js';
 

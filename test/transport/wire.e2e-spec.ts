@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
 import { GOSSIP_CHANNEL, NodeUnavailableError, type GossipChannel } from 'elastica';
 import { TestHandlers } from './handlers.js';
-import { closeStartedNodes, startTrackedNode, type TestNode } from './nodes.js';
+import { closeStartedNodes, startTrackedNode, type TestNode } from '../support/elastica-node.js';
 import { until } from '../support/until.js';
 import { RawPeer } from './raw-peer.js';
 
@@ -162,7 +162,7 @@ describe('one connection per pair', () => {
     );
     // a restart has a later generation (start time)
     await until('the clock past the first generation', () => Date.now() > firstGeneration, 10_000, 20);
-    b = await node('restart-b', {}, [TestHandlers], b.port);
+    b = await node('restart-b', {}, [TestHandlers], { port: b.port });
     const reply = await until(
       'an answer from the restarted restart-b',
       () => firstValueFrom(a.client.send('restart-b', 'echo', 'back')),

@@ -1,12 +1,8 @@
 import 'reflect-metadata';
-import { Controller, type INestApplication, type Type } from '@nestjs/common';
+import type { INestApplication, LoggerService, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ClusterClient, ElasticaModule, ElasticaTransport, TransportService, type ElasticaOptions } from 'elastica';
-import { freePort } from '../support/free-port.js';
-
-export { freePort };
-
-/** A port nobody listens on right now (listen on 0, read it, close). */
+import { freePort } from './free-port.js';
 
 export interface TestNode {
   app: INestApplication;
@@ -18,52 +14,41 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
+export interface StartAt {
+  /** The node's port; default a free one. A restart passes the port of the run before. */
+  port?: number;
+  /** Where Nest's log lines go; default nowhere, unless ELASTICA_TEST_LOGS is set. */
+  logger?: LoggerService;
+}
+
 /** One real Nest app with ElasticaModule on a loopback port, its strategy connected and listening. */
 export async function startNode(
   id: string,
   options: Partial<ElasticaOptions> = {},
   controllers: Type[] = [],
-  port?: number,
+  at: StartAt = {},
 ): Promise<TestNode> {
-  const p = port ?? (await freePort());
+  const port = at.port ?? (await freePort());
   const moduleRef = await Test.createTestingModule({
-    imports: [ElasticaModule.forRoot({ nodeId: id, bind: { host: '127.0.0.1', port: p }, ...options })],
+    imports: [ElasticaModule.forRoot({ nodeId: id, bind: { host: '127.0.0.1', port }, ...options })],
     controllers,
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: process.env.ELASTICA_TEST_LOGS ? undefined : false });
+  const app = moduleRef.createNestApplication({
+    logger: at.logger ?? (process.env.ELASTICA_TEST_LOGS ? undefined : false),
+  });
   app.connectMicroservice({ strategy: app.get(ElasticaTransport) });
   await app.startAllMicroservices();
   await app.init();
-  const transport = app.get(TransportService);
   return {
     app,
     id,
-    port: p,
-    address: `127.0.0.1:${p}`,
+    port,
+    address: `127.0.0.1:${port}`,
     client: app.get(ClusterClient),
-    transport,
+    transport: app.get(TransportService),
     close: () => app.close(),
   };
 }
-
-/**
- * Subscribes and returns the error the Observable raised during subscribe itself, i.e. at once: nothing
- * was sent and nothing is waited for (undefined if it did not fail then). No clock decides it.
- */
-export function failsAtOnce(source: {
-  subscribe(observer: { error(e: unknown): void }): { unsubscribe(): void };
-}): unknown {
-  let error: unknown;
-  const subscription = source.subscribe({
-    error: (e) => {
-      error = e;
-    },
-  });
-  subscription.unsubscribe();
-  return error;
-}
-
-export { Controller };
 
 /** Nodes a test file started, so one `afterAll(closeStartedNodes)` stops them all even when a test failed. */
 const startedNodes: TestNode[] = [];
