@@ -218,7 +218,7 @@ describe('KvNode replication (in-memory cluster)', () => {
     expect(node.storage.size).toBe(0);
   });
 
-  it('refuses a version stamped far in the future (it would win every later write)', async () => {
+  it('refuses a version stamped far in the future (it would win every later write)', () => {
     const c = cluster(['a', 'b', 'c']);
     expect(() =>
       c.node('a').onPut({ key: 'k', v: { ts: { wall: c.nowMs + 3600_000, logical: 0, node: 'b' }, value: 'x' } }),

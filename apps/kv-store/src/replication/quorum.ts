@@ -95,7 +95,7 @@ export function collectQuorum<T>(request: QuorumRequest<T>): Promise<QuorumOutco
       try {
         promise = call(replica);
       } catch (error) {
-        promise = Promise.reject(error);
+        promise = Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
       promise.then(
         (reply) => {
