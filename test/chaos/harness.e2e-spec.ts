@@ -141,7 +141,7 @@ describeChaos('chaos harness (stand-in nodes)', () => {
     expect(cluster.crashes()).toEqual([]);
   }, 60_000);
 
-  it('removes what a crashed run left behind, and everything on destroy', async () => {
+  it('removes what a crashed run left behind, and everything on destroy', () => {
     const leftover = NetnsLab.create(SUITE_ID + 8, 2); // as if a run died here without cleaning up
     const again = NetnsLab.create(SUITE_ID + 8, 2);
     again.destroy();

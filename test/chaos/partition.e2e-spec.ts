@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { canonicalView, type KvCluster } from './harness/kv-cluster.js';
 import { always } from '../support/always.js';
 import { until } from '../support/until.js';

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { canonicalView, type KvCluster } from './harness/kv-cluster.js';
 import { missingOn } from '../kv-store/support/local-copies.js';
 import { KvLoad, firstOf, readBack } from './harness/kv-load.js';

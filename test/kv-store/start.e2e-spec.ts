@@ -111,7 +111,7 @@ describe('npm start (tools/start.mjs)', () => {
 
     const dashboard = await until(
       "start.mjs to print the dashboard's address",
-      async () => /dashboard will be at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1],
+      () => /dashboard will be at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1],
       30_000,
       100,
     );

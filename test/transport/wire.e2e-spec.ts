@@ -147,7 +147,7 @@ describe('one connection per pair', () => {
 
   it('reconnects after a peer restarts on the same address, and sees its new generation', async () => {
     const a = await node('restart-a', { rpc: { reconnectMinMs: 20, reconnectMaxMs: 200 } }, [TestHandlers]);
-    let b = await node('restart-b', {}, [TestHandlers]);
+    const b = await node('restart-b', {}, [TestHandlers]);
     await a.transport.connect(b.address);
     const firstGeneration = a.transport.connections()[0].generation;
     await b.close();
@@ -162,7 +162,7 @@ describe('one connection per pair', () => {
     );
     // a restart has a later generation (start time)
     await until('the clock past the first generation', () => Date.now() > firstGeneration, 10_000, 20);
-    b = await node('restart-b', {}, [TestHandlers], { port: b.port });
+    await node('restart-b', {}, [TestHandlers], { port: b.port });
     const reply = await until(
       'an answer from the restarted restart-b',
       () => firstValueFrom(a.client.send('restart-b', 'echo', 'back')),

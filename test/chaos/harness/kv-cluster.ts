@@ -13,7 +13,8 @@ import { until } from '../../support/until.js';
 export interface MemberView {
   id: string;
   address: unknown;
-  status: 'joining' | 'up' | 'down' | 'leaving' | 'left' | string;
+  /** joining, up, down, leaving or left; a string, since it comes from a node's JSON. */
+  status: string;
   phi: number;
   generation: number;
 }
