@@ -23,8 +23,8 @@ export async function until<T>(
       last = { threw: error };
     }
     if (Date.now() > deadline) {
-      const cause = 'threw' in last ? last.threw : undefined;
-      throw new Error(`${what}: not reached within ${timeoutMs} ms; last observation: ${observation(last)}`, { cause });
+      const message = `${what}: not reached within ${timeoutMs} ms; last observation: ${observation(last)}`;
+      throw new Error(message, 'threw' in last ? { cause: last.threw } : undefined);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
