@@ -91,8 +91,6 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
           const nodes = cluster(size, 512, seed);
           const byAddress = new Map(nodes.map((n) => [n.address, n]));
           const inFlight: InFlight[] = [];
-          // What each message answers: the digest of a syn, the requests of an ack.
-          const answering = new WeakMap<Uint8Array, Map<number, number>>();
           const seen = new Map<string, [number, number]>();
           let now = T0 + 10;
           let restarts = 0;
@@ -244,8 +242,14 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
       }
     };
     // a and b know each other directly; c only ever hears of b through a.
-    for (let i = 0; i < 3; i++) (exchange(a, b), exchange(b, a));
-    for (let i = 0; i < 3; i++) (exchange(a, c), exchange(c, a));
+    for (let i = 0; i < 3; i++) {
+      exchange(a, b);
+      exchange(b, a);
+    }
+    for (let i = 0; i < 3; i++) {
+      exchange(a, c);
+      exchange(c, a);
+    }
     expect(c.member(b.id)?.generation).toBe(b.generation);
     expect(c.statusOf(b.id)).toBe('down');
     expect(c.statusOf(a.id)).toBe('up');
@@ -344,7 +348,7 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
     now += 20_000;
     expect(liveness.guard.observe(20_000, now)).toBe(true);
     a.tick(now);
-    a.tick((now += 1000));
+    a.tick(now + 1000);
     expect(a.statusOf('b')).toBe('up');
     // Past the quiet period, silence is b's own: convicted.
     now = liveness.guard.quietUntil + 1000;
@@ -429,7 +433,10 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
           for (const ack2 of x.receive(y.address, ack.bytes, now)) y.receive(x.address, ack2.bytes, now);
       }
     };
-    for (let i = 0; i < 3; i++) (exchange(b, a), exchange(a, b));
+    for (let i = 0; i < 3; i++) {
+      exchange(b, a);
+      exchange(a, b);
+    }
     const bRef = incarnationRef(b.id, b.generation);
     const aRef = incarnationRef(a.id, a.generation);
     const header = { senderRef: 1, senderHeartbeat: 1, receiverRef: 0, receiverVersion: 0 };
@@ -809,9 +816,9 @@ describe('GossipNode verdicts (gossiped convictions)', () => {
       encodeVerdicts([{ ref: ref(b.node), heartbeat: knownHeartbeat(a.node, b.node) }]),
       now,
     );
-    a.node.tick((now += 100));
+    a.node.tick(now + 100);
     expect(a.node.statusOf(b.node.id)).toBe('up');
-    a.node.tick((now = a.liveness.guard.quietUntil));
+    a.node.tick(a.liveness.guard.quietUntil);
     expect(a.node.statusOf(b.node.id)).toBe('down');
     expect(a.node.stats.adoptedVerdicts).toBe(1);
   });
@@ -821,13 +828,19 @@ describe('GossipNode verdicts (gossiped convictions)', () => {
     let now = t;
     // c is cut off from everyone: its own phi convicts a and b, and it says so.
     let rounds = 0;
-    while (c.node.statusOf(b.node.id) === 'up' && rounds++ < 60) (round([a, b], (now += 1000)), c.node.tick(now));
+    while (c.node.statusOf(b.node.id) === 'up' && rounds++ < 60) {
+      round([a, b], (now += 1000));
+      c.node.tick(now);
+    }
     expect(c.node.statusOf(b.node.id)).toBe('down');
     c.node.tick((now += 1000));
     const published = decodeVerdicts(c.node.get(c.node.id, VERDICTS_KEY)!);
     expect(published).toContainEqual({ ref: ref(b.node), heartbeat: c.node.snapshot(b.node.id)!.heartbeat });
     // c reaches a again (b still cannot reach c): a heard from b since, so c's verdict is outdated there.
-    for (let i = 0; i < 3; i++) (round([a, c], (now += 1000)), round([a, b], now + 1));
+    for (let i = 0; i < 3; i++) {
+      round([a, c], (now += 1000));
+      round([a, b], now + 1);
+    }
     expect(a.node.get(c.node.id, VERDICTS_KEY)).toBeDefined();
     expect(a.node.statusOf(b.node.id)).toBe('up');
     expect(a.node.stats.adoptedVerdicts).toBe(0);
