@@ -71,14 +71,6 @@ export class EndpointState {
     this.keys.set(key, { value, version });
   }
 
-  /** How many entries are newer than `version` (scuttle-depth orders owners by it). */
-  countAfter(version: number): number {
-    if (version >= this.maxVersion) return 0;
-    let count = this.heartbeat > version ? 1 : 0;
-    for (const entry of this.keys.values()) if (entry.version > version) count++;
-    return count;
-  }
-
   /** The entries newer than `version`, in increasing version order. */
   itemsAfter(version: number): Item[] {
     const items: Item[] = [];

@@ -190,10 +190,6 @@ export class GossipNode {
     if (at !== -1) this.seeds.splice(at, 1);
   }
 
-  get localNodeId(): string {
-    return this.id;
-  }
-
   get generation(): number {
     return this.self.generation;
   }
