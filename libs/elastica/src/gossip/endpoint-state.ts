@@ -89,15 +89,15 @@ export class EndpointState {
   }
 }
 
-/** State bytes of `st` (of an empty state when undefined) once `items` newer than it holds are applied. */
-export function stateBytesAfter(st: EndpointState | undefined, items: readonly Item[]): number {
-  let bytes = st?.stateBytes ?? 0;
-  const maxVersion = st?.maxVersion ?? 0;
+/** State bytes of `endpoint` (of an empty state when undefined) once `items` newer than it holds are applied. */
+export function stateBytesAfter(endpoint: EndpointState | undefined, items: readonly Item[]): number {
+  let bytes = endpoint?.stateBytes ?? 0;
+  const maxVersion = endpoint?.maxVersion ?? 0;
   let seen: Map<string, string> | undefined;
   for (const item of items) {
     if (item.key === undefined || item.version <= maxVersion) continue;
     seen ??= new Map();
-    const before = seen.get(item.key) ?? st?.keys.get(item.key)?.value;
+    const before = seen.get(item.key) ?? endpoint?.keys.get(item.key)?.value;
     bytes += entryBytes(item.key, item.value) - (before === undefined ? 0 : entryBytes(item.key, before));
     seen.set(item.key, item.value);
   }

@@ -74,7 +74,7 @@ export interface GossipStats {
 }
 
 interface Candidate {
-  st: EndpointState;
+  endpoint: EndpointState;
   after: number;
   count: number;
   lag: number;
@@ -283,20 +283,25 @@ export class GossipNode {
   snapshot(
     nodeId: string,
   ): { generation: number; heartbeat: number; maxVersion: number; versions: Record<string, number> } | undefined {
-    const st = this.byId.get(nodeId);
-    if (!st) return undefined;
+    const endpoint = this.byId.get(nodeId);
+    if (!endpoint) return undefined;
     const versions: Record<string, number> = {};
-    for (const [key, entry] of st.keys) versions[key] = entry.version;
-    return { generation: st.generation, heartbeat: st.heartbeat, maxVersion: st.maxVersion, versions };
+    for (const [key, entry] of endpoint.keys) versions[key] = entry.version;
+    return {
+      generation: endpoint.generation,
+      heartbeat: endpoint.heartbeat,
+      maxVersion: endpoint.maxVersion,
+      versions,
+    };
   }
 
   members(): Member[] {
-    return [...this.byId.values()].map((st) => this.toMember(st));
+    return [...this.byId.values()].map((endpoint) => this.toMember(endpoint));
   }
 
   member(nodeId: string): Member | undefined {
-    const st = this.byId.get(nodeId);
-    return st && this.toMember(st);
+    const endpoint = this.byId.get(nodeId);
+    return endpoint && this.toMember(endpoint);
   }
 
   /** Status as seen here, without building the whole member (cheap, for the simulator). */
@@ -312,14 +317,14 @@ export class GossipNode {
     return this.byId.keys();
   }
 
-  private toMember(st: EndpointState): Member {
+  private toMember(endpoint: EndpointState): Member {
     return {
-      id: st.id,
-      address: st.address,
-      status: st.status,
-      generation: st.generation,
-      heartbeat: st.heartbeat,
-      state: st.userState(),
+      id: endpoint.id,
+      address: endpoint.address,
+      status: endpoint.status,
+      generation: endpoint.generation,
+      heartbeat: endpoint.heartbeat,
+      state: endpoint.userState(),
     };
   }
 
@@ -336,21 +341,22 @@ export class GossipNode {
     const unreachable: EndpointState[] = [];
     const probes: EndpointState[] = [];
     const suspects: EndpointState[] = [];
-    for (const st of [...this.byId.values()]) {
-      if (st === this.self) continue;
-      this.judge(st, nowMs);
-      if (!this.byId.has(st.id) || st.announced === 'left') continue;
-      if (!st.down) {
-        live.push(st);
+    for (const endpoint of [...this.byId.values()]) {
+      if (endpoint === this.self) continue;
+      this.judge(endpoint, nowMs);
+      if (!this.byId.has(endpoint.id) || endpoint.announced === 'left') continue;
+      if (!endpoint.down) {
+        live.push(endpoint);
         // Relayed news of it is late: ask it directly (an answer is a heartbeat) before phi convicts
         // it for what may be nothing but an unlucky run of gossip partners. On probation too: the
         // moment probation ends phi judges, and a silence phi already finds too long must have been probed.
-        if (st.feeds > 0 && (this.liveness.suspicion?.(st.id, nowMs) ?? 0) >= SUSPICION_PROBE) suspects.push(st);
-        else st.probeRounds = 0;
+        if (endpoint.feeds > 0 && (this.liveness.suspicion?.(endpoint.id, nowMs) ?? 0) >= SUSPICION_PROBE)
+          suspects.push(endpoint);
+        else endpoint.probeRounds = 0;
       } else {
-        unreachable.push(st);
+        unreachable.push(endpoint);
         // Third parties say it is alive: ask it directly, since only its own word may clear `down`.
-        if (Math.max(st.heartbeat, st.heartbeatFed) > st.heartbeatAtConviction) probes.push(st);
+        if (Math.max(endpoint.heartbeat, endpoint.heartbeatFed) > endpoint.heartbeatAtConviction) probes.push(endpoint);
       }
     }
 
@@ -374,10 +380,10 @@ export class GossipNode {
 
     const out: Outgoing[] = [];
     for (const to of targets) this.push(out, to, this.buildSyn(to));
-    for (const st of probes) if (!targets.has(st.address)) this.ping(out, st.address);
-    for (const st of suspects) {
-      const pings = Math.min(1 + st.probeRounds++, MAX_PINGS_PER_ROUND) - (targets.has(st.address) ? 1 : 0);
-      for (let i = 0; i < pings; i++) this.ping(out, st.address);
+    for (const endpoint of probes) if (!targets.has(endpoint.address)) this.ping(out, endpoint.address);
+    for (const endpoint of suspects) {
+      const pings = Math.min(1 + endpoint.probeRounds++, MAX_PINGS_PER_ROUND) - (targets.has(endpoint.address) ? 1 : 0);
+      for (let i = 0; i < pings; i++) this.ping(out, endpoint.address);
     }
 
     this.advanceLeave(nowMs, liveCount);
@@ -461,9 +467,12 @@ export class GossipNode {
     this.setOwnStatus('leaving', nowMs);
     this.leaveTarget = this.self.maxVersion;
     const out: Outgoing[] = [];
-    const live = [...this.byId.values()].filter((st) => st !== this.self && !st.down && st.announced !== 'left');
+    const live = [...this.byId.values()].filter(
+      (endpoint) => endpoint !== this.self && !endpoint.down && endpoint.announced !== 'left',
+    );
     shuffle(this.random, live);
-    for (const st of live.slice(0, LEAVE_FANOUT)) this.push(out, st.address, this.buildSyn(st.address));
+    for (const endpoint of live.slice(0, LEAVE_FANOUT))
+      this.push(out, endpoint.address, this.buildSyn(endpoint.address));
     return out;
   }
 
@@ -471,10 +480,10 @@ export class GossipNode {
     if (this.leavePhase !== 'leaving' && this.leavePhase !== 'left') return;
     let confirmed = 0;
     let live = 0;
-    for (const st of this.byId.values()) {
-      if (st === this.self || st.down || st.announced === 'left') continue;
+    for (const endpoint of this.byId.values()) {
+      if (endpoint === this.self || endpoint.down || endpoint.announced === 'left') continue;
       live++;
-      if ((this.peerKnowsMe.get(st.id) ?? 0) >= this.leaveTarget) confirmed++;
+      if ((this.peerKnowsMe.get(endpoint.id) ?? 0) >= this.leaveTarget) confirmed++;
     }
     // In a big cluster not every peer will say so in time: a few confirmations plus the rounds an
     // epidemic needs (log3 N + ln ln N) is as good as it gets without a broadcast.
@@ -509,26 +518,26 @@ export class GossipNode {
       if (entry.id === this.id) continue;
       const old = this.byId.get(entry.id);
       if (old) this.unregister(old);
-      const st = new EndpointState(entry.id, entry.address, entry.generation, entry.status);
-      st.heartbeat = entry.heartbeat;
-      st.maxVersion = entry.heartbeat;
+      const endpoint = new EndpointState(entry.id, entry.address, entry.generation, entry.status);
+      endpoint.heartbeat = entry.heartbeat;
+      endpoint.maxVersion = entry.heartbeat;
       for (const [key, { value, version }] of Object.entries(entry.state ?? {})) {
-        st.put(key, value, version);
-        st.maxVersion = Math.max(st.maxVersion, version);
-        if (key === VERDICTS_KEY) verdicts.push({ owner: st, value });
+        endpoint.put(key, value, version);
+        endpoint.maxVersion = Math.max(endpoint.maxVersion, version);
+        if (key === VERDICTS_KEY) verdicts.push({ owner: endpoint, value });
       }
-      if (st.heartbeat === st.maxVersion && st.keys.size > 0) st.maxVersion++;
-      this.register(st);
-      st.lastNewsAt = nowMs;
-      st.learnedAt = nowMs;
-      st.heartbeatFed = st.heartbeat;
-      st.relayFed = st.heartbeat;
-      this.liveness.remove(st.id);
-      if (entry.status === 'left') st.leftSince = nowMs;
+      if (endpoint.heartbeat === endpoint.maxVersion && endpoint.keys.size > 0) endpoint.maxVersion++;
+      this.register(endpoint);
+      endpoint.lastNewsAt = nowMs;
+      endpoint.learnedAt = nowMs;
+      endpoint.heartbeatFed = endpoint.heartbeat;
+      endpoint.relayFed = endpoint.heartbeat;
+      this.liveness.remove(endpoint.id);
+      if (entry.status === 'left') endpoint.leftSince = nowMs;
       if (entry.down && entry.status !== 'left') {
-        st.down = true;
-        st.downSince = nowMs;
-        st.heartbeatAtConviction = st.heartbeat;
+        endpoint.down = true;
+        endpoint.downSince = nowMs;
+        endpoint.heartbeatAtConviction = endpoint.heartbeat;
       }
     }
     // Verdicts in the view are heard like any others (wrong ones included: they must do no lasting harm).
@@ -538,38 +547,38 @@ export class GossipNode {
 
   // ---- judging peers -----------------------------------------------------------------------------
 
-  private judge(st: EndpointState, nowMs: number): void {
-    if (st.announced === 'left') {
-      if (nowMs - st.leftSince >= this.options.tombstoneTtlMs)
-        this.drop(st, 'left', nowMs + this.options.tombstoneTtlMs);
+  private judge(endpoint: EndpointState, nowMs: number): void {
+    if (endpoint.announced === 'left') {
+      if (nowMs - endpoint.leftSince >= this.options.tombstoneTtlMs)
+        this.drop(endpoint, 'left', nowMs + this.options.tombstoneTtlMs);
       return;
     }
-    if (!st.down) {
+    if (!endpoint.down) {
       // Until gossip has shown the heartbeat advancing a few times, the arrival pattern is the
       // epidemic filling up, not the node's rhythm: judge by a plain timeout instead of by phi.
       // Either way, silence heard while this node itself stalled was its own (the local-pause guard).
       const silent =
-        st.feeds >= PROBATION_FEEDS
-          ? !this.liveness.isAvailable(st.id, nowMs)
-          : nowMs - Math.max(st.learnedAt, st.lastNewsAt) >= this.firstContactMs() &&
+        endpoint.feeds >= PROBATION_FEEDS
+          ? !this.liveness.isAvailable(endpoint.id, nowMs)
+          : nowMs - Math.max(endpoint.learnedAt, endpoint.lastNewsAt) >= this.firstContactMs() &&
             (this.liveness.mayConvict?.(nowMs) ?? true);
       if (silent) {
-        this.convict(st, nowMs);
-        this.publishVerdict(st, nowMs);
+        this.convict(endpoint, nowMs);
+        this.publishVerdict(endpoint, nowMs);
       } else if (this.heardVerdicts.size > 0) {
-        this.adoptVerdict(st, nowMs);
+        this.adoptVerdict(endpoint, nowMs);
       }
-    } else if (nowMs - Math.max(st.downSince, st.lastNewsAt) >= this.options.downExpiryMs) {
-      this.drop(st, 'down', nowMs + this.options.downExpiryMs);
+    } else if (nowMs - Math.max(endpoint.downSince, endpoint.lastNewsAt) >= this.options.downExpiryMs) {
+      this.drop(endpoint, 'down', nowMs + this.options.downExpiryMs);
     }
   }
 
-  private convict(st: EndpointState, nowMs: number): void {
-    const before = st.status;
-    st.down = true;
-    st.downSince = nowMs;
-    st.heartbeatAtConviction = Math.max(st.heartbeat, st.heartbeatFed);
-    this.emitTransition(st, before, nowMs);
+  private convict(endpoint: EndpointState, nowMs: number): void {
+    const before = endpoint.status;
+    endpoint.down = true;
+    endpoint.downSince = nowMs;
+    endpoint.heartbeatAtConviction = Math.max(endpoint.heartbeat, endpoint.heartbeatFed);
+    this.emitTransition(endpoint, before, nowMs);
   }
 
   // ---- verdicts (see verdicts.ts) ----------------------------------------------------------------
@@ -578,10 +587,10 @@ export class GossipNode {
     return VERDICT_TTL_FIRST_CONTACTS * this.firstContactMs();
   }
 
-  /** This node's own detector convicted `st`: say so, with the newest heartbeat of it known here. */
-  private publishVerdict(st: EndpointState, nowMs: number): void {
-    this.ownVerdicts.delete(st.ref);
-    this.ownVerdicts.set(st.ref, { heartbeat: st.heartbeatAtConviction, at: nowMs });
+  /** This node's own detector convicted `endpoint`: say so, with the newest heartbeat of it known here. */
+  private publishVerdict(endpoint: EndpointState, nowMs: number): void {
+    this.ownVerdicts.delete(endpoint.ref);
+    this.ownVerdicts.set(endpoint.ref, { heartbeat: endpoint.heartbeatAtConviction, at: nowMs });
     if (this.ownVerdicts.size > MAX_VERDICTS) this.ownVerdicts.delete(this.ownVerdicts.keys().next().value!);
     this.ownVerdictsChanged = true;
   }
@@ -595,14 +604,18 @@ export class GossipNode {
     if (this.ownVerdicts.size > 0) {
       const ttl = this.verdictTtlMs();
       for (const [ref, verdict] of [...this.ownVerdicts]) {
-        const st = this.byRef.get(ref);
-        if (!st || !st.down || st.announced === 'left' || nowMs - verdict.at >= ttl) {
+        const endpoint = this.byRef.get(ref);
+        if (!endpoint || !endpoint.down || endpoint.announced === 'left' || nowMs - verdict.at >= ttl) {
           this.ownVerdicts.delete(ref);
           this.ownVerdictsChanged = true;
           continue;
         }
-        const known = Math.max(st.heartbeat, st.heartbeatFed);
-        if (known > verdict.heartbeat && st.feeds >= PROBATION_FEEDS && !this.liveness.isAvailable(st.id, nowMs)) {
+        const known = Math.max(endpoint.heartbeat, endpoint.heartbeatFed);
+        if (
+          known > verdict.heartbeat &&
+          endpoint.feeds >= PROBATION_FEEDS &&
+          !this.liveness.isAvailable(endpoint.id, nowMs)
+        ) {
           this.ownVerdicts.delete(ref);
           this.ownVerdicts.set(ref, { heartbeat: known, at: nowMs });
           this.ownVerdictsChanged = true;
@@ -642,45 +655,45 @@ export class GossipNode {
     }
     const until = nowMs + this.verdictTtlMs();
     for (const verdict of verdicts) {
-      const st = this.byRef.get(verdict.ref);
-      if (!st || st === this.self || st === owner || st.announced === 'left') continue;
-      if (verdict.heartbeat > nowMs - st.generation + this.options.maxGenerationSkewMs) {
+      const endpoint = this.byRef.get(verdict.ref);
+      if (!endpoint || endpoint === this.self || endpoint === owner || endpoint.announced === 'left') continue;
+      if (verdict.heartbeat > nowMs - endpoint.generation + this.options.maxGenerationSkewMs) {
         this.stats.refusedVerdicts++;
         this.noteRefusal(
           nowMs,
-          `refused a verdict of node ${owner.id} on node ${st.id}: heartbeat ${verdict.heartbeat} is more than its owner can have stamped`,
+          `refused a verdict of node ${owner.id} on node ${endpoint.id}: heartbeat ${verdict.heartbeat} is more than its owner can have stamped`,
         );
         continue;
       }
-      if (verdict.heartbeat < Math.max(st.heartbeat, st.heartbeatFed)) continue; // heard from since: outdated
-      const held = this.heardVerdicts.get(st.ref);
-      this.heardVerdicts.set(st.ref, { heartbeat: Math.max(verdict.heartbeat, held?.heartbeat ?? 0), until });
-      if (!st.down) this.adoptVerdict(st, nowMs);
+      if (verdict.heartbeat < Math.max(endpoint.heartbeat, endpoint.heartbeatFed)) continue; // heard from since: outdated
+      const held = this.heardVerdicts.get(endpoint.ref);
+      this.heardVerdicts.set(endpoint.ref, { heartbeat: Math.max(verdict.heartbeat, held?.heartbeat ?? 0), until });
+      if (!endpoint.down) this.adoptVerdict(endpoint, nowMs);
     }
   }
 
   /**
-   * Marks `st` down on a heard verdict, exactly as this node's own detector would, when the verdict
-   * knew every heartbeat this node knows, `st` is out of probation, this node is not recovering from
-   * its own stall, and its own detector has begun to suspect `st`. A verdict acts at most once.
+   * Marks `endpoint` down on a heard verdict, exactly as this node's own detector would, when the verdict
+   * knew every heartbeat this node knows, `endpoint` is out of probation, this node is not recovering from
+   * its own stall, and its own detector has begun to suspect `endpoint`. A verdict acts at most once.
    */
-  private adoptVerdict(st: EndpointState, nowMs: number): void {
-    const verdict = this.heardVerdicts.get(st.ref);
+  private adoptVerdict(endpoint: EndpointState, nowMs: number): void {
+    const verdict = this.heardVerdicts.get(endpoint.ref);
     if (!verdict) return;
     if (
       verdict.until <= nowMs ||
-      verdict.heartbeat < Math.max(st.heartbeat, st.heartbeatFed) ||
-      st.down ||
-      st.announced === 'left'
+      verdict.heartbeat < Math.max(endpoint.heartbeat, endpoint.heartbeatFed) ||
+      endpoint.down ||
+      endpoint.announced === 'left'
     ) {
-      this.heardVerdicts.delete(st.ref);
+      this.heardVerdicts.delete(endpoint.ref);
       return;
     }
-    if (st.feeds < PROBATION_FEEDS || !(this.liveness.mayConvict?.(nowMs) ?? true)) return;
-    if ((this.liveness.suspicion?.(st.id, nowMs) ?? 1) < VERDICT_SUSPICION) return;
-    this.heardVerdicts.delete(st.ref);
+    if (endpoint.feeds < PROBATION_FEEDS || !(this.liveness.mayConvict?.(nowMs) ?? true)) return;
+    if ((this.liveness.suspicion?.(endpoint.id, nowMs) ?? 1) < VERDICT_SUSPICION) return;
+    this.heardVerdicts.delete(endpoint.ref);
     this.stats.adoptedVerdicts++;
-    this.convict(st, nowMs);
+    this.convict(endpoint, nowMs);
   }
 
   /** What the header of a message says: the sender is alive (direct evidence) and what it knows of us. */
@@ -691,22 +704,22 @@ export class GossipNode {
       this.nextSeedAttemptAt = -Infinity;
     }
     if (this.self.announced === 'joining' && header.senderRef !== this.self.ref) this.setOwnStatus('up', nowMs);
-    const st = this.byRef.get(header.senderRef);
-    if (!st) {
+    const endpoint = this.byRef.get(header.senderRef);
+    if (!endpoint) {
       // A dropped-as-down incarnation that talks to us is alive after all: let gossip bring it back.
       if (this.retired.get(header.senderRef)?.reason === 'down') this.retired.delete(header.senderRef);
       return;
     }
-    if (st === this.self || st.announced === 'left') return;
+    if (endpoint === this.self || endpoint.announced === 'left') return;
     const heartbeat = header.senderHeartbeat;
-    this.feed(st, heartbeat, nowMs);
-    if (st.down && heartbeat > st.heartbeatAtConviction) {
-      const before = st.status;
-      st.down = false;
-      this.emitTransition(st, before, nowMs);
+    this.feed(endpoint, heartbeat, nowMs);
+    if (endpoint.down && heartbeat > endpoint.heartbeatAtConviction) {
+      const before = endpoint.status;
+      endpoint.down = false;
+      this.emitTransition(endpoint, before, nowMs);
     }
-    if (header.receiverRef === this.self.ref && header.receiverVersion > (this.peerKnowsMe.get(st.id) ?? 0)) {
-      this.peerKnowsMe.set(st.id, header.receiverVersion);
+    if (header.receiverRef === this.self.ref && header.receiverVersion > (this.peerKnowsMe.get(endpoint.id) ?? 0)) {
+      this.peerKnowsMe.set(endpoint.id, header.receiverVersion);
     }
   }
 
@@ -727,9 +740,9 @@ export class GossipNode {
     const header = this.header(to);
     const digests: DigestEntry[] = [];
     let size = 0;
-    for (const st of this.byId.values()) {
-      digests.push({ ref: st.ref, version: st.maxVersion });
-      size += digestEntrySize(st.maxVersion);
+    for (const endpoint of this.byId.values()) {
+      digests.push({ ref: endpoint.ref, version: endpoint.maxVersion });
+      size += digestEntrySize(endpoint.maxVersion);
     }
     const budget = this.options.mtuBytes - PREAMBLE_BYTES - headerSize(header) - varintSize(digests.length);
     if (size <= budget) return { type: 'syn', header, complete: true, digests };
@@ -749,10 +762,14 @@ export class GossipNode {
     const seen = complete ? new Set<number>() : undefined;
     for (const entry of digests) {
       seen?.add(entry.ref);
-      const st = this.byRef.get(entry.ref);
-      if (st && entry.version > st.maxVersion && !this.plausibleVersion(st.id, st.generation, entry.version, nowMs))
+      const endpoint = this.byRef.get(entry.ref);
+      if (
+        endpoint &&
+        entry.version > endpoint.maxVersion &&
+        !this.plausibleVersion(endpoint.id, endpoint.generation, entry.version, nowMs)
+      )
         continue;
-      if (st === this.self && entry.version > this.self.maxVersion) {
+      if (endpoint === this.self && entry.version > this.self.maxVersion) {
         this.refute(
           this.self.generation,
           nowMs,
@@ -760,16 +777,17 @@ export class GossipNode {
         );
         continue;
       }
-      if (st) {
-        if (st.maxVersion > entry.version) pushes.push({ st, after: entry.version, count: 0, lag: 0 });
-        else if (st.maxVersion < entry.version) requests.push({ ref: entry.ref, version: st.maxVersion });
+      if (endpoint) {
+        if (endpoint.maxVersion > entry.version) pushes.push({ endpoint, after: entry.version, count: 0, lag: 0 });
+        else if (endpoint.maxVersion < entry.version) requests.push({ ref: entry.ref, version: endpoint.maxVersion });
       } else if (!this.isRetired(entry.ref, nowMs)) {
         requests.push({ ref: entry.ref, version: 0 });
       }
     }
     // The peer listed everything it knows: whatever is missing from its digest, it has never heard of.
     if (seen)
-      for (const st of this.byId.values()) if (!seen.has(st.ref)) pushes.push({ st, after: 0, count: 0, lag: 0 });
+      for (const endpoint of this.byId.values())
+        if (!seen.has(endpoint.ref)) pushes.push({ endpoint, after: 0, count: 0, lag: 0 });
 
     const header = this.header(to);
     let budget = this.options.mtuBytes - PREAMBLE_BYTES - headerSize(header) - 1;
@@ -792,10 +810,10 @@ export class GossipNode {
   private buildAck2(to: string, requests: DigestEntry[], nowMs: number): GossipMessage & { type: 'ack2' } {
     const wanted: Candidate[] = [];
     for (const request of requests) {
-      const st = this.byRef.get(request.ref);
-      if (!st) continue;
-      if (st === this.self && request.version > this.self.maxVersion) {
-        if (!this.plausibleVersion(st.id, st.generation, request.version, nowMs)) continue;
+      const endpoint = this.byRef.get(request.ref);
+      if (!endpoint) continue;
+      if (endpoint === this.self && request.version > this.self.maxVersion) {
+        if (!this.plausibleVersion(endpoint.id, endpoint.generation, request.version, nowMs)) continue;
         this.refute(
           this.self.generation,
           nowMs,
@@ -803,7 +821,7 @@ export class GossipNode {
         );
         continue;
       }
-      if (st.maxVersion > request.version) wanted.push({ st, after: request.version, count: 0, lag: 0 });
+      if (endpoint.maxVersion > request.version) wanted.push({ endpoint, after: request.version, count: 0, lag: 0 });
     }
     const header = this.header(to);
     const budget = this.options.mtuBytes - PREAMBLE_BYTES - headerSize(header) - 1;
@@ -819,11 +837,11 @@ export class GossipNode {
     let total = 0;
     const prepared: { c: Candidate; items: Item[]; overhead: number; size: number }[] = [];
     for (const c of candidates) {
-      const items = c.st.itemsAfter(c.after);
+      const items = c.endpoint.itemsAfter(c.after);
       if (items.length === 0) continue;
       c.count = items.length;
-      c.lag = c.st.maxVersion - c.after;
-      const overhead = deltaOverhead(c.after === 0 ? c.st.identity : undefined);
+      c.lag = c.endpoint.maxVersion - c.after;
+      const overhead = deltaOverhead(c.after === 0 ? c.endpoint.identity : undefined);
       let size = 0;
       for (const item of items) size += itemSize(item);
       prepared.push({ c, items, overhead, size });
@@ -838,7 +856,11 @@ export class GossipNode {
     for (const p of prepared) {
       if (remaining < 16) break;
       if (p.overhead + p.size <= remaining) {
-        deltas.push({ ref: p.c.st.ref, identity: p.c.after === 0 ? p.c.st.identity : undefined, items: p.items });
+        deltas.push({
+          ref: p.c.endpoint.ref,
+          identity: p.c.after === 0 ? p.c.endpoint.identity : undefined,
+          items: p.items,
+        });
         remaining -= p.overhead + p.size;
         continue;
       }
@@ -847,8 +869,8 @@ export class GossipNode {
       while (count < p.items.length && used + itemSize(p.items[count]) <= remaining) used += itemSize(p.items[count++]);
       if (count === 0) continue;
       deltas.push({
-        ref: p.c.st.ref,
-        identity: p.c.after === 0 ? p.c.st.identity : undefined,
+        ref: p.c.endpoint.ref,
+        identity: p.c.after === 0 ? p.c.endpoint.identity : undefined,
         items: p.items.slice(0, count),
       });
       remaining -= used;
@@ -944,10 +966,10 @@ export class GossipNode {
         this.replace(existing, address, generation, delta.items, firstHand, nowMs);
       return;
     }
-    const st = this.byRef.get(delta.ref);
-    if (!st) return; // an incarnation we do not know: only a delta with its identity may introduce it
-    if (!this.plausibleVersion(st.id, st.generation, last, nowMs)) return;
-    if (st === this.self) {
+    const endpoint = this.byRef.get(delta.ref);
+    if (!endpoint) return; // an incarnation we do not know: only a delta with its identity may introduce it
+    if (!this.plausibleVersion(endpoint.id, endpoint.generation, last, nowMs)) return;
+    if (endpoint === this.self) {
       if (last > this.self.maxVersion)
         this.refute(
           this.self.generation,
@@ -956,8 +978,8 @@ export class GossipNode {
         );
       return;
     }
-    if (!this.stateFits(st.id, st, delta.items, nowMs)) return;
-    this.applyItems(st, delta.items, nowMs);
+    if (!this.stateFits(endpoint.id, endpoint, delta.items, nowMs)) return;
+    this.applyItems(endpoint, delta.items, nowMs);
   }
 
   private create(
@@ -968,12 +990,12 @@ export class GossipNode {
     firstHand: boolean,
     nowMs: number,
   ): void {
-    const st = new EndpointState(id, address, generation, 'joining');
-    if (!firstHand) this.awaitDirectContact(st, nowMs);
-    this.learn(st, items, nowMs);
-    this.register(st);
+    const endpoint = new EndpointState(id, address, generation, 'joining');
+    if (!firstHand) this.awaitDirectContact(endpoint, nowMs);
+    this.learn(endpoint, items, nowMs);
+    this.register(endpoint);
     this.emit('joined', id, nowMs);
-    this.applyItems(st, items, nowMs);
+    this.applyItems(endpoint, items, nowMs);
   }
 
   /**
@@ -981,10 +1003,10 @@ export class GossipNode {
    * (Cassandra marks a new endpoint alive only on its echo): relayed heartbeats say it runs, not that
    * this node can reach it. It is probed every round (see tick); any message of its own clears it.
    */
-  private awaitDirectContact(st: EndpointState, downSince: number): void {
-    st.down = true;
-    st.downSince = downSince;
-    st.heartbeatAtConviction = 0;
+  private awaitDirectContact(endpoint: EndpointState, downSince: number): void {
+    endpoint.down = true;
+    endpoint.downSince = downSince;
+    endpoint.heartbeatAtConviction = 0;
   }
 
   /**
@@ -992,9 +1014,9 @@ export class GossipNode {
    * feed the detector: the first newer one does. A node never heard of again is convicted after
    * `firstContactMs` (see judge), which is how phantoms die.
    */
-  private learn(st: EndpointState, items: Item[], nowMs: number): void {
-    st.learnedAt = nowMs;
-    for (const item of items) if (item.key === undefined) st.heartbeatFed = st.relayFed = item.version;
+  private learn(endpoint: EndpointState, items: Item[], nowMs: number): void {
+    endpoint.learnedAt = nowMs;
+    for (const item of items) if (item.key === undefined) endpoint.heartbeatFed = endpoint.relayFed = item.version;
   }
 
   /** Long enough for a heartbeat to cross the cluster by gossip (log3 N + ln ln N rounds), plus 5 rounds. */
@@ -1011,14 +1033,14 @@ export class GossipNode {
    * pong started the gap over, and some pairs lived on pongs every 5 s, their windows full of odd
    * intervals, until one was lost and the peer convicted (found in the simulator, 10% loss).
    */
-  private feed(st: EndpointState, heartbeat: number, nowMs: number, relayed = false): void {
-    if (st.announced === 'left' || heartbeat <= (relayed ? st.relayFed : st.heartbeatFed)) return;
-    if (relayed) st.relayFed = heartbeat;
-    this.liveness.heartbeat(st.id, st.generation, nowMs);
-    st.heartbeatFed = Math.max(st.heartbeatFed, heartbeat);
-    st.feeds++;
-    st.probeRounds = 0;
-    st.lastNewsAt = nowMs;
+  private feed(endpoint: EndpointState, heartbeat: number, nowMs: number, relayed = false): void {
+    if (endpoint.announced === 'left' || heartbeat <= (relayed ? endpoint.relayFed : endpoint.heartbeatFed)) return;
+    if (relayed) endpoint.relayFed = heartbeat;
+    this.liveness.heartbeat(endpoint.id, endpoint.generation, nowMs);
+    endpoint.heartbeatFed = Math.max(endpoint.heartbeatFed, heartbeat);
+    endpoint.feeds++;
+    endpoint.probeRounds = 0;
+    endpoint.lastNewsAt = nowMs;
   }
 
   /** A higher generation: the node restarted (or came back after leaving). Its old state goes whole. */
@@ -1034,42 +1056,52 @@ export class GossipNode {
     const before = old.status;
     this.unregister(old);
     this.retire(old.ref, 'replaced', nowMs + this.options.tombstoneTtlMs);
-    const st = new EndpointState(old.id, address, generation, 'joining');
+    const endpoint = new EndpointState(old.id, address, generation, 'joining');
     // A new run nobody here has heard from yet is not up on others' word, whatever the old run was.
-    if (!firstHand) this.awaitDirectContact(st, old.down && !wasLeft ? old.downSince : nowMs);
-    this.liveness.remove(st.id); // the old run's history says nothing about the new one
-    this.learn(st, items, nowMs);
-    this.register(st);
-    this.emit(wasLeft ? 'joined' : 'restarted', st.id, nowMs);
-    this.applyItems(st, items, nowMs, before);
+    if (!firstHand) this.awaitDirectContact(endpoint, old.down && !wasLeft ? old.downSince : nowMs);
+    this.liveness.remove(endpoint.id); // the old run's history says nothing about the new one
+    this.learn(endpoint, items, nowMs);
+    this.register(endpoint);
+    this.emit(wasLeft ? 'joined' : 'restarted', endpoint.id, nowMs);
+    this.applyItems(endpoint, items, nowMs, before);
   }
 
-  private applyItems(st: EndpointState, items: Item[], nowMs: number, before: MemberStatus = st.status): void {
-    const heartbeatBefore = st.heartbeat;
-    const announcedBefore = st.announced;
+  private applyItems(
+    endpoint: EndpointState,
+    items: Item[],
+    nowMs: number,
+    before: MemberStatus = endpoint.status,
+  ): void {
+    const heartbeatBefore = endpoint.heartbeat;
+    const announcedBefore = endpoint.announced;
     let verdicts: string | undefined;
     for (const item of items) {
-      if (item.version <= st.maxVersion) continue; // already known: duplicates and reorderings are harmless
+      if (item.version <= endpoint.maxVersion) continue; // already known: duplicates and reorderings are harmless
       if (item.key === undefined) {
-        st.heartbeat = item.version;
-        st.announced = item.status;
+        endpoint.heartbeat = item.version;
+        endpoint.announced = item.status;
       } else {
-        st.put(item.key, item.value, item.version);
+        endpoint.put(item.key, item.value, item.version);
         if (item.key === VERDICTS_KEY) verdicts = item.value;
-        else this.listener.change?.({ nodeId: st.id, key: item.key, value: item.value, version: item.version }, nowMs);
+        else
+          this.listener.change?.(
+            { nodeId: endpoint.id, key: item.key, value: item.value, version: item.version },
+            nowMs,
+          );
       }
-      st.maxVersion = item.version;
+      endpoint.maxVersion = item.version;
     }
-    if (st.heartbeat > heartbeatBefore) this.feed(st, st.heartbeat, nowMs, true);
-    if (st.announced === 'left' && announcedBefore !== 'left') {
-      st.leftSince = nowMs;
-      st.down = false;
-      this.liveness.remove(st.id);
-      this.peerKnowsMe.delete(st.id);
+    if (endpoint.heartbeat > heartbeatBefore) this.feed(endpoint, endpoint.heartbeat, nowMs, true);
+    if (endpoint.announced === 'left' && announcedBefore !== 'left') {
+      endpoint.leftSince = nowMs;
+      endpoint.down = false;
+      this.liveness.remove(endpoint.id);
+      this.peerKnowsMe.delete(endpoint.id);
     }
-    this.emitTransition(st, before, nowMs);
+    this.emitTransition(endpoint, before, nowMs);
     // Judged once the whole message is applied, against the freshest news it brought of the convicted.
-    if (verdicts !== undefined && st.announced !== 'left') this.pendingVerdicts.push({ owner: st, value: verdicts });
+    if (verdicts !== undefined && endpoint.announced !== 'left')
+      this.pendingVerdicts.push({ owner: endpoint, value: verdicts });
   }
 
   /**
@@ -1092,7 +1124,7 @@ export class GossipNode {
   }
 
   /**
-   * Whether `items` keep the state of node `id` (`st`, or a new incarnation when undefined) within
+   * Whether `items` keep the state of node `id` (`endpoint`, or a new incarnation when undefined) within
    * twice gossip.maxStateBytes. Twice, because a delta the MTU cut short leaves a receiver with new
    * values for some keys and old ones for the rest: each key holds its old or its new value, so the mix
    * is at most the owner's old state plus its new one, each within the bound its own set() enforces.
@@ -1100,8 +1132,8 @@ export class GossipNode {
    * faulty or hostile member's claim is lost, and the receiver keeps asking for it at no cost beyond
    * the bounded message.
    */
-  private stateFits(id: string, st: EndpointState | undefined, items: readonly Item[], nowMs: number): boolean {
-    const bytes = stateBytesAfter(st, items);
+  private stateFits(id: string, endpoint: EndpointState | undefined, items: readonly Item[], nowMs: number): boolean {
+    const bytes = stateBytesAfter(endpoint, items);
     const limit = 2 * this.options.maxStateBytes;
     if (bytes <= limit) return true;
     this.stats.refusedState++;
@@ -1124,12 +1156,13 @@ export class GossipNode {
     const firstContactMs = this.firstContactMs();
     let oldest: EndpointState | undefined;
     let oldestSince = Infinity;
-    for (const st of this.byId.values()) {
-      if (st === this.self || !(st.announced === 'left' || st.down)) continue;
-      const since = st.announced === 'left' ? st.leftSince : Math.max(st.downSince, st.lastNewsAt);
-      if (st.announced !== 'left' && nowMs - since < firstContactMs) continue;
+    for (const endpoint of this.byId.values()) {
+      if (endpoint === this.self || !(endpoint.announced === 'left' || endpoint.down)) continue;
+      const since =
+        endpoint.announced === 'left' ? endpoint.leftSince : Math.max(endpoint.downSince, endpoint.lastNewsAt);
+      if (endpoint.announced !== 'left' && nowMs - since < firstContactMs) continue;
       if (since < oldestSince) {
-        oldest = st;
+        oldest = endpoint;
         oldestSince = since;
       }
     }
@@ -1158,16 +1191,16 @@ export class GossipNode {
   private refute(claimedGeneration: number, nowMs: number, reason: string): void {
     const old = this.self;
     const generation = Math.max(nowMs, claimedGeneration + 1, old.generation + 1);
-    const st = new EndpointState(old.id, old.address, generation, old.announced);
+    const endpoint = new EndpointState(old.id, old.address, generation, old.announced);
     const keys = [...old.keys].sort((a, b) => a[1].version - b[1].version);
-    for (const [key, { value }] of keys) st.put(key, value, ++st.maxVersion);
-    st.heartbeat = ++st.maxVersion;
+    for (const [key, { value }] of keys) endpoint.put(key, value, ++endpoint.maxVersion);
+    endpoint.heartbeat = ++endpoint.maxVersion;
     this.unregister(old);
     this.retire(old.ref, 'replaced', nowMs + this.options.tombstoneTtlMs);
-    this.self = st;
-    this.register(st);
+    this.self = endpoint;
+    this.register(endpoint);
     this.peerKnowsMe.clear();
-    if (this.leavePhase === 'leaving' || this.leavePhase === 'left') this.leaveTarget = st.maxVersion;
+    if (this.leavePhase === 'leaving' || this.leavePhase === 'left') this.leaveTarget = endpoint.maxVersion;
     this.stats.refutations++;
     this.listener.notice?.('warn', `${reason}; this node takes generation ${generation} so that its own state wins`);
   }
@@ -1179,10 +1212,10 @@ export class GossipNode {
     this.emitTransition(this.self, before, nowMs);
   }
 
-  private emitTransition(st: EndpointState, before: MemberStatus, nowMs: number): void {
-    const after = st.status;
+  private emitTransition(endpoint: EndpointState, before: MemberStatus, nowMs: number): void {
+    const after = endpoint.status;
     if (after === before || after === 'joining') return;
-    this.emit(after, st.id, nowMs);
+    this.emit(after, endpoint.id, nowMs);
   }
 
   private emit(type: MembershipEventType, nodeId: string, nowMs: number): void {
@@ -1191,24 +1224,24 @@ export class GossipNode {
 
   // ---- bookkeeping -------------------------------------------------------------------------------
 
-  private register(st: EndpointState): void {
-    this.byId.set(st.id, st);
-    this.byRef.set(st.ref, st);
-    this.byAddress.set(st.address, st);
+  private register(endpoint: EndpointState): void {
+    this.byId.set(endpoint.id, endpoint);
+    this.byRef.set(endpoint.ref, endpoint);
+    this.byAddress.set(endpoint.address, endpoint);
   }
 
-  private unregister(st: EndpointState): void {
-    if (this.byId.get(st.id) === st) this.byId.delete(st.id);
-    if (this.byRef.get(st.ref) === st) this.byRef.delete(st.ref);
-    if (this.byAddress.get(st.address) === st) this.byAddress.delete(st.address);
+  private unregister(endpoint: EndpointState): void {
+    if (this.byId.get(endpoint.id) === endpoint) this.byId.delete(endpoint.id);
+    if (this.byRef.get(endpoint.ref) === endpoint) this.byRef.delete(endpoint.ref);
+    if (this.byAddress.get(endpoint.address) === endpoint) this.byAddress.delete(endpoint.address);
   }
 
   /** Forgets an incarnation for good (left long ago, or down too long) and refuses it for a while. */
-  private drop(st: EndpointState, reason: RetiredReason, until: number): void {
-    this.unregister(st);
-    this.liveness.remove(st.id);
-    this.peerKnowsMe.delete(st.id);
-    this.retire(st.ref, reason, until);
+  private drop(endpoint: EndpointState, reason: RetiredReason, until: number): void {
+    this.unregister(endpoint);
+    this.liveness.remove(endpoint.id);
+    this.peerKnowsMe.delete(endpoint.id);
+    this.retire(endpoint.ref, reason, until);
   }
 
   private retire(ref: number, reason: RetiredReason, until: number): void {
