@@ -1,6 +1,8 @@
 import { randomInt, shuffle, type Random } from '../common/random.js';
 import type { GossipOptions } from '../options/elastica-options.js';
+import { Admission } from './admission.js';
 import { EndpointState, entryBytes, stateBytesAfter } from './endpoint-state.js';
+import { emptyGossipStats, type GossipStats } from './gossip-stats.js';
 import type {
   GossipListener,
   LivenessOracle,
@@ -9,24 +11,9 @@ import type {
   MemberStatus,
   ViewEntry,
 } from './gossip.types.js';
-import {
-  decodeVerdicts,
-  encodeVerdicts,
-  MAX_VERDICTS,
-  MAX_VERDICTS_LENGTH,
-  VERDICTS_KEY,
-  type Verdict,
-} from './verdicts.js';
-import { GossipDecodeError, varintSize } from './wire/bytes.js';
-import {
-  decodeMessage,
-  deltaOverhead,
-  digestEntrySize,
-  encodeMessage,
-  headerSize,
-  itemSize,
-  PREAMBLE_BYTES,
-} from './wire/codec.js';
+import { encodeVerdicts, MAX_VERDICTS, MAX_VERDICTS_LENGTH, VERDICTS_KEY, type Verdict } from './verdicts.js';
+import { varintSize } from './wire/bytes.js';
+import { deltaOverhead, digestEntrySize, encodeMessage, headerSize, itemSize, PREAMBLE_BYTES } from './wire/codec.js';
 import type { AnnouncedStatus, Delta, DigestEntry, GossipMessage, Item, MessageHeader } from './wire/messages.js';
 
 export interface GossipNodeConfig {
@@ -51,27 +38,7 @@ export interface Outgoing {
 
 export type LeavePhase = 'none' | 'leaving' | 'left' | 'done';
 
-export interface GossipStats {
-  messagesSent: number;
-  bytesSent: number;
-  messagesReceived: number;
-  bytesReceived: number;
-  malformed: number;
-  refusedGenerations: number;
-  /** Versions claimed for an incarnation beyond what its owner can have stamped (see plausibleVersion). */
-  refusedVersions: number;
-  refutations: number;
-  /** Verdict values or entries refused: malformed, or naming a heartbeat its owner cannot have stamped. */
-  refusedVerdicts: number;
-  /** Peers marked down on another node's gossiped verdict rather than by this node's own detector. */
-  adoptedVerdicts: number;
-  /** Gossip messages longer than gossip.mtuBytes, dropped unread. */
-  refusedOversized: number;
-  /** Deltas that would have taken a node's state past gossip.maxStateBytes. */
-  refusedState: number;
-  /** New nodes refused because gossip.maxMembers were known already. */
-  refusedMembers: number;
-}
+export type { GossipStats } from './gossip-stats.js';
 
 interface Candidate {
   endpoint: EndpointState;
@@ -106,8 +73,6 @@ const VERDICT_SUSPICION = 1 / 8;
 const VERDICT_TTL_FIRST_CONTACTS = 3;
 /** The largest verdicts entry (see MAX_VERDICTS_LENGTH), kept out of what set() may use. */
 const VERDICTS_RESERVE_BYTES = entryBytes(VERDICTS_KEY, 'x'.repeat(MAX_VERDICTS_LENGTH));
-/** Refused claims are logged at most once per this, with the counts: a hostile peer must not flood the log. */
-const REFUSAL_LOG_EVERY_MS = 60_000;
 
 /**
  * The Scuttlebutt gossip core of one node (van Renesse et al. 2008, with Cassandra's peer choice and
@@ -117,21 +82,7 @@ const REFUSAL_LOG_EVERY_MS = 60_000;
 export class GossipNode {
   readonly id: string;
   readonly address: string;
-  readonly stats: GossipStats = {
-    messagesSent: 0,
-    bytesSent: 0,
-    messagesReceived: 0,
-    bytesReceived: 0,
-    malformed: 0,
-    refusedGenerations: 0,
-    refusedVersions: 0,
-    refutations: 0,
-    refusedVerdicts: 0,
-    adoptedVerdicts: 0,
-    refusedOversized: 0,
-    refusedState: 0,
-    refusedMembers: 0,
-  };
+  readonly stats: GossipStats = emptyGossipStats();
 
   private self: EndpointState;
   private readonly byId = new Map<string, EndpointState>();
@@ -146,11 +97,9 @@ export class GossipNode {
   private readonly random: Random;
   private readonly liveness: LivenessOracle;
   private readonly listener: GossipListener;
+  private readonly admission: Admission;
   private ticks = 0;
   private stopped = false;
-  private lastRefusalLogAt = -Infinity;
-  /** Address of the message being handled, for the log lines of refusals. */
-  private sender = '';
   /** This node's own convictions, gossiped under VERDICTS_KEY; insertion order is age (oldest first). */
   private readonly ownVerdicts = new Map<number, { heartbeat: number; at: number }>();
   private ownVerdictsChanged = false;
@@ -175,6 +124,7 @@ export class GossipNode {
     this.random = config.random;
     this.liveness = config.liveness;
     this.listener = config.listener ?? {};
+    this.admission = new Admission(this.options, this.stats, this.listener);
     this.seeds = [...new Set(config.seeds)].filter((seed) => seed !== config.address);
     this.seedBackoffMs = this.options.seedRetryMinMs;
     this.self = new EndpointState(config.id, config.address, config.generation, 'joining');
@@ -396,30 +346,8 @@ export class GossipNode {
     if (this.isStopped) return [];
     this.stats.messagesReceived++;
     this.stats.bytesReceived += bytes.length;
-    this.sender = from;
-    if (bytes.length > this.options.mtuBytes) {
-      // No peer of this cluster sends more than the MTU; reading it could make this node hold more than any state allows.
-      this.stats.refusedOversized++;
-      this.noteRefusal(
-        nowMs,
-        `refused a gossip message of ${bytes.length} bytes from ${from}: more than gossip.mtuBytes (${this.options.mtuBytes}); every node of a cluster must use the same gossip.mtuBytes`,
-      );
-      return [];
-    }
-    let message: GossipMessage;
-    try {
-      message = decodeMessage(bytes);
-    } catch (error) {
-      if (!(error instanceof GossipDecodeError)) throw error;
-      this.stats.malformed++;
-      if (this.stats.malformed <= 10 || this.stats.malformed % 1000 === 0) {
-        this.listener.notice?.(
-          'warn',
-          `dropped malformed gossip from ${from} (${this.stats.malformed} so far): ${error.message}`,
-        );
-      }
-      return [];
-    }
+    const message = this.admission.message(from, bytes, nowMs);
+    if (!message) return [];
     this.heardFrom(message.header, nowMs);
     const out: Outgoing[] = [];
     switch (message.type) {
@@ -644,27 +572,13 @@ export class GossipNode {
 
   /** `owner` published `value` as its verdicts: keep those that know at least as much as this node, and act on them. */
   private hearVerdicts(owner: EndpointState, value: string, nowMs: number): void {
-    let verdicts: Verdict[];
-    try {
-      verdicts = decodeVerdicts(value);
-    } catch (error) {
-      if (!(error instanceof RangeError)) throw error;
-      this.stats.refusedVerdicts++;
-      this.noteRefusal(nowMs, `refused the verdicts of node ${owner.id} from ${this.sender}: ${error.message}`);
-      return;
-    }
+    const verdicts = this.admission.verdicts(owner, value, nowMs);
+    if (!verdicts) return;
     const until = nowMs + this.verdictTtlMs();
     for (const verdict of verdicts) {
       const endpoint = this.byRef.get(verdict.ref);
       if (!endpoint || endpoint === this.self || endpoint === owner || endpoint.announced === 'left') continue;
-      if (verdict.heartbeat > nowMs - endpoint.generation + this.options.maxGenerationSkewMs) {
-        this.stats.refusedVerdicts++;
-        this.noteRefusal(
-          nowMs,
-          `refused a verdict of node ${owner.id} on node ${endpoint.id}: heartbeat ${verdict.heartbeat} is more than its owner can have stamped`,
-        );
-        continue;
-      }
+      if (!this.admission.plausibleVerdict(owner, endpoint, verdict.heartbeat, nowMs)) continue;
       if (verdict.heartbeat < Math.max(endpoint.heartbeat, endpoint.heartbeatFed)) continue; // heard from since: outdated
       const held = this.heardVerdicts.get(endpoint.ref);
       this.heardVerdicts.set(endpoint.ref, { heartbeat: Math.max(verdict.heartbeat, held?.heartbeat ?? 0), until });
@@ -766,7 +680,7 @@ export class GossipNode {
       if (
         endpoint &&
         entry.version > endpoint.maxVersion &&
-        !this.plausibleVersion(endpoint.id, endpoint.generation, entry.version, nowMs)
+        !this.admission.plausibleVersion(endpoint.id, endpoint.generation, entry.version, nowMs)
       )
         continue;
       if (endpoint === this.self && entry.version > this.self.maxVersion) {
@@ -813,7 +727,7 @@ export class GossipNode {
       const endpoint = this.byRef.get(request.ref);
       if (!endpoint) continue;
       if (endpoint === this.self && request.version > this.self.maxVersion) {
-        if (!this.plausibleVersion(endpoint.id, endpoint.generation, request.version, nowMs)) continue;
+        if (!this.admission.plausibleVersion(endpoint.id, endpoint.generation, request.version, nowMs)) continue;
         this.refute(
           this.self.generation,
           nowMs,
@@ -923,15 +837,8 @@ export class GossipNode {
       const { id, address, generation } = delta.identity;
       // Checked first, for this node's own identity too: refuting an absurd generation would mean
       // taking one above it, which every peer would refuse in turn (the node would vanish).
-      if (generation > nowMs + this.options.maxGenerationSkewMs) {
-        this.stats.refusedGenerations++;
-        this.noteRefusal(
-          nowMs,
-          `refused a claim from ${this.sender} about node ${id}: generation ${generation} is more than gossip.maxGenerationSkewMs (${this.options.maxGenerationSkewMs} ms) in the future`,
-        );
-        return;
-      }
-      if (!this.plausibleVersion(id, generation, last, nowMs)) return;
+      if (!this.admission.plausibleGeneration(id, generation, nowMs)) return;
+      if (!this.admission.plausibleVersion(id, generation, last, nowMs)) return;
       if (id === this.id) {
         if (generation > this.self.generation)
           this.refute(
@@ -951,14 +858,11 @@ export class GossipNode {
       const existing = this.byId.get(id);
       if (existing && existing.generation > generation) return; // an older run: outdated news
       if (!existing && this.byId.size >= this.options.maxMembers && !this.makeRoom(nowMs)) {
-        this.stats.refusedMembers++;
-        this.noteRefusal(
-          nowMs,
-          `refused node ${id} from ${this.sender}: ${this.byId.size} nodes are known already, none of them departed or down (gossip.maxMembers)`,
-        );
+        this.admission.refuseMember(id, this.byId.size, nowMs);
         return;
       }
-      if (!this.stateFits(id, existing?.generation === generation ? existing : undefined, delta.items, nowMs)) return;
+      if (!this.admission.stateFits(id, existing?.generation === generation ? existing : undefined, delta.items, nowMs))
+        return;
       const firstHand = delta.ref === senderRef;
       if (!existing) this.create(id, address, generation, delta.items, firstHand, nowMs);
       else if (existing.generation === generation) this.applyItems(existing, delta.items, nowMs);
@@ -968,7 +872,7 @@ export class GossipNode {
     }
     const endpoint = this.byRef.get(delta.ref);
     if (!endpoint) return; // an incarnation we do not know: only a delta with its identity may introduce it
-    if (!this.plausibleVersion(endpoint.id, endpoint.generation, last, nowMs)) return;
+    if (!this.admission.plausibleVersion(endpoint.id, endpoint.generation, last, nowMs)) return;
     if (endpoint === this.self) {
       if (last > this.self.maxVersion)
         this.refute(
@@ -978,7 +882,7 @@ export class GossipNode {
         );
       return;
     }
-    if (!this.stateFits(endpoint.id, endpoint, delta.items, nowMs)) return;
+    if (!this.admission.stateFits(endpoint.id, endpoint, delta.items, nowMs)) return;
     this.applyItems(endpoint, delta.items, nowMs);
   }
 
@@ -1105,46 +1009,6 @@ export class GossipNode {
   }
 
   /**
-   * Whether `version` of incarnation (id, generation) can have been stamped by its owner: at most one
-   * version per ms since it started (its `set()` keeps within half of the slack), plus the clock skew
-   * tolerated for generations. Scuttlebutt takes an owner's versions from anyone and never goes back,
-   * so an absurd version relayed by a faulty or hostile member would make every receiver skip the
-   * owner's real news until the owner refuted it with a new generation (and a claim near 2^53 would
-   * leave no version above it). Such claims are refused whole, counted and logged rarely; a plausible
-   * lie is still repaired by the owner's refutation.
-   */
-  private plausibleVersion(id: string, generation: number, version: number, nowMs: number): boolean {
-    if (version <= nowMs - generation + this.options.maxGenerationSkewMs) return true;
-    this.stats.refusedVersions++;
-    this.noteRefusal(
-      nowMs,
-      `refused a claim from ${this.sender} about node ${id}: version ${version} is more than its owner can have stamped since its generation ${generation}`,
-    );
-    return false;
-  }
-
-  /**
-   * Whether `items` keep the state of node `id` (`endpoint`, or a new incarnation when undefined) within
-   * twice gossip.maxStateBytes. Twice, because a delta the MTU cut short leaves a receiver with new
-   * values for some keys and old ones for the rest: each key holds its old or its new value, so the mix
-   * is at most the owner's old state plus its new one, each within the bound its own set() enforces.
-   * A delta is refused whole: applying part of it would leave a gap in the owner's versions. So only a
-   * faulty or hostile member's claim is lost, and the receiver keeps asking for it at no cost beyond
-   * the bounded message.
-   */
-  private stateFits(id: string, endpoint: EndpointState | undefined, items: readonly Item[], nowMs: number): boolean {
-    const bytes = stateBytesAfter(endpoint, items);
-    const limit = 2 * this.options.maxStateBytes;
-    if (bytes <= limit) return true;
-    this.stats.refusedState++;
-    this.noteRefusal(
-      nowMs,
-      `refused a claim from ${this.sender} about node ${id}: its state would take ${bytes} bytes, more than twice gossip.maxStateBytes (${this.options.maxStateBytes})`,
-    );
-    return false;
-  }
-
-  /**
    * At gossip.maxMembers, forgets the departed or long-silent down incarnation heard of least recently (as its
    * tombstone or down expiry would, only sooner), so a new node is not refused for the dead: with node
    * ids that change on every deployment, departed ones would otherwise fill the table for a day.
@@ -1170,18 +1034,6 @@ export class GossipNode {
     const left = oldest.announced === 'left';
     this.drop(oldest, left ? 'left' : 'down', nowMs + (left ? this.options.tombstoneTtlMs : this.options.downExpiryMs));
     return true;
-  }
-
-  /** The first refusal is logged, then at most one line per REFUSAL_LOG_EVERY_MS, with the counts. */
-  private noteRefusal(nowMs: number, message: string): void {
-    if (nowMs - this.lastRefusalLogAt < REFUSAL_LOG_EVERY_MS) return;
-    this.lastRefusalLogAt = nowMs;
-    const { refusedGenerations, refusedVersions, refusedVerdicts, refusedOversized, refusedState, refusedMembers } =
-      this.stats;
-    this.listener.notice?.(
-      'warn',
-      `${message} (refused so far: ${refusedGenerations} generation(s), ${refusedVersions} version(s), ${refusedVerdicts} verdict(s), ${refusedOversized} oversized message(s), ${refusedState} state(s) over gossip.maxStateBytes, ${refusedMembers} node(s) over gossip.maxMembers; further refusals are counted and logged at most once a minute)`,
-    );
   }
 
   /**
