@@ -3,6 +3,7 @@ import type { GossipOptions } from '../options/elastica-options.js';
 import { Admission } from './admission.js';
 import { EndpointState, entryBytes, stateBytesAfter } from './endpoint-state.js';
 import { emptyGossipStats, type GossipStats } from './gossip-stats.js';
+import { MembershipTable, type ForgetReason } from './membership-table.js';
 import type {
   GossipListener,
   LivenessOracle,
@@ -47,11 +48,8 @@ interface Candidate {
   lag: number;
 }
 
-type RetiredReason = 'down' | 'left' | 'replaced';
-
 /** Largest header: two refs and two varints of at most 8 bytes. */
 const MAX_HEADER_BYTES = 12 + 8 + 8;
-const MAX_RETIRED = 20_000;
 /** Extra peers a leaving node tells each round, so the news spreads fast in small clusters. */
 const LEAVE_FANOUT = 3;
 /** Heartbeats seen advancing before phi, rather than a plain timeout, judges a newly learned incarnation. */
@@ -85,11 +83,7 @@ export class GossipNode {
   readonly stats: GossipStats = emptyGossipStats();
 
   private self: EndpointState;
-  private readonly byId = new Map<string, EndpointState>();
-  private readonly byRef = new Map<number, EndpointState>();
-  private readonly byAddress = new Map<string, EndpointState>();
-  /** Incarnations this node dropped, refused until `until` so old gossip cannot bring them back. */
-  private readonly retired = new Map<number, { until: number; reason: RetiredReason }>();
+  private readonly table = new MembershipTable();
   /** For each peer, the version of this node's current incarnation it told us it has. */
   private readonly peerKnowsMe = new Map<string, number>();
   private readonly seeds: string[];
@@ -128,7 +122,7 @@ export class GossipNode {
     this.seeds = [...new Set(config.seeds)].filter((seed) => seed !== config.address);
     this.seedBackoffMs = this.options.seedRetryMinMs;
     this.self = new EndpointState(config.id, config.address, config.generation, 'joining');
-    this.register(this.self);
+    this.table.register(this.self);
   }
 
   /**
@@ -158,7 +152,7 @@ export class GossipNode {
 
   /** Known incarnations, this node included. */
   get size(): number {
-    return this.byId.size;
+    return this.table.size;
   }
 
   // ---- application state -------------------------------------------------------------------------
@@ -221,19 +215,19 @@ export class GossipNode {
   }
 
   get(nodeId: string, key: string): string | undefined {
-    return this.byId.get(nodeId)?.keys.get(key)?.value;
+    return this.table.get(nodeId)?.keys.get(key)?.value;
   }
 
   /** The version of `key` of `nodeId` known here (0 when absent). */
   versionOf(nodeId: string, key: string): number {
-    return this.byId.get(nodeId)?.keys.get(key)?.version ?? 0;
+    return this.table.get(nodeId)?.keys.get(key)?.version ?? 0;
   }
 
   /** What this node holds of `nodeId`'s current incarnation, with versions (for inspection and tests). */
   snapshot(
     nodeId: string,
   ): { generation: number; heartbeat: number; maxVersion: number; versions: Record<string, number> } | undefined {
-    const endpoint = this.byId.get(nodeId);
+    const endpoint = this.table.get(nodeId);
     if (!endpoint) return undefined;
     const versions: Record<string, number> = {};
     for (const [key, entry] of endpoint.keys) versions[key] = entry.version;
@@ -246,25 +240,25 @@ export class GossipNode {
   }
 
   members(): Member[] {
-    return [...this.byId.values()].map((endpoint) => this.toMember(endpoint));
+    return [...this.table.endpoints()].map((endpoint) => this.toMember(endpoint));
   }
 
   member(nodeId: string): Member | undefined {
-    const endpoint = this.byId.get(nodeId);
+    const endpoint = this.table.get(nodeId);
     return endpoint && this.toMember(endpoint);
   }
 
   /** Status as seen here, without building the whole member (cheap, for the simulator). */
   statusOf(nodeId: string): MemberStatus | undefined {
-    return this.byId.get(nodeId)?.status;
+    return this.table.get(nodeId)?.status;
   }
 
   generationOf(nodeId: string): number | undefined {
-    return this.byId.get(nodeId)?.generation;
+    return this.table.get(nodeId)?.generation;
   }
 
   nodeIds(): IterableIterator<string> {
-    return this.byId.keys();
+    return this.table.nodeIds();
   }
 
   private toMember(endpoint: EndpointState): Member {
@@ -291,10 +285,10 @@ export class GossipNode {
     const unreachable: EndpointState[] = [];
     const probes: EndpointState[] = [];
     const suspects: EndpointState[] = [];
-    for (const endpoint of [...this.byId.values()]) {
+    for (const endpoint of [...this.table.endpoints()]) {
       if (endpoint === this.self) continue;
       this.judge(endpoint, nowMs);
-      if (!this.byId.has(endpoint.id) || endpoint.announced === 'left') continue;
+      if (!this.table.has(endpoint.id) || endpoint.announced === 'left') continue;
       if (!endpoint.down) {
         live.push(endpoint);
         // Relayed news of it is late: ask it directly (an answer is a heartbeat) before phi convicts
@@ -337,7 +331,7 @@ export class GossipNode {
     }
 
     this.advanceLeave(nowMs, liveCount);
-    if (this.ticks % 64 === 0) this.purgeRetired(nowMs);
+    if (this.ticks % 64 === 0) this.purge(nowMs);
     return out;
   }
 
@@ -371,7 +365,7 @@ export class GossipNode {
     }
     if (this.pendingVerdicts.length > 0) {
       for (const { owner, value } of this.pendingVerdicts.splice(0))
-        if (this.byRef.get(owner.ref) === owner) this.hearVerdicts(owner, value, nowMs);
+        if (this.table.holds(owner)) this.hearVerdicts(owner, value, nowMs);
     }
     return out;
   }
@@ -395,7 +389,7 @@ export class GossipNode {
     this.setOwnStatus('leaving', nowMs);
     this.leaveTarget = this.self.maxVersion;
     const out: Outgoing[] = [];
-    const live = [...this.byId.values()].filter(
+    const live = [...this.table.endpoints()].filter(
       (endpoint) => endpoint !== this.self && !endpoint.down && endpoint.announced !== 'left',
     );
     shuffle(this.random, live);
@@ -408,7 +402,7 @@ export class GossipNode {
     if (this.leavePhase !== 'leaving' && this.leavePhase !== 'left') return;
     let confirmed = 0;
     let live = 0;
-    for (const endpoint of this.byId.values()) {
+    for (const endpoint of this.table.endpoints()) {
       if (endpoint === this.self || endpoint.down || endpoint.announced === 'left') continue;
       live++;
       if ((this.peerKnowsMe.get(endpoint.id) ?? 0) >= this.leaveTarget) confirmed++;
@@ -444,8 +438,8 @@ export class GossipNode {
     const verdicts: { owner: EndpointState; value: string }[] = [];
     for (const entry of view) {
       if (entry.id === this.id) continue;
-      const old = this.byId.get(entry.id);
-      if (old) this.unregister(old);
+      const old = this.table.get(entry.id);
+      if (old) this.table.unregister(old);
       const endpoint = new EndpointState(entry.id, entry.address, entry.generation, entry.status);
       endpoint.heartbeat = entry.heartbeat;
       endpoint.maxVersion = entry.heartbeat;
@@ -455,7 +449,7 @@ export class GossipNode {
         if (key === VERDICTS_KEY) verdicts.push({ owner: endpoint, value });
       }
       if (endpoint.heartbeat === endpoint.maxVersion && endpoint.keys.size > 0) endpoint.maxVersion++;
-      this.register(endpoint);
+      this.table.register(endpoint);
       endpoint.lastNewsAt = nowMs;
       endpoint.learnedAt = nowMs;
       endpoint.heartbeatFed = endpoint.heartbeat;
@@ -469,8 +463,7 @@ export class GossipNode {
       }
     }
     // Verdicts in the view are heard like any others (wrong ones included: they must do no lasting harm).
-    for (const { owner, value } of verdicts)
-      if (this.byRef.get(owner.ref) === owner) this.hearVerdicts(owner, value, nowMs);
+    for (const { owner, value } of verdicts) if (this.table.holds(owner)) this.hearVerdicts(owner, value, nowMs);
   }
 
   // ---- judging peers -----------------------------------------------------------------------------
@@ -532,7 +525,7 @@ export class GossipNode {
     if (this.ownVerdicts.size > 0) {
       const ttl = this.verdictTtlMs();
       for (const [ref, verdict] of [...this.ownVerdicts]) {
-        const endpoint = this.byRef.get(ref);
+        const endpoint = this.table.byRef(ref);
         if (!endpoint || !endpoint.down || endpoint.announced === 'left' || nowMs - verdict.at >= ttl) {
           this.ownVerdicts.delete(ref);
           this.ownVerdictsChanged = true;
@@ -576,7 +569,7 @@ export class GossipNode {
     if (!verdicts) return;
     const until = nowMs + this.verdictTtlMs();
     for (const verdict of verdicts) {
-      const endpoint = this.byRef.get(verdict.ref);
+      const endpoint = this.table.byRef(verdict.ref);
       if (!endpoint || endpoint === this.self || endpoint === owner || endpoint.announced === 'left') continue;
       if (!this.admission.plausibleVerdict(owner, endpoint, verdict.heartbeat, nowMs)) continue;
       if (verdict.heartbeat < Math.max(endpoint.heartbeat, endpoint.heartbeatFed)) continue; // heard from since: outdated
@@ -618,10 +611,10 @@ export class GossipNode {
       this.nextSeedAttemptAt = -Infinity;
     }
     if (this.self.announced === 'joining' && header.senderRef !== this.self.ref) this.setOwnStatus('up', nowMs);
-    const endpoint = this.byRef.get(header.senderRef);
+    const endpoint = this.table.byRef(header.senderRef);
     if (!endpoint) {
       // A dropped-as-down incarnation that talks to us is alive after all: let gossip bring it back.
-      if (this.retired.get(header.senderRef)?.reason === 'down') this.retired.delete(header.senderRef);
+      this.table.readmit(header.senderRef);
       return;
     }
     if (endpoint === this.self || endpoint.announced === 'left') return;
@@ -640,7 +633,7 @@ export class GossipNode {
   // ---- building messages -------------------------------------------------------------------------
 
   private header(to: string): MessageHeader {
-    const receiver = this.byAddress.get(to);
+    const receiver = this.table.byAddress(to);
     return {
       senderRef: this.self.ref,
       senderHeartbeat: this.self.heartbeat,
@@ -654,7 +647,7 @@ export class GossipNode {
     const header = this.header(to);
     const digests: DigestEntry[] = [];
     let size = 0;
-    for (const endpoint of this.byId.values()) {
+    for (const endpoint of this.table.endpoints()) {
       digests.push({ ref: endpoint.ref, version: endpoint.maxVersion });
       size += digestEntrySize(endpoint.maxVersion);
     }
@@ -676,7 +669,7 @@ export class GossipNode {
     const seen = complete ? new Set<number>() : undefined;
     for (const entry of digests) {
       seen?.add(entry.ref);
-      const endpoint = this.byRef.get(entry.ref);
+      const endpoint = this.table.byRef(entry.ref);
       if (
         endpoint &&
         entry.version > endpoint.maxVersion &&
@@ -694,13 +687,13 @@ export class GossipNode {
       if (endpoint) {
         if (endpoint.maxVersion > entry.version) pushes.push({ endpoint, after: entry.version, count: 0, lag: 0 });
         else if (endpoint.maxVersion < entry.version) requests.push({ ref: entry.ref, version: endpoint.maxVersion });
-      } else if (!this.isRetired(entry.ref, nowMs)) {
+      } else if (!this.table.isForgotten(entry.ref, nowMs)) {
         requests.push({ ref: entry.ref, version: 0 });
       }
     }
     // The peer listed everything it knows: whatever is missing from its digest, it has never heard of.
     if (seen)
-      for (const endpoint of this.byId.values())
+      for (const endpoint of this.table.endpoints())
         if (!seen.has(endpoint.ref)) pushes.push({ endpoint, after: 0, count: 0, lag: 0 });
 
     const header = this.header(to);
@@ -724,7 +717,7 @@ export class GossipNode {
   private buildAck2(to: string, requests: DigestEntry[], nowMs: number): GossipMessage & { type: 'ack2' } {
     const wanted: Candidate[] = [];
     for (const request of requests) {
-      const endpoint = this.byRef.get(request.ref);
+      const endpoint = this.table.byRef(request.ref);
       if (!endpoint) continue;
       if (endpoint === this.self && request.version > this.self.maxVersion) {
         if (!this.admission.plausibleVersion(endpoint.id, endpoint.generation, request.version, nowMs)) continue;
@@ -854,11 +847,11 @@ export class GossipNode {
           );
         return;
       }
-      if (delta.items.length === 0 || this.isRetired(delta.ref, nowMs)) return;
-      const existing = this.byId.get(id);
+      if (delta.items.length === 0 || this.table.isForgotten(delta.ref, nowMs)) return;
+      const existing = this.table.get(id);
       if (existing && existing.generation > generation) return; // an older run: outdated news
-      if (!existing && this.byId.size >= this.options.maxMembers && !this.makeRoom(nowMs)) {
-        this.admission.refuseMember(id, this.byId.size, nowMs);
+      if (!existing && this.table.size >= this.options.maxMembers && !this.makeRoom(nowMs)) {
+        this.admission.refuseMember(id, this.table.size, nowMs);
         return;
       }
       if (!this.admission.stateFits(id, existing?.generation === generation ? existing : undefined, delta.items, nowMs))
@@ -870,7 +863,7 @@ export class GossipNode {
         this.replace(existing, address, generation, delta.items, firstHand, nowMs);
       return;
     }
-    const endpoint = this.byRef.get(delta.ref);
+    const endpoint = this.table.byRef(delta.ref);
     if (!endpoint) return; // an incarnation we do not know: only a delta with its identity may introduce it
     if (!this.admission.plausibleVersion(endpoint.id, endpoint.generation, last, nowMs)) return;
     if (endpoint === this.self) {
@@ -897,7 +890,7 @@ export class GossipNode {
     const endpoint = new EndpointState(id, address, generation, 'joining');
     if (!firstHand) this.awaitDirectContact(endpoint, nowMs);
     this.learn(endpoint, items, nowMs);
-    this.register(endpoint);
+    this.table.register(endpoint);
     this.emit('joined', id, nowMs);
     this.applyItems(endpoint, items, nowMs);
   }
@@ -925,7 +918,7 @@ export class GossipNode {
 
   /** Long enough for a heartbeat to cross the cluster by gossip (log3 N + ln ln N rounds), plus 5 rounds. */
   private firstContactMs(): number {
-    const n = Math.max(3, this.byId.size);
+    const n = Math.max(3, this.table.size);
     return this.options.intervalMs * (Math.ceil(Math.log(n) / Math.log(3) + Math.log(Math.log(n))) + 5);
   }
 
@@ -958,14 +951,13 @@ export class GossipNode {
   ): void {
     const wasLeft = old.announced === 'left';
     const before = old.status;
-    this.unregister(old);
-    this.retire(old.ref, 'replaced', nowMs + this.options.tombstoneTtlMs);
+    this.table.forget(old, 'replaced', nowMs + this.options.tombstoneTtlMs);
     const endpoint = new EndpointState(old.id, address, generation, 'joining');
     // A new run nobody here has heard from yet is not up on others' word, whatever the old run was.
     if (!firstHand) this.awaitDirectContact(endpoint, old.down && !wasLeft ? old.downSince : nowMs);
     this.liveness.remove(endpoint.id); // the old run's history says nothing about the new one
     this.learn(endpoint, items, nowMs);
-    this.register(endpoint);
+    this.table.register(endpoint);
     this.emit(wasLeft ? 'joined' : 'restarted', endpoint.id, nowMs);
     this.applyItems(endpoint, items, nowMs, before);
   }
@@ -1009,27 +1001,11 @@ export class GossipNode {
   }
 
   /**
-   * At gossip.maxMembers, forgets the departed or long-silent down incarnation heard of least recently (as its
-   * tombstone or down expiry would, only sooner), so a new node is not refused for the dead: with node
-   * ids that change on every deployment, departed ones would otherwise fill the table for a day.
-   * Refuses (false) when every known node is alive: then the table is full of the living.
+   * At gossip.maxMembers, forgets a departed or long-silent down node sooner than its expiry would: with
+   * node ids that change on every deployment, the dead would otherwise keep new nodes out for a day.
    */
   private makeRoom(nowMs: number): boolean {
-    // A down node still in the news (relayed heartbeats: alive beyond a partition) or only just learned
-    // is not dead yet: only silence longer than the first-contact timeout counts.
-    const firstContactMs = this.firstContactMs();
-    let oldest: EndpointState | undefined;
-    let oldestSince = Infinity;
-    for (const endpoint of this.byId.values()) {
-      if (endpoint === this.self || !(endpoint.announced === 'left' || endpoint.down)) continue;
-      const since =
-        endpoint.announced === 'left' ? endpoint.leftSince : Math.max(endpoint.downSince, endpoint.lastNewsAt);
-      if (endpoint.announced !== 'left' && nowMs - since < firstContactMs) continue;
-      if (since < oldestSince) {
-        oldest = endpoint;
-        oldestSince = since;
-      }
-    }
+    const oldest = this.table.evictable(this.self, nowMs, this.firstContactMs());
     if (!oldest) return false;
     const left = oldest.announced === 'left';
     this.drop(oldest, left ? 'left' : 'down', nowMs + (left ? this.options.tombstoneTtlMs : this.options.downExpiryMs));
@@ -1047,10 +1023,9 @@ export class GossipNode {
     const keys = [...old.keys].sort((a, b) => a[1].version - b[1].version);
     for (const [key, { value }] of keys) endpoint.put(key, value, ++endpoint.maxVersion);
     endpoint.heartbeat = ++endpoint.maxVersion;
-    this.unregister(old);
-    this.retire(old.ref, 'replaced', nowMs + this.options.tombstoneTtlMs);
+    this.table.forget(old, 'replaced', nowMs + this.options.tombstoneTtlMs);
     this.self = endpoint;
-    this.register(endpoint);
+    this.table.register(endpoint);
     this.peerKnowsMe.clear();
     if (this.leavePhase === 'leaving' || this.leavePhase === 'left') this.leaveTarget = endpoint.maxVersion;
     this.stats.refutations++;
@@ -1076,43 +1051,16 @@ export class GossipNode {
 
   // ---- bookkeeping -------------------------------------------------------------------------------
 
-  private register(endpoint: EndpointState): void {
-    this.byId.set(endpoint.id, endpoint);
-    this.byRef.set(endpoint.ref, endpoint);
-    this.byAddress.set(endpoint.address, endpoint);
-  }
-
-  private unregister(endpoint: EndpointState): void {
-    if (this.byId.get(endpoint.id) === endpoint) this.byId.delete(endpoint.id);
-    if (this.byRef.get(endpoint.ref) === endpoint) this.byRef.delete(endpoint.ref);
-    if (this.byAddress.get(endpoint.address) === endpoint) this.byAddress.delete(endpoint.address);
-  }
-
-  /** Forgets an incarnation for good (left long ago, or down too long) and refuses it for a while. */
-  private drop(endpoint: EndpointState, reason: RetiredReason, until: number): void {
-    this.unregister(endpoint);
+  /** Forgets an incarnation for good (left long ago, down too long, or to make room) and refuses it for a while. */
+  private drop(endpoint: EndpointState, reason: ForgetReason, until: number): void {
+    this.table.forget(endpoint, reason, until);
     this.liveness.remove(endpoint.id);
     this.peerKnowsMe.delete(endpoint.id);
-    this.retire(endpoint.ref, reason, until);
   }
 
-  private retire(ref: number, reason: RetiredReason, until: number): void {
-    this.retired.delete(ref);
-    this.retired.set(ref, { until, reason });
-    if (this.retired.size > MAX_RETIRED) this.retired.delete(this.retired.keys().next().value!);
-  }
-
-  private isRetired(ref: number, nowMs: number): boolean {
-    const entry = this.retired.get(ref);
-    if (!entry) return false;
-    if (entry.until > nowMs) return true;
-    this.retired.delete(ref);
-    return false;
-  }
-
-  private purgeRetired(nowMs: number): void {
-    for (const [ref, entry] of this.retired) if (entry.until <= nowMs) this.retired.delete(ref);
+  private purge(nowMs: number): void {
+    this.table.purgeForgotten(nowMs);
     for (const [ref, entry] of this.heardVerdicts)
-      if (entry.until <= nowMs || !this.byRef.has(ref)) this.heardVerdicts.delete(ref);
+      if (entry.until <= nowMs || !this.table.hasRef(ref)) this.heardVerdicts.delete(ref);
   }
 }
