@@ -4,6 +4,7 @@ import { Admission } from './admission.js';
 import { EndpointState, entryBytes, stateBytesAfter } from './endpoint-state.js';
 import { emptyGossipStats, type GossipStats } from './gossip-stats.js';
 import { MembershipTable, type ForgetReason } from './membership-table.js';
+import { SeedContact } from './seed-contact.js';
 import type {
   GossipListener,
   LivenessOracle,
@@ -86,7 +87,7 @@ export class GossipNode {
   private readonly table = new MembershipTable();
   /** For each peer, the version of this node's current incarnation it told us it has. */
   private readonly peerKnowsMe = new Map<string, number>();
-  private readonly seeds: string[];
+  private readonly seeds: SeedContact;
   private readonly options: GossipOptions;
   private readonly random: Random;
   private readonly liveness: LivenessOracle;
@@ -102,10 +103,6 @@ export class GossipNode {
   /** Others' verdicts not yet adopted or outdated, by the ref they convict: the highest heartbeat heard. */
   private readonly heardVerdicts = new Map<number, { heartbeat: number; until: number }>();
 
-  private seedBackoffMs: number;
-  private nextSeedAttemptAt = -Infinity;
-  private seedAttempts = 0;
-
   private leavePhase: LeavePhase = 'none';
   private leaveStartedAt = 0;
   private leaveTarget = 0;
@@ -119,8 +116,7 @@ export class GossipNode {
     this.liveness = config.liveness;
     this.listener = config.listener ?? {};
     this.admission = new Admission(this.options, this.stats, this.listener);
-    this.seeds = [...new Set(config.seeds)].filter((seed) => seed !== config.address);
-    this.seedBackoffMs = this.options.seedRetryMinMs;
+    this.seeds = new SeedContact(config.seeds, config.address, this.options, this.random, this.listener);
     this.self = new EndpointState(config.id, config.address, config.generation, 'joining');
     this.table.register(this.self);
   }
@@ -130,8 +126,7 @@ export class GossipNode {
    * constructor drops only the exact one). With no seed left, the next tick goes `up` as a seedless node.
    */
   forgetSeed(address: string): void {
-    const at = this.seeds.indexOf(address);
-    if (at !== -1) this.seeds.splice(at, 1);
+    this.seeds.forget(address);
   }
 
   get generation(): number {
@@ -279,7 +274,7 @@ export class GossipNode {
     if (this.isStopped) return [];
     this.ticks++;
     this.self.heartbeat = ++this.self.maxVersion;
-    if (this.self.announced === 'joining' && this.seeds.length === 0) this.setOwnStatus('up', nowMs);
+    if (this.self.announced === 'joining' && this.seeds.none) this.setOwnStatus('up', nowMs);
 
     const live: EndpointState[] = [];
     const unreachable: EndpointState[] = [];
@@ -320,7 +315,7 @@ export class GossipNode {
     if (unreachable.length > 0 && this.random.next() < unreachable.length / (liveCount + 1)) {
       targets.add(unreachable[randomInt(this.random, unreachable.length)].address);
     }
-    this.maybeGossipToSeed(targets, liveCount, unreachable.length, nowMs);
+    this.seeds.addTo(targets, liveCount, unreachable.length, nowMs);
 
     const out: Outgoing[] = [];
     for (const to of targets) this.push(out, to, this.buildSyn(to));
@@ -605,11 +600,7 @@ export class GossipNode {
 
   /** What the header of a message says: the sender is alive (direct evidence) and what it knows of us. */
   private heardFrom(header: MessageHeader, nowMs: number): void {
-    if (this.seedAttempts > 0 || this.seedBackoffMs !== this.options.seedRetryMinMs) {
-      this.seedAttempts = 0;
-      this.seedBackoffMs = this.options.seedRetryMinMs;
-      this.nextSeedAttemptAt = -Infinity;
-    }
+    this.seeds.answered();
     if (this.self.announced === 'joining' && header.senderRef !== this.self.ref) this.setOwnStatus('up', nowMs);
     const endpoint = this.table.byRef(header.senderRef);
     if (!endpoint) {
@@ -794,31 +785,6 @@ export class GossipNode {
     this.stats.messagesSent++;
     this.stats.bytesSent += bytes.length;
     out.push({ to, bytes });
-  }
-
-  private maybeGossipToSeed(targets: Set<string>, live: number, unreachable: number, nowMs: number): void {
-    if (this.seeds.length === 0) return;
-    if (live === 0) {
-      // Nobody is reachable: retry the seeds with a growing backoff, and say so.
-      if (nowMs < this.nextSeedAttemptAt) return;
-      const seed = this.seeds[randomInt(this.random, this.seeds.length)];
-      targets.add(seed);
-      this.seedAttempts++;
-      this.nextSeedAttemptAt = nowMs + this.seedBackoffMs;
-      if (this.seedAttempts > 2) {
-        this.listener.notice?.(
-          'warn',
-          `no seed has answered yet (${this.seedAttempts} attempts, seeds ${this.seeds.join(', ')}); trying ${seed}, next attempt in ${Math.round(this.seedBackoffMs)} ms`,
-        );
-      }
-      this.seedBackoffMs = Math.min(this.seedBackoffMs * 2, this.options.seedRetryMaxMs);
-      return;
-    }
-    let toSeed = false;
-    for (const seed of this.seeds) if (targets.has(seed)) toSeed = true;
-    if (toSeed && live >= this.seeds.length) return;
-    if (this.random.next() < this.seeds.length / (live + unreachable))
-      targets.add(this.seeds[randomInt(this.random, this.seeds.length)]);
   }
 
   // ---- applying what arrives ---------------------------------------------------------------------
