@@ -2,7 +2,9 @@ import { randomInt, shuffle, type Random } from '../common/random.js';
 import type { GossipOptions } from '../options/elastica-options.js';
 import { Admission } from './admission.js';
 import { EndpointState, entryBytes, stateBytesAfter } from './endpoint-state.js';
+import { firstContactTimeoutMs } from './epidemic.js';
 import { emptyGossipStats, type GossipStats } from './gossip-stats.js';
+import { LEAVE_FANOUT, LeaveProtocol, type LeavePhase } from './leave-protocol.js';
 import { MembershipTable, type ForgetReason } from './membership-table.js';
 import { SeedContact } from './seed-contact.js';
 import type {
@@ -38,7 +40,7 @@ export interface Outgoing {
   bytes: Uint8Array;
 }
 
-export type LeavePhase = 'none' | 'leaving' | 'left' | 'done';
+export type { LeavePhase } from './leave-protocol.js';
 
 export type { GossipStats } from './gossip-stats.js';
 
@@ -51,8 +53,6 @@ interface Candidate {
 
 /** Largest header: two refs and two varints of at most 8 bytes. */
 const MAX_HEADER_BYTES = 12 + 8 + 8;
-/** Extra peers a leaving node tells each round, so the news spreads fast in small clusters. */
-const LEAVE_FANOUT = 3;
 /** Heartbeats seen advancing before phi, rather than a plain timeout, judges a newly learned incarnation. */
 const PROBATION_FEEDS = 30;
 /** Suspicion (phi / threshold) from which a peer is probed directly every round: phi 1 at the default threshold 8. */
@@ -85,14 +85,13 @@ export class GossipNode {
 
   private self: EndpointState;
   private readonly table = new MembershipTable();
-  /** For each peer, the version of this node's current incarnation it told us it has. */
-  private readonly peerKnowsMe = new Map<string, number>();
   private readonly seeds: SeedContact;
   private readonly options: GossipOptions;
   private readonly random: Random;
   private readonly liveness: LivenessOracle;
   private readonly listener: GossipListener;
   private readonly admission: Admission;
+  private readonly departure: LeaveProtocol;
   private ticks = 0;
   private stopped = false;
   /** This node's own convictions, gossiped under VERDICTS_KEY; insertion order is age (oldest first). */
@@ -103,11 +102,6 @@ export class GossipNode {
   /** Others' verdicts not yet adopted or outdated, by the ref they convict: the highest heartbeat heard. */
   private readonly heardVerdicts = new Map<number, { heartbeat: number; until: number }>();
 
-  private leavePhase: LeavePhase = 'none';
-  private leaveStartedAt = 0;
-  private leaveTarget = 0;
-  private leavePhaseTick = 0;
-
   constructor(config: GossipNodeConfig) {
     this.id = config.id;
     this.address = config.address;
@@ -116,6 +110,7 @@ export class GossipNode {
     this.liveness = config.liveness;
     this.listener = config.listener ?? {};
     this.admission = new Admission(this.options, this.stats, this.listener);
+    this.departure = new LeaveProtocol(this.options);
     this.seeds = new SeedContact(config.seeds, config.address, this.options, this.random, this.listener);
     this.self = new EndpointState(config.id, config.address, config.generation, 'joining');
     this.table.register(this.self);
@@ -138,11 +133,11 @@ export class GossipNode {
   }
 
   get phase(): LeavePhase {
-    return this.leavePhase;
+    return this.departure.phase;
   }
 
   get isStopped(): boolean {
-    return this.stopped || this.leavePhase === 'done';
+    return this.stopped || this.departure.phase === 'done';
   }
 
   /** Known incarnations, this node included. */
@@ -303,7 +298,7 @@ export class GossipNode {
 
     const targets = new Set<string>();
     const liveCount = live.length;
-    const fanout = this.leavePhase === 'leaving' || this.leavePhase === 'left' ? LEAVE_FANOUT : 1;
+    const fanout = this.departure.announcing ? LEAVE_FANOUT : 1;
     for (let i = 0; i < fanout && i < live.length; i++) {
       const j = i + randomInt(this.random, live.length - i);
       const picked = live[j];
@@ -325,7 +320,10 @@ export class GossipNode {
       for (let i = 0; i < pings; i++) this.ping(out, endpoint.address);
     }
 
-    this.advanceLeave(nowMs, liveCount);
+    if (this.departure.advance(nowMs, this.ticks, liveCount, this.table.endpoints(), this.self)) {
+      this.setOwnStatus('left', nowMs);
+      this.departure.awaitConfirmation(this.self.maxVersion);
+    }
     if (this.ticks % 64 === 0) this.purge(nowMs);
     return out;
   }
@@ -377,12 +375,10 @@ export class GossipNode {
    * `leaveTimeoutMs`), announce `left`, wait again, then stop (phase `done`). Returns the first messages.
    */
   leave(nowMs: number): Outgoing[] {
-    if (this.leavePhase !== 'none' || this.stopped) return [];
-    this.leavePhase = 'leaving';
-    this.leaveStartedAt = nowMs;
-    this.leavePhaseTick = this.ticks;
+    if (this.departure.phase !== 'none' || this.stopped) return [];
+    this.departure.begin(nowMs, this.ticks);
     this.setOwnStatus('leaving', nowMs);
-    this.leaveTarget = this.self.maxVersion;
+    this.departure.awaitConfirmation(this.self.maxVersion);
     const out: Outgoing[] = [];
     const live = [...this.table.endpoints()].filter(
       (endpoint) => endpoint !== this.self && !endpoint.down && endpoint.announced !== 'left',
@@ -391,36 +387,6 @@ export class GossipNode {
     for (const endpoint of live.slice(0, LEAVE_FANOUT))
       this.push(out, endpoint.address, this.buildSyn(endpoint.address));
     return out;
-  }
-
-  private advanceLeave(nowMs: number, liveCount: number): void {
-    if (this.leavePhase !== 'leaving' && this.leavePhase !== 'left') return;
-    let confirmed = 0;
-    let live = 0;
-    for (const endpoint of this.table.endpoints()) {
-      if (endpoint === this.self || endpoint.down || endpoint.announced === 'left') continue;
-      live++;
-      if ((this.peerKnowsMe.get(endpoint.id) ?? 0) >= this.leaveTarget) confirmed++;
-    }
-    // In a big cluster not every peer will say so in time: a few confirmations plus the rounds an
-    // epidemic needs (log3 N + ln ln N) is as good as it gets without a broadcast.
-    const n = Math.max(3, live + 1);
-    const spreadRounds = Math.ceil(Math.log(n) / Math.log(3) + Math.log(Math.log(n))) + 2;
-    const spread =
-      confirmed === live ||
-      (confirmed >= Math.min(LEAVE_FANOUT, liveCount) && this.ticks - this.leavePhaseTick >= spreadRounds);
-    const deadline =
-      this.leaveStartedAt +
-      (this.leavePhase === 'leaving' ? this.options.leaveTimeoutMs / 2 : this.options.leaveTimeoutMs);
-    if (!spread && nowMs < deadline) return;
-    if (this.leavePhase === 'leaving') {
-      this.leavePhase = 'left';
-      this.leavePhaseTick = this.ticks;
-      this.setOwnStatus('left', nowMs);
-      this.leaveTarget = this.self.maxVersion;
-    } else {
-      this.leavePhase = 'done';
-    }
   }
 
   // ---- arbitrary starting views (self-stabilization) ---------------------------------------------
@@ -616,9 +582,7 @@ export class GossipNode {
       endpoint.down = false;
       this.emitTransition(endpoint, before, nowMs);
     }
-    if (header.receiverRef === this.self.ref && header.receiverVersion > (this.peerKnowsMe.get(endpoint.id) ?? 0)) {
-      this.peerKnowsMe.set(endpoint.id, header.receiverVersion);
-    }
+    if (header.receiverRef === this.self.ref) this.departure.confirmedBy(endpoint.id, header.receiverVersion);
   }
 
   // ---- building messages -------------------------------------------------------------------------
@@ -882,10 +846,8 @@ export class GossipNode {
     for (const item of items) if (item.key === undefined) endpoint.heartbeatFed = endpoint.relayFed = item.version;
   }
 
-  /** Long enough for a heartbeat to cross the cluster by gossip (log3 N + ln ln N rounds), plus 5 rounds. */
   private firstContactMs(): number {
-    const n = Math.max(3, this.table.size);
-    return this.options.intervalMs * (Math.ceil(Math.log(n) / Math.log(3) + Math.log(Math.log(n))) + 5);
+    return firstContactTimeoutMs(this.options.intervalMs, this.table.size);
   }
 
   /**
@@ -958,7 +920,7 @@ export class GossipNode {
       endpoint.leftSince = nowMs;
       endpoint.down = false;
       this.liveness.remove(endpoint.id);
-      this.peerKnowsMe.delete(endpoint.id);
+      this.departure.forgetPeer(endpoint.id);
     }
     this.emitTransition(endpoint, before, nowMs);
     // Judged once the whole message is applied, against the freshest news it brought of the convicted.
@@ -992,8 +954,8 @@ export class GossipNode {
     this.table.forget(old, 'replaced', nowMs + this.options.tombstoneTtlMs);
     this.self = endpoint;
     this.table.register(endpoint);
-    this.peerKnowsMe.clear();
-    if (this.leavePhase === 'leaving' || this.leavePhase === 'left') this.leaveTarget = endpoint.maxVersion;
+    this.departure.forgetConfirmations();
+    if (this.departure.announcing) this.departure.awaitConfirmation(endpoint.maxVersion);
     this.stats.refutations++;
     this.listener.notice?.('warn', `${reason}; this node takes generation ${generation} so that its own state wins`);
   }
@@ -1021,7 +983,7 @@ export class GossipNode {
   private drop(endpoint: EndpointState, reason: ForgetReason, until: number): void {
     this.table.forget(endpoint, reason, until);
     this.liveness.remove(endpoint.id);
-    this.peerKnowsMe.delete(endpoint.id);
+    this.departure.forgetPeer(endpoint.id);
   }
 
   private purge(nowMs: number): void {
