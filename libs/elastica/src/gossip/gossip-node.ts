@@ -6,6 +6,7 @@ import { firstContactTimeoutMs } from './epidemic.js';
 import { emptyGossipStats, type GossipStats } from './gossip-stats.js';
 import { LEAVE_FANOUT, LeaveProtocol, type LeavePhase } from './leave-protocol.js';
 import { MembershipTable, type ForgetReason } from './membership-table.js';
+import { entryWireSize, MessagePacker, type DeltaCandidate } from './message-packer.js';
 import { SeedContact } from './seed-contact.js';
 import type {
   GossipListener,
@@ -16,8 +17,7 @@ import type {
   ViewEntry,
 } from './gossip.types.js';
 import { encodeVerdicts, MAX_VERDICTS, MAX_VERDICTS_LENGTH, VERDICTS_KEY, type Verdict } from './verdicts.js';
-import { varintSize } from './wire/bytes.js';
-import { deltaOverhead, digestEntrySize, encodeMessage, headerSize, itemSize, PREAMBLE_BYTES } from './wire/codec.js';
+import { encodeMessage } from './wire/codec.js';
 import type { AnnouncedStatus, Delta, DigestEntry, GossipMessage, Item, MessageHeader } from './wire/messages.js';
 
 export interface GossipNodeConfig {
@@ -44,15 +44,6 @@ export type { LeavePhase } from './leave-protocol.js';
 
 export type { GossipStats } from './gossip-stats.js';
 
-interface Candidate {
-  endpoint: EndpointState;
-  after: number;
-  count: number;
-  lag: number;
-}
-
-/** Largest header: two refs and two varints of at most 8 bytes. */
-const MAX_HEADER_BYTES = 12 + 8 + 8;
 /** Heartbeats seen advancing before phi, rather than a plain timeout, judges a newly learned incarnation. */
 const PROBATION_FEEDS = 30;
 /** Suspicion (phi / threshold) from which a peer is probed directly every round: phi 1 at the default threshold 8. */
@@ -92,6 +83,7 @@ export class GossipNode {
   private readonly listener: GossipListener;
   private readonly admission: Admission;
   private readonly departure: LeaveProtocol;
+  private readonly packer: MessagePacker;
   private ticks = 0;
   private stopped = false;
   /** This node's own convictions, gossiped under VERDICTS_KEY; insertion order is age (oldest first). */
@@ -111,6 +103,7 @@ export class GossipNode {
     this.listener = config.listener ?? {};
     this.admission = new Admission(this.options, this.stats, this.listener);
     this.departure = new LeaveProtocol(this.options);
+    this.packer = new MessagePacker(this.options, this.random);
     this.seeds = new SeedContact(config.seeds, config.address, this.options, this.random, this.listener);
     this.self = new EndpointState(config.id, config.address, config.generation, 'joining');
     this.table.register(this.self);
@@ -189,14 +182,8 @@ export class GossipNode {
     if (key !== VERDICTS_KEY) this.listener.change?.({ nodeId: this.id, key, value, version }, nowMs);
   }
 
-  /**
-   * Bytes `key` = `value` takes in a delta of this node (its identity included, its version with room
-   * to grow), and what one message can hold beside the largest header: a state that fits always travels.
-   */
   private wireSize(key: string, value: string): { size: number; limit: number } {
-    const size =
-      itemSize({ version: this.self.maxVersion + 1_000_001, key, value }) + deltaOverhead(this.self.identity);
-    return { size, limit: this.options.mtuBytes - PREAMBLE_BYTES - MAX_HEADER_BYTES - 4 };
+    return entryWireSize(this.self, key, value, this.options.mtuBytes);
   }
 
   private fits(key: string, value: string): boolean {
@@ -597,30 +584,14 @@ export class GossipNode {
     };
   }
 
-  /** Digest of everything known; when it does not fit the MTU, a random part marked incomplete. */
   private buildSyn(to: string): GossipMessage {
-    const header = this.header(to);
-    const digests: DigestEntry[] = [];
-    let size = 0;
-    for (const endpoint of this.table.endpoints()) {
-      digests.push({ ref: endpoint.ref, version: endpoint.maxVersion });
-      size += digestEntrySize(endpoint.maxVersion);
-    }
-    const budget = this.options.mtuBytes - PREAMBLE_BYTES - headerSize(header) - varintSize(digests.length);
-    if (size <= budget) return { type: 'syn', header, complete: true, digests };
-    shuffle(this.random, digests);
-    let used = 0;
-    let count = 0;
-    while (count < digests.length && used + digestEntrySize(digests[count].version) <= budget - 3)
-      used += digestEntrySize(digests[count++].version);
-    digests.length = count;
-    return { type: 'syn', header, complete: false, digests };
+    return this.packer.syn(this.header(to), this.table.endpoints());
   }
 
   /** Reply to a digest: deltas the peer lacks, and requests for what it has newer. */
   private buildAck(to: string, digests: DigestEntry[], complete: boolean, nowMs: number): GossipMessage {
     const requests: DigestEntry[] = [];
-    const pushes: Candidate[] = [];
+    const pushes: DeltaCandidate[] = [];
     const seen = complete ? new Set<number>() : undefined;
     for (const entry of digests) {
       seen?.add(entry.ref);
@@ -640,7 +611,7 @@ export class GossipNode {
         continue;
       }
       if (endpoint) {
-        if (endpoint.maxVersion > entry.version) pushes.push({ endpoint, after: entry.version, count: 0, lag: 0 });
+        if (endpoint.maxVersion > entry.version) pushes.push({ endpoint, after: entry.version });
         else if (endpoint.maxVersion < entry.version) requests.push({ ref: entry.ref, version: endpoint.maxVersion });
       } else if (!this.table.isForgotten(entry.ref, nowMs)) {
         requests.push({ ref: entry.ref, version: 0 });
@@ -648,29 +619,13 @@ export class GossipNode {
     }
     // The peer listed everything it knows: whatever is missing from its digest, it has never heard of.
     if (seen)
-      for (const endpoint of this.table.endpoints())
-        if (!seen.has(endpoint.ref)) pushes.push({ endpoint, after: 0, count: 0, lag: 0 });
+      for (const endpoint of this.table.endpoints()) if (!seen.has(endpoint.ref)) pushes.push({ endpoint, after: 0 });
 
-    const header = this.header(to);
-    let budget = this.options.mtuBytes - PREAMBLE_BYTES - headerSize(header) - 1;
-    // Requests are small and make the exchange pull as well as push; they get at most half when both compete.
-    const requestBudget = (pushes.length > 0 ? Math.floor(budget / 2) : budget) - 3;
-    let requestBytes = 0;
-    for (const r of requests) requestBytes += digestEntrySize(r.version);
-    if (requestBytes > requestBudget) {
-      shuffle(this.random, requests);
-      requestBytes = 0;
-      let count = 0;
-      while (count < requests.length && requestBytes + digestEntrySize(requests[count].version) <= requestBudget)
-        requestBytes += digestEntrySize(requests[count++].version);
-      requests.length = count;
-    }
-    budget -= requestBytes + varintSize(requests.length);
-    return { type: 'ack', header, requests, deltas: this.collectDeltas(pushes, budget) };
+    return this.packer.ack(this.header(to), requests, pushes);
   }
 
   private buildAck2(to: string, requests: DigestEntry[], nowMs: number): GossipMessage & { type: 'ack2' } {
-    const wanted: Candidate[] = [];
+    const wanted: DeltaCandidate[] = [];
     for (const request of requests) {
       const endpoint = this.table.byRef(request.ref);
       if (!endpoint) continue;
@@ -683,61 +638,9 @@ export class GossipNode {
         );
         continue;
       }
-      if (endpoint.maxVersion > request.version) wanted.push({ endpoint, after: request.version, count: 0, lag: 0 });
+      if (endpoint.maxVersion > request.version) wanted.push({ endpoint, after: request.version });
     }
-    const header = this.header(to);
-    const budget = this.options.mtuBytes - PREAMBLE_BYTES - headerSize(header) - 1;
-    return { type: 'ack2', header, deltas: this.collectDeltas(wanted, budget) };
-  }
-
-  /**
-   * Fills `budget` bytes with deltas. Each owner's entries go in version order and stop at the first
-   * that does not fit (no gap); when not all fit, owners with the most outstanding entries go first
-   * (scuttle-depth), then the most versions behind, ties broken at random.
-   */
-  private collectDeltas(candidates: Candidate[], budget: number): Delta[] {
-    let total = 0;
-    const prepared: { c: Candidate; items: Item[]; overhead: number; size: number }[] = [];
-    for (const c of candidates) {
-      const items = c.endpoint.itemsAfter(c.after);
-      if (items.length === 0) continue;
-      c.count = items.length;
-      c.lag = c.endpoint.maxVersion - c.after;
-      const overhead = deltaOverhead(c.after === 0 ? c.endpoint.identity : undefined);
-      let size = 0;
-      for (const item of items) size += itemSize(item);
-      prepared.push({ c, items, overhead, size });
-      total += overhead + size;
-    }
-    if (total > budget) {
-      shuffle(this.random, prepared);
-      prepared.sort((a, b) => b.c.count - a.c.count || b.c.lag - a.c.lag);
-    }
-    const deltas: Delta[] = [];
-    let remaining = budget;
-    for (const p of prepared) {
-      if (remaining < 16) break;
-      if (p.overhead + p.size <= remaining) {
-        deltas.push({
-          ref: p.c.endpoint.ref,
-          identity: p.c.after === 0 ? p.c.endpoint.identity : undefined,
-          items: p.items,
-        });
-        remaining -= p.overhead + p.size;
-        continue;
-      }
-      let used = p.overhead;
-      let count = 0;
-      while (count < p.items.length && used + itemSize(p.items[count]) <= remaining) used += itemSize(p.items[count++]);
-      if (count === 0) continue;
-      deltas.push({
-        ref: p.c.endpoint.ref,
-        identity: p.c.after === 0 ? p.c.endpoint.identity : undefined,
-        items: p.items.slice(0, count),
-      });
-      remaining -= used;
-    }
-    return deltas;
+    return this.packer.ack2(this.header(to), wanted);
   }
 
   private ping(out: Outgoing[], to: string): void {
