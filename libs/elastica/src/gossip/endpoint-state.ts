@@ -4,6 +4,9 @@ import { stringSize } from './wire/bytes.js';
 import { incarnationRef } from './wire/incarnation.js';
 import type { AnnouncedStatus, Identity, Item } from './wire/messages.js';
 
+/** Heartbeats seen advancing before phi, rather than a plain timeout, judges a newly learned incarnation. */
+const PROBATION_FEEDS = 30;
+
 export interface VersionedValue {
   value: string;
   version: number;
@@ -58,6 +61,16 @@ export class EndpointState {
 
   get identity(): Identity {
     return { id: this.id, address: this.address, generation: this.generation };
+  }
+
+  /** The newest heartbeat of it known here: from its state, or from a message of its own. */
+  get newestHeartbeat(): number {
+    return Math.max(this.heartbeat, this.heartbeatFed);
+  }
+
+  /** Whether it is still judged by the first-contact timeout, its heartbeats too few for phi. */
+  get onProbation(): boolean {
+    return this.feeds < PROBATION_FEEDS;
   }
 
   get status(): MemberStatus {

@@ -8,6 +8,7 @@ import { LEAVE_FANOUT, LeaveProtocol, type LeavePhase } from './leave-protocol.j
 import { MembershipTable, type ForgetReason } from './membership-table.js';
 import { entryWireSize, MessagePacker, type DeltaCandidate } from './message-packer.js';
 import { SeedContact } from './seed-contact.js';
+import { VerdictLedger } from './verdict-ledger.js';
 import type {
   GossipListener,
   LivenessOracle,
@@ -16,7 +17,7 @@ import type {
   MemberStatus,
   ViewEntry,
 } from './gossip.types.js';
-import { encodeVerdicts, MAX_VERDICTS, MAX_VERDICTS_LENGTH, VERDICTS_KEY, type Verdict } from './verdicts.js';
+import { MAX_VERDICTS_LENGTH, VERDICTS_KEY } from './verdicts.js';
 import { encodeMessage } from './wire/codec.js';
 import type { AnnouncedStatus, Delta, DigestEntry, GossipMessage, Item, MessageHeader } from './wire/messages.js';
 
@@ -44,8 +45,6 @@ export type { LeavePhase } from './leave-protocol.js';
 
 export type { GossipStats } from './gossip-stats.js';
 
-/** Heartbeats seen advancing before phi, rather than a plain timeout, judges a newly learned incarnation. */
-const PROBATION_FEEDS = 30;
 /** Suspicion (phi / threshold) from which a peer is probed directly every round: phi 1 at the default threshold 8. */
 const SUSPICION_PROBE = 1 / 8;
 /**
@@ -54,13 +53,6 @@ const SUSPICION_PROBE = 1 / 8;
  * phi closer to convicting a node that would have answered.
  */
 const MAX_PINGS_PER_ROUND = 3;
-/**
- * Suspicion (phi / threshold) this node must itself hold of a peer before it adopts another node's
- * verdict on it: phi 1 at the default threshold 8, i.e. its own detector has started to wonder too.
- */
-const VERDICT_SUSPICION = 1 / 8;
-/** A verdict (published or heard) lives this many first-contact timeouts: long enough to cross the cluster. */
-const VERDICT_TTL_FIRST_CONTACTS = 3;
 /** The largest verdicts entry (see MAX_VERDICTS_LENGTH), kept out of what set() may use. */
 const VERDICTS_RESERVE_BYTES = entryBytes(VERDICTS_KEY, 'x'.repeat(MAX_VERDICTS_LENGTH));
 
@@ -84,15 +76,9 @@ export class GossipNode {
   private readonly admission: Admission;
   private readonly departure: LeaveProtocol;
   private readonly packer: MessagePacker;
+  private readonly verdicts: VerdictLedger;
   private ticks = 0;
   private stopped = false;
-  /** This node's own convictions, gossiped under VERDICTS_KEY; insertion order is age (oldest first). */
-  private readonly ownVerdicts = new Map<number, { heartbeat: number; at: number }>();
-  private ownVerdictsChanged = false;
-  /** Verdict values of the message being applied (one per owner at most). */
-  private readonly pendingVerdicts: { owner: EndpointState; value: string }[] = [];
-  /** Others' verdicts not yet adopted or outdated, by the ref they convict: the highest heartbeat heard. */
-  private readonly heardVerdicts = new Map<number, { heartbeat: number; until: number }>();
 
   constructor(config: GossipNodeConfig) {
     this.id = config.id;
@@ -104,6 +90,14 @@ export class GossipNode {
     this.admission = new Admission(this.options, this.stats, this.listener);
     this.departure = new LeaveProtocol(this.options);
     this.packer = new MessagePacker(this.options, this.random);
+    this.verdicts = new VerdictLedger(
+      this.options,
+      this.table,
+      this.liveness,
+      this.admission,
+      this.stats,
+      (endpoint, nowMs) => this.convict(endpoint, nowMs),
+    );
     this.seeds = new SeedContact(config.seeds, config.address, this.options, this.random, this.listener);
     this.self = new EndpointState(config.id, config.address, config.generation, 'joining');
     this.table.register(this.self);
@@ -277,11 +271,11 @@ export class GossipNode {
       } else {
         unreachable.push(endpoint);
         // Third parties say it is alive: ask it directly, since only its own word may clear `down`.
-        if (Math.max(endpoint.heartbeat, endpoint.heartbeatFed) > endpoint.heartbeatAtConviction) probes.push(endpoint);
+        if (endpoint.newestHeartbeat > endpoint.heartbeatAtConviction) probes.push(endpoint);
       }
     }
 
-    this.maintainVerdicts(nowMs);
+    this.publishVerdicts(nowMs);
 
     const targets = new Set<string>();
     const liveCount = live.length;
@@ -343,10 +337,7 @@ export class GossipNode {
       case 'pong':
         break;
     }
-    if (this.pendingVerdicts.length > 0) {
-      for (const { owner, value } of this.pendingVerdicts.splice(0))
-        if (this.table.holds(owner)) this.hearVerdicts(owner, value, nowMs);
-    }
+    this.verdicts.hearQueued(this.self, nowMs);
     return out;
   }
 
@@ -411,7 +402,7 @@ export class GossipNode {
       }
     }
     // Verdicts in the view are heard like any others (wrong ones included: they must do no lasting harm).
-    for (const { owner, value } of verdicts) if (this.table.holds(owner)) this.hearVerdicts(owner, value, nowMs);
+    this.verdicts.hearAll(verdicts, this.self, nowMs);
   }
 
   // ---- judging peers -----------------------------------------------------------------------------
@@ -426,16 +417,15 @@ export class GossipNode {
       // Until gossip has shown the heartbeat advancing a few times, the arrival pattern is the
       // epidemic filling up, not the node's rhythm: judge by a plain timeout instead of by phi.
       // Either way, silence heard while this node itself stalled was its own (the local-pause guard).
-      const silent =
-        endpoint.feeds >= PROBATION_FEEDS
-          ? !this.liveness.isAvailable(endpoint.id, nowMs)
-          : nowMs - Math.max(endpoint.learnedAt, endpoint.lastNewsAt) >= this.firstContactMs() &&
-            (this.liveness.mayConvict?.(nowMs) ?? true);
+      const silent = endpoint.onProbation
+        ? nowMs - Math.max(endpoint.learnedAt, endpoint.lastNewsAt) >= this.firstContactMs() &&
+          (this.liveness.mayConvict?.(nowMs) ?? true)
+        : !this.liveness.isAvailable(endpoint.id, nowMs);
       if (silent) {
         this.convict(endpoint, nowMs);
-        this.publishVerdict(endpoint, nowMs);
-      } else if (this.heardVerdicts.size > 0) {
-        this.adoptVerdict(endpoint, nowMs);
+        this.verdicts.publish(endpoint, nowMs);
+      } else {
+        this.verdicts.adopt(endpoint, nowMs);
       }
     } else if (nowMs - Math.max(endpoint.downSince, endpoint.lastNewsAt) >= this.options.downExpiryMs) {
       this.drop(endpoint, 'down', nowMs + this.options.downExpiryMs);
@@ -446,109 +436,22 @@ export class GossipNode {
     const before = endpoint.status;
     endpoint.down = true;
     endpoint.downSince = nowMs;
-    endpoint.heartbeatAtConviction = Math.max(endpoint.heartbeat, endpoint.heartbeatFed);
+    endpoint.heartbeatAtConviction = endpoint.newestHeartbeat;
     this.emitTransition(endpoint, before, nowMs);
   }
 
-  // ---- verdicts (see verdicts.ts) ----------------------------------------------------------------
+  // ---- verdicts (see verdict-ledger.ts) ---------------------------------------------------------
 
-  private verdictTtlMs(): number {
-    return VERDICT_TTL_FIRST_CONTACTS * this.firstContactMs();
-  }
-
-  /** This node's own detector convicted `endpoint`: say so, with the newest heartbeat of it known here. */
-  private publishVerdict(endpoint: EndpointState, nowMs: number): void {
-    this.ownVerdicts.delete(endpoint.ref);
-    this.ownVerdicts.set(endpoint.ref, { heartbeat: endpoint.heartbeatAtConviction, at: nowMs });
-    if (this.ownVerdicts.size > MAX_VERDICTS) this.ownVerdicts.delete(this.ownVerdicts.keys().next().value!);
-    this.ownVerdictsChanged = true;
-  }
-
-  /**
-   * Once a round: withdraws verdicts on nodes no longer down here (heard from directly), gone, or
-   * older than the TTL; renews one when newer relayed news came in and the detector still convicts
-   * (so it is not outdated by that news); then publishes the list if it changed.
-   */
-  private maintainVerdicts(nowMs: number): void {
-    if (this.ownVerdicts.size > 0) {
-      const ttl = this.verdictTtlMs();
-      for (const [ref, verdict] of [...this.ownVerdicts]) {
-        const endpoint = this.table.byRef(ref);
-        if (!endpoint || !endpoint.down || endpoint.announced === 'left' || nowMs - verdict.at >= ttl) {
-          this.ownVerdicts.delete(ref);
-          this.ownVerdictsChanged = true;
-          continue;
-        }
-        const known = Math.max(endpoint.heartbeat, endpoint.heartbeatFed);
-        if (
-          known > verdict.heartbeat &&
-          endpoint.feeds >= PROBATION_FEEDS &&
-          !this.liveness.isAvailable(endpoint.id, nowMs)
-        ) {
-          this.ownVerdicts.delete(ref);
-          this.ownVerdicts.set(ref, { heartbeat: known, at: nowMs });
-          this.ownVerdictsChanged = true;
-        }
-      }
-    }
-    if (!this.ownVerdictsChanged) return;
-    this.ownVerdictsChanged = false;
-    const list: Verdict[] = [];
-    for (const [ref, { heartbeat }] of this.ownVerdicts) list.push({ ref, heartbeat });
-    list.reverse();
-    let value = encodeVerdicts(list);
-    // A small MTU holds fewer: the newest are kept.
-    while (list.length > 0 && !this.fits(VERDICTS_KEY, value)) {
-      list.pop();
-      value = encodeVerdicts(list);
-    }
-    if (value === (this.self.keys.get(VERDICTS_KEY)?.value ?? '')) return;
+  /** Publishes this node's verdicts under VERDICTS_KEY when they changed. */
+  private publishVerdicts(nowMs: number): void {
+    const value = this.verdicts.maintain(nowMs, (verdicts) => this.fits(VERDICTS_KEY, verdicts));
+    if (value === undefined || value === (this.self.keys.get(VERDICTS_KEY)?.value ?? '')) return;
     try {
       this.write(VERDICTS_KEY, value, nowMs);
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       this.listener.notice?.('warn', `verdicts not published: ${error.message}`);
     }
-  }
-
-  /** `owner` published `value` as its verdicts: keep those that know at least as much as this node, and act on them. */
-  private hearVerdicts(owner: EndpointState, value: string, nowMs: number): void {
-    const verdicts = this.admission.verdicts(owner, value, nowMs);
-    if (!verdicts) return;
-    const until = nowMs + this.verdictTtlMs();
-    for (const verdict of verdicts) {
-      const endpoint = this.table.byRef(verdict.ref);
-      if (!endpoint || endpoint === this.self || endpoint === owner || endpoint.announced === 'left') continue;
-      if (!this.admission.plausibleVerdict(owner, endpoint, verdict.heartbeat, nowMs)) continue;
-      if (verdict.heartbeat < Math.max(endpoint.heartbeat, endpoint.heartbeatFed)) continue; // heard from since: outdated
-      const held = this.heardVerdicts.get(endpoint.ref);
-      this.heardVerdicts.set(endpoint.ref, { heartbeat: Math.max(verdict.heartbeat, held?.heartbeat ?? 0), until });
-      if (!endpoint.down) this.adoptVerdict(endpoint, nowMs);
-    }
-  }
-
-  /**
-   * Marks `endpoint` down on a heard verdict, exactly as this node's own detector would, when the verdict
-   * knew every heartbeat this node knows, `endpoint` is out of probation, this node is not recovering from
-   * its own stall, and its own detector has begun to suspect `endpoint`. A verdict acts at most once.
-   */
-  private adoptVerdict(endpoint: EndpointState, nowMs: number): void {
-    const verdict = this.heardVerdicts.get(endpoint.ref);
-    if (!verdict) return;
-    if (
-      verdict.until <= nowMs ||
-      verdict.heartbeat < Math.max(endpoint.heartbeat, endpoint.heartbeatFed) ||
-      endpoint.down ||
-      endpoint.announced === 'left'
-    ) {
-      this.heardVerdicts.delete(endpoint.ref);
-      return;
-    }
-    if (endpoint.feeds < PROBATION_FEEDS || !(this.liveness.mayConvict?.(nowMs) ?? true)) return;
-    if ((this.liveness.suspicion?.(endpoint.id, nowMs) ?? 1) < VERDICT_SUSPICION) return;
-    this.heardVerdicts.delete(endpoint.ref);
-    this.stats.adoptedVerdicts++;
-    this.convict(endpoint, nowMs);
   }
 
   /** What the header of a message says: the sender is alive (direct evidence) and what it knows of us. */
@@ -827,8 +730,7 @@ export class GossipNode {
     }
     this.emitTransition(endpoint, before, nowMs);
     // Judged once the whole message is applied, against the freshest news it brought of the convicted.
-    if (verdicts !== undefined && endpoint.announced !== 'left')
-      this.pendingVerdicts.push({ owner: endpoint, value: verdicts });
+    if (verdicts !== undefined && endpoint.announced !== 'left') this.verdicts.queue(endpoint, verdicts);
   }
 
   /**
@@ -891,7 +793,6 @@ export class GossipNode {
 
   private purge(nowMs: number): void {
     this.table.purgeForgotten(nowMs);
-    for (const [ref, entry] of this.heardVerdicts)
-      if (entry.until <= nowMs || !this.table.hasRef(ref)) this.heardVerdicts.delete(ref);
+    this.verdicts.purge(nowMs);
   }
 }
