@@ -1,12 +1,13 @@
 import { randomInt, shuffle, type Random } from '../common/random.js';
 import type { GossipOptions } from '../options/elastica-options.js';
 import { Admission } from './admission.js';
-import { EndpointState, entryBytes, stateBytesAfter } from './endpoint-state.js';
+import { EndpointState } from './endpoint-state.js';
 import { firstContactTimeoutMs } from './epidemic.js';
 import { emptyGossipStats, type GossipStats } from './gossip-stats.js';
 import { LEAVE_FANOUT, LeaveProtocol, type LeavePhase } from './leave-protocol.js';
 import { MembershipTable, type ForgetReason } from './membership-table.js';
-import { entryWireSize, MessagePacker, type DeltaCandidate } from './message-packer.js';
+import { MessagePacker, type DeltaCandidate } from './message-packer.js';
+import { OwnIncarnation } from './own-incarnation.js';
 import { SeedContact } from './seed-contact.js';
 import { VerdictLedger } from './verdict-ledger.js';
 import type {
@@ -17,7 +18,7 @@ import type {
   MemberStatus,
   ViewEntry,
 } from './gossip.types.js';
-import { MAX_VERDICTS_LENGTH, VERDICTS_KEY } from './verdicts.js';
+import { VERDICTS_KEY } from './verdicts.js';
 import { encodeMessage } from './wire/codec.js';
 import type { AnnouncedStatus, Delta, DigestEntry, GossipMessage, Item, MessageHeader } from './wire/messages.js';
 
@@ -53,8 +54,6 @@ const SUSPICION_PROBE = 1 / 8;
  * phi closer to convicting a node that would have answered.
  */
 const MAX_PINGS_PER_ROUND = 3;
-/** The largest verdicts entry (see MAX_VERDICTS_LENGTH), kept out of what set() may use. */
-const VERDICTS_RESERVE_BYTES = entryBytes(VERDICTS_KEY, 'x'.repeat(MAX_VERDICTS_LENGTH));
 
 /**
  * The Scuttlebutt gossip core of one node (van Renesse et al. 2008, with Cassandra's peer choice and
@@ -66,7 +65,6 @@ export class GossipNode {
   readonly address: string;
   readonly stats: GossipStats = emptyGossipStats();
 
-  private self: EndpointState;
   private readonly table = new MembershipTable();
   private readonly seeds: SeedContact;
   private readonly options: GossipOptions;
@@ -77,6 +75,7 @@ export class GossipNode {
   private readonly departure: LeaveProtocol;
   private readonly packer: MessagePacker;
   private readonly verdicts: VerdictLedger;
+  private readonly own: OwnIncarnation;
   private ticks = 0;
   private stopped = false;
 
@@ -90,6 +89,7 @@ export class GossipNode {
     this.admission = new Admission(this.options, this.stats, this.listener);
     this.departure = new LeaveProtocol(this.options);
     this.packer = new MessagePacker(this.options, this.random);
+    this.own = new OwnIncarnation(config, this.options, this.table, this.departure, this.stats, this.listener);
     this.verdicts = new VerdictLedger(
       this.options,
       this.table,
@@ -99,8 +99,6 @@ export class GossipNode {
       (endpoint, nowMs) => this.convict(endpoint, nowMs),
     );
     this.seeds = new SeedContact(config.seeds, config.address, this.options, this.random, this.listener);
-    this.self = new EndpointState(config.id, config.address, config.generation, 'joining');
-    this.table.register(this.self);
   }
 
   /**
@@ -109,6 +107,10 @@ export class GossipNode {
    */
   forgetSeed(address: string): void {
     this.seeds.forget(address);
+  }
+
+  private get self(): EndpointState {
+    return this.own.current;
   }
 
   get generation(): number {
@@ -142,47 +144,7 @@ export class GossipNode {
       throw new TypeError(`gossip state key "${key}" is the core's own (its gossiped verdicts)`);
     if (typeof value !== 'string')
       throw new TypeError(`gossip state value of "${key}" must be a string, got ${typeof value}`);
-    this.write(key, value, nowMs);
-  }
-
-  private write(key: string, value: string, nowMs: number): void {
-    const version = this.self.maxVersion + 1;
-    const { size, limit } = this.wireSize(key, value);
-    if (size > limit)
-      throw new RangeError(
-        `gossip state "${key}" takes ${size} bytes on the wire; at most ${limit} fit in gossip.mtuBytes (${this.options.mtuBytes})`,
-      );
-    if (this.self.keys.get(key)?.value === value) return;
-    // Room for this node's own verdicts is kept aside, so publishing one never fails for want of it,
-    // and user keys are measured without them (else set() would fail only while peers are convicted).
-    const verdicts = this.self.keys.get(VERDICTS_KEY);
-    const budget =
-      key === VERDICTS_KEY ? this.options.maxStateBytes : this.options.maxStateBytes - VERDICTS_RESERVE_BYTES;
-    const bytes =
-      stateBytesAfter(this.self, [{ version, key, value }]) -
-      (key !== VERDICTS_KEY && verdicts ? entryBytes(VERDICTS_KEY, verdicts.value) : 0);
-    if (bytes > budget)
-      throw new RangeError(
-        `gossip state "${key}" would bring this node's state to ${bytes} bytes; at most ${budget} allowed (gossip.maxStateBytes ${this.options.maxStateBytes}, less ${VERDICTS_RESERVE_BYTES} kept for the core's verdicts)`,
-      );
-    // Peers refuse versions beyond plausibleVersion's bound; stay well inside it (half the clock skew).
-    if (version > nowMs - this.self.generation + this.options.maxGenerationSkewMs / 2) {
-      throw new RangeError(
-        `gossip state "${key}" would take version ${version}: more state changes since this node started than its peers accept (see gossip.maxGenerationSkewMs)`,
-      );
-    }
-    this.self.maxVersion = version;
-    this.self.put(key, value, version);
-    if (key !== VERDICTS_KEY) this.listener.change?.({ nodeId: this.id, key, value, version }, nowMs);
-  }
-
-  private wireSize(key: string, value: string): { size: number; limit: number } {
-    return entryWireSize(this.self, key, value, this.options.mtuBytes);
-  }
-
-  private fits(key: string, value: string): boolean {
-    const { size, limit } = this.wireSize(key, value);
-    return size <= limit;
+    this.own.write(key, value, nowMs);
   }
 
   get(nodeId: string, key: string): string | undefined {
@@ -249,7 +211,7 @@ export class GossipNode {
   tick(nowMs: number): Outgoing[] {
     if (this.isStopped) return [];
     this.ticks++;
-    this.self.heartbeat = ++this.self.maxVersion;
+    this.own.beat();
     if (this.self.announced === 'joining' && this.seeds.none) this.setOwnStatus('up', nowMs);
 
     const live: EndpointState[] = [];
@@ -444,14 +406,8 @@ export class GossipNode {
 
   /** Publishes this node's verdicts under VERDICTS_KEY when they changed. */
   private publishVerdicts(nowMs: number): void {
-    const value = this.verdicts.maintain(nowMs, (verdicts) => this.fits(VERDICTS_KEY, verdicts));
-    if (value === undefined || value === (this.self.keys.get(VERDICTS_KEY)?.value ?? '')) return;
-    try {
-      this.write(VERDICTS_KEY, value, nowMs);
-    } catch (error) {
-      if (!(error instanceof RangeError)) throw error;
-      this.listener.notice?.('warn', `verdicts not published: ${error.message}`);
-    }
+    const value = this.verdicts.maintain(nowMs, (verdicts) => this.own.fits(VERDICTS_KEY, verdicts));
+    if (value !== undefined) this.own.publishVerdicts(value, nowMs);
   }
 
   /** What the header of a message says: the sender is alive (direct evidence) and what it knows of us. */
@@ -506,7 +462,7 @@ export class GossipNode {
       )
         continue;
       if (endpoint === this.self && entry.version > this.self.maxVersion) {
-        this.refute(
+        this.own.refute(
           this.self.generation,
           nowMs,
           `${to} claims version ${entry.version} of it, ahead of its own ${this.self.maxVersion}`,
@@ -534,7 +490,7 @@ export class GossipNode {
       if (!endpoint) continue;
       if (endpoint === this.self && request.version > this.self.maxVersion) {
         if (!this.admission.plausibleVersion(endpoint.id, endpoint.generation, request.version, nowMs)) continue;
-        this.refute(
+        this.own.refute(
           this.self.generation,
           nowMs,
           `${to} claims version ${request.version} of it, ahead of its own ${this.self.maxVersion}`,
@@ -570,13 +526,13 @@ export class GossipNode {
       if (!this.admission.plausibleVersion(id, generation, last, nowMs)) return;
       if (id === this.id) {
         if (generation > this.self.generation)
-          this.refute(
+          this.own.refute(
             generation,
             nowMs,
             `a peer holds generation ${generation} of it, newer than its own ${this.self.generation}`,
           );
         else if (generation === this.self.generation && last > this.self.maxVersion)
-          this.refute(
+          this.own.refute(
             generation,
             nowMs,
             `a peer holds version ${last} of it, ahead of its own ${this.self.maxVersion}`,
@@ -604,7 +560,7 @@ export class GossipNode {
     if (!this.admission.plausibleVersion(endpoint.id, endpoint.generation, last, nowMs)) return;
     if (endpoint === this.self) {
       if (last > this.self.maxVersion)
-        this.refute(
+        this.own.refute(
           this.self.generation,
           nowMs,
           `a peer sent version ${last} of it, ahead of its own ${this.self.maxVersion}`,
@@ -745,30 +701,8 @@ export class GossipNode {
     return true;
   }
 
-  /**
-   * A peer holds a newer state of this node than this node has (corruption, or a future generation
-   * from a broken clock): take a generation above it and republish everything, so the owner wins.
-   */
-  private refute(claimedGeneration: number, nowMs: number, reason: string): void {
-    const old = this.self;
-    const generation = Math.max(nowMs, claimedGeneration + 1, old.generation + 1);
-    const endpoint = new EndpointState(old.id, old.address, generation, old.announced);
-    const keys = [...old.keys].sort((a, b) => a[1].version - b[1].version);
-    for (const [key, { value }] of keys) endpoint.put(key, value, ++endpoint.maxVersion);
-    endpoint.heartbeat = ++endpoint.maxVersion;
-    this.table.forget(old, 'replaced', nowMs + this.options.tombstoneTtlMs);
-    this.self = endpoint;
-    this.table.register(endpoint);
-    this.departure.forgetConfirmations();
-    if (this.departure.announcing) this.departure.awaitConfirmation(endpoint.maxVersion);
-    this.stats.refutations++;
-    this.listener.notice?.('warn', `${reason}; this node takes generation ${generation} so that its own state wins`);
-  }
-
   private setOwnStatus(status: AnnouncedStatus, nowMs: number): void {
-    const before = this.self.status;
-    this.self.announced = status;
-    this.self.heartbeat = ++this.self.maxVersion;
+    const before = this.own.announce(status);
     this.emitTransition(this.self, before, nowMs);
   }
 
