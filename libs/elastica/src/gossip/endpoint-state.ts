@@ -1,4 +1,4 @@
-import type { MemberStatus } from './gossip.types.js';
+import type { Member, MemberStatus } from './gossip.types.js';
 import { VERDICTS_KEY } from './verdicts.js';
 import { stringSize } from './wire/bytes.js';
 import { incarnationRef } from './wire/incarnation.js';
@@ -38,7 +38,7 @@ export class EndpointState {
   heartbeatAtConviction = 0;
   /** The freshest heartbeat fed to the detector, from state or from a message header. */
   heartbeatFed = 0;
-  /** The freshest heartbeat fed from relayed state (see GossipNode.feed). */
+  /** The freshest heartbeat fed from relayed state (see feed). */
   relayFed = 0;
   leftSince = 0;
   /** When its heartbeat last moved (first- or third-hand): a down node is dropped after long enough without news. */
@@ -78,6 +78,40 @@ export class EndpointState {
     return this.down ? 'down' : this.announced;
   }
 
+  /** Convicted: only a message of its own with a heartbeat newer than any known now clears it. */
+  convict(nowMs: number): void {
+    this.down = true;
+    this.downSince = nowMs;
+    this.heartbeatAtConviction = this.newestHeartbeat;
+  }
+
+  /** Known only through third parties: down until heard from directly (see docs/ARCHITECTURE.md, Gossip › Failure detection). */
+  awaitDirectContact(downSince: number): void {
+    this.down = true;
+    this.downSince = downSince;
+    this.heartbeatAtConviction = 0;
+  }
+
+  /** First heard of with `items`, whose heartbeat may be rounds old: not news for the detector. */
+  learn(items: readonly Item[], nowMs: number): void {
+    this.learnedAt = nowMs;
+    for (const item of items) if (item.key === undefined) this.heartbeatFed = this.relayFed = item.version;
+  }
+
+  /**
+   * Records `heartbeat` if it is news for the detector, and says whether it was: newer than any fed, or
+   * a relayed one newer than the last relayed (docs/ARCHITECTURE.md, Gossip › Failure detection).
+   */
+  feed(heartbeat: number, nowMs: number, relayed: boolean): boolean {
+    if (this.announced === 'left' || heartbeat <= (relayed ? this.relayFed : this.heartbeatFed)) return false;
+    if (relayed) this.relayFed = heartbeat;
+    this.heartbeatFed = Math.max(this.heartbeatFed, heartbeat);
+    this.feeds++;
+    this.probeRounds = 0;
+    this.lastNewsAt = nowMs;
+    return true;
+  }
+
   put(key: string, value: string, version: number): void {
     const old = this.keys.get(key);
     this.stateBytes += entryBytes(key, value) - (old ? entryBytes(key, old.value) : 0);
@@ -92,6 +126,17 @@ export class EndpointState {
       if (entry.version > version) items.push({ version: entry.version, key, value: entry.value });
     if (items.length > 1) items.sort((a, b) => a.version - b.version);
     return items;
+  }
+
+  toMember(): Member {
+    return {
+      id: this.id,
+      address: this.address,
+      status: this.status,
+      generation: this.generation,
+      heartbeat: this.heartbeat,
+      state: this.userState(),
+    };
   }
 
   /** The owner's keys, its internal verdicts aside. */

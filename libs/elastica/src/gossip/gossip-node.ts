@@ -173,12 +173,11 @@ export class GossipNode {
   }
 
   members(): Member[] {
-    return [...this.table.endpoints()].map((endpoint) => this.toMember(endpoint));
+    return [...this.table.endpoints()].map((endpoint) => endpoint.toMember());
   }
 
   member(nodeId: string): Member | undefined {
-    const endpoint = this.table.get(nodeId);
-    return endpoint && this.toMember(endpoint);
+    return this.table.get(nodeId)?.toMember();
   }
 
   /** Status as seen here, without building the whole member (cheap, for the simulator). */
@@ -192,17 +191,6 @@ export class GossipNode {
 
   nodeIds(): IterableIterator<string> {
     return this.table.nodeIds();
-  }
-
-  private toMember(endpoint: EndpointState): Member {
-    return {
-      id: endpoint.id,
-      address: endpoint.address,
-      status: endpoint.status,
-      generation: endpoint.generation,
-      heartbeat: endpoint.heartbeat,
-      state: endpoint.userState(),
-    };
   }
 
   // ---- rounds ------------------------------------------------------------------------------------
@@ -396,9 +384,7 @@ export class GossipNode {
 
   private convict(endpoint: EndpointState, nowMs: number): void {
     const before = endpoint.status;
-    endpoint.down = true;
-    endpoint.downSince = nowMs;
-    endpoint.heartbeatAtConviction = endpoint.newestHeartbeat;
+    endpoint.convict(nowMs);
     this.emitTransition(endpoint, before, nowMs);
   }
 
@@ -580,54 +566,19 @@ export class GossipNode {
     nowMs: number,
   ): void {
     const endpoint = new EndpointState(id, address, generation, 'joining');
-    if (!firstHand) this.awaitDirectContact(endpoint, nowMs);
-    this.learn(endpoint, items, nowMs);
+    if (!firstHand) endpoint.awaitDirectContact(nowMs);
+    endpoint.learn(items, nowMs);
     this.table.register(endpoint);
     this.emit('joined', id, nowMs);
     this.applyItems(endpoint, items, nowMs);
-  }
-
-  /**
-   * An incarnation known only through third parties stays `down` until it is heard from directly
-   * (Cassandra marks a new endpoint alive only on its echo): relayed heartbeats say it runs, not that
-   * this node can reach it. It is probed every round (see tick); any message of its own clears it.
-   */
-  private awaitDirectContact(endpoint: EndpointState, downSince: number): void {
-    endpoint.down = true;
-    endpoint.downSince = downSince;
-    endpoint.heartbeatAtConviction = 0;
-  }
-
-  /**
-   * The heartbeat a node is first learned with may be old news (relayed for rounds), so it does not
-   * feed the detector: the first newer one does. A node never heard of again is convicted after
-   * `firstContactMs` (see judge), which is how phantoms die.
-   */
-  private learn(endpoint: EndpointState, items: Item[], nowMs: number): void {
-    endpoint.learnedAt = nowMs;
-    for (const item of items) if (item.key === undefined) endpoint.heartbeatFed = endpoint.relayFed = item.version;
   }
 
   private firstContactMs(): number {
     return firstContactTimeoutMs(this.options.intervalMs, this.table.size);
   }
 
-  /**
-   * Feeds the detector a newer heartbeat. Relayed heartbeats are judged against the relayed ones
-   * only: a direct message carries the sender's current heartbeat, newer than any relay can have for
-   * rounds, and measured against it the relayed stream would look silent for as long as the news
-   * takes to spread (~6 rounds at N = 1000). That gap then made the node a suspect, its probe's
-   * pong started the gap over, and some pairs lived on pongs every 5 s, their windows full of odd
-   * intervals, until one was lost and the peer convicted (found in the simulator, 10% loss).
-   */
   private feed(endpoint: EndpointState, heartbeat: number, nowMs: number, relayed = false): void {
-    if (endpoint.announced === 'left' || heartbeat <= (relayed ? endpoint.relayFed : endpoint.heartbeatFed)) return;
-    if (relayed) endpoint.relayFed = heartbeat;
-    this.liveness.heartbeat(endpoint.id, endpoint.generation, nowMs);
-    endpoint.heartbeatFed = Math.max(endpoint.heartbeatFed, heartbeat);
-    endpoint.feeds++;
-    endpoint.probeRounds = 0;
-    endpoint.lastNewsAt = nowMs;
+    if (endpoint.feed(heartbeat, nowMs, relayed)) this.liveness.heartbeat(endpoint.id, endpoint.generation, nowMs);
   }
 
   /** A higher generation: the node restarted (or came back after leaving). Its old state goes whole. */
@@ -644,9 +595,9 @@ export class GossipNode {
     this.table.forget(old, 'replaced', nowMs + this.options.tombstoneTtlMs);
     const endpoint = new EndpointState(old.id, address, generation, 'joining');
     // A new run nobody here has heard from yet is not up on others' word, whatever the old run was.
-    if (!firstHand) this.awaitDirectContact(endpoint, old.down && !wasLeft ? old.downSince : nowMs);
+    if (!firstHand) endpoint.awaitDirectContact(old.down && !wasLeft ? old.downSince : nowMs);
     this.liveness.remove(endpoint.id); // the old run's history says nothing about the new one
-    this.learn(endpoint, items, nowMs);
+    endpoint.learn(items, nowMs);
     this.table.register(endpoint);
     this.emit(wasLeft ? 'joined' : 'restarted', endpoint.id, nowMs);
     this.applyItems(endpoint, items, nowMs, before);
