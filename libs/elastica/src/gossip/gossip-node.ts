@@ -1,4 +1,4 @@
-import { randomInt, shuffle, type Random } from '../common/random.js';
+import { shuffle, type Random } from '../common/random.js';
 import type { GossipOptions } from '../options/elastica-options.js';
 import { Admission } from './admission.js';
 import { EndpointState } from './endpoint-state.js';
@@ -8,6 +8,7 @@ import { LEAVE_FANOUT, LeaveProtocol, type LeavePhase } from './leave-protocol.j
 import { MembershipTable, type ForgetReason } from './membership-table.js';
 import { MessagePacker, type DeltaCandidate } from './message-packer.js';
 import { OwnIncarnation } from './own-incarnation.js';
+import { choosePeers } from './peer-choice.js';
 import { SeedContact } from './seed-contact.js';
 import { VerdictLedger } from './verdict-ledger.js';
 import type {
@@ -227,21 +228,8 @@ export class GossipNode {
 
     this.publishVerdicts(nowMs);
 
-    const targets = new Set<string>();
-    const liveCount = live.length;
     const fanout = this.departure.announcing ? LEAVE_FANOUT : 1;
-    for (let i = 0; i < fanout && i < live.length; i++) {
-      const j = i + randomInt(this.random, live.length - i);
-      const picked = live[j];
-      live[j] = live[i]!;
-      live[i] = picked;
-      targets.add(picked.address);
-    }
-    // Cassandra's rule: now and then an unreachable node, so partitions heal and the dead are re-checked.
-    if (unreachable.length > 0 && this.random.next() < unreachable.length / (liveCount + 1)) {
-      targets.add(unreachable[randomInt(this.random, unreachable.length)].address);
-    }
-    this.seeds.addTo(targets, liveCount, unreachable.length, nowMs);
+    const targets = choosePeers(live, unreachable, fanout, this.seeds, this.random, nowMs);
 
     const out: Outgoing[] = [];
     for (const to of targets) this.push(out, to, this.buildSyn(to));
@@ -251,7 +239,7 @@ export class GossipNode {
       for (let i = 0; i < pings; i++) this.ping(out, endpoint.address);
     }
 
-    if (this.departure.advance(nowMs, this.ticks, liveCount, this.table.endpoints(), this.self)) {
+    if (this.departure.advance(nowMs, this.ticks, live.length, this.table.endpoints(), this.self)) {
       this.setOwnStatus('left', nowMs);
       this.departure.awaitConfirmation(this.self.maxVersion);
     }
