@@ -10,6 +10,7 @@ import { MessagePacker, type DeltaCandidate } from './message-packer.js';
 import { OwnIncarnation } from './own-incarnation.js';
 import { choosePeers } from './peer-choice.js';
 import { SeedContact } from './seed-contact.js';
+import { endpointFromView } from './starting-view.js';
 import { VerdictLedger } from './verdict-ledger.js';
 import type {
   GossipListener,
@@ -312,35 +313,18 @@ export class GossipNode {
    * phantom members, wrong statuses, future versions. The protocol must recover from any of it.
    */
   loadView(view: readonly ViewEntry[], nowMs: number): void {
-    const verdicts: { owner: EndpointState; value: string }[] = [];
+    const published: { owner: EndpointState; value: string }[] = [];
     for (const entry of view) {
       if (entry.id === this.id) continue;
       const old = this.table.get(entry.id);
       if (old) this.table.unregister(old);
-      const endpoint = new EndpointState(entry.id, entry.address, entry.generation, entry.status);
-      endpoint.heartbeat = entry.heartbeat;
-      endpoint.maxVersion = entry.heartbeat;
-      for (const [key, { value, version }] of Object.entries(entry.state ?? {})) {
-        endpoint.put(key, value, version);
-        endpoint.maxVersion = Math.max(endpoint.maxVersion, version);
-        if (key === VERDICTS_KEY) verdicts.push({ owner: endpoint, value });
-      }
-      if (endpoint.heartbeat === endpoint.maxVersion && endpoint.keys.size > 0) endpoint.maxVersion++;
+      const { endpoint, verdicts } = endpointFromView(entry, nowMs);
       this.table.register(endpoint);
-      endpoint.lastNewsAt = nowMs;
-      endpoint.learnedAt = nowMs;
-      endpoint.heartbeatFed = endpoint.heartbeat;
-      endpoint.relayFed = endpoint.heartbeat;
       this.liveness.remove(endpoint.id);
-      if (entry.status === 'left') endpoint.leftSince = nowMs;
-      if (entry.down && entry.status !== 'left') {
-        endpoint.down = true;
-        endpoint.downSince = nowMs;
-        endpoint.heartbeatAtConviction = endpoint.heartbeat;
-      }
+      if (verdicts !== undefined) published.push({ owner: endpoint, value: verdicts });
     }
     // Verdicts in the view are heard like any others (wrong ones included: they must do no lasting harm).
-    this.verdicts.hearAll(verdicts, this.self, nowMs);
+    this.verdicts.hearAll(published, this.self, nowMs);
   }
 
   // ---- judging peers -----------------------------------------------------------------------------
