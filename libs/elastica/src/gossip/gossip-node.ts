@@ -6,9 +6,10 @@ import { firstContactTimeoutMs } from './epidemic.js';
 import { emptyGossipStats, type GossipStats } from './gossip-stats.js';
 import { LEAVE_FANOUT, LeaveProtocol, type LeavePhase } from './leave-protocol.js';
 import { MembershipTable, type ForgetReason } from './membership-table.js';
-import { MessagePacker, type DeltaCandidate } from './message-packer.js';
+import { MessagePacker } from './message-packer.js';
 import { OwnIncarnation } from './own-incarnation.js';
 import { choosePeers } from './peer-choice.js';
+import { Reconciliation } from './reconciliation.js';
 import { SeedContact } from './seed-contact.js';
 import { endpointFromView } from './starting-view.js';
 import { VerdictLedger } from './verdict-ledger.js';
@@ -78,6 +79,7 @@ export class GossipNode {
   private readonly packer: MessagePacker;
   private readonly verdicts: VerdictLedger;
   private readonly own: OwnIncarnation;
+  private readonly reconciliation: Reconciliation;
   private ticks = 0;
   private stopped = false;
 
@@ -100,6 +102,7 @@ export class GossipNode {
       this.stats,
       (endpoint, nowMs) => this.convict(endpoint, nowMs),
     );
+    this.reconciliation = new Reconciliation(this.table, this.admission, this.own);
     this.seeds = new SeedContact(config.seeds, config.address, this.options, this.random, this.listener);
   }
 
@@ -405,59 +408,13 @@ export class GossipNode {
     return this.packer.syn(this.header(to), this.table.endpoints());
   }
 
-  /** Reply to a digest: deltas the peer lacks, and requests for what it has newer. */
   private buildAck(to: string, digests: DigestEntry[], complete: boolean, nowMs: number): GossipMessage {
-    const requests: DigestEntry[] = [];
-    const pushes: DeltaCandidate[] = [];
-    const seen = complete ? new Set<number>() : undefined;
-    for (const entry of digests) {
-      seen?.add(entry.ref);
-      const endpoint = this.table.byRef(entry.ref);
-      if (
-        endpoint &&
-        entry.version > endpoint.maxVersion &&
-        !this.admission.plausibleVersion(endpoint.id, endpoint.generation, entry.version, nowMs)
-      )
-        continue;
-      if (endpoint === this.self && entry.version > this.self.maxVersion) {
-        this.own.refute(
-          this.self.generation,
-          nowMs,
-          `${to} claims version ${entry.version} of it, ahead of its own ${this.self.maxVersion}`,
-        );
-        continue;
-      }
-      if (endpoint) {
-        if (endpoint.maxVersion > entry.version) pushes.push({ endpoint, after: entry.version });
-        else if (endpoint.maxVersion < entry.version) requests.push({ ref: entry.ref, version: endpoint.maxVersion });
-      } else if (!this.table.isForgotten(entry.ref, nowMs)) {
-        requests.push({ ref: entry.ref, version: 0 });
-      }
-    }
-    // The peer listed everything it knows: whatever is missing from its digest, it has never heard of.
-    if (seen)
-      for (const endpoint of this.table.endpoints()) if (!seen.has(endpoint.ref)) pushes.push({ endpoint, after: 0 });
-
+    const { requests, pushes } = this.reconciliation.answerDigest(to, digests, complete, nowMs);
     return this.packer.ack(this.header(to), requests, pushes);
   }
 
   private buildAck2(to: string, requests: DigestEntry[], nowMs: number): GossipMessage & { type: 'ack2' } {
-    const wanted: DeltaCandidate[] = [];
-    for (const request of requests) {
-      const endpoint = this.table.byRef(request.ref);
-      if (!endpoint) continue;
-      if (endpoint === this.self && request.version > this.self.maxVersion) {
-        if (!this.admission.plausibleVersion(endpoint.id, endpoint.generation, request.version, nowMs)) continue;
-        this.own.refute(
-          this.self.generation,
-          nowMs,
-          `${to} claims version ${request.version} of it, ahead of its own ${this.self.maxVersion}`,
-        );
-        continue;
-      }
-      if (endpoint.maxVersion > request.version) wanted.push({ endpoint, after: request.version });
-    }
-    return this.packer.ack2(this.header(to), wanted);
+    return this.packer.ack2(this.header(to), this.reconciliation.answerRequests(to, requests, nowMs));
   }
 
   private ping(out: Outgoing[], to: string): void {
@@ -490,11 +447,7 @@ export class GossipNode {
             `a peer holds generation ${generation} of it, newer than its own ${this.self.generation}`,
           );
         else if (generation === this.self.generation && last > this.self.maxVersion)
-          this.own.refute(
-            generation,
-            nowMs,
-            `a peer holds version ${last} of it, ahead of its own ${this.self.maxVersion}`,
-          );
+          this.own.refuteVersion('a peer holds', last, nowMs);
         return;
       }
       if (delta.items.length === 0 || this.table.isForgotten(delta.ref, nowMs)) return;
@@ -517,12 +470,7 @@ export class GossipNode {
     if (!endpoint) return; // an incarnation we do not know: only a delta with its identity may introduce it
     if (!this.admission.plausibleVersion(endpoint.id, endpoint.generation, last, nowMs)) return;
     if (endpoint === this.self) {
-      if (last > this.self.maxVersion)
-        this.own.refute(
-          this.self.generation,
-          nowMs,
-          `a peer sent version ${last} of it, ahead of its own ${this.self.maxVersion}`,
-        );
+      if (last > this.self.maxVersion) this.own.refuteVersion('a peer sent', last, nowMs);
       return;
     }
     if (!this.admission.stateFits(endpoint.id, endpoint, delta.items, nowMs)) return;

@@ -119,6 +119,12 @@ export class OwnIncarnation {
     this.listener.notice?.('warn', `${reason}; this node takes generation ${generation} so that its own state wins`);
   }
 
+  /** `claim` (a peer claims, holds or sent) `version` of this node, beyond its own: refutes it. */
+  refuteVersion(claim: string, version: number, nowMs: number): void {
+    const { generation, maxVersion } = this.endpoint;
+    this.refute(generation, nowMs, `${claim} version ${version} of it, ahead of its own ${maxVersion}`);
+  }
+
   private wireSize(key: string, value: string): { size: number; limit: number } {
     return entryWireSize(this.endpoint, key, value, this.options.mtuBytes);
   }
