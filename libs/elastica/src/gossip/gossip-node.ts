@@ -2,25 +2,19 @@ import { shuffle, type Random } from '../common/random.js';
 import type { GossipOptions } from '../options/elastica-options.js';
 import { Admission } from './admission.js';
 import { EndpointState } from './endpoint-state.js';
-import { firstContactTimeoutMs } from './epidemic.js';
 import { emptyGossipStats, type GossipStats } from './gossip-stats.js';
 import { LEAVE_FANOUT, LeaveProtocol, type LeavePhase } from './leave-protocol.js';
+import { MembershipEvents } from './membership-events.js';
 import { MembershipTable, type ForgetReason } from './membership-table.js';
 import { MessagePacker } from './message-packer.js';
 import { OwnIncarnation } from './own-incarnation.js';
 import { choosePeers } from './peer-choice.js';
+import { PeerJudge } from './peer-judge.js';
 import { Reconciliation } from './reconciliation.js';
 import { SeedContact } from './seed-contact.js';
 import { endpointFromView } from './starting-view.js';
 import { VerdictLedger } from './verdict-ledger.js';
-import type {
-  GossipListener,
-  LivenessOracle,
-  Member,
-  MembershipEventType,
-  MemberStatus,
-  ViewEntry,
-} from './gossip.types.js';
+import type { GossipListener, LivenessOracle, Member, MemberStatus, ViewEntry } from './gossip.types.js';
 import { VERDICTS_KEY } from './verdicts.js';
 import { encodeMessage } from './wire/codec.js';
 import type { AnnouncedStatus, Delta, DigestEntry, GossipMessage, Item, MessageHeader } from './wire/messages.js';
@@ -49,15 +43,6 @@ export type { LeavePhase } from './leave-protocol.js';
 
 export type { GossipStats } from './gossip-stats.js';
 
-/** Suspicion (phi / threshold) from which a peer is probed directly every round: phi 1 at the default threshold 8. */
-const SUSPICION_PROBE = 1 / 8;
-/**
- * A suspect still unheard after a probe gets one more ping each round, up to this many: a ping and
- * its pong both cross a lossy network (10% loss fails 19% of them), and each round of silence brings
- * phi closer to convicting a node that would have answered.
- */
-const MAX_PINGS_PER_ROUND = 3;
-
 /**
  * The Scuttlebutt gossip core of one node (van Renesse et al. 2008, with Cassandra's peer choice and
  * lifecycle). Pure: time, randomness and incoming bytes go in; bytes to send come out; membership and
@@ -80,6 +65,8 @@ export class GossipNode {
   private readonly verdicts: VerdictLedger;
   private readonly own: OwnIncarnation;
   private readonly reconciliation: Reconciliation;
+  private readonly events: MembershipEvents;
+  private readonly judge: PeerJudge;
   private ticks = 0;
   private stopped = false;
 
@@ -90,6 +77,7 @@ export class GossipNode {
     this.random = config.random;
     this.liveness = config.liveness;
     this.listener = config.listener ?? {};
+    this.events = new MembershipEvents(this.listener);
     this.admission = new Admission(this.options, this.stats, this.listener);
     this.departure = new LeaveProtocol(this.options);
     this.packer = new MessagePacker(this.options, this.random);
@@ -100,9 +88,17 @@ export class GossipNode {
       this.liveness,
       this.admission,
       this.stats,
-      (endpoint, nowMs) => this.convict(endpoint, nowMs),
+      (endpoint, nowMs) => this.judge.convict(endpoint, nowMs),
     );
     this.reconciliation = new Reconciliation(this.table, this.admission, this.own);
+    this.judge = new PeerJudge(
+      this.options,
+      this.liveness,
+      this.table,
+      this.events,
+      this.verdicts,
+      (endpoint, reason, until) => this.drop(endpoint, reason, until),
+    );
     this.seeds = new SeedContact(config.seeds, config.address, this.options, this.random, this.listener);
   }
 
@@ -207,43 +203,17 @@ export class GossipNode {
     this.own.beat();
     if (this.self.announced === 'joining' && this.seeds.none) this.setOwnStatus('up', nowMs);
 
-    const live: EndpointState[] = [];
-    const unreachable: EndpointState[] = [];
-    const probes: EndpointState[] = [];
-    const suspects: EndpointState[] = [];
-    for (const endpoint of [...this.table.endpoints()]) {
-      if (endpoint === this.self) continue;
-      this.judge(endpoint, nowMs);
-      if (!this.table.has(endpoint.id) || endpoint.announced === 'left') continue;
-      if (!endpoint.down) {
-        live.push(endpoint);
-        // Relayed news of it is late: ask it directly (an answer is a heartbeat) before phi convicts
-        // it for what may be nothing but an unlucky run of gossip partners. On probation too: the
-        // moment probation ends phi judges, and a silence phi already finds too long must have been probed.
-        if (endpoint.feeds > 0 && (this.liveness.suspicion?.(endpoint.id, nowMs) ?? 0) >= SUSPICION_PROBE)
-          suspects.push(endpoint);
-        else endpoint.probeRounds = 0;
-      } else {
-        unreachable.push(endpoint);
-        // Third parties say it is alive: ask it directly, since only its own word may clear `down`.
-        if (endpoint.newestHeartbeat > endpoint.heartbeatAtConviction) probes.push(endpoint);
-      }
-    }
-
+    const judged = this.judge.round(this.self, nowMs);
     this.publishVerdicts(nowMs);
 
     const fanout = this.departure.announcing ? LEAVE_FANOUT : 1;
-    const targets = choosePeers(live, unreachable, fanout, this.seeds, this.random, nowMs);
+    const targets = choosePeers(judged.live, judged.unreachable, fanout, this.seeds, this.random, nowMs);
 
     const out: Outgoing[] = [];
     for (const to of targets) this.push(out, to, this.buildSyn(to));
-    for (const endpoint of probes) if (!targets.has(endpoint.address)) this.ping(out, endpoint.address);
-    for (const endpoint of suspects) {
-      const pings = Math.min(1 + endpoint.probeRounds++, MAX_PINGS_PER_ROUND) - (targets.has(endpoint.address) ? 1 : 0);
-      for (let i = 0; i < pings; i++) this.ping(out, endpoint.address);
-    }
+    for (const to of this.judge.pings(judged, targets)) this.ping(out, to);
 
-    if (this.departure.advance(nowMs, this.ticks, live.length, this.table.endpoints(), this.self)) {
+    if (this.departure.advance(nowMs, this.ticks, judged.live.length, this.table.endpoints(), this.self)) {
       this.setOwnStatus('left', nowMs);
       this.departure.awaitConfirmation(this.self.maxVersion);
     }
@@ -330,39 +300,6 @@ export class GossipNode {
     this.verdicts.hearAll(published, this.self, nowMs);
   }
 
-  // ---- judging peers -----------------------------------------------------------------------------
-
-  private judge(endpoint: EndpointState, nowMs: number): void {
-    if (endpoint.announced === 'left') {
-      if (nowMs - endpoint.leftSince >= this.options.tombstoneTtlMs)
-        this.drop(endpoint, 'left', nowMs + this.options.tombstoneTtlMs);
-      return;
-    }
-    if (!endpoint.down) {
-      // Until gossip has shown the heartbeat advancing a few times, the arrival pattern is the
-      // epidemic filling up, not the node's rhythm: judge by a plain timeout instead of by phi.
-      // Either way, silence heard while this node itself stalled was its own (the local-pause guard).
-      const silent = endpoint.onProbation
-        ? nowMs - Math.max(endpoint.learnedAt, endpoint.lastNewsAt) >= this.firstContactMs() &&
-          (this.liveness.mayConvict?.(nowMs) ?? true)
-        : !this.liveness.isAvailable(endpoint.id, nowMs);
-      if (silent) {
-        this.convict(endpoint, nowMs);
-        this.verdicts.publish(endpoint, nowMs);
-      } else {
-        this.verdicts.adopt(endpoint, nowMs);
-      }
-    } else if (nowMs - Math.max(endpoint.downSince, endpoint.lastNewsAt) >= this.options.downExpiryMs) {
-      this.drop(endpoint, 'down', nowMs + this.options.downExpiryMs);
-    }
-  }
-
-  private convict(endpoint: EndpointState, nowMs: number): void {
-    const before = endpoint.status;
-    endpoint.convict(nowMs);
-    this.emitTransition(endpoint, before, nowMs);
-  }
-
   // ---- verdicts (see verdict-ledger.ts) ---------------------------------------------------------
 
   /** Publishes this node's verdicts under VERDICTS_KEY when they changed. */
@@ -382,13 +319,7 @@ export class GossipNode {
       return;
     }
     if (endpoint === this.self || endpoint.announced === 'left') return;
-    const heartbeat = header.senderHeartbeat;
-    this.feed(endpoint, heartbeat, nowMs);
-    if (endpoint.down && heartbeat > endpoint.heartbeatAtConviction) {
-      const before = endpoint.status;
-      endpoint.down = false;
-      this.emitTransition(endpoint, before, nowMs);
-    }
+    this.judge.heardFrom(endpoint, header.senderHeartbeat, nowMs);
     if (header.receiverRef === this.self.ref) this.departure.confirmedBy(endpoint.id, header.receiverVersion);
   }
 
@@ -489,16 +420,8 @@ export class GossipNode {
     if (!firstHand) endpoint.awaitDirectContact(nowMs);
     endpoint.learn(items, nowMs);
     this.table.register(endpoint);
-    this.emit('joined', id, nowMs);
+    this.events.emit('joined', id, nowMs);
     this.applyItems(endpoint, items, nowMs);
-  }
-
-  private firstContactMs(): number {
-    return firstContactTimeoutMs(this.options.intervalMs, this.table.size);
-  }
-
-  private feed(endpoint: EndpointState, heartbeat: number, nowMs: number, relayed = false): void {
-    if (endpoint.feed(heartbeat, nowMs, relayed)) this.liveness.heartbeat(endpoint.id, endpoint.generation, nowMs);
   }
 
   /** A higher generation: the node restarted (or came back after leaving). Its old state goes whole. */
@@ -519,7 +442,7 @@ export class GossipNode {
     this.liveness.remove(endpoint.id); // the old run's history says nothing about the new one
     endpoint.learn(items, nowMs);
     this.table.register(endpoint);
-    this.emit(wasLeft ? 'joined' : 'restarted', endpoint.id, nowMs);
+    this.events.emit(wasLeft ? 'joined' : 'restarted', endpoint.id, nowMs);
     this.applyItems(endpoint, items, nowMs, before);
   }
 
@@ -548,14 +471,14 @@ export class GossipNode {
       }
       endpoint.maxVersion = item.version;
     }
-    if (endpoint.heartbeat > heartbeatBefore) this.feed(endpoint, endpoint.heartbeat, nowMs, true);
+    if (endpoint.heartbeat > heartbeatBefore) this.judge.feed(endpoint, endpoint.heartbeat, nowMs, true);
     if (endpoint.announced === 'left' && announcedBefore !== 'left') {
       endpoint.leftSince = nowMs;
       endpoint.down = false;
       this.liveness.remove(endpoint.id);
       this.departure.forgetPeer(endpoint.id);
     }
-    this.emitTransition(endpoint, before, nowMs);
+    this.events.transition(endpoint, before, nowMs);
     // Judged once the whole message is applied, against the freshest news it brought of the convicted.
     if (verdicts !== undefined && endpoint.announced !== 'left') this.verdicts.queue(endpoint, verdicts);
   }
@@ -565,7 +488,7 @@ export class GossipNode {
    * node ids that change on every deployment, the dead would otherwise keep new nodes out for a day.
    */
   private makeRoom(nowMs: number): boolean {
-    const oldest = this.table.evictable(this.self, nowMs, this.firstContactMs());
+    const oldest = this.table.evictable(this.self, nowMs, this.judge.firstContactMs());
     if (!oldest) return false;
     const left = oldest.announced === 'left';
     this.drop(oldest, left ? 'left' : 'down', nowMs + (left ? this.options.tombstoneTtlMs : this.options.downExpiryMs));
@@ -574,17 +497,7 @@ export class GossipNode {
 
   private setOwnStatus(status: AnnouncedStatus, nowMs: number): void {
     const before = this.own.announce(status);
-    this.emitTransition(this.self, before, nowMs);
-  }
-
-  private emitTransition(endpoint: EndpointState, before: MemberStatus, nowMs: number): void {
-    const after = endpoint.status;
-    if (after === before || after === 'joining') return;
-    this.emit(after, endpoint.id, nowMs);
-  }
-
-  private emit(type: MembershipEventType, nodeId: string, nowMs: number): void {
-    this.listener.event?.({ type, nodeId }, nowMs);
+    this.events.transition(this.self, before, nowMs);
   }
 
   // ---- bookkeeping -------------------------------------------------------------------------------
