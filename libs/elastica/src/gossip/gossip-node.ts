@@ -17,7 +17,15 @@ import { VerdictLedger } from './verdict-ledger.js';
 import type { GossipListener, LivenessOracle, Member, MemberStatus, ViewEntry } from './gossip.types.js';
 import { VERDICTS_KEY } from './verdicts.js';
 import { encodeMessage } from './wire/codec.js';
-import type { AnnouncedStatus, Delta, DigestEntry, GossipMessage, Item, MessageHeader } from './wire/messages.js';
+import type {
+  AnnouncedStatus,
+  Delta,
+  DigestEntry,
+  GossipMessage,
+  Identity,
+  Item,
+  MessageHeader,
+} from './wire/messages.js';
 
 export interface GossipNodeConfig {
   id: string;
@@ -90,7 +98,9 @@ export class GossipNode {
       this.stats,
       (endpoint, nowMs) => this.judge.convict(endpoint, nowMs),
     );
-    this.reconciliation = new Reconciliation(this.table, this.admission, this.own);
+    this.reconciliation = new Reconciliation(this.options, this.table, this.admission, this.own, (nowMs) =>
+      this.makeRoom(nowMs),
+    );
     this.judge = new PeerJudge(
       this.options,
       this.liveness,
@@ -361,88 +371,31 @@ export class GossipNode {
 
   // ---- applying what arrives ---------------------------------------------------------------------
 
-  /** `senderRef`: the incarnation that sent the message; its own delta is first-hand news of it. */
   private applyDelta(delta: Delta, senderRef: number, nowMs: number): void {
-    const last = delta.items.length > 0 ? delta.items[delta.items.length - 1].version : 0;
-    if (delta.identity) {
-      const { id, address, generation } = delta.identity;
-      // Checked first, for this node's own identity too: refuting an absurd generation would mean
-      // taking one above it, which every peer would refuse in turn (the node would vanish).
-      if (!this.admission.plausibleGeneration(id, generation, nowMs)) return;
-      if (!this.admission.plausibleVersion(id, generation, last, nowMs)) return;
-      if (id === this.id) {
-        if (generation > this.self.generation)
-          this.own.refute(
-            generation,
-            nowMs,
-            `a peer holds generation ${generation} of it, newer than its own ${this.self.generation}`,
-          );
-        else if (generation === this.self.generation && last > this.self.maxVersion)
-          this.own.refuteVersion('a peer holds', last, nowMs);
-        return;
-      }
-      if (delta.items.length === 0 || this.table.isForgotten(delta.ref, nowMs)) return;
-      const existing = this.table.get(id);
-      if (existing && existing.generation > generation) return; // an older run: outdated news
-      if (!existing && this.table.size >= this.options.maxMembers && !this.makeRoom(nowMs)) {
-        this.admission.refuseMember(id, this.table.size, nowMs);
-        return;
-      }
-      if (!this.admission.stateFits(id, existing?.generation === generation ? existing : undefined, delta.items, nowMs))
-        return;
-      const firstHand = delta.ref === senderRef;
-      if (!existing) this.create(id, address, generation, delta.items, firstHand, nowMs);
-      else if (existing.generation === generation) this.applyItems(existing, delta.items, nowMs);
-      else if (existing.generation < generation)
-        this.replace(existing, address, generation, delta.items, firstHand, nowMs);
-      return;
-    }
-    const endpoint = this.table.byRef(delta.ref);
-    if (!endpoint) return; // an incarnation we do not know: only a delta with its identity may introduce it
-    if (!this.admission.plausibleVersion(endpoint.id, endpoint.generation, last, nowMs)) return;
-    if (endpoint === this.self) {
-      if (last > this.self.maxVersion) this.own.refuteVersion('a peer sent', last, nowMs);
-      return;
-    }
-    if (!this.admission.stateFits(endpoint.id, endpoint, delta.items, nowMs)) return;
-    this.applyItems(endpoint, delta.items, nowMs);
+    const admitted = this.reconciliation.admit(delta, senderRef, nowMs);
+    if (!admitted) return;
+    if ('endpoint' in admitted) this.applyItems(admitted.endpoint, delta.items, nowMs);
+    else this.learnIncarnation(admitted.identity, admitted.replaces, delta.items, admitted.firstHand, nowMs);
   }
 
-  private create(
-    id: string,
-    address: string,
-    generation: number,
+  /** A node first heard of, or a new run of one (restarted, or back after leaving): its old state goes whole. */
+  private learnIncarnation(
+    { id, address, generation }: Identity,
+    old: EndpointState | undefined,
     items: Item[],
     firstHand: boolean,
     nowMs: number,
   ): void {
+    const wasLeft = old?.announced === 'left';
+    const before = old?.status;
+    if (old) this.table.forget(old, 'replaced', nowMs + this.options.tombstoneTtlMs);
     const endpoint = new EndpointState(id, address, generation, 'joining');
-    if (!firstHand) endpoint.awaitDirectContact(nowMs);
-    endpoint.learn(items, nowMs);
-    this.table.register(endpoint);
-    this.events.emit('joined', id, nowMs);
-    this.applyItems(endpoint, items, nowMs);
-  }
-
-  /** A higher generation: the node restarted (or came back after leaving). Its old state goes whole. */
-  private replace(
-    old: EndpointState,
-    address: string,
-    generation: number,
-    items: Item[],
-    firstHand: boolean,
-    nowMs: number,
-  ): void {
-    const wasLeft = old.announced === 'left';
-    const before = old.status;
-    this.table.forget(old, 'replaced', nowMs + this.options.tombstoneTtlMs);
-    const endpoint = new EndpointState(old.id, address, generation, 'joining');
     // A new run nobody here has heard from yet is not up on others' word, whatever the old run was.
-    if (!firstHand) endpoint.awaitDirectContact(old.down && !wasLeft ? old.downSince : nowMs);
-    this.liveness.remove(endpoint.id); // the old run's history says nothing about the new one
+    if (!firstHand) endpoint.awaitDirectContact(old?.down && !wasLeft ? old.downSince : nowMs);
+    if (old) this.liveness.remove(id); // the old run's history says nothing about the new one
     endpoint.learn(items, nowMs);
     this.table.register(endpoint);
-    this.events.emit(wasLeft ? 'joined' : 'restarted', endpoint.id, nowMs);
+    this.events.emit(old && !wasLeft ? 'restarted' : 'joined', id, nowMs);
     this.applyItems(endpoint, items, nowMs, before);
   }
 
