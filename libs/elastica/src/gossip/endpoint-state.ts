@@ -112,6 +112,27 @@ export class EndpointState {
     return true;
   }
 
+  /**
+   * Takes the owner's `items` newer than what it holds (duplicates and reorderings are harmless), tells
+   * `changed` of each application key as it is taken, and returns the verdicts value among them, if any.
+   */
+  merge(items: readonly Item[], changed: (key: string, value: string, version: number) => void): string | undefined {
+    let verdicts: string | undefined;
+    for (const item of items) {
+      if (item.version <= this.maxVersion) continue;
+      if (item.key === undefined) {
+        this.heartbeat = item.version;
+        this.announced = item.status;
+      } else {
+        this.put(item.key, item.value, item.version);
+        if (item.key === VERDICTS_KEY) verdicts = item.value;
+        else changed(item.key, item.value, item.version);
+      }
+      this.maxVersion = item.version;
+    }
+    return verdicts;
+  }
+
   put(key: string, value: string, version: number): void {
     const old = this.keys.get(key);
     this.stateBytes += entryBytes(key, value) - (old ? entryBytes(key, old.value) : 0);
@@ -126,6 +147,13 @@ export class EndpointState {
       if (entry.version > version) items.push({ version: entry.version, key, value: entry.value });
     if (items.length > 1) items.sort((a, b) => a.version - b.version);
     return items;
+  }
+
+  /** What is held of it, with versions (for inspection and tests). */
+  snapshot(): { generation: number; heartbeat: number; maxVersion: number; versions: Record<string, number> } {
+    const versions: Record<string, number> = {};
+    for (const [key, entry] of this.keys) versions[key] = entry.version;
+    return { generation: this.generation, heartbeat: this.heartbeat, maxVersion: this.maxVersion, versions };
   }
 
   toMember(): Member {

@@ -1,4 +1,4 @@
-import { shuffle, type Random } from '../common/random.js';
+import type { Random } from '../common/random.js';
 import type { GossipOptions } from '../options/elastica-options.js';
 import { Admission } from './admission.js';
 import { EndpointState } from './endpoint-state.js';
@@ -51,11 +51,7 @@ export type { LeavePhase } from './leave-protocol.js';
 
 export type { GossipStats } from './gossip-stats.js';
 
-/**
- * The Scuttlebutt gossip core of one node (van Renesse et al. 2008, with Cassandra's peer choice and
- * lifecycle). Pure: time, randomness and incoming bytes go in; bytes to send come out; membership and
- * state changes are reported through the listener. The Nest service and the simulator both drive it.
- */
+/** The pure Scuttlebutt gossip core of one node: see docs/ARCHITECTURE.md, Gossip. */
 export class GossipNode {
   readonly id: string;
   readonly address: string;
@@ -145,8 +141,6 @@ export class GossipNode {
     return this.table.size;
   }
 
-  // ---- application state -------------------------------------------------------------------------
-
   /** Publishes `key` = `value` as this node's state, under a new version. */
   set(key: string, value: string, nowMs: number): void {
     if (typeof key !== 'string' || key.length === 0)
@@ -171,16 +165,7 @@ export class GossipNode {
   snapshot(
     nodeId: string,
   ): { generation: number; heartbeat: number; maxVersion: number; versions: Record<string, number> } | undefined {
-    const endpoint = this.table.get(nodeId);
-    if (!endpoint) return undefined;
-    const versions: Record<string, number> = {};
-    for (const [key, entry] of endpoint.keys) versions[key] = entry.version;
-    return {
-      generation: endpoint.generation,
-      heartbeat: endpoint.heartbeat,
-      maxVersion: endpoint.maxVersion,
-      versions,
-    };
+    return this.table.get(nodeId)?.snapshot();
   }
 
   members(): Member[] {
@@ -203,8 +188,6 @@ export class GossipNode {
   nodeIds(): IterableIterator<string> {
     return this.table.nodeIds();
   }
-
-  // ---- rounds ------------------------------------------------------------------------------------
 
   /** One gossip round: bump the heartbeat, judge peers, and start an exchange with the chosen peers. */
   tick(nowMs: number): Outgoing[] {
@@ -268,11 +251,9 @@ export class GossipNode {
     this.stopped = true;
   }
 
-  // ---- leaving -----------------------------------------------------------------------------------
-
   /**
-   * Starts a graceful departure: announce `leaving`, wait for the news to spread (or half of
-   * `leaveTimeoutMs`), announce `left`, wait again, then stop (phase `done`). Returns the first messages.
+   * Starts a graceful departure: `leaving`, then `left` once peers have the news, then `done` (see
+   * docs/ARCHITECTURE.md, Gossip › Lifecycle). Returns the first messages.
    */
   leave(nowMs: number): Outgoing[] {
     if (this.departure.phase !== 'none' || this.stopped) return [];
@@ -280,16 +261,10 @@ export class GossipNode {
     this.setOwnStatus('leaving', nowMs);
     this.departure.awaitConfirmation(this.self.maxVersion);
     const out: Outgoing[] = [];
-    const live = [...this.table.endpoints()].filter(
-      (endpoint) => endpoint !== this.self && !endpoint.down && endpoint.announced !== 'left',
-    );
-    shuffle(this.random, live);
-    for (const endpoint of live.slice(0, LEAVE_FANOUT))
-      this.push(out, endpoint.address, this.buildSyn(endpoint.address));
+    for (const to of this.departure.firstToTell(this.table.endpoints(), this.self, this.random))
+      this.push(out, to, this.buildSyn(to));
     return out;
   }
-
-  // ---- arbitrary starting views (self-stabilization) ---------------------------------------------
 
   /**
    * Replaces what this node believes of others with `view`, however wrong: stale, contradictory,
@@ -309,8 +284,6 @@ export class GossipNode {
     // Verdicts in the view are heard like any others (wrong ones included: they must do no lasting harm).
     this.verdicts.hearAll(published, this.self, nowMs);
   }
-
-  // ---- verdicts (see verdict-ledger.ts) ---------------------------------------------------------
 
   /** Publishes this node's verdicts under VERDICTS_KEY when they changed. */
   private publishVerdicts(nowMs: number): void {
@@ -332,8 +305,6 @@ export class GossipNode {
     this.judge.heardFrom(endpoint, header.senderHeartbeat, nowMs);
     if (header.receiverRef === this.self.ref) this.departure.confirmedBy(endpoint.id, header.receiverVersion);
   }
-
-  // ---- building messages -------------------------------------------------------------------------
 
   private header(to: string): MessageHeader {
     const receiver = this.table.byAddress(to);
@@ -368,8 +339,6 @@ export class GossipNode {
     this.stats.bytesSent += bytes.length;
     out.push({ to, bytes });
   }
-
-  // ---- applying what arrives ---------------------------------------------------------------------
 
   private applyDelta(delta: Delta, senderRef: number, nowMs: number): void {
     const admitted = this.reconciliation.admit(delta, senderRef, nowMs);
@@ -407,23 +376,9 @@ export class GossipNode {
   ): void {
     const heartbeatBefore = endpoint.heartbeat;
     const announcedBefore = endpoint.announced;
-    let verdicts: string | undefined;
-    for (const item of items) {
-      if (item.version <= endpoint.maxVersion) continue; // already known: duplicates and reorderings are harmless
-      if (item.key === undefined) {
-        endpoint.heartbeat = item.version;
-        endpoint.announced = item.status;
-      } else {
-        endpoint.put(item.key, item.value, item.version);
-        if (item.key === VERDICTS_KEY) verdicts = item.value;
-        else
-          this.listener.change?.(
-            { nodeId: endpoint.id, key: item.key, value: item.value, version: item.version },
-            nowMs,
-          );
-      }
-      endpoint.maxVersion = item.version;
-    }
+    const verdicts = endpoint.merge(items, (key, value, version) =>
+      this.listener.change?.({ nodeId: endpoint.id, key, value, version }, nowMs),
+    );
     if (endpoint.heartbeat > heartbeatBefore) this.judge.feed(endpoint, endpoint.heartbeat, nowMs, true);
     if (endpoint.announced === 'left' && announcedBefore !== 'left') {
       endpoint.leftSince = nowMs;
@@ -452,8 +407,6 @@ export class GossipNode {
     const before = this.own.announce(status);
     this.events.transition(this.self, before, nowMs);
   }
-
-  // ---- bookkeeping -------------------------------------------------------------------------------
 
   /** Forgets an incarnation for good (left long ago, down too long, or to make room) and refuses it for a while. */
   private drop(endpoint: EndpointState, reason: ForgetReason, until: number): void {

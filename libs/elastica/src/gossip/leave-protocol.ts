@@ -1,8 +1,14 @@
+import { shuffle, type Random } from '../common/random.js';
 import type { GossipOptions } from '../options/elastica-options.js';
 import type { EndpointState } from './endpoint-state.js';
 import { epidemicRounds } from './epidemic.js';
 
 export type LeavePhase = 'none' | 'leaving' | 'left' | 'done';
+
+/** The peers whose confirmation is awaited. */
+function isLivePeer(endpoint: EndpointState, self: EndpointState): boolean {
+  return endpoint !== self && !endpoint.down && endpoint.announced !== 'left';
+}
 
 /** Extra peers a leaving node tells each round, so the news spreads fast in small clusters. */
 export const LEAVE_FANOUT = 3;
@@ -54,6 +60,13 @@ export class LeaveProtocol {
     this.confirmedVersions.clear();
   }
 
+  /** The addresses `leave()` tells at once: LEAVE_FANOUT live peers at random. */
+  firstToTell(endpoints: Iterable<EndpointState>, self: EndpointState, random: Random): string[] {
+    const live = [...endpoints].filter((endpoint) => isLivePeer(endpoint, self));
+    shuffle(random, live);
+    return live.slice(0, LEAVE_FANOUT).map((endpoint) => endpoint.address);
+  }
+
   /**
    * Once a round: true when `leaving` has spread (or half the timeout passed) and this node must now
    * announce `left`; once `left` has spread too (or the timeout passed), the phase becomes `done`.
@@ -69,7 +82,7 @@ export class LeaveProtocol {
     let confirmed = 0;
     let live = 0;
     for (const endpoint of endpoints) {
-      if (endpoint === self || endpoint.down || endpoint.announced === 'left') continue;
+      if (!isLivePeer(endpoint, self)) continue;
       live++;
       if ((this.confirmedVersions.get(endpoint.id) ?? 0) >= this.awaitedVersion) confirmed++;
     }
