@@ -37,7 +37,8 @@ export class Admission {
   message(from: string, bytes: Uint8Array, nowMs: number): GossipMessage | undefined {
     this.sender = from;
     if (bytes.length > this.options.mtuBytes) {
-      // No peer of this cluster sends more than the MTU; reading it could make this node hold more than any state allows.
+      // No peer of this cluster sends more than the MTU; reading it could make this node hold more than
+      // any state allows.
       this.stats.refusedOversized++;
       this.noteRefusal(
         nowMs,

@@ -47,7 +47,7 @@ export class EndpointState {
   learnedAt = 0;
   /** Heartbeats of this incarnation fed to the detector (newer than the one it was first learned with). */
   feeds = 0;
-  /** Rounds in a row this node has pinged it as suspect with no newer heartbeat since (see tick). */
+  /** Rounds in a row this node has pinged it as suspect with no newer heartbeat since (see PeerJudge.pings). */
   probeRounds = 0;
 
   constructor(
@@ -85,7 +85,7 @@ export class EndpointState {
     this.heartbeatAtConviction = this.newestHeartbeat;
   }
 
-  /** Known only through third parties: down until heard from directly (see docs/ARCHITECTURE.md, Gossip › Failure detection). */
+  /** Known only through third parties: down until heard from directly (see docs/ARCHITECTURE.md, Gossip). */
   awaitDirectContact(downSince: number): void {
     this.down = true;
     this.downSince = downSince;

@@ -3,6 +3,7 @@ import type { GossipOptions } from '../options/elastica-options.js';
 import { Admission } from './admission.js';
 import { EndpointState } from './endpoint-state.js';
 import { emptyGossipStats, type GossipStats } from './gossip-stats.js';
+import type { GossipListener, LivenessOracle, Member, MemberStatus, ViewEntry } from './gossip.types.js';
 import { LEAVE_FANOUT, LeaveProtocol, type LeavePhase } from './leave-protocol.js';
 import { MembershipEvents } from './membership-events.js';
 import { MembershipTable, type ForgetReason } from './membership-table.js';
@@ -14,7 +15,6 @@ import { Reconciliation } from './reconciliation.js';
 import { SeedContact } from './seed-contact.js';
 import { endpointFromView } from './starting-view.js';
 import { VerdictLedger } from './verdict-ledger.js';
-import type { GossipListener, LivenessOracle, Member, MemberStatus, ViewEntry } from './gossip.types.js';
 import { VERDICTS_KEY } from './verdicts.js';
 import { encodeMessage } from './wire/codec.js';
 import type {

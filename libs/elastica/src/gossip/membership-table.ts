@@ -93,9 +93,8 @@ export class MembershipTable {
   }
 
   /**
-   * The incarnation to forget to make room for a new one at gossip.maxMembers: the departed or down one
-   * heard of least recently, a down one only once silent for `firstContactMs` (one still in the news
-   * or just learned may be alive). Undefined when the table is full of the living.
+   * The incarnation to forget to make room at gossip.maxMembers (docs/ARCHITECTURE.md, Gossip › One
+   * exchange), or undefined when the table is full of the living.
    */
   evictable(self: EndpointState, nowMs: number, firstContactMs: number): EndpointState | undefined {
     let oldest: EndpointState | undefined;

@@ -99,10 +99,7 @@ export class OwnIncarnation {
     }
   }
 
-  /**
-   * A peer holds a newer state of this node than this node has (corruption, or a future generation
-   * from a broken clock): take a generation above it and republish everything, so the owner wins.
-   */
+  /** A peer holds a newer state of this node than it has: a new generation above the claim (see the class). */
   refute(claimedGeneration: number, nowMs: number, reason: string): void {
     const old = this.endpoint;
     const generation = Math.max(nowMs, claimedGeneration + 1, old.generation + 1);

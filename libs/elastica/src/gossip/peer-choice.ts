@@ -22,7 +22,6 @@ export function choosePeers(
     live[i] = picked;
     targets.add(picked.address);
   }
-  // Now and then an unreachable node, so partitions heal and the dead are re-checked.
   if (unreachable.length > 0 && random.next() < unreachable.length / (live.length + 1))
     targets.add(unreachable[randomInt(random, unreachable.length)].address);
   seeds.addTo(targets, live.length, unreachable.length, nowMs);

@@ -101,7 +101,8 @@ export class PeerJudge {
       return;
     }
     if (!endpoint.down) {
-      // Either way, silence heard while this node itself stalled was its own (the local-pause guard).
+      // A plain timeout on probation, phi after it; either way, silence heard while this node itself
+      // stalled was its own (the local-pause guard).
       const silent = endpoint.onProbation
         ? nowMs - Math.max(endpoint.learnedAt, endpoint.lastNewsAt) >= this.firstContactMs() &&
           (this.liveness.mayConvict?.(nowMs) ?? true)

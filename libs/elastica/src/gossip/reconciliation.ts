@@ -34,8 +34,7 @@ export class Reconciliation {
     const self = this.own.current;
     if (delta.identity) {
       const { id, generation } = delta.identity;
-      // Checked first, for this node's own identity too: refuting an absurd generation would mean
-      // taking one above it, which every peer would refuse in turn (the node would vanish).
+      // Checked first, for this node's own identity too: see docs/ARCHITECTURE.md, Gossip › Self-stabilization.
       if (!this.admission.plausibleGeneration(id, generation, nowMs)) return undefined;
       if (!this.admission.plausibleVersion(id, generation, last, nowMs)) return undefined;
       if (id === self.id) {

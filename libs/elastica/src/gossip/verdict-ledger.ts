@@ -44,9 +44,8 @@ export class VerdictLedger {
   }
 
   /**
-   * Once a round: withdraws this node's verdicts on nodes up again, gone or past the TTL, and renews
-   * one when newer relayed news came in but the detector still convicts. Returns the value to publish
-   * (the newest verdicts that `fit` one message), or undefined when nothing changed.
+   * Once a round: withdraws and renews this node's verdicts (see the class). Returns the value to
+   * publish (the newest verdicts that `fit` one message), or undefined when nothing changed.
    */
   maintain(nowMs: number, fits: (value: string) => boolean): string | undefined {
     if (this.own.size > 0) {
