@@ -1,8 +1,11 @@
-import type { MemberStatus } from './gossip.types.js';
+import type { Member, MemberStatus } from './gossip.types.js';
 import { VERDICTS_KEY } from './verdicts.js';
 import { stringSize } from './wire/bytes.js';
 import { incarnationRef } from './wire/incarnation.js';
 import type { AnnouncedStatus, Identity, Item } from './wire/messages.js';
+
+/** Heartbeats seen advancing before phi, rather than a plain timeout, judges a newly learned incarnation. */
+const PROBATION_FEEDS = 30;
 
 export interface VersionedValue {
   value: string;
@@ -35,7 +38,7 @@ export class EndpointState {
   heartbeatAtConviction = 0;
   /** The freshest heartbeat fed to the detector, from state or from a message header. */
   heartbeatFed = 0;
-  /** The freshest heartbeat fed from relayed state (see GossipNode.feed). */
+  /** The freshest heartbeat fed from relayed state (see feed). */
   relayFed = 0;
   leftSince = 0;
   /** When its heartbeat last moved (first- or third-hand): a down node is dropped after long enough without news. */
@@ -44,7 +47,7 @@ export class EndpointState {
   learnedAt = 0;
   /** Heartbeats of this incarnation fed to the detector (newer than the one it was first learned with). */
   feeds = 0;
-  /** Rounds in a row this node has pinged it as suspect with no newer heartbeat since (see tick). */
+  /** Rounds in a row this node has pinged it as suspect with no newer heartbeat since (see PeerJudge.pings). */
   probeRounds = 0;
 
   constructor(
@@ -60,23 +63,80 @@ export class EndpointState {
     return { id: this.id, address: this.address, generation: this.generation };
   }
 
+  /** The newest heartbeat of it known here: from its state, or from a message of its own. */
+  get newestHeartbeat(): number {
+    return Math.max(this.heartbeat, this.heartbeatFed);
+  }
+
+  /** Whether it is still judged by the first-contact timeout, its heartbeats too few for phi. */
+  get onProbation(): boolean {
+    return this.feeds < PROBATION_FEEDS;
+  }
+
   get status(): MemberStatus {
     if (this.announced === 'left') return 'left';
     return this.down ? 'down' : this.announced;
+  }
+
+  /** Convicted: only a message of its own with a heartbeat newer than any known now clears it. */
+  convict(nowMs: number): void {
+    this.down = true;
+    this.downSince = nowMs;
+    this.heartbeatAtConviction = this.newestHeartbeat;
+  }
+
+  /** Known only through third parties: down until heard from directly (see docs/ARCHITECTURE.md, Gossip). */
+  awaitDirectContact(downSince: number): void {
+    this.down = true;
+    this.downSince = downSince;
+    this.heartbeatAtConviction = 0;
+  }
+
+  /** First heard of with `items`, whose heartbeat may be rounds old: not news for the detector. */
+  learn(items: readonly Item[], nowMs: number): void {
+    this.learnedAt = nowMs;
+    for (const item of items) if (item.key === undefined) this.heartbeatFed = this.relayFed = item.version;
+  }
+
+  /**
+   * Records `heartbeat` if it is news for the detector, and says whether it was: newer than any fed, or
+   * a relayed one newer than the last relayed (docs/ARCHITECTURE.md, Gossip › Failure detection).
+   */
+  feed(heartbeat: number, nowMs: number, relayed: boolean): boolean {
+    if (this.announced === 'left' || heartbeat <= (relayed ? this.relayFed : this.heartbeatFed)) return false;
+    if (relayed) this.relayFed = heartbeat;
+    this.heartbeatFed = Math.max(this.heartbeatFed, heartbeat);
+    this.feeds++;
+    this.probeRounds = 0;
+    this.lastNewsAt = nowMs;
+    return true;
+  }
+
+  /**
+   * Takes the owner's `items` newer than what it holds (duplicates and reorderings are harmless), tells
+   * `changed` of each application key as it is taken, and returns the verdicts value among them, if any.
+   */
+  merge(items: readonly Item[], changed: (key: string, value: string, version: number) => void): string | undefined {
+    let verdicts: string | undefined;
+    for (const item of items) {
+      if (item.version <= this.maxVersion) continue;
+      if (item.key === undefined) {
+        this.heartbeat = item.version;
+        this.announced = item.status;
+      } else {
+        this.put(item.key, item.value, item.version);
+        if (item.key === VERDICTS_KEY) verdicts = item.value;
+        else changed(item.key, item.value, item.version);
+      }
+      this.maxVersion = item.version;
+    }
+    return verdicts;
   }
 
   put(key: string, value: string, version: number): void {
     const old = this.keys.get(key);
     this.stateBytes += entryBytes(key, value) - (old ? entryBytes(key, old.value) : 0);
     this.keys.set(key, { value, version });
-  }
-
-  /** How many entries are newer than `version` (scuttle-depth orders owners by it). */
-  countAfter(version: number): number {
-    if (version >= this.maxVersion) return 0;
-    let count = this.heartbeat > version ? 1 : 0;
-    for (const entry of this.keys.values()) if (entry.version > version) count++;
-    return count;
   }
 
   /** The entries newer than `version`, in increasing version order. */
@@ -89,6 +149,24 @@ export class EndpointState {
     return items;
   }
 
+  /** What is held of it, with versions (for inspection and tests). */
+  snapshot(): { generation: number; heartbeat: number; maxVersion: number; versions: Record<string, number> } {
+    const versions: Record<string, number> = {};
+    for (const [key, entry] of this.keys) versions[key] = entry.version;
+    return { generation: this.generation, heartbeat: this.heartbeat, maxVersion: this.maxVersion, versions };
+  }
+
+  toMember(): Member {
+    return {
+      id: this.id,
+      address: this.address,
+      status: this.status,
+      generation: this.generation,
+      heartbeat: this.heartbeat,
+      state: this.userState(),
+    };
+  }
+
   /** The owner's keys, its internal verdicts aside. */
   userState(): Record<string, string> {
     const state: Record<string, string> = {};
@@ -97,15 +175,15 @@ export class EndpointState {
   }
 }
 
-/** State bytes of `st` (of an empty state when undefined) once `items` newer than it holds are applied. */
-export function stateBytesAfter(st: EndpointState | undefined, items: readonly Item[]): number {
-  let bytes = st?.stateBytes ?? 0;
-  const maxVersion = st?.maxVersion ?? 0;
+/** State bytes of `endpoint` (of an empty state when undefined) once `items` newer than it holds are applied. */
+export function stateBytesAfter(endpoint: EndpointState | undefined, items: readonly Item[]): number {
+  let bytes = endpoint?.stateBytes ?? 0;
+  const maxVersion = endpoint?.maxVersion ?? 0;
   let seen: Map<string, string> | undefined;
   for (const item of items) {
     if (item.key === undefined || item.version <= maxVersion) continue;
     seen ??= new Map();
-    const before = seen.get(item.key) ?? st?.keys.get(item.key)?.value;
+    const before = seen.get(item.key) ?? endpoint?.keys.get(item.key)?.value;
     bytes += entryBytes(item.key, item.value) - (before === undefined ? 0 : entryBytes(item.key, before));
     seen.set(item.key, item.value);
   }

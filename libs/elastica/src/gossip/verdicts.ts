@@ -1,9 +1,4 @@
-// Verdicts: "I convicted incarnation `ref` by my own detector while the newest heartbeat of it I knew
-// was `heartbeat`". A node gossips its recent verdicts in its own state under VERDICTS_KEY, so that a
-// crash seen by some is seen by all within a few rounds (Akka gossips unreachability the same way),
-// instead of every node waiting for its own phi after the last relayed heartbeat straggles in.
-// A receiver adopts a verdict only if it knows no newer heartbeat of the node: news the convicting
-// node did not have outdates its verdict, which is what makes one node's mistake harmless to others.
+// The gossiped value of a node's verdicts: see docs/ARCHITECTURE.md, Gossip › Failure detection (Verdicts).
 
 /** Internal gossip key (not user state, no change events): the owner's own recent verdicts. */
 export const VERDICTS_KEY = 'elastica.verdicts';

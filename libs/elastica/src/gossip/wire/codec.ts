@@ -127,7 +127,7 @@ function readDigests(reader: ByteReader, total: number): DigestEntry[] {
   const count = reader.varint('digest count');
   if (count * (REF_BYTES + 1) > total)
     throw new GossipDecodeError(`digest count ${count} cannot fit in ${total} bytes`);
-  const digests: DigestEntry[] = new Array(count);
+  const digests = new Array<DigestEntry>(count);
   for (let i = 0; i < count; i++)
     digests[i] = { ref: reader.u48('digest ref'), version: reader.varint('digest version') };
   return digests;
