@@ -15,10 +15,8 @@ export interface GossipChannel {
    */
   onSelfAddress?(handler: (address: string) => void): void;
   /**
-   * Optional: the node at `to` was judged down, so a connection to it may be stuck (across a partition
-   * TCP keeps retransmitting with a backoff that grows towards two minutes, and the connection looks
-   * open all the while). Drop it; the next message dials afresh, and redials back off at most
-   * `rpc.reconnectMaxMs`, so a healed partition is noticed within that, not within TCP's backoff.
+   * Optional: the node at `to` was judged down; drop any connection to it, and the next message dials afresh.
+   * Why: docs/ARCHITECTURE.md, "Transport and RPC › The wire" (A node judged down loses its connection).
    */
   reset?(to: string, reason: string): void;
 }
