@@ -1,4 +1,8 @@
-/** Every error Elastica raises at run time is one of these, so callers can tell them apart with instanceof. */
+/**
+ * The base of every error Elastica raises for a cluster condition (an unreachable node, a timeout, a refused frame,
+ * an empty ring, a bad option), so callers can tell them apart with instanceof. A programming error in an argument
+ * (`GossipService.set` with a reserved key, say) stays a TypeError or RangeError, as in Node.
+ */
 export class ElasticaError extends Error {
   override name = 'ElasticaError';
 }
