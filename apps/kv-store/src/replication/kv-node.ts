@@ -9,7 +9,7 @@ import {
   type ListingPosition,
 } from '../store/digest.js';
 import { HybridLogicalClock, type Timestamp } from '../store/hlc.js';
-import { StorageEngine, type ApplyOutcome, type StorageLimits } from '../store/storage-engine.js';
+import { StorageEngine, type ApplyOutcome } from '../store/storage-engine.js';
 import { entryBytes, type Versioned } from '../store/versioned.js';
 import {
   BadMessageError,
@@ -30,100 +30,20 @@ import {
   KV_SYNC_PUSH,
   type DigestMessage,
   type DigestReply,
-  type MessageLimits,
   type PullReply,
   type PushReply,
 } from './kv-messages.js';
+import type { KvCluster, KvLog, PeerCaller } from './kv-cluster.js';
+import { DEFAULT_KV_OPTIONS, type KvNodeOptions } from './kv-node-options.js';
+import { emptyKvCounters, type KvStats } from './kv-stats.js';
 import { batches, byTarget, planDecommission, planPlacement } from './placement-planner.js';
 import { collectQuorum, majority, TooFewReplicasUpError } from './quorum.js';
 import { answersAgree, resolveRead } from './read-repair.js';
 
-/** What the store needs to know about the cluster (the app adapts Elastica's services to it). */
-export interface KvCluster {
-  readonly self: string;
-  /** Copies of each key the cluster keeps (3 by default): quorums are majorities of it. */
-  readonly replicationFactor: number;
-  /**
-   * Members that own ranges on the ring, counting those that are down right now: the live ring leaves
-   * a down node out (its ranges go to the next nodes), but it is still part of the cluster, so it
-   * still counts when deciding how many copies a key should have. A member that left does not count.
-   */
-  ringMembers(): number;
-  /** The key's replicas in ring order, among the members that are up (the replication factor of them, fewer in a smaller cluster). */
-  replicasOf(key: string): readonly string[];
-  /**
-   * The key's replicas followed by the next nodes in ring order (the replication factor plus two): a
-   * superset of the key's replica set just before and after one or two ring changes.
-   */
-  candidatesOf(key: string): readonly string[];
-  /** The key's replicas as they will be once `nodeId` has left the ring. */
-  replicasWithout(key: string, nodeId: string): readonly string[];
-  /** False for a node known to be down or gone: it is not asked, so requests fail fast. */
-  isReachable(nodeId: string): boolean;
-  /** Other members that are reachable now: the anti-entropy partners. */
-  peers(): readonly string[];
-}
-
-/** Request/response to one peer (the app adapts `ClusterClient.send` to it); rejects on error or timeout. */
-export interface PeerCaller {
-  call<T>(nodeId: string, pattern: string, payload: unknown): Promise<T>;
-}
-
-export interface KvNodeOptions extends MessageLimits {
-  storage: StorageLimits;
-  /** A replica refuses versions stamped further than this ahead of its own clock. */
-  maxClockDriftMs: number;
-  /** Tombstones are kept this long, so every replica learns of a delete before its tombstone goes. */
-  tombstoneGraceMs: number;
-  /** Anti-entropy buckets per digest. */
-  digestBuckets: number;
-  /**
-   * Most key summaries in one digest reply. When the differing buckets hold more keys, the reply lists
-   * the first ones in listing order and the next exchange with that peer goes on from there.
-   */
-  maxSummaries: number;
-  /** Most bytes of values in one pull reply or push. */
-  batchBytes: number;
-  /** The ring must have been still for this long before copies this node no longer replicates are dropped. */
-  orphanGraceMs: number;
-  /**
-   * For this long after a ring change, reads ask every reachable candidate of the key (see
-   * `KvCluster.candidatesOf`), not just a majority of its new replicas: a write acknowledged by a majority
-   * of the old replica set may not have reached the new one before anti-entropy moves it there.
-   */
-  transitionMs: number;
-}
-
-export const DEFAULT_KV_OPTIONS: KvNodeOptions = {
-  maxKeyBytes: 256,
-  maxValueBytes: 256 * 1024,
-  maxItems: 1000,
-  storage: { maxKeys: 1_000_000, maxBytes: 256 * 1024 * 1024 },
-  maxClockDriftMs: 60_000,
-  tombstoneGraceMs: 3600_000,
-  digestBuckets: 64,
-  maxSummaries: 5000,
-  batchBytes: 1024 * 1024,
-  orphanGraceMs: 5000,
-  transitionMs: 15_000,
-};
-
-export interface KvStats {
-  keys: number;
-  bytes: number;
-  writes: number;
-  reads: number;
-  quorumFailures: number;
-  readRepairs: number;
-  syncRounds: number;
-  pulled: number;
-  pushed: number;
-  handedOff: number;
-  orphansDropped: number;
-  tombstonesCollected: number;
-  refusedWrites: number;
-  badMessages: number;
-}
+// The app and the specs import the node's whole surface from here.
+export type { KvCluster, PeerCaller } from './kv-cluster.js';
+export { DEFAULT_KV_OPTIONS, type KvNodeOptions } from './kv-node-options.js';
+export type { KvStats } from './kv-stats.js';
 
 export interface WriteResult {
   ts: Timestamp;
@@ -158,8 +78,6 @@ export class ReplicaUnreachableError extends Error {
   }
 }
 
-type Log = (level: 'log' | 'warn', message: string) => void;
-
 /**
  * One node of the store, without Nest or sockets: the coordinator (quorum writes and reads with read
  * repair), the replica (LWW apply, bounded storage), anti-entropy (digest, pull, push) and handoff.
@@ -176,27 +94,14 @@ export class KvNode {
    * entry per peer at most; entries of peers gone are dropped every placement round.
    */
   private readonly listingCursors = new Map<string, ListingPosition>();
-  private readonly counters = {
-    writes: 0,
-    reads: 0,
-    quorumFailures: 0,
-    readRepairs: 0,
-    syncRounds: 0,
-    pulled: 0,
-    pushed: 0,
-    handedOff: 0,
-    orphansDropped: 0,
-    tombstonesCollected: 0,
-    refusedWrites: 0,
-    badMessages: 0,
-  };
+  private readonly counters = emptyKvCounters();
 
   constructor(
     private readonly cluster: KvCluster,
     private readonly peers: PeerCaller,
     private readonly now: () => number,
     readonly options: KvNodeOptions = DEFAULT_KV_OPTIONS,
-    private readonly log: Log = () => {},
+    private readonly log: KvLog = () => {},
   ) {
     this.storage = new StorageEngine(options.storage);
     this.hlc = new HybridLogicalClock(cluster.self, options.maxClockDriftMs);
