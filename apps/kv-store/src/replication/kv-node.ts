@@ -8,8 +8,8 @@ import {
   withinListing,
   type ListingPosition,
 } from '../store/digest.js';
-import { HybridLogicalClock, type Timestamp } from '../store/hlc.js';
-import { StorageEngine, type ApplyOutcome } from '../store/storage-engine.js';
+import type { Timestamp } from '../store/hlc.js';
+import type { ApplyOutcome, StorageEngine } from '../store/storage-engine.js';
 import { entryBytes, type Versioned } from '../store/versioned.js';
 import {
   BadMessageError,
@@ -36,6 +36,7 @@ import {
 import type { KvCluster, KvLog, PeerCaller } from './kv-cluster.js';
 import { DEFAULT_KV_OPTIONS, type KvNodeOptions } from './kv-node-options.js';
 import { emptyKvCounters, type KvStats } from './kv-stats.js';
+import { LocalReplica } from './local-replica.js';
 import { batches, byTarget, planDecommission, planPlacement } from './placement-planner.js';
 import { collectQuorum, majority, TooFewReplicasUpError } from './quorum.js';
 import { answersAgree, resolveRead } from './read-repair.js';
@@ -86,7 +87,7 @@ export class ReplicaUnreachableError extends Error {
  */
 export class KvNode {
   readonly storage: StorageEngine;
-  private readonly hlc: HybridLogicalClock;
+  private readonly local: LocalReplica;
   private ringChangedAtMs: number;
   /**
    * Per peer, where its last cut-off digest listing ended: the next exchange lists the keys after it, so
@@ -103,8 +104,8 @@ export class KvNode {
     readonly options: KvNodeOptions = DEFAULT_KV_OPTIONS,
     private readonly log: KvLog = () => {},
   ) {
-    this.storage = new StorageEngine(options.storage);
-    this.hlc = new HybridLogicalClock(cluster.self, options.maxClockDriftMs);
+    this.local = new LocalReplica(cluster.self, options, now, this.counters);
+    this.storage = this.local.storage;
     this.ringChangedAtMs = now();
   }
 
@@ -139,7 +140,7 @@ export class KvNode {
   /** Writes `value` (null: deletes) on the key's replicas; resolves once a majority acknowledged. */
   async write(key: string, value: string | null): Promise<WriteResult> {
     checkKey(KV_PUT, key, this.options);
-    const v: Versioned = { ts: this.hlc.tick(this.now()), value };
+    const v: Versioned = { ts: this.local.stamp(), value };
     checkVersioned(KV_PUT, v, this.options);
     const { replicas, needed } = this.replicasFor(key);
     this.counters.writes++;
@@ -178,7 +179,7 @@ export class KvNode {
   }
 
   private putOn(replica: string, key: string, v: Versioned): Promise<ApplyOutcome> {
-    if (replica === this.cluster.self) return Promise.resolve().then(() => this.applyLocal(key, v));
+    if (replica === this.cluster.self) return Promise.resolve().then(() => this.local.apply(key, v));
     if (!this.cluster.isReachable(replica)) return Promise.reject(new ReplicaUnreachableError(replica));
     return this.peers.call<{ outcome: ApplyOutcome }>(replica, KV_PUT, { key, v }).then((reply) => reply.outcome);
   }
@@ -216,16 +217,6 @@ export class KvNode {
 
   // ---- replica (the handlers of peer messages) -------------------------------------------------------
 
-  private applyLocal(key: string, v: Versioned): ApplyOutcome {
-    try {
-      this.hlc.observe(v.ts, this.now());
-      return this.storage.apply(key, v);
-    } catch (error) {
-      this.counters.refusedWrites++;
-      throw error;
-    }
-  }
-
   private guard<T>(handler: () => T): T {
     try {
       return handler();
@@ -238,7 +229,7 @@ export class KvNode {
   onPut(message: unknown): { outcome: ApplyOutcome } {
     return this.guard(() => {
       const { key, v } = checkPut(message, this.options);
-      return { outcome: this.applyLocal(key, v) };
+      return { outcome: this.local.apply(key, v) };
     });
   }
 
@@ -293,21 +284,7 @@ export class KvNode {
   }
 
   onPush(message: unknown): PushReply {
-    return this.guard(() => this.applyEntries(checkPush(message, this.options).entries));
-  }
-
-  private applyEntries(entries: [string, Versioned][]): PushReply {
-    const reply: PushReply = { applied: 0, stale: 0, refused: 0, accepted: [] };
-    for (const [key, v] of entries) {
-      try {
-        if (this.applyLocal(key, v) === 'applied') reply.applied++;
-        else reply.stale++;
-        reply.accepted.push(key);
-      } catch {
-        reply.refused++;
-      }
-    }
-    return reply;
+    return this.guard(() => this.local.applyEntries(checkPush(message, this.options).entries));
   }
 
   // ---- anti-entropy and handoff ---------------------------------------------------------------------
@@ -381,7 +358,7 @@ export class KvNode {
         ? reply.truncated.filter((k) => typeof k === 'string').slice(0, ask.length)
         : [];
       if (entries.length === 0) break;
-      pulled += this.applyEntries(entries).applied;
+      pulled += this.local.applyEntries(entries).applied;
       pending = [...truncated, ...pending.slice(ask.length)];
     }
     this.counters.pulled += pulled;
@@ -534,8 +511,6 @@ export class KvNode {
 
   /** Drops tombstones older than the grace period. */
   collectGarbage(): number {
-    const collected = this.storage.collectTombstones(this.now() - this.options.tombstoneGraceMs);
-    this.counters.tombstonesCollected += collected;
-    return collected;
+    return this.local.collectGarbage();
   }
 }
