@@ -1,6 +1,7 @@
 import type { ApplyOutcome, StorageEngine } from '../store/storage-engine.js';
 import type { Versioned } from '../store/versioned.js';
 import { AntiEntropy } from './anti-entropy.js';
+import { Handoff, type HandoffResult, type PlacementRoundResult } from './handoff.js';
 import type { KvCluster, KvLog, PeerCaller } from './kv-cluster.js';
 import {
   BadMessageError,
@@ -17,28 +18,13 @@ import { DEFAULT_KV_OPTIONS, type KvNodeOptions } from './kv-node-options.js';
 import { emptyKvCounters, type KvStats } from './kv-stats.js';
 import { LocalReplica } from './local-replica.js';
 import { QuorumCoordinator, type WriteResult } from './quorum-coordinator.js';
-import { byTarget, planDecommission, planPlacement } from './placement-planner.js';
 
 // The app and the specs import the node's whole surface from here.
 export type { KvCluster, PeerCaller } from './kv-cluster.js';
 export { DEFAULT_KV_OPTIONS, type KvNodeOptions } from './kv-node-options.js';
 export type { KvStats } from './kv-stats.js';
+export type { HandoffResult, PlacementRoundResult } from './handoff.js';
 export { ReplicaUnreachableError, type WriteResult } from './quorum-coordinator.js';
-
-export interface HandoffResult {
-  /** Keys held here. */
-  keys: number;
-  /** Copies their targets acknowledged holding (one key to three targets is three copies). */
-  sent: number;
-  /** Copies not acknowledged: refused by their target (e.g. its store is full), or it failed or was unreachable. */
-  undelivered: number;
-  /** Keys no other node would replicate: nobody to hand them to. */
-  unplaced: number;
-  /** Targets that failed, were unreachable, or refused copies. */
-  failedTargets: string[];
-  /** Every key is held by every node it was meant for: nothing is left that only this node has. */
-  complete: boolean;
-}
 
 /**
  * One node of the store, without Nest or sockets: the coordinator (quorum writes and reads with read
@@ -53,15 +39,16 @@ export class KvNode {
   private readonly local: LocalReplica;
   private readonly coordinator: QuorumCoordinator;
   private readonly antiEntropy: AntiEntropy;
+  private readonly handoff: Handoff;
   private ringChangedAtMs: number;
   private readonly counters = emptyKvCounters();
 
   constructor(
-    private readonly cluster: KvCluster,
+    cluster: KvCluster,
     peers: PeerCaller,
     private readonly now: () => number,
     readonly options: KvNodeOptions = DEFAULT_KV_OPTIONS,
-    private readonly log: KvLog = () => {},
+    log: KvLog = () => {},
   ) {
     this.local = new LocalReplica(cluster.self, options, now, this.counters);
     this.storage = this.local.storage;
@@ -77,6 +64,7 @@ export class KvNode {
       log,
     );
     this.antiEntropy = new AntiEntropy(cluster, peers, this.local, options, this.counters);
+    this.handoff = new Handoff(cluster, this.local, this.antiEntropy, options, this.counters, sinceRingChangeMs, log);
   }
 
   stats(): KvStats {
@@ -149,121 +137,14 @@ export class KvNode {
     return this.antiEntropy.syncWith(peer, shared);
   }
 
-  /**
-   * Puts this node's copies where the ring says they belong: anti-entropy with every reachable peer
-   * (which also brings a new or returning replica what it lacks, and this node what it lacks), then
-   * copies it no longer replicates go to their replicas and, once all of them have them and the ring
-   * has been still for `orphanGraceMs`, are dropped here.
-   */
-  async placementRound(): Promise<{
-    pulled: number;
-    pushed: number;
-    handedOff: number;
-    dropped: number;
-    failedPeers: string[];
-  }> {
-    const plan = planPlacement(this.storage.keys(), this.cluster.self, (key) => this.cluster.replicasOf(key));
-    const peers = this.cluster.peers();
-    this.antiEntropy.forgetCursorsExcept(peers);
-    const failedPeers: string[] = [];
-    let pulled = 0;
-    let pushed = 0;
-    await Promise.all(
-      peers.map(async (peer) => {
-        try {
-          const [p, q] = await this.antiEntropy.syncWith(peer, plan.shared.get(peer) ?? []);
-          pulled += p;
-          pushed += q;
-        } catch (error) {
-          failedPeers.push(peer);
-          this.log('warn', `anti-entropy with ${peer} failed: ${(error as Error).message}`);
-        }
-      }),
-    );
-    const sent = new Map<string, Versioned>();
-    for (const key of plan.orphans.keys()) sent.set(key, this.storage.get(key)!);
-    const delivered = await this.deliver(byTarget(plan.orphans), failedPeers);
-    let dropped = 0;
-    if (this.now() - this.ringChangedAtMs >= this.options.orphanGraceMs) {
-      for (const [key, targets] of plan.orphans) {
-        // Dropped only if every replica has it and nothing newer arrived here meanwhile.
-        if (targets.every((t) => delivered.get(t)?.has(key)) && this.storage.get(key) === sent.get(key)) {
-          this.storage.remove(key);
-          dropped++;
-        }
-      }
-      this.counters.orphansDropped += dropped;
-    }
-    let handedOff = 0;
-    for (const keys of delivered.values()) handedOff += keys.size;
-    return { pulled, pushed, handedOff, dropped, failedPeers };
+  /** Anti-entropy with every reachable peer, then copies this node no longer replicates handed off (see `Handoff`). */
+  placementRound(): Promise<PlacementRoundResult> {
+    return this.handoff.placementRound();
   }
 
-  /**
-   * Pushes the given keys to each target; returns, per target, the keys it acknowledged holding. A
-   * target that fails, is unreachable, or refuses some keys goes into `failed`.
-   */
-  private async deliver(keysByTarget: Map<string, string[]>, failed: string[]): Promise<Map<string, Set<string>>> {
-    const delivered = new Map<string, Set<string>>();
-    await Promise.all(
-      [...keysByTarget].map(async ([target, keys]) => {
-        if (!this.cluster.isReachable(target)) {
-          failed.push(target);
-          return;
-        }
-        const accepted = new Set<string>();
-        delivered.set(target, accepted);
-        try {
-          await this.antiEntropy.push(target, keys, accepted);
-          const refused = this.unacknowledged(keys, accepted);
-          if (refused > 0) {
-            failed.push(target);
-            this.log('warn', `${target} refused ${refused} of the ${keys.length} copies handed to it; they stay here`);
-          }
-        } catch (error) {
-          failed.push(target);
-          this.log(
-            'warn',
-            `handing ${keys.length} keys to ${target} failed after ${accepted.size} were accepted: ${(error as Error).message}`,
-          );
-        } finally {
-          this.counters.handedOff += accepted.size;
-        }
-      }),
-    );
-    return delivered;
-  }
-
-  /** How many of `keys` are still held here but not in `accepted` (a key gone meanwhile, e.g. a collected tombstone, needs no copy). */
-  private unacknowledged(keys: readonly string[], accepted: ReadonlySet<string> | undefined): number {
-    let count = 0;
-    for (const key of keys) if (!accepted?.has(key) && this.storage.has(key)) count++;
-    return count;
-  }
-
-  /**
-   * A decommission: every copy held here goes to the replicas it will have once this node is gone.
-   * Complete only when every one of them acknowledged holding it, and every key had somewhere to go.
-   */
-  async handOffAll(): Promise<HandoffResult> {
-    const plan = planDecommission(this.storage.keys(), this.cluster.self, (key) =>
-      this.cluster.replicasWithout(key, this.cluster.self),
-    );
-    const failedTargets: string[] = [];
-    const delivered = await this.deliver(plan.byTarget, failedTargets);
-    let sent = 0;
-    let undelivered = 0;
-    for (const keys of delivered.values()) sent += keys.size;
-    for (const [target, keys] of plan.byTarget) undelivered += this.unacknowledged(keys, delivered.get(target));
-    const unplaced = plan.unplaced.filter((key) => this.storage.has(key)).length;
-    return {
-      keys: this.storage.size,
-      sent,
-      undelivered,
-      unplaced,
-      failedTargets: [...new Set(failedTargets)].sort(),
-      complete: undelivered === 0 && unplaced === 0,
-    };
+  /** A decommission: every copy held here goes to the replicas it will have once this node is gone. */
+  handOffAll(): Promise<HandoffResult> {
+    return this.handoff.handOffAll();
   }
 
   /** Drops tombstones older than the grace period. */
