@@ -1,0 +1,193 @@
+import {
+  bucketOf,
+  comparePositions,
+  DigestBuilder,
+  diffSummaries,
+  differingBuckets,
+  listingPage,
+  withinListing,
+  type ListingPosition,
+} from '../store/digest.js';
+import type { Timestamp } from '../store/hlc.js';
+import { entryBytes, type Versioned } from '../store/versioned.js';
+import {
+  checkDigestReply,
+  checkEntries,
+  checkPushReply,
+  KV_SYNC_DIGEST,
+  KV_SYNC_PULL,
+  KV_SYNC_PUSH,
+  type DigestMessage,
+  type DigestReply,
+  type PullReply,
+} from './kv-messages.js';
+import type { KvCluster, PeerCaller } from './kv-cluster.js';
+import type { KvNodeOptions } from './kv-node-options.js';
+import type { KvCounters } from './kv-stats.js';
+import type { LocalReplica } from './local-replica.js';
+import { batches } from './placement-planner.js';
+
+/**
+ * Catching up with a peer over the keys both replicate: this node's side of an exchange (digest, pull,
+ * push) and its answers to a peer's digest and pull. Missed writes, a restarted node's lost memory and
+ * keys whose replicas changed with the ring are all repaired this way.
+ */
+export class AntiEntropy {
+  /**
+   * Per peer, where its last cut-off digest listing ended: the next exchange lists the keys after it, so
+   * successive rounds walk the whole key space instead of comparing the same first keys forever. One
+   * entry per peer at most; entries of peers gone are dropped every placement round.
+   */
+  private readonly listingCursors = new Map<string, ListingPosition>();
+
+  constructor(
+    private readonly cluster: KvCluster,
+    private readonly peers: PeerCaller,
+    private readonly local: LocalReplica,
+    private readonly options: KvNodeOptions,
+    private readonly counters: KvCounters,
+  ) {}
+
+  /** Drops the listing cursors of peers no longer among `peers`. */
+  forgetCursorsExcept(peers: readonly string[]): void {
+    for (const peer of this.listingCursors.keys()) if (!peers.includes(peer)) this.listingCursors.delete(peer);
+  }
+
+  /**
+   * Compares the sender's digest of the keys we share with ours; lists our keys in the buckets that
+   * differ, from the sender's cursor on, at most `maxSummaries` of them.
+   */
+  answerDigest(from: string, { buckets: theirs, after }: DigestMessage): DigestReply {
+    const shared = this.sharedWith(from);
+    const differing = differingBuckets(this.digest(shared), theirs);
+    const wanted = new Set(differing);
+    const inDiffering = shared.filter((key) => wanted.has(bucketOf(key, this.options.digestBuckets)));
+    const page = listingPage(inDiffering, after, this.options.maxSummaries);
+    const summaries: DigestReply['summaries'] = page.keys.map((key) => {
+      const { ts } = this.local.storage.get(key)!;
+      return [key, ts.wall, ts.logical, ts.node];
+    });
+    return page.until
+      ? { buckets: differing, summaries, truncated: true, until: page.until }
+      : { buckets: differing, summaries, truncated: false };
+  }
+
+  answerPull(keys: readonly string[]): PullReply {
+    const reply: PullReply = { entries: [], absent: [], truncated: [] };
+    let bytes = 0;
+    for (const key of keys) {
+      const v = this.local.storage.get(key);
+      if (v === undefined) {
+        reply.absent.push(key);
+        continue;
+      }
+      const size = entryBytes(key, v);
+      if (reply.entries.length > 0 && bytes + size > this.options.batchBytes) {
+        reply.truncated.push(key);
+        continue;
+      }
+      bytes += size;
+      reply.entries.push([key, v]);
+    }
+    return reply;
+  }
+
+  private sharedWith(peer: string): string[] {
+    const shared: string[] = [];
+    for (const key of this.local.storage.keys()) {
+      const replicas = this.cluster.replicasOf(key);
+      if (replicas.includes(this.cluster.self) && replicas.includes(peer)) shared.push(key);
+    }
+    return shared;
+  }
+
+  private digest(keys: Iterable<string>) {
+    const builder = new DigestBuilder(this.options.digestBuckets);
+    for (const key of keys) builder.add(key, this.local.storage.get(key)!.ts);
+    return builder.build();
+  }
+
+  /**
+   * One anti-entropy exchange with `peer` over the keys both replicate: digests, then the keys of the
+   * differing buckets (a page of them, from where the last exchange with this peer stopped), then each
+   * side gets the later versions it lacks within that page. Returns [pulled, pushed].
+   */
+  async syncWith(peer: string, shared: readonly string[] = this.sharedWith(peer)): Promise<[number, number]> {
+    const after = this.listingCursors.get(peer);
+    const message: DigestMessage = after ? { buckets: this.digest(shared), after } : { buckets: this.digest(shared) };
+    const raw = checkDigestReply(
+      await this.peers.call<unknown>(peer, KV_SYNC_DIGEST, message),
+      this.options.digestBuckets,
+      this.options,
+    );
+    this.counters.syncRounds++;
+    // A page that does not move past the cursor (nothing after it, or a confused peer) starts over.
+    const until =
+      raw.truncated && raw.until && (!after || comparePositions(raw.until, after) > 0) ? raw.until : undefined;
+    if (until) this.listingCursors.set(peer, until);
+    else this.listingCursors.delete(peer);
+    if (raw.buckets.length === 0) return [0, 0];
+    const differing = new Set(raw.buckets);
+    const mine = new Map<string, Timestamp>();
+    for (const key of shared) {
+      if (differing.has(bucketOf(key, this.options.digestBuckets)) && withinListing(key, after, until))
+        mine.set(key, this.local.storage.get(key)!.ts);
+    }
+    const theirs = new Map<string, Timestamp>();
+    for (const [key, wall, logical, node] of raw.summaries)
+      if (withinListing(key, after, until)) theirs.set(key, { wall, logical, node });
+    const diff = diffSummaries(mine, theirs);
+    // The page is complete between the cursors: a key of ours in it that the peer did not list, it lacks.
+    // A cut-off reply without its end position (never sent by this code) says only what the peer has.
+    const push = raw.truncated && !raw.until ? diff.push.filter((key) => theirs.has(key)) : diff.push;
+    const pulled = await this.pull(peer, diff.pull);
+    const pushed = (await this.push(peer, push)).size;
+    return [pulled, pushed];
+  }
+
+  private async pull(peer: string, keys: string[]): Promise<number> {
+    let pulled = 0;
+    let pending = keys;
+    while (pending.length > 0) {
+      const ask = pending.slice(0, this.options.maxItems);
+      const reply = await this.peers.call<PullReply>(peer, KV_SYNC_PULL, { keys: ask });
+      const entries = checkEntries(KV_SYNC_PULL, reply, this.options);
+      const truncated = Array.isArray(reply.truncated)
+        ? reply.truncated.filter((k) => typeof k === 'string').slice(0, ask.length)
+        : [];
+      if (entries.length === 0) break;
+      pulled += this.local.applyEntries(entries).applied;
+      pending = [...truncated, ...pending.slice(ask.length)];
+    }
+    this.counters.pulled += pulled;
+    return pulled;
+  }
+
+  /**
+   * Sends the local copies of `keys` to `peer` in bounded batches; adds to `accepted` the keys it says
+   * it holds (as each batch is answered, so a later batch failing keeps what earlier ones confirmed).
+   * Handoff sends its copies this way too.
+   */
+  async push(peer: string, keys: readonly string[], accepted = new Set<string>()): Promise<Set<string>> {
+    const entries: [string, Versioned][] = [];
+    for (const key of keys) {
+      const v = this.local.storage.get(key);
+      if (v !== undefined) entries.push([key, v]);
+    }
+    const before = accepted.size;
+    try {
+      for (const batch of batches(
+        entries,
+        ([key, v]) => entryBytes(key, v),
+        this.options.maxItems,
+        this.options.batchBytes,
+      )) {
+        const reply = await this.peers.call<unknown>(peer, KV_SYNC_PUSH, { entries: batch });
+        for (const key of checkPushReply(reply, new Set(batch.map(([key]) => key)))) accepted.add(key);
+      }
+    } finally {
+      this.counters.pushed += accepted.size - before;
+    }
+    return accepted;
+  }
+}
