@@ -216,7 +216,8 @@ export function ensureSystemPackages(root = ROOT) {
     const why = [];
     if (suite.needsRoot && !linux) why.push(`it needs Linux (this is ${process.platform})`);
     else if (suite.needsRoot && !isRoot) why.push('it needs root');
-    if (suite.missing.length > 0) why.push(`${suite.missing.map((p) => p.apt).join(' and ')} missing`);
+    if (suite.missing.length > 0)
+      why.push(`${suite.missing.map((p) => p.apt).join(' and ')} ${suite.missing.length > 1 ? 'are' : 'is'} missing`);
     if (why.length === 0) continue;
     const names = suite.missing.map((p) => p.apt).join(' ');
     let enable;
@@ -224,7 +225,7 @@ export function ensureSystemPackages(root = ROOT) {
     else if (suite.needsRoot && !isRoot) enable = `npm test as root${names ? `, which installs ${names}` : ''}`;
     else if (apt) enable = `${isRoot ? '' : 'sudo '}apt-get install -y ${names}`;
     else enable = `the ${names} package(s) of this system's package manager`;
-    say(`will skip ${suite.what}: ${why.join(', ')}; enable with: ${enable}`);
+    say(`will skip ${suite.what}: ${why.join(' and ')}; enable with: ${enable}`);
   }
 }
 

@@ -52,7 +52,7 @@ export function missingPackages(suiteName: string): string | undefined {
   const enable = !findCommand('apt-get')
     ? `the ${names} package(s) of this system's package manager`
     : process.getuid?.() === 0
-      ? `apt-get install -y ${names}`
+      ? `apt-get install -y ${names} (npm test does it, as root)`
       : `sudo apt-get install -y ${names}`;
   return `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing; enable with: ${enable}`;
 }
