@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** What npm test and npm start run first of all: a package.json entry missing means an install left unfinished. */
+/** Files npm test and npm start need first: one missing means an install cut short, or a folder removed by hand. */
 const REQUIRED = [
   'node_modules/typescript/bin/tsc',
   'node_modules/jest/bin/jest.js',
@@ -122,7 +122,7 @@ export function ensureDependencies(root = ROOT) {
 }
 
 /** Where `name` is found as an executable on PATH or in the sbin folders, or undefined. */
-export function findCommand(/** @type {string} */ name) {
+function findCommand(/** @type {string} */ name) {
   const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SBIN];
   for (const dir of dirs) {
     try {
@@ -136,7 +136,7 @@ export function findCommand(/** @type {string} */ name) {
 }
 
 /** @returns {Suite[]} */
-export function readSuites(root = ROOT) {
+function readSuites(root = ROOT) {
   return /** @type {{ suites: Suite[] }} */ (readJson(join(root, 'tools', 'system-packages.json'))).suites;
 }
 
