@@ -2,15 +2,15 @@ import { closeSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from '@jest/globals';
-import { hasCommand, sh } from './shell.js';
+import { missingPackages } from '../../support/system-packages.js';
+import { sh } from './shell.js';
 
 /** Why the chaos suite cannot run on this machine, or undefined when it can. */
 export function chaosSkipReason(): string | undefined {
   if (process.platform !== 'linux') return `needs Linux network namespaces (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'needs root to create network namespaces (run as root, as CI does)';
-  const missing = ['ip', 'nft'].filter((cmd) => !hasCommand(cmd));
-  if (missing.length > 0)
-    return `needs ${missing.join(' and ')} (apt-get install -y iproute2 nftables; .ci/run does it)`;
+  const missing = missingPackages('chaos'); // tools/system-packages.json, which npm test installs as root
+  if (missing !== undefined) return missing;
   try {
     sh('nft', ['list', 'tables']);
   } catch (error) {

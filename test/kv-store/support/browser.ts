@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { findCommand } from '../../support/system-packages.js';
 
-/** Debian's chromium, which .ci/run installs (playwright-core brings no browser of its own). */
-export const CHROMIUM = '/usr/bin/chromium';
+/** The suite of tools/system-packages.json that brings the browser: tests that need it use itNeeding(BROWSER, …). */
+export const BROWSER = 'browser';
 const FLAGS = [
   '--headless',
   '--no-sandbox',
@@ -21,14 +22,17 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Headless chromium with a fresh profile directory (removed on close). */
+/**
+ * Headless chromium, Debian's (playwright-core brings no browser of its own; npm test installs it as
+ * root), with a fresh profile directory (removed on close).
+ */
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`);
+  const executablePath = findCommand('chromium');
+  if (executablePath === undefined) throw new Error('chromium is missing: npm test installs it when run as root');
   const profile = mkdtempSync(join(tmpdir(), 'kv-dashboard-'));
   // launchPersistentContext is how playwright takes a --user-data-dir: a fresh one per run.
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     args: FLAGS,
     viewport: { width: 1280, height: 820 },

@@ -52,7 +52,8 @@ export class KvController {
       try {
         value = await readBody(req, this.store.node.options.maxValueBytes, reservation);
       } catch (error) {
-        res.setHeader('Connection', 'close'); // the rest of a refused body is not worth reading
+        // No `Connection: close`: readBody drops the rest of a refused body instead, since closing with it
+        // unread would reset the connection under a client still sending it, which may then lose the answer.
         if (error instanceof BodyBudgetError) res.setHeader('Retry-After', '1');
         throw toHttpError(error);
       }
