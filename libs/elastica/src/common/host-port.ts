@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
-import { ElasticaOptionsError } from '../errors/elastica-options.error.js';
 import type { HostPort } from '../options/elastica-options.js';
+import { describe, fail } from '../options/option-checks.js';
 
 /**
  * Every way Elastica reads or writes a "host:port": the options and the CLI (validated, with the option
@@ -9,16 +9,6 @@ import type { HostPort } from '../options/elastica-options.js';
 
 const HOSTNAME =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-
-function fail(option: string, problem: string): never {
-  throw new ElasticaOptionsError(option, problem);
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  return typeof value;
-}
 
 /** A host name or IP address (brackets around a v6 one allowed), returned bare. */
 export function checkHost(option: string, host: unknown): string {

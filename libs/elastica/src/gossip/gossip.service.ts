@@ -7,7 +7,7 @@ import { SeededRandom } from '../common/random.js';
 import { FailureDetectorService } from '../failure-detector/failure-detector.service.js';
 import type { GossipChannel } from '../network/gossip-channel.js';
 import type { ResolvedElasticaOptions } from '../options/elastica-options.js';
-import { formatHostPort } from '../options/resolve-options.js';
+import { formatHostPort } from '../common/host-port.js';
 import { GossipNode, type GossipStats, type LeavePhase, type Outgoing } from './gossip-node.js';
 import type { Member, MembershipEvent, StateChange } from './gossip.types.js';
 

@@ -10,23 +10,13 @@ import {
   DEFAULT_RPC,
   failureDetectorDefaults,
 } from './defaults.js';
-import { ElasticaOptionsError } from '../errors/elastica-options.error.js';
 import type { ElasticaOptions, FailureDetectorOptions, HostPort, ResolvedElasticaOptions } from './elastica-options.js';
+import { describe, fail } from './option-checks.js';
 
 // The public index exports these from here; they live with the rest of the host:port handling.
 export { formatHostPort, parseHostPort } from '../common/host-port.js';
 
 const UNSPECIFIED = new Set(['0.0.0.0', '::', '[::]']);
-
-function fail(option: string, problem: string): never {
-  throw new ElasticaOptionsError(option, problem);
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
-  return typeof value;
-}
 
 function checkObject(option: string, value: unknown): Record<string, unknown> {
   if (value === undefined) return {};

@@ -5,7 +5,7 @@ import { RingNotReadyError } from '../errors/ring-not-ready.error.js';
 import { GossipService } from '../gossip/gossip.service.js';
 import { ELASTICA_OPTIONS, LOCAL_NODE } from '../elastica.constants.js';
 import type { ResolvedElasticaOptions } from '../options/elastica-options.js';
-import { formatHostPort } from '../options/resolve-options.js';
+import { formatHostPort } from '../common/host-port.js';
 import { TOKEN_SPACE, tokenOf } from './hash.js';
 import { diffRings } from './ring-diff.js';
 import type { RingChange, RingMember, TokenRange } from './ring.types.js';
