@@ -17,8 +17,3 @@ export function sh(command: string, args: string[], opts: { input?: string; allo
   }
   return result.stdout;
 }
-
-/** True when `name` is an executable on PATH or in the sbin folders. */
-export function hasCommand(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { env: { ...process.env, PATH: SBIN_PATH } }).status === 0;
-}
