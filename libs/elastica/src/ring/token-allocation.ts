@@ -15,13 +15,17 @@ export function allocateTokens(
   nodeId: string,
   vnodes: number,
   exclude: ReadonlySet<number> = new Set(),
+  density?: ReadonlyMap<string, number>,
 ): number[] {
   if (!Number.isInteger(vnodes) || vnodes <= 0)
     throw new Error(`allocateTokens: vnodes must be a positive integer, got ${vnodes}`);
   if (ring.isEmpty) return firstNodeTokens(nodeId, vnodes, exclude);
 
   const nodes = ring.nodeIds.length;
-  const loads = Float64Array.from(ring.loads());
+  // Load = key space x density (measured load per unit of key space; 1 when not measured), so the
+  // pieces come from the nodes holding the most data, while the joiner's key-space share stays 1/(N+1).
+  const dens = Float64Array.from(ring.nodeIds, (id) => Math.max(1 / 64, density?.get(id) ?? 1));
+  const loads = Float64Array.from(ring.loads(), (l, j) => l * dens[j]);
   const need = TOKEN_SPACE / (nodes + 1);
 
   // Each node's ranges (positions), largest first, so its next piece comes from its largest unused range.
@@ -44,7 +48,7 @@ export function allocateTokens(
     const j = heap.pop();
     pieces.push({ donor: j, position: rangesOf[j][used[j]] });
     used[j]++;
-    planned[j] += need / vnodes;
+    planned[j] += (need / vnodes) * dens[j];
     if (used[j] < rangesOf[j].length) heap.push(j);
   }
 
@@ -56,16 +60,18 @@ export function allocateTokens(
     if (capOf[p.donor] === 0) donors.push(p.donor);
     capOf[p.donor] += Math.max(0, ring.rangeSizeAt(p.position) - 2);
   }
-  const given = (w: number) => donors.reduce((s, j) => s + Math.min(capOf[j], Math.max(0, loads[j] - w)), 0);
+  // Key space given at data level w: a donor gives (its load above w) / its density, up to its cap.
+  const given = (w: number) =>
+    donors.reduce((s, j) => s + Math.min(capOf[j], Math.max(0, (loads[j] - w) / dens[j])), 0);
   let lo = 0;
-  let hi = TOKEN_SPACE;
+  let hi = donors.reduce((m, j) => Math.max(m, loads[j]), 0);
   for (let iter = 0; iter < 64 && hi - lo > 1e-3; iter++) {
     const mid = (lo + hi) / 2;
     if (given(mid) > need) lo = mid;
     else hi = mid;
   }
   const gift = new Float64Array(nodes);
-  for (const j of donors) gift[j] = Math.min(capOf[j], Math.max(0, loads[j] - hi));
+  for (const j of donors) gift[j] = Math.min(capOf[j], Math.max(0, (loads[j] - hi) / dens[j]));
 
   // 3. Cut: a donor's gift is shared among its pieces in proportion to their sizes; the new token sits
   //    that far past the start of the range, give or take a jitter of 1/64 salted by the joiner's id.
