@@ -89,3 +89,23 @@ export { ClusterContext } from './rpc/cluster-context.js';
 export { ClusterClient, type ClusterCallOptions, type ClusterPattern } from './client/cluster-client.js';
 export { NodeResolver, type ResolvedNode } from './client/node-resolver.js';
 export { VERDICTS_KEY, MAX_VERDICTS, encodeVerdicts, decodeVerdicts, type Verdict } from './gossip/verdicts.js';
+
+// Token planning (issue 14): the pure planner the PartitionerService and the simulator drive, the
+// cohort allocation it computes, and the gossip keys it adds.
+export {
+  TokenPlanner,
+  type PlannerMember,
+  type PlannerOutput,
+  type PlannerNotice,
+  type PlannerPhase,
+  type PlannerStats,
+  type TokenPlannerConfig,
+} from './ring/token-planner.js';
+export {
+  allocateCohort,
+  loadDensities,
+  LOAD_MARGIN,
+  type CohortCache,
+  type CohortInputs,
+} from './ring/cohort-allocation.js';
+export { JOIN_KEY, LOAD_KEY } from './ring/token-codec.js';

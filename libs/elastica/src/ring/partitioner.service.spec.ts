@@ -104,12 +104,12 @@ describe('PartitionerService on a shared membership', () => {
     expect(() => a.p.getNodeForToken(-1)).toThrow(RangeError);
   });
 
-  it('nodes started together choose one after the other and still share the ring evenly', async () => {
+  it('nodes started together divide the ring between them by one plan, evenly', async () => {
     const hub = new MembershipHub();
     const nodes = await Promise.all(['c', 'a', 'b'].map((id) => startNode(hub, id, 1)));
     await Promise.all(nodes.map((n) => n.p.whenReady()));
     await waitFor('agreement', () => agree(nodes, ['a', 'b', 'c']));
-    // Each split the ring the earlier ones made: a third each, give or take the allocation's jitter.
+    // One cohort plan, as if they had joined in id order: a third each, give or take the allocation's jitter.
     for (const share of Object.values(nodes[0].p.ownership())) expect(Math.abs(share - 1 / 3)).toBeLessThan(0.01);
     expect(nodes[0].p.ring.collisions).toEqual([]);
   });
@@ -189,6 +189,21 @@ describe('PartitionerService on a shared membership', () => {
     hub.setStatus('a', 'left');
     await waitFor('a gone', () => agree(nodes.slice(1), ['b', 'c']));
     for (const key of KEYS) expect(nodes[1].p.getNode(key)).toBe(nodes[2].p.getNode(key));
+  });
+
+  it('reportLoad gossips the load (when it moves by more than 1%) and refuses nonsense', async () => {
+    const hub = new MembershipHub();
+    const a = await startNode(hub, 'a', 1);
+    await a.p.whenReady();
+    expect(a.p.tokenPhase).toBe('settled');
+    a.p.reportLoad(1000);
+    expect(hub.view('x').get('a', 'elastica.load')).toBe('1000');
+    a.p.reportLoad(1005);
+    expect(hub.view('x').get('a', 'elastica.load')).toBe('1000');
+    a.p.reportLoad(2000);
+    expect(hub.view('x').get('a', 'elastica.load')).toBe('2000');
+    expect(a.p.load).toBe(2000);
+    for (const bad of [-1, NaN, Infinity]) expect(() => a.p.reportLoad(bad)).toThrow(RangeError);
   });
 
   it('counts and ignores a peer whose tokens cannot be read', async () => {

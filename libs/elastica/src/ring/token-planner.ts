@@ -1,7 +1,7 @@
 import { TOKEN_SPACE, tokenOf } from './hash.js';
 import { allocateCohort, loadDensities, type CohortCache } from './cohort-allocation.js';
 import { decodeTokens, encodeTokens, HANDBACK_PREFIX, JOIN_KEY, REPLACES_KEY, TOKENS_KEY } from './token-codec.js';
-import { TokenRing } from './token-ring.js';
+import { ownsRanges, TokenRing } from './token-ring.js';
 
 /** One member as the planner needs it: gossip's view, its tokens already decoded. */
 export interface PlannerMember {
@@ -382,8 +382,10 @@ export class TokenPlanner {
     if (this.phaseValue !== 'settled' || this.tokensValue.length === 0) return;
     const mine = new Set(this.tokensValue);
     const lost = new Set<number>();
+    // A replaced member owns nothing (the ring leaves it out), so its tokens are no collision.
+    const replaced = new Set(members.filter((m) => m.replaces && ownsRanges(m.status)).map((m) => m.replaces!));
     for (const m of members) {
-      if (m.id === this.config.nodeId || m.id > this.config.nodeId || m.join === 'p') continue;
+      if (m.id === this.config.nodeId || m.id > this.config.nodeId || m.join === 'p' || replaced.has(m.id)) continue;
       if (!(m.status === 'up' || m.status === 'leaving')) continue;
       for (const t of m.tokens) if (mine.has(t)) lost.add(t);
     }
