@@ -29,6 +29,10 @@ export interface TokenPlannerConfig {
   lone: boolean;
   /** `partitioner.replaces`. */
   replaces?: string;
+  /** How long the plan's inputs must be still before a first choice or a re-plan. Default one interval. */
+  choiceDelayMs?: number;
+  /** How long they must be still (and the cohort agree) before provisional tokens settle. Default 5 intervals. */
+  settleMs?: number;
   /** Shared by planners that may see the same views (the simulator); a planner keeps its own otherwise. */
   cache?: CohortCache;
 }
@@ -115,8 +119,8 @@ export class TokenPlanner {
 
   constructor(private readonly config: TokenPlannerConfig) {
     const interval = config.intervalMs;
-    this.choiceDelayMs = interval / 2;
-    this.settleMs = 5 * interval;
+    this.choiceDelayMs = config.choiceDelayMs ?? interval;
+    this.settleMs = config.settleMs ?? 5 * interval;
     this.joinWaitMs = 5 * interval;
     this.maxProvisionalMs = 30 * interval;
     this.cache = config.cache ?? (new Map() as CohortCache);
@@ -147,8 +151,10 @@ export class TokenPlanner {
     this.startedAt ??= now;
     const restarted = this.remember(members);
     const inputs = this.phaseValue === 'settled' ? undefined : this.inputs(members);
-    if (inputs && inputs.key !== this.lastInputsKey) {
-      this.lastInputsKey = inputs.key;
+    // Cohort members settling as planned change nothing the plan depends on: that is no change.
+    const key = inputs && (this.plan && inputs.key !== this.plan.key ? this.effectiveKey(inputs) : inputs.key);
+    if (key !== undefined && key !== this.lastInputsKey) {
+      this.lastInputsKey = key;
       this.inputsChangedAt = now;
     }
     if (this.phaseValue === 'waiting') {
@@ -156,9 +162,10 @@ export class TokenPlanner {
     } else if (this.phaseValue === 'provisional') {
       const handback = members.find((m) => m.handback)?.handback;
       if (handback && this.takeHandback(handback, out)) this.settle(now, out, false);
-      else if (inputs!.key !== this.plan!.key && this.effectiveKey(inputs!) !== this.plan!.key)
-        this.replan(inputs!, now, out);
-      else if (this.maySettle(members, now)) this.settle(now, out, true);
+      else if (key !== this.plan!.key) {
+        // Coalesced like the first choice: one re-plan for the burst of joiners a few exchanges reveal.
+        if (now - this.inputsChangedAt >= this.choiceDelayMs) this.replan(inputs!, now, out);
+      } else if (this.maySettle(members, now)) this.settle(now, out, true);
     }
     this.repickCollisions(members, out);
     if (this.phaseValue === 'settled' && restarted.length > 0) this.serveHandbacks(members, restarted, out);
