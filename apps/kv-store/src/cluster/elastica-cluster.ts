@@ -144,6 +144,11 @@ export class ElasticaCluster implements KvCluster, OnModuleDestroy {
       .map((m) => m.id);
   }
 
+  /** Publishes this node's load (the bytes it holds), so joiners relieve the fullest nodes first. */
+  reportLoad(bytes: number): void {
+    this.partitioner.reportLoad(bytes);
+  }
+
   /** Announces this node's departure; resolves once peers have it. */
   leave(): Promise<void> {
     return this.gossip.leave();

@@ -75,6 +75,14 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
     clearTimeout(this.soonTimer);
   }
 
+  /**
+   * The bytes this node holds are its load: a joiner takes its share from the nodes holding the most.
+   * Reported after every placement round (the partitioner gossips it only when it moved by over 1%).
+   */
+  private reportLoad(): void {
+    this.cluster.reportLoad(this.node.stats().bytes);
+  }
+
   private startSyncTimer(): void {
     clearInterval(this.syncTimer);
     this.syncTimer = setInterval(() => this.round(), this.options.syncIntervalMs);
@@ -102,6 +110,7 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
         this.again = false;
         try {
           const r = await this.node.placementRound();
+          this.reportLoad();
           if (r.pulled + r.pushed + r.handedOff + r.dropped > 0) {
             this.logger.log(
               `rebalanced: pulled ${r.pulled}, pushed ${r.pushed}, handed over ${r.handedOff}, dropped ${r.dropped} copies${r.failedPeers.length ? `; failed with or refused by ${[...new Set(r.failedPeers)].join(', ')}` : ''}`,
