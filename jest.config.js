@@ -7,6 +7,7 @@ const common = {
   transform: { '^.+\\.ts$': tsJest },
   moduleNameMapper: {
     '^elastica$': '<rootDir>/libs/elastica/src/index.ts',
+    '^elastica/testing$': '<rootDir>/libs/elastica/src/testing.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',

@@ -5,7 +5,7 @@ import { KvCluster } from './harness/kv-cluster.js';
 import { NetnsLab } from './harness/netns-lab.js';
 import { describeChaos } from './harness/preflight.js';
 import { sh } from './harness/shell.js';
-import { until } from './harness/poll.js';
+import { until } from '../support/until.js';
 
 // The harness tested on itself, with a stand-in for the example app (test/chaos/harness/stand-in-node.mjs):
 // every fault the scenarios rely on is shown to do exactly what it says, on real namespaces.
@@ -60,7 +60,7 @@ describeChaos('chaos harness (stand-in nodes)', () => {
   /** Reads node `to`'s datagram counter until it stops moving. */
   const settledCount = async (to: number, before: number) => {
     let last = -1;
-    const { value } = await until(
+    const value = await until(
       'the datagram count settles',
       async () => {
         const now = (await getJson<{ received: number }>(cluster.url(to, '/udp-count'))).received;
@@ -68,7 +68,8 @@ describeChaos('chaos harness (stand-in nodes)', () => {
         last = now;
         return settled;
       },
-      { deadlineMs: 10_000, intervalMs: 200 },
+      10_000,
+      200,
     );
     return value - before;
   };
@@ -124,13 +125,13 @@ describeChaos('chaos harness (stand-in nodes)', () => {
   it('stops, continues, kills and restarts a node', async () => {
     const node = cluster.nodes[2];
     const pid = node.pid;
-    node.stop();
+    node.freeze();
     await expect(httpRequest('GET', cluster.url(2, '/whoami'), { timeoutMs: 1000 })).rejects.toThrow(/no answer/);
-    node.cont();
+    node.thaw();
     expect((await whoami(2)).pid).toBe(pid);
 
     const killedPid = cluster.nodes[3].pid;
-    const exit = await cluster.nodes[3].kill();
+    const exit = await cluster.nodes[3].stop();
     expect(exit?.signal).toBe('SIGKILL');
     await expect(httpRequest('GET', cluster.url(3, '/whoami'), { timeoutMs: 1000 })).rejects.toThrow();
     await cluster.startAgain(3);
@@ -140,7 +141,7 @@ describeChaos('chaos harness (stand-in nodes)', () => {
     expect(cluster.crashes()).toEqual([]);
   }, 60_000);
 
-  it('removes what a crashed run left behind, and everything on destroy', async () => {
+  it('removes what a crashed run left behind, and everything on destroy', () => {
     const leftover = NetnsLab.create(SUITE_ID + 8, 2); // as if a run died here without cleaning up
     const again = NetnsLab.create(SUITE_ID + 8, 2);
     again.destroy();

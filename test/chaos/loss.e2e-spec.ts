@@ -1,6 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { KvCluster } from './harness/kv-cluster.js';
-import { always, recordTiming, until } from './harness/poll.js';
+import { always } from '../support/always.js';
+import { until } from '../support/until.js';
+import { recordTiming } from './harness/artifacts.js';
 import { describeChaos } from './harness/preflight.js';
 import { DEADLINE, SETUP_TIMEOUT, startConvergedCluster } from './harness/scenario.js';
 
@@ -81,14 +83,14 @@ describeChaos('chaos: 10% random loss on every link for two minutes', () => {
       // The event check can fail: a node really killed now shows up in it as a `down` (the killed node's
       // own log cannot be read, which counts as "not yet", so the others' logs decide).
       const victim = cluster.size - 1;
-      await cluster.nodes[victim].kill();
-      const { value: verdict } = await until(
+      await cluster.nodes[victim].stop();
+      const verdict = await until(
         "the event check to catch the killed node's conviction",
         async () => {
           const found = await convictions();
           return found !== true && found;
         },
-        { deadlineMs: DEADLINE.detect },
+        DEADLINE.detect,
       );
       expect(verdict).toMatch(`marked ${cluster.ids[victim]} down`);
     },

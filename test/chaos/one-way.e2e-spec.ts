@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { statusOf, type KvCluster } from './harness/kv-cluster.js';
-import { always, recordTiming } from './harness/poll.js';
+import { always } from '../support/always.js';
+import { recordTiming } from './harness/artifacts.js';
 import { describeChaos } from './harness/preflight.js';
 import { DEADLINE, SETUP_TIMEOUT, generationOf, others, sees, startConvergedCluster } from './harness/scenario.js';
 
@@ -31,12 +32,12 @@ describeChaos('chaos: a one-way partition', () => {
     const before = await cluster.view(RELAYS[0]);
     const oldGeneration = generationOf(cluster, before, V)!;
 
-    await cluster.nodes[V].kill();
+    await cluster.nodes[V].stop();
     await cluster.waitForViews(
       'everyone marks the killed node down',
       others(cluster, V),
       (v) => sees(cluster, v, [V], 'down'),
-      { deadlineMs: DEADLINE.detect },
+      DEADLINE.detect,
     );
     await cluster.startAgain(V);
     const restarted = Date.now();
@@ -46,20 +47,20 @@ describeChaos('chaos: a one-way partition', () => {
       'the relays mark V up with a new generation',
       RELAYS,
       (v) => sees(cluster, v, [V], 'up') && generationOf(cluster, v, V)! > oldGeneration,
-      { deadlineMs: DEADLINE.recover },
+      DEADLINE.recover,
     );
     // BLIND and MUTE learn V's new generation, through the relays only ...
     await cluster.waitForViews(
       "the cut observers learn V's new generation third-hand",
       [BLIND, MUTE],
       (v) => generationOf(cluster, v, V)! > oldGeneration,
-      { deadlineMs: DEADLINE.recover },
+      DEADLINE.recover,
     );
     await cluster.waitForViews(
       'V marks the relays up (it talks to them directly)',
       [V],
       (v) => sees(cluster, v, RELAYS, 'up'),
-      { deadlineMs: DEADLINE.recover },
+      DEADLINE.recover,
     );
     recordTiming(SUITE, 'restart_to_third_hand_news', Date.now() - restarted);
     // ... and V learns of them the same way; yet for ten gossip rounds none marks the other up.
@@ -82,7 +83,7 @@ describeChaos('chaos: a one-way partition', () => {
       'everyone up everywhere after healing',
       cluster.indexes(),
       (v) => sees(cluster, v, cluster.indexes(), 'up'),
-      { deadlineMs: DEADLINE.recover },
+      DEADLINE.recover,
     );
     recordTiming(SUITE, 'heal_to_all_up', Date.now() - healed);
     expect(cluster.crashes()).toEqual([]);

@@ -1,6 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { canonicalView, type KvCluster } from './harness/kv-cluster.js';
-import { always, recordTiming, until } from './harness/poll.js';
+import { always } from '../support/always.js';
+import { until } from '../support/until.js';
+import { recordTiming } from './harness/artifacts.js';
 import { describeChaos } from './harness/preflight.js';
 import { DEADLINE, SETUP_TIMEOUT, SIMULATOR_HEAL_BOUND_MS, sees, startConvergedCluster } from './harness/scenario.js';
 
@@ -33,7 +35,7 @@ describeChaos('chaos: a 5/5 partition of 10 nodes, healed', () => {
           `side ${side.join(',')} sees its own up and the other down`,
           side,
           (v) => sees(cluster, v, side, 'up') && sees(cluster, v, other, 'down'),
-          { deadlineMs: DEADLINE.detect },
+          DEADLINE.detect,
         );
       }
       recordTiming(SUITE, 'partition_to_both_sides_agree', Date.now() - started);
@@ -61,18 +63,16 @@ describeChaos('chaos: a 5/5 partition of 10 nodes, healed', () => {
     cluster.heal();
     const healed = Date.now();
     const all = cluster.indexes();
-    await cluster.waitForViews('everyone up everywhere', all, (v) => sees(cluster, v, all, 'up'), {
-      deadlineMs: DEADLINE.recover,
-    });
+    await cluster.waitForViews('everyone up everywhere', all, (v) => sees(cluster, v, all, 'up'), DEADLINE.recover);
     const allUpMs = Date.now() - healed;
-    const { value } = await until(
+    const value = await until(
       'identical views on every node',
       async () => {
         const views = await Promise.all(all.map((i) => cluster.view(i)));
         const canon = new Set(views.map(canonicalView));
         return canon.size === 1 && views.every((v) => sees(cluster, v, all, 'up')) ? [...canon][0] : undefined;
       },
-      { deadlineMs: DEADLINE.recover },
+      DEADLINE.recover,
     );
     const identicalMs = Date.now() - healed;
     recordTiming(SUITE, 'heal_to_identical_views', identicalMs, {

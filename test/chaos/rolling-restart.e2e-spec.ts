@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { KvCluster } from './harness/kv-cluster.js';
 import { KvLoad, firstOf, readBack } from './harness/kv-load.js';
-import { recordTiming, until } from './harness/poll.js';
+import { until } from '../support/until.js';
+import { recordTiming } from './harness/artifacts.js';
 import { describeChaos } from './harness/preflight.js';
 import {
   DEADLINE,
@@ -45,9 +46,7 @@ describeChaos('chaos: a rolling restart of every node under load', () => {
     load = new KvLoad(cluster, { workers: 4, keysPerWorker: 25, readShare: 0.5, pauseMs: 5, prefix: 'roll' });
     load.start();
     const ops = () => load.ackedWrites + load.okReads;
-    await until(`${OPS_PER_STEP} operations before the first restart`, () => ops() >= OPS_PER_STEP, {
-      deadlineMs: DEADLINE.converge,
-    });
+    await until(`${OPS_PER_STEP} operations before the first restart`, () => ops() >= OPS_PER_STEP, DEADLINE.converge);
 
     for (const i of cluster.indexes()) {
       const oldGeneration = generationOf(cluster, await cluster.view(others(cluster, i)[0]), i)!;
@@ -59,14 +58,14 @@ describeChaos('chaos: a rolling restart of every node under load', () => {
         `every node sees node ${i} up again with a new generation`,
         cluster.indexes(),
         (v) => sees(cluster, v, cluster.indexes(), 'up') && generationOf(cluster, v, i)! > oldGeneration,
-        { deadlineMs: DEADLINE.recover },
+        DEADLINE.recover,
       );
       load.include(i);
       const opsDuring = ops() - opsBefore;
       await until(
         `${OPS_PER_STEP} operations after node ${i} is back`,
         () => ops() >= opsBefore + opsDuring + OPS_PER_STEP,
-        { deadlineMs: DEADLINE.recover },
+        DEADLINE.recover,
       );
       recordTiming(SUITE, `restart_node_${i}`, Date.now() - at, { ops_while_out: opsDuring });
       expect(opsDuring).toBeGreaterThan(0); // the load kept running while the node was out

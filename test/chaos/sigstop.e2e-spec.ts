@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { KvCluster } from './harness/kv-cluster.js';
-import { recordTiming, until } from './harness/poll.js';
+import { until } from '../support/until.js';
+import { recordTiming } from './harness/artifacts.js';
 import { describeChaos } from './harness/preflight.js';
 import { DEADLINE, SETUP_TIMEOUT, generationOf, others, sees, startConvergedCluster } from './harness/scenario.js';
 
@@ -23,18 +24,20 @@ describeChaos('chaos: SIGSTOP past the detection time, then SIGCONT', () => {
     const rest = others(cluster, SLEEPER);
     const generation = generationOf(cluster, await cluster.view(0), SLEEPER);
     const stoppedAt = Date.now();
-    cluster.nodes[SLEEPER].stop();
+    cluster.nodes[SLEEPER].freeze();
     await cluster.waitForViews(
       'the others mark the frozen node down',
       rest,
       (v) => sees(cluster, v, [SLEEPER], 'down'),
-      { deadlineMs: DEADLINE.detect },
+      DEADLINE.detect,
     );
     const detectMs = Date.now() - stoppedAt;
-    await until('frozen past the local-pause guard', () => Date.now() - stoppedAt >= MIN_FROZEN_MS, {
-      deadlineMs: MIN_FROZEN_MS + 1000,
-      intervalMs: 100,
-    });
+    await until(
+      'frozen past the local-pause guard',
+      () => Date.now() - stoppedAt >= MIN_FROZEN_MS,
+      MIN_FROZEN_MS + 1000,
+      100,
+    );
 
     // What the sleeper sees from the very moment it wakes: one request is queued while it is frozen
     // (answered before any gossip reaches it), then samples every 20 ms for 3 s, every 200 ms after.
@@ -55,7 +58,7 @@ describeChaos('chaos: SIGSTOP past the detection time, then SIGCONT', () => {
     // too): a detector without the guard would convict everyone at once, and visibly so. The guard
     // refuses for as long as the pause lasted (>= 8 s), so nobody may be convicted.
     for (const i of rest) cluster.oneWay(i, SLEEPER);
-    cluster.nodes[SLEEPER].cont();
+    cluster.nodes[SLEEPER].thaw();
     wokeAt = Date.now();
     const watcher = (async () => {
       while (watching) {
@@ -64,7 +67,7 @@ describeChaos('chaos: SIGSTOP past the detection time, then SIGCONT', () => {
       }
     })();
     await queued;
-    await until('2 s of silence after waking', () => Date.now() - wokeAt >= 2000, { deadlineMs: 3000, intervalMs: 50 });
+    await until('2 s of silence after waking', () => Date.now() - wokeAt >= 2000, 3000, 50);
     cluster.heal();
     // The others mark it up again; keep watching past the guard's own window (it refuses to convict
     // for 5 s more after a pause): 12 s from waking at least.
@@ -76,7 +79,8 @@ describeChaos('chaos: SIGSTOP past the detection time, then SIGCONT', () => {
         if (views.every((v) => sees(cluster, v, [SLEEPER], 'up'))) samplesAfterUp += 1;
         return samplesAfterUp >= 10 && Date.now() - wokeAt >= 12_000;
       },
-      { deadlineMs: DEADLINE.recover, intervalMs: 200 },
+      DEADLINE.recover,
+      200,
     );
     watching = false;
     await watcher;

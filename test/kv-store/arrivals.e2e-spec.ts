@@ -1,8 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { http, json, until, type ClusterView } from './support/http.js';
-import { ARTIFACTS, buildApp, freePort, NodeProcess } from './support/node-process.js';
+import { ensureBuilt as buildApp } from '../support/build.js';
+import { freePort } from '../support/free-port.js';
+import { until } from '../support/until.js';
+import { http, json, type ClusterView } from './support/http.js';
+import { ARTIFACTS, KvNodeProcess as NodeProcess } from './support/node-process.js';
 
 /**
  * Arrival patterns on real processes of the example app (issue 14): nodes started together, and a

@@ -3,10 +3,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { ensureBuilt as buildApp } from '../support/build.js';
+import { freePort } from '../support/free-port.js';
+import { until } from '../support/until.js';
 import { launchBrowser, type Browser } from './support/browser.js';
-import { http, json, mapLimit, until, type ClusterView } from './support/http.js';
+import { http, json, mapLimit, type ClusterView } from './support/http.js';
 import { missingOn } from './support/local-copies.js';
-import { ARTIFACTS, buildApp, freePort, NodeProcess } from './support/node-process.js';
+import { ARTIFACTS, KvNodeProcess as NodeProcess } from './support/node-process.js';
 
 /**
  * The example app as users run it: real `node dist/apps/kv-store/main.js` processes on free loopback

@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { http, until } from './support/http.js';
-import { buildApp, freePort, ROOT } from './support/node-process.js';
+import { ensureBuilt, ROOT } from '../support/build.js';
+import { freePort } from '../support/free-port.js';
+import { until } from '../support/until.js';
+import { http } from './support/http.js';
 
 /**
  * `npm start` (tools/start.mjs) as a user runs it, minus the build (done once beforehand, under the
@@ -71,7 +73,7 @@ describe('npm start (tools/start.mjs)', () => {
   let children: number[] = [];
 
   beforeAll(() => {
-    buildApp();
+    ensureBuilt();
   }, 300_000);
 
   afterAll(() => {
@@ -109,7 +111,7 @@ describe('npm start (tools/start.mjs)', () => {
 
     const dashboard = await until(
       "start.mjs to print the dashboard's address",
-      async () => /dashboard will be at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1],
+      () => /dashboard will be at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1],
       30_000,
       100,
     );

@@ -25,7 +25,6 @@ export class TestPki {
 
   /** A node certificate (serverAuth and clientAuth: it is presented both ways) signed by the cluster CA, or the foreign one. */
   node(name: string, signer: 'cluster' | 'foreign' = 'cluster'): NodeTls {
-    const ca = signer === 'cluster' ? this.ca : this.foreignCa;
     const key = join(this.dir, `${name}.key`);
     const csr = join(this.dir, `${name}.csr`);
     const crt = join(this.dir, `${name}.crt`);

@@ -6,9 +6,10 @@ import { firstValueFrom } from 'rxjs';
 import { encodeAuth } from '../../libs/elastica/src/transport/frames.js';
 import { stream } from '../../libs/elastica/src/transport/testing/hostile-input.js';
 import { TestHandlers } from '../transport/handlers.js';
-import { eventually, type TestNode } from '../transport/nodes.js';
+import { startNode, type TestNode } from '../support/elastica-node.js';
+import { until } from '../support/until.js';
 import { RawPeer } from '../transport/raw-peer.js';
-import { RecordingLogger, startLoggedNode } from './node-with-logs.js';
+import { RecordingLogger } from './recording-logger.js';
 
 /**
  * A real node (Nest app, ElasticaModule, loopback port) under attack from raw sockets, while a member
@@ -99,19 +100,16 @@ const helloFrom = (fields: object) => ({
 
 beforeAll(async () => {
   // every node of this file logs into the same recorder (Nest's logger is process-wide)
-  member = await startLoggedNode('member', { cluster: 'prod', secret: SECRET }, [TestHandlers], logs);
-  target = await startLoggedNode(
+  member = await startNode('member', { cluster: 'prod', secret: SECRET }, [TestHandlers], { logger: logs });
+  target = await startNode(
     'target',
     { cluster: 'prod', secret: SECRET, rpc: { handshakeTimeoutMs: 1000 } },
     [TestHandlers],
-    logs,
+    { logger: logs },
   );
-  small = await startLoggedNode(
-    'small',
-    { rpc: { maxPendingHandshakes: 20, handshakeTimeoutMs: 30_000 } },
-    [TestHandlers],
-    logs,
-  );
+  small = await startNode('small', { rpc: { maxPendingHandshakes: 20, handshakeTimeoutMs: 30_000 } }, [TestHandlers], {
+    logger: logs,
+  });
   await member.transport.connect(target.address);
   rssBaseline = process.memoryUsage().rss;
 });
@@ -127,8 +125,8 @@ describe('a node under hostile connections', () => {
     const calls = keepCalling(member, 'target');
     const logFrom = logs.lines.length;
     const raws = await inWaves(1000, 100, () => open(target.port));
-    await eventually(() => raws.every((r) => r.closed), 20_000, 50);
-    await eventually(() => calls.ok > 0);
+    await until('every silent connection closed', () => raws.every((r) => r.closed), 20_000, 50);
+    await until('a call of the member to succeed', () => calls.ok > 0, 10_000, 20);
     await calls.stop();
 
     expect(target.transport.stats().refused.handshake_timeout - before).toBe(1000);
@@ -176,7 +174,7 @@ describe('a node under hostile connections', () => {
       kinds[i % kinds.length][1](raw);
       return raw;
     });
-    await eventually(() => raws.every((r) => r.closed), 20_000, 50);
+    await until('every connection closed', () => raws.every((r) => r.closed), 20_000, 50);
     await calls.stop();
 
     const stats1 = target.transport.stats().refused;
@@ -210,7 +208,7 @@ describe('a node under hostile connections', () => {
       raw.write(Buffer.from([byte]));
       await new Promise((resolve) => setImmediate(resolve));
     }
-    await eventually(() => raw.closed);
+    await until('the byte-trickling connection closed', () => raw.closed, 10_000, 20);
     expect(target.transport.stats().refused.oversized).toBe(before + 1);
     expect(refusalLinesByPort('oversized', logFrom).get(portOf.get(raw)!)).toBe(1);
   });
@@ -224,7 +222,7 @@ describe('a node under hostile connections', () => {
       for (const chunk of samples[i]) raw.write(chunk);
       return raw;
     });
-    await eventually(() => raws.every((r) => r.closed), 20_000, 50);
+    await until('every fuzzed connection closed', () => raws.every((r) => r.closed), 20_000, 50);
     await calls.stop();
     const s1 = target.transport.stats();
     const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
@@ -239,15 +237,20 @@ describe('a node under hostile connections', () => {
     for (let i = 0; i < 60; i++) {
       raws.push(await open(small.port));
       // one at a time, so "oldest" is well defined: wait until the node holds this one
-      await eventually(() => small.transport.stats().refused.overloaded >= Math.max(0, i + 1 - 20));
+      await until(
+        'the node to hold this stranger (the oldest past the bound refused)',
+        () => small.transport.stats().refused.overloaded >= Math.max(0, i + 1 - 20),
+        10_000,
+        20,
+      );
     }
     expect(small.transport.stats().refused.overloaded).toBe(40);
-    await eventually(() => raws.slice(0, 40).every((r) => r.closed));
+    await until('the 40 oldest strangers closed', () => raws.slice(0, 40).every((r) => r.closed), 10_000, 20);
     for (const raw of raws.slice(0, 40))
       expect(raw.frames).toEqual([expect.objectContaining({ reason: 'overloaded' })]);
     expect(raws.slice(40).some((r) => r.closed)).toBe(false);
     // a peer dialling now completes its handshake in a round trip: the flood cannot lock it out
-    const peer = await startLoggedNode('latecomer', {}, [TestHandlers], logs);
+    const peer = await startNode('latecomer', {}, [TestHandlers], { logger: logs });
     expect(await peer.transport.connect(small.address)).toBe('small');
     expect(await firstValueFrom(peer.client.send('small', 'echo', 'in'))).toEqual({
       data: 'in',

@@ -3,7 +3,9 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import type { Subscription } from 'rxjs';
 import { GossipService } from 'elastica';
 import { TestHandlers } from '../transport/handlers.js';
-import { always, closeStartedNodes, eventually, startTrackedNode, type TestNode } from '../transport/nodes.js';
+import { closeStartedNodes, startTrackedNode, type TestNode } from '../support/elastica-node.js';
+import { always } from '../support/always.js';
+import { until } from '../support/until.js';
 
 /**
  * Peers with the wrong secret or cluster name never become members. They list the guarded node as a
@@ -59,10 +61,13 @@ describe('who becomes a member', () => {
     expect(await friend.transport.connect(guarded.address)).toBe('guarded');
     for (const o of outsiders) await expect(o.transport.connect(guarded.address)).rejects.toThrow(/refused/);
 
-    await eventually(
+    await until(
+      'the outsiders refused: two by secret, one by cluster',
       () =>
         guarded.transport.stats().refused.secret + (guarded.transport.stats().refusedByPeer.secret ?? 0) >= 2 &&
         guarded.transport.stats().refused.cluster >= 1,
+      10_000,
+      20,
     );
     // Fifteen gossip rounds (and seed retries) more, looked at every 20 ms and watched through the
     // events throughout: the first time an outsider is connected or a member anywhere, the test fails.

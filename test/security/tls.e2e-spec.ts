@@ -3,25 +3,21 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
 import { ElasticaOptionsError, NodeUnavailableError } from 'elastica';
 import { TestHandlers } from '../transport/handlers.js';
-import { eventually, startNode, type TestNode } from '../transport/nodes.js';
+import { closeStartedNodes, startNode, startTrackedNode, type TestNode } from '../support/elastica-node.js';
+import { until } from '../support/until.js';
 import { TestPki } from './certificates.js';
 
 /** TLS on the one peer connection: certificates generated now by openssl, verified both ways against the cluster CA. */
 
 const SECRET = 'tls and a secret';
 let pki: TestPki;
-const started: TestNode[] = [];
-async function node(...args: Parameters<typeof startNode>): Promise<TestNode> {
-  const n = await startNode(...args);
-  started.push(n);
-  return n;
-}
+const node = startTrackedNode;
 
 beforeAll(() => {
   pki = new TestPki();
 });
 afterAll(async () => {
-  await Promise.all(started.map((n) => n.close()));
+  await closeStartedNodes();
   pki?.dispose();
 });
 
@@ -60,7 +56,7 @@ describe('TLS between nodes', () => {
     ).toBeGreaterThanOrEqual(1);
     // a dials foreign: the dialer refuses a certificate of another CA before a single frame
     await expect(a.transport.connect(foreign.address)).rejects.toThrow(/refused \(tls\)/);
-    await eventually(() => a.transport.stats().refused.tls >= before + 1);
+    await until('a tls refusal at a', () => a.transport.stats().refused.tls >= before + 1, 10_000, 20);
     expect(a.transport.connections().map((c) => c.nodeId)).not.toContain('tls-foreign');
     expect(foreign.transport.connections()).toEqual([]);
   });
@@ -76,7 +72,7 @@ describe('TLS between nodes', () => {
     expect(error).toBeInstanceOf(NodeUnavailableError);
     // TLS 1.3: the client finishes its side first; the acceptor then drops it (its alert may not arrive)
     // (>=: a also keeps redialling the foreign node of the previous test, each refused)
-    await eventually(() => a.transport.stats().refused.tls >= before + 1);
+    await until('a tls refusal at a', () => a.transport.stats().refused.tls >= before + 1, 10_000, 20);
     expect(a.transport.connections().map((c) => c.nodeId)).not.toContain('tls-impostor');
     expect(impostor.transport.connections()).toEqual([]);
   });
@@ -92,10 +88,15 @@ describe('TLS between nodes', () => {
     const secure = await node('tls-fresh', { secret: SECRET, tls: pki.node('tls-fresh') });
     const plain = await node('plain', { secret: SECRET });
     await expect(plain.transport.connect(secure.address)).rejects.toThrow(NodeUnavailableError);
-    await eventually(() => secure.transport.stats().refused.tls === 1);
+    await until('one tls refusal at the TLS node', () => secure.transport.stats().refused.tls === 1, 10_000, 20);
     await expect(secure.transport.connect(plain.address)).rejects.toThrow(/refused \(tls\)/);
     // the plain node sees TLS bytes where a frame should be: refused from the length prefix
-    await eventually(() => plain.transport.stats().refused.oversized + plain.transport.stats().refused.bad_frame >= 1);
+    await until(
+      "the plain node's refusal of TLS bytes",
+      () => plain.transport.stats().refused.oversized + plain.transport.stats().refused.bad_frame >= 1,
+      10_000,
+      20,
+    );
     expect(plain.transport.connections()).toEqual([]);
     expect(secure.transport.connections()).toEqual([]);
   });

@@ -1,10 +1,13 @@
 import 'reflect-metadata';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom, lastValueFrom, toArray, type Subscription } from 'rxjs';
-import { GOSSIP_CHANNEL, GossipService, NodeUnavailableError, PartitionerService, type GossipChannel } from 'elastica';
+import { GossipService, NodeUnavailableError, PartitionerService } from 'elastica';
+import { GOSSIP_CHANNEL, type GossipChannel } from 'elastica/testing';
 import { encodeEvent, encodeRefuse } from '../../libs/elastica/src/transport/frames.js';
 import { TestHandlers } from './handlers.js';
-import { closeStartedNodes, eventually, freePort, startTrackedNode, type TestNode } from './nodes.js';
+import { freePort } from '../support/free-port.js';
+import { closeStartedNodes, startTrackedNode, type TestNode } from '../support/elastica-node.js';
+import { until } from '../support/until.js';
 import { RawPeer } from './raw-peer.js';
 import { MAX_ALIASES } from '../../libs/elastica/src/transport/connection-registry.js';
 
@@ -28,7 +31,8 @@ describe('a peer reached under a second spelling of its address', () => {
       const a = await node(`spell-a-${tag}`, options, [TestHandlers]);
       const b = await node(`spell-b-${tag}`, options, [TestHandlers]);
       await b.transport.connect(a.address);
-      await eventually(() => a.transport.connections().length === 1); // with a secret, A is up once B's AUTH arrived
+      // with a secret, A is up once B's AUTH arrived
+      await until('A connected to B', () => a.transport.connections().length === 1, 10_000, 20);
       const socketA = socketOf(a);
       const socketB = socketOf(b);
       expect(socketA).toHaveLength(1);
@@ -46,7 +50,7 @@ describe('a peer reached under a second spelling of its address', () => {
         hanging.push(
           b.client.send(a.id, 'hang', null, { timeoutMs: 0 }).subscribe({ error: (e: unknown) => failed.push(e) }),
         );
-      await eventually(() => a.app.get(TestHandlers).started === startedOnA + 3);
+      await until('the three calls started on A', () => a.app.get(TestHandlers).started === startedOnA + 3, 10_000, 20);
 
       // B advertises 127.0.0.1:P; A also sends to localhost:P (a seed written another way).
       const spellings = [`localhost:${b.port}`, b.address];
@@ -54,7 +58,7 @@ describe('a peer reached under a second spelling of its address', () => {
         channelOf(a).send(spellings[i % 2], Uint8Array.of(i));
         await pace();
       }
-      await eventually(() => got.length >= 10, 5000).catch(() => undefined);
+      await until('the ten messages received', () => got.length >= 10, 5000, 20).catch(() => undefined);
       expect(got).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       expect(a.transport.stats().gossipDropped).toBe(0);
 
@@ -83,12 +87,9 @@ describe('a peer reached under a second spelling of its address', () => {
     const a = await node('many-a');
     // B listens on every loopback address (127.0.0.0/8) but advertises one.
     const port = await freePort();
-    const b = await node(
-      'many-b',
-      { bind: { host: '0.0.0.0', port }, advertise: { host: '127.0.0.1', port } },
-      [],
+    const b = await node('many-b', { bind: { host: '0.0.0.0', port }, advertise: { host: '127.0.0.1', port } }, [], {
       port,
-    );
+    });
     await b.transport.connect(a.address);
     const socketA = socketOf(a);
     const got: number[] = [];
@@ -98,7 +99,7 @@ describe('a peer reached under a second spelling of its address', () => {
     const names = Array.from({ length: MAX_ALIASES + 4 }, (_, i) => `127.0.0.${i + 2}:${port}`);
     for (const [i, name] of [...names, names[0]].entries()) {
       channelOf(a).send(name, Uint8Array.of(i));
-      await eventually(() => got.length === i + 1);
+      await until('the message under this name received', () => got.length === i + 1, 10_000, 20);
     }
     expect(got).toEqual([...names, names[0]].map((_, i) => i));
     const [entry, ...others] = a.transport.stats().peers;
@@ -119,7 +120,7 @@ describe('a peer reached under a second spelling of its address', () => {
       'tb-x',
       { ...options, bind: { host: '0.0.0.0', port }, advertise: { host: '127.0.0.1', port } },
       [TestHandlers],
-      port,
+      { port },
     );
     const y = await node('tb-y', options, [TestHandlers]);
     const got: number[] = [];
@@ -130,13 +131,18 @@ describe('a peer reached under a second spelling of its address', () => {
     const dials = Promise.all([x.transport.connect(y.address), y.transport.connect(xName)]);
     for (let i = 0; i < 5; i++) channelOf(y).send(xName, Uint8Array.of(i)); // queued until a connection is up
     expect(await dials).toEqual(['tb-y', 'tb-x']);
-    await eventually(() => got.length === 5);
+    await until('the five messages received', () => got.length === 5, 10_000, 20);
     expect(got).toEqual([0, 1, 2, 3, 4]);
     // x turned y's first dial away (the tie-break); y's redial under the same name met the winner and
     // was closed by y itself as a duplicate.
     expect(x.transport.stats().refused.duplicate).toBe(1);
     expect(y.transport.stats().refused.duplicate).toBe(1);
-    await eventually(() => x.transport.connections().length === 1 && y.transport.connections().length === 1);
+    await until(
+      'one connection at each end',
+      () => x.transport.connections().length === 1 && y.transport.connections().length === 1,
+      10_000,
+      20,
+    );
     const [cx] = x.transport.connections();
     const [cy] = y.transport.connections();
     expect([cx.localPort, cx.remotePort, cx.direction]).toEqual([cy.remotePort, cy.localPort, 'outbound']);
@@ -154,10 +160,10 @@ describe('a node whose seed list names itself under another spelling', () => {
       id,
       { seeds: [`localhost:${port}`], gossip: { intervalMs: 50, seedRetryMinMs: 50, seedRetryMaxMs: 200 } },
       [],
-      port,
+      { port },
     );
     const gossip = n.app.get(GossipService);
-    await eventually(() => gossip.member(id)?.status === 'up', 10_000);
+    await until('the node up in its own gossip', () => gossip.member(id)?.status === 'up', 10_000, 20);
     await n.app.get(PartitionerService).whenReady();
     expect(n.app.get(PartitionerService).getNode('any key')).toBe(id);
     // One dial reached this node (both ends counted), and the address is known as its own.
@@ -166,7 +172,7 @@ describe('a node whose seed list names itself under another spelling', () => {
     expect(n.transport.stats().refusedByPeer.self).toBe(1);
     // Rounds go on, and none dials it again.
     const heartbeat = gossip.member(id)!.heartbeat;
-    await eventually(() => gossip.member(id)!.heartbeat >= heartbeat + 10);
+    await until('ten more heartbeats of the node', () => gossip.member(id)!.heartbeat >= heartbeat + 10, 10_000, 20);
     expect(n.transport.stats().refused.self).toBe(1);
     await expect(n.transport.connect(`localhost:${port}`)).rejects.toThrow(/own address/);
   }, 30_000);
@@ -190,11 +196,16 @@ describe('a second connection from the same run of a node already connected', ()
     expect(remotePorts(n)).toEqual([first.socket.localPort]);
     // What the node sends goes on the first connection only.
     await lastValueFrom(n.client.emit('raw-dup', 'note', 'one'), { defaultValue: undefined });
-    await eventually(() => first.frames.some((f) => 'pattern' in f && f.pattern === 'note'));
+    await until(
+      'the note on the first connection',
+      () => first.frames.some((f) => 'pattern' in f && f.pattern === 'note'),
+      10_000,
+      20,
+    );
     expect(second.frames.filter((f) => 'pattern' in f)).toEqual([]);
 
     second.write(encodeRefuse('duplicate', 'reached you under another name'));
-    await eventually(() => second.closed);
+    await until('the second connection closed', () => second.closed, 10_000, 20);
     expect(first.closed).toBe(false);
     expect(remotePorts(n)).toEqual([first.socket.localPort]);
     expect(n.transport.stats().connectionsReplaced).toBe(0);
@@ -208,12 +219,22 @@ describe('a second connection from the same run of a node already connected', ()
     const waiting = firstValueFrom(n.client.send('raw-lost', 'never.answered', null, { timeoutMs: 0 })).catch(
       (e: unknown) => e,
     );
-    await eventually(() => first.frames.some((f) => 'pattern' in f && f.pattern === 'never.answered'));
+    await until(
+      'the call on the first connection',
+      () => first.frames.some((f) => 'pattern' in f && f.pattern === 'never.answered'),
+      10_000,
+      20,
+    );
     const second = await RawPeer.member(n.port, me);
 
     second.write(encodeEvent('note', 'via the second'));
-    await eventually(() => n.app.get(TestHandlers).events.includes('via the second from raw-lost'));
-    await eventually(() => first.closed);
+    await until(
+      'the note through the second connection',
+      () => n.app.get(TestHandlers).events.includes('via the second from raw-lost'),
+      10_000,
+      20,
+    );
+    await until('the first connection closed', () => first.closed, 10_000, 20);
     expect(remotePorts(n)).toEqual([second.socket.localPort]);
     expect(n.transport.stats().connectionsReplaced).toBe(1);
     expect(await waiting).toBeInstanceOf(NodeUnavailableError);

@@ -3,7 +3,9 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
 import { GossipService, NodeUnavailableError } from 'elastica';
 import { TestHandlers } from './handlers.js';
-import { closeStartedNodes, eventually, failsAtOnce, startNode, startTrackedNode } from './nodes.js';
+import { closeStartedNodes, startNode, startTrackedNode } from '../support/elastica-node.js';
+import { failsAtOnce } from './fails-at-once.js';
+import { until } from '../support/until.js';
 
 afterAll(closeStartedNodes);
 
@@ -23,7 +25,7 @@ describe('a member killed without leaving, once convicted down', () => {
     const a = await startTrackedNode('down-a', fast, [TestHandlers]);
     const b = await startNode('down-b', { ...fast, seeds: [a.address] }, [TestHandlers]);
     const gossip = a.app.get(GossipService);
-    await eventually(() => gossip.member('down-b')?.status === 'up');
+    await until('down-b up for A', () => gossip.member('down-b')?.status === 'up', 10_000, 20);
     expect(await firstValueFrom(a.client.send('down-b', 'echo', 1))).toEqual({
       data: 1,
       sender: 'down-a',
@@ -31,7 +33,7 @@ describe('a member killed without leaving, once convicted down', () => {
     });
 
     await b.close(); // no leave(): a crash, as far as A can tell
-    await eventually(() => gossip.member('down-b')?.status === 'down', 20_000);
+    await until('down-b down for A', () => gossip.member('down-b')?.status === 'down', 20_000, 20);
 
     // Refused while subscribing (the call waits forever otherwise: timeoutMs 0), by membership: the
     // reason is the member's status, not the connection's backoff.

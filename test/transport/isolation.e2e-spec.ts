@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import { firstValueFrom, lastValueFrom } from 'rxjs';
 import { TestHandlers } from './handlers.js';
-import { eventually, freePort, startNode, type TestNode } from './nodes.js';
+import { freePort } from '../support/free-port.js';
+import { startNode, type TestNode } from '../support/elastica-node.js';
+import { until } from '../support/until.js';
 
 describe('handlers stay with their transport, both ways', () => {
   let node: TestNode;
@@ -55,7 +57,7 @@ describe('handlers stay with their transport, both ways', () => {
     await lastValueFrom(peer.client.emit('iso-node', 'tcp.event', 'from a peer'), { defaultValue: undefined });
     await lastValueFrom(peer.client.emit('iso-node', 'plain.event', 'from a peer'), { defaultValue: undefined });
     await lastValueFrom(peer.client.emit('iso-node', 'note', 'marker 1'), { defaultValue: undefined });
-    await eventually(() => handlers.events.includes('marker 1 from iso-peer'));
+    await until('the cluster event handled', () => handlers.events.includes('marker 1 from iso-peer'), 10_000, 20);
     expect(handlers.events.filter((e) => e.includes('from a peer'))).toEqual([]);
   });
 
@@ -64,8 +66,11 @@ describe('handlers stay with their transport, both ways', () => {
     await firstValueFrom(tcp.emit('note', 'via tcp'), { defaultValue: undefined });
     await firstValueFrom(tcp.emit('plain.event', 'via tcp'), { defaultValue: undefined });
     await firstValueFrom(tcp.emit('tcp.event', 'via tcp'), { defaultValue: undefined });
-    await eventually(
+    await until(
+      'the Nest TCP event at both of its handlers',
       () => handlers.events.includes('tcp.event via tcp') && handlers.events.includes('plain.event via tcp'),
+      10_000,
+      20,
     );
     expect(handlers.events.filter((e) => e.startsWith('via tcp'))).toEqual([]);
   });

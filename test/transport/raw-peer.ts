@@ -7,7 +7,7 @@ import {
   PROTOCOL_VERSION,
   type LocalIdentity,
 } from '../../libs/elastica/src/transport/handshake.js';
-import { eventually } from './nodes.js';
+import { until } from '../support/until.js';
 
 /**
  * A hand-driven TCP peer for the tests that must send what a real node never would (bad bytes,
@@ -48,7 +48,7 @@ export class RawPeer {
   static async member(port: number, identity: Omit<LocalIdentity, 'secret'>): Promise<RawPeer> {
     const raw = await RawPeer.open(port);
     raw.hello(PROTOCOL_VERSION, makeHello(identity, newNonce()));
-    await eventually(() => raw.frames.length > 0 || raw.closed);
+    await until('the node to answer the handshake or close', () => raw.frames.length > 0 || raw.closed, 10_000, 20);
     const first = raw.frames[0];
     if (!first || !('version' in first)) {
       raw.destroy();

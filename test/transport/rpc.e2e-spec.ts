@@ -8,17 +8,18 @@ import {
   ClusterMessage,
   FrameTooLargeError,
   GossipService,
-  LOCAL_NODE,
   NodeUnavailableError,
   PartitionerService,
   QueueFullError,
   RemoteError,
   RpcTimeoutError,
   UnknownNodeError,
-  type LocalNode,
 } from 'elastica';
+import { LOCAL_NODE, type LocalNode } from 'elastica/testing';
 import { TestHandlers } from './handlers.js';
-import { eventually, freePort, startNode, type TestNode } from './nodes.js';
+import { freePort } from '../support/free-port.js';
+import { startNode, type TestNode } from '../support/elastica-node.js';
+import { until } from '../support/until.js';
 
 describe('cluster RPC between two real Nest apps', () => {
   let a: TestNode;
@@ -65,7 +66,7 @@ describe('cluster RPC between two real Nest apps', () => {
       a.client.send<number>('node-b', 'ticks', null, { timeoutMs: 0 }).pipe(take(3), toArray()),
     );
     expect(firstThree).toEqual([0, 1, 2]);
-    await eventually(() => h.cancelled === cancelled + 1);
+    await until('the call cancelled on node-b', () => h.cancelled === cancelled + 1, 10_000, 20);
   });
 
   it('carries undefined and binary payloads as they are', async () => {
@@ -96,14 +97,17 @@ describe('cluster RPC between two real Nest apps', () => {
 
   it('delivers events to @ClusterEvent handlers', async () => {
     await lastValueFrom(a.client.emit('node-b', 'note', 'hello'), { defaultValue: undefined });
-    await eventually(() => handlersOf(b).events.includes('hello from node-a'));
+    await until('the event handled on node-b', () => handlersOf(b).events.includes('hello from node-a'), 10_000, 20);
   });
 
   it('broadcasts an event to every live node, this one included', async () => {
     const reached = a.client.broadcast('note', 'to all');
     expect(reached.sort()).toEqual(['node-a', 'node-b']);
-    await eventually(
+    await until(
+      'the broadcast handled on both nodes',
       () => handlersOf(b).events.includes('to all from node-a') && handlersOf(a).events.includes('to all from node-a'),
+      10_000,
+      20,
     );
   });
 
@@ -121,7 +125,7 @@ describe('cluster RPC between two real Nest apps', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(RpcTimeoutError);
-    await eventually(() => handlersOf(b).cancelled === before + 1);
+    await until('the timed-out call cancelled on node-b', () => handlersOf(b).cancelled === before + 1, 10_000, 20);
   });
 
   it('applies rpc.timeoutMs to a call that names no timeout', async () => {
@@ -132,7 +136,7 @@ describe('cluster RPC between two real Nest apps', () => {
       const error = await firstValueFrom(quick.client.send('node-b', 'hang', null)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RpcTimeoutError);
       expect((error as Error).message).toMatch(/150 ?ms/);
-      await eventually(() => handlersOf(b).cancelled === before + 1);
+      await until('the timed-out call cancelled on node-b', () => handlersOf(b).cancelled === before + 1, 10_000, 20);
     } finally {
       await quick.close();
     }
@@ -143,9 +147,9 @@ describe('cluster RPC between two real Nest apps', () => {
     const started = h.started;
     const cancelled = h.cancelled;
     const subscription = a.client.send('node-b', 'hang', null, { timeoutMs: 0 }).subscribe();
-    await eventually(() => h.started === started + 1);
+    await until('the call started on node-b', () => h.started === started + 1, 10_000, 20);
     subscription.unsubscribe();
-    await eventually(() => h.cancelled === cancelled + 1);
+    await until('the call cancelled on node-b', () => h.cancelled === cancelled + 1, 10_000, 20);
   });
 
   it('fails fast with typed errors: unknown node, oversized frame, full queue', async () => {
@@ -166,12 +170,17 @@ describe('cluster RPC between two real Nest apps', () => {
     const h = handlersOf(b);
     const started = h.started;
     const waiting = firstValueFrom(a.client.send('node-b', 'hang', null, { timeoutMs: 0 })).catch((e: unknown) => e);
-    await eventually(() => h.started === started + 1);
+    await until('the call started on node-b', () => h.started === started + 1, 10_000, 20);
     a.transport.reset(b.address, 'node node-b judged down');
     expect(a.transport.isConnected('node-b')).toBe(false);
     expect(await waiting).toBeInstanceOf(NodeUnavailableError);
     // In use, so redialled after the (short, first) backoff: a new connection, and calls work again.
-    await eventually(() => a.transport.isConnected('node-b') && b.transport.isConnected('node-a'));
+    await until(
+      'node-a and node-b connected again',
+      () => a.transport.isConnected('node-b') && b.transport.isConnected('node-a'),
+      10_000,
+      20,
+    );
     const now = a.transport.connections().find((c) => c.nodeId === 'node-b')!;
     expect([now.localPort, now.remotePort]).not.toEqual([old.localPort, old.remotePort]);
     expect(await firstValueFrom(a.client.send('node-b', { cmd: 'double' }, 4))).toBe(8);
@@ -211,7 +220,8 @@ describe('sendToOwner across three gossiping nodes over TCP', () => {
       .sort()
       .join();
     // Agreed: each sees all three up, every ring has the same tokens and owners (checksum), all three own a share.
-    await eventually(
+    await until(
+      'the three up and agreeing on the ring',
       () =>
         nodes.every((n) => {
           const members = n.app.get(GossipService).members();

@@ -1,9 +1,13 @@
 import 'reflect-metadata';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
-import { GOSSIP_CHANNEL, QueueFullError, type GossipChannel } from 'elastica';
+import { QueueFullError } from 'elastica';
+import { GOSSIP_CHANNEL, type GossipChannel } from 'elastica/testing';
 import { TestHandlers } from './handlers.js';
-import { closeStartedNodes, eventually, failsAtOnce, freePort, startTrackedNode } from './nodes.js';
+import { freePort } from '../support/free-port.js';
+import { closeStartedNodes, startTrackedNode } from '../support/elastica-node.js';
+import { failsAtOnce } from './fails-at-once.js';
+import { until } from '../support/until.js';
 import { RawPeer } from './raw-peer.js';
 
 afterAll(closeStartedNodes);
@@ -56,7 +60,7 @@ describe('a peer that completes the handshake and then stops reading', () => {
       pattern: 'echo',
     });
     expect(await firstValueFrom(c.client.send('slow-a', { cmd: 'double' }, 21))).toBe(42);
-    await eventually(() => gossipAtC.length === 10);
+    await until('the ten gossip messages at slow-c', () => gossipAtC.length === 10, 10_000, 20);
     expect(gossipAtC).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     // ...while the slow one's queue is still full.
     expect(queued()).toBeGreaterThan(maxQueueBytes - payload.length - 64);

@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
-import { GOSSIP_CHANNEL, NodeUnavailableError, type GossipChannel } from 'elastica';
+import { NodeUnavailableError } from 'elastica';
+import { GOSSIP_CHANNEL, type GossipChannel } from 'elastica/testing';
 import { TestHandlers } from './handlers.js';
-import { closeStartedNodes, eventually, startTrackedNode, type TestNode } from './nodes.js';
+import { closeStartedNodes, startTrackedNode, type TestNode } from '../support/elastica-node.js';
+import { until } from '../support/until.js';
 import { RawPeer } from './raw-peer.js';
 
 const node = startTrackedNode;
@@ -29,7 +31,12 @@ describe('handshake refusals', () => {
     const wrong = await node('wrong-secret', { cluster: 'orders', secret: 'battery staple' });
     await expect(wrong.transport.connect(guarded.address)).rejects.toThrow(/\(secret\).*could not prove/);
     expect(wrong.transport.stats().refused.secret).toBe(1);
-    await eventually(() => guarded.transport.stats().refusedByPeer.secret === 1);
+    await until(
+      'the refusal counted at the guarded node',
+      () => guarded.transport.stats().refusedByPeer.secret === 1,
+      10_000,
+      20,
+    );
     const none = await node('no-secret', { cluster: 'orders' });
     await expect(none.transport.connect(guarded.address)).rejects.toThrow(/\(secret\).*a secret is required/);
     expect(guarded.transport.stats().refused.secret).toBeGreaterThanOrEqual(1);
@@ -47,7 +54,7 @@ describe('handshake refusals', () => {
     const before = guarded.transport.stats().refused.protocol;
     const raw = await RawPeer.open(guarded.port);
     raw.hello(99, { cluster: 'orders' });
-    await eventually(() => raw.closed);
+    await until('the raw connection closed', () => raw.closed, 10_000, 20);
     expect(raw.frames).toEqual([
       expect.objectContaining({ reason: 'protocol', message: expect.stringMatching(/version 99/) }),
     ]);
@@ -74,7 +81,7 @@ describe('the wire', () => {
     const gotByA: [string, number[]][] = [];
     a.app.get<GossipChannel>(GOSSIP_CHANNEL).onMessage((from, bytes) => gotByA.push([from, [...bytes]]));
     b.app.get<GossipChannel>(GOSSIP_CHANNEL).send(a.address, new Uint8Array([7, 8, 9]));
-    await eventually(() => gotByA.length === 1);
+    await until('the message received by a', () => gotByA.length === 1, 10_000, 20);
     expect(gotByA[0]).toEqual([b.address, [7, 8, 9]]);
     expect(a.transport.connections()).toHaveLength(1);
   });
@@ -83,7 +90,7 @@ describe('the wire', () => {
     const before = a.transport.stats().refused.bad_frame;
     const raw = await RawPeer.open(a.port);
     raw.write(Buffer.from([0, 0, 0, 5, 99, 1, 2, 3, 4]));
-    await eventually(() => raw.closed);
+    await until('the raw connection closed', () => raw.closed, 10_000, 20);
     expect(raw.frames[0]).toEqual(
       expect.objectContaining({ reason: 'bad_frame', message: expect.stringMatching(/unknown frame type 99/) }),
     );
@@ -95,7 +102,7 @@ describe('the wire', () => {
     const before = a.transport.stats().refused.oversized;
     const raw = await RawPeer.open(a.port);
     raw.write(Buffer.from([0x7f, 0xff, 0xff, 0xff])); // 2 GiB announced, not one byte of it sent
-    await eventually(() => raw.closed);
+    await until('the raw connection closed', () => raw.closed, 10_000, 20);
     expect(raw.frames[0]).toEqual(expect.objectContaining({ reason: 'oversized' }));
     expect(a.transport.stats().refused.oversized).toBe(before + 1);
     await stillServes();
@@ -104,7 +111,7 @@ describe('the wire', () => {
   it('closes a connection that never completes its handshake', async () => {
     const before = a.transport.stats().refused.handshake_timeout;
     const raw = await RawPeer.open(a.port);
-    await eventually(() => raw.closed, 5000);
+    await until('the raw connection closed', () => raw.closed, 5000, 20);
     expect(a.transport.stats().refused.handshake_timeout).toBe(before + 1);
     await stillServes();
   });
@@ -119,7 +126,12 @@ describe('one connection per pair', () => {
       expect([fromX, fromY]).toEqual([y.id, x.id]);
       // the tie-break ran: x (the smaller id) turned y's dial away, keeping its own
       expect(x.transport.stats().refused.duplicate).toBe(1);
-      await eventually(() => x.transport.connections().length === 1 && y.transport.connections().length === 1);
+      await until(
+        'one connection at each end',
+        () => x.transport.connections().length === 1 && y.transport.connections().length === 1,
+        10_000,
+        20,
+      );
       const [cx] = x.transport.connections();
       const [cy] = y.transport.connections();
       // the same socket seen from both ends, dialled by the smaller id
@@ -136,19 +148,28 @@ describe('one connection per pair', () => {
 
   it('reconnects after a peer restarts on the same address, and sees its new generation', async () => {
     const a = await node('restart-a', { rpc: { reconnectMinMs: 20, reconnectMaxMs: 200 } }, [TestHandlers]);
-    let b = await node('restart-b', {}, [TestHandlers]);
+    const b = await node('restart-b', {}, [TestHandlers]);
     await a.transport.connect(b.address);
     const firstGeneration = a.transport.connections()[0].generation;
     await b.close();
     // while it is down, calls fail fast with a typed error
-    await eventually(
+    await until(
+      'calls to restart-b to fail as unavailable',
       async () =>
         (await firstValueFrom(a.client.send('restart-b', 'echo', 0)).catch((e: unknown) => e)) instanceof
         NodeUnavailableError,
+      10_000,
+      20,
     );
-    await eventually(() => Date.now() > firstGeneration); // a restart has a later generation (start time)
-    b = await node('restart-b', {}, [TestHandlers], b.port);
-    const reply = await eventually(() => firstValueFrom(a.client.send('restart-b', 'echo', 'back')), 10_000, 50);
+    // a restart has a later generation (start time)
+    await until('the clock past the first generation', () => Date.now() > firstGeneration, 10_000, 20);
+    await node('restart-b', {}, [TestHandlers], { port: b.port });
+    const reply = await until(
+      'an answer from the restarted restart-b',
+      () => firstValueFrom(a.client.send('restart-b', 'echo', 'back')),
+      10_000,
+      50,
+    );
     expect(reply).toEqual({ data: 'back', sender: 'restart-a', pattern: 'echo' });
     expect(a.transport.connections()).toHaveLength(1);
     expect(a.transport.connections()[0].generation).toBeGreaterThan(firstGeneration);

@@ -15,7 +15,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serialize, deserialize } from 'node:v8';
 import { firstValueFrom } from 'rxjs';
-import { ClusterClient, decodeFrame, ElasticaModule, encodeRequest, TransportService } from 'elastica';
+import { ClusterClient, ElasticaModule, TransportService } from 'elastica';
+import { decodeFrame, encodeRequest } from 'elastica/testing';
 
 interface Figures {
   rps: number;

@@ -1,20 +1,8 @@
 // Join waves: nodes arrive in waves onto real gossip cores, each driving the library's TokenPlanner
 // (the same core PartitionerService drives), and we measure how fast every node agrees on one ring
 // and how balanced it is once the joiners have settled.
-import {
-  decodeTokens,
-  HANDBACK_PREFIX,
-  JOIN_KEY,
-  LOAD_KEY,
-  REPLACES_KEY,
-  TOKEN_SPACE,
-  TOKENS_KEY,
-  TokenPlanner,
-  TokenRing,
-  tokenOf,
-  type CohortCache,
-  type PlannerMember,
-} from 'elastica';
+import { REPLACES_KEY, TOKEN_SPACE, TOKENS_KEY, TokenPlanner, TokenRing, tokenOf, type PlannerMember } from 'elastica';
+import { decodeTokens, HANDBACK_PREFIX, JOIN_KEY, LOAD_KEY, type CohortCache } from 'elastica/testing';
 import { round } from './metrics.js';
 import type { Progress } from './scenarios.js';
 import type { SimNode, Simulation } from './simulation.js';
@@ -100,9 +88,11 @@ export class SimPlanners {
 
   private tokens(text: string | undefined): number[] {
     if (!text) return [];
-    let t = this.decoded.get(text);
-    if (!t) this.decoded.set(text, (t = decodeTokens(text)));
-    return t;
+    const known = this.decoded.get(text);
+    if (known) return known;
+    const tokens = decodeTokens(text);
+    this.decoded.set(text, tokens);
+    return tokens;
   }
 
   view(node: SimNode): PlannerMember[] {

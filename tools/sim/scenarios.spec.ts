@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { decodeMessage, encodeMessage, type MembershipEvent } from 'elastica';
+import type { MembershipEvent } from 'elastica';
+import { decodeMessage, encodeMessage } from 'elastica/testing';
 import {
   measureDetection,
   measurePartition,

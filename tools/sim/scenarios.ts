@@ -1,12 +1,5 @@
-import {
-  encodeVerdicts,
-  incarnationRef,
-  randomInt,
-  SeededRandom,
-  VERDICTS_KEY,
-  type AnnouncedStatus,
-  type ViewEntry,
-} from 'elastica';
+import type { AnnouncedStatus, ViewEntry } from 'elastica';
+import { encodeVerdicts, incarnationRef, randomInt, SeededRandom, VERDICTS_KEY } from 'elastica/testing';
 import { percentile, round } from './metrics.js';
 import { Simulation, type SimNode, type SimOptions } from './simulation.js';
 

@@ -3,13 +3,13 @@ import {
   failureDetectorDefaults,
   GossipNode,
   PeerLiveness,
-  SeededRandom,
   type FailureDetectorOptions,
   type GossipOptions,
   type MembershipEvent,
   type Outgoing,
   type StateChange,
 } from 'elastica';
+import { SeededRandom } from 'elastica/testing';
 import { EventQueue } from './event-queue.js';
 
 export interface SimOptions {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ElasticaTransport, GossipService } from 'elastica';
 import { AppModule } from './app.module.js';
 import { parseNodeConfig, USAGE } from './config/node-config.js';
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
   );
 
   // The body parser is off: PUT /kv/:key reads its text body itself, with a bound (see read-body.ts).
-  const app = await NestFactory.create(AppModule.register(config), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
     logger: ['log', 'warn', 'error'],
     bodyParser: false,
     forceCloseConnections: true,
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
   await app.listen(config.http, config.host);
   app.get(Shutdown).requested$.subscribe((code) => {
     logger.log(`closing (exit code ${code})`);
-    app.close().finally(() => process.exit(code));
+    void app.close().finally(() => process.exit(code));
   });
   const self = app.get(GossipService).localNodeId;
   const shown = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;

@@ -1,17 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import type { LoggedEvent } from '../../../apps/kv-store/src/dashboard/event-log.js';
 import { join } from 'node:path';
-import { KV_STORE_ENTRY } from './build.js';
+import { KV_STORE_ENTRY } from '../../support/build.js';
 import { httpRequest, getJson, type HttpResult } from './http.js';
 import { NetnsLab } from './netns-lab.js';
-import { NodeProcess } from './node-process.js';
-import { ARTIFACTS, until, type PollOptions } from './poll.js';
+import { SBIN_PATH } from './shell.js';
+import { NodeProcess } from '../../support/node-process.js';
+import { ARTIFACTS } from './artifacts.js';
+import { until } from '../../support/until.js';
 
 /** One member as a node's `GET /cluster` reports it (contract §2). */
 export interface MemberView {
   id: string;
   address: unknown;
-  status: 'joining' | 'up' | 'down' | 'leaving' | 'left' | string;
+  /** joining, up, down, leaving or left; a string, since it comes from a node's JSON. */
+  status: string;
   phi: number;
   generation: number;
 }
@@ -69,7 +72,9 @@ export class KvCluster {
     this.nodes = lab.indexes().map(
       (i) =>
         new NodeProcess({
-          namespace: lab.namespace(i),
+          name: lab.namespace(i),
+          // `ip netns exec` execs the node: the pid and the signals stay the node's own.
+          launcher: ['ip', 'netns', 'exec', lab.namespace(i)],
           argv: [
             options.entry ?? KV_STORE_ENTRY,
             '--port',
@@ -88,7 +93,8 @@ export class KvCluster {
             `chaos-${options.suite}`,
             ...(options.extraArgs ?? []),
           ],
-          env: options.env,
+          // `ip` lives in the sbin folders, which a non-login shell may lack.
+          env: { ...options.env, PATH: SBIN_PATH },
           logFile: join(ARTIFACTS, options.suite, `node-${i}.log`),
         }),
     );
@@ -143,10 +149,11 @@ export class KvCluster {
   }
 
   /** Waits until node i answers `GET /cluster`, and learns its id. */
-  async waitServing(i: number, opts: PollOptions = { deadlineMs: 60_000 }): Promise<number> {
-    const { value, elapsedMs } = await until(`node ${i} serving GET /cluster`, () => this.view(i), opts);
-    this.ids[i] = value.self;
-    return elapsedMs;
+  async waitServing(i: number, deadlineMs = 60_000): Promise<number> {
+    const started = Date.now();
+    const view = await until(`node ${i} serving GET /cluster`, () => this.view(i), deadlineMs);
+    this.ids[i] = view.self;
+    return Date.now() - started;
   }
 
   /**
@@ -157,9 +164,10 @@ export class KvCluster {
     what: string,
     observers: number[],
     check: (view: ClusterView, observer: number) => boolean,
-    opts: PollOptions,
+    deadlineMs: number,
   ): Promise<{ views: ClusterView[]; elapsedMs: number }> {
-    const { value, elapsedMs } = await until(
+    const started = Date.now();
+    const seen = await until(
       what,
       async () => {
         const views = await Promise.all(observers.map((i) => this.view(i)));
@@ -170,9 +178,9 @@ export class KvCluster {
           );
         return views;
       },
-      opts,
+      deadlineMs,
     );
-    return { views: value, elapsedMs };
+    return { views: seen, elapsedMs: Date.now() - started };
   }
 
   /** Waits until each observer sees exactly `expected` (node index → status) for the nodes named. */
@@ -180,13 +188,13 @@ export class KvCluster {
     what: string,
     observers: number[],
     expected: Map<number, string>,
-    opts: PollOptions,
+    deadlineMs: number,
   ): Promise<{ views: ClusterView[]; elapsedMs: number }> {
     return this.waitForViews(
       what,
       observers,
       (view) => [...expected].every(([i, status]) => statusOf(view, this.ids[i]) === status),
-      opts,
+      deadlineMs,
     );
   }
 
@@ -221,7 +229,7 @@ export class KvCluster {
   }
 
   async destroy(): Promise<void> {
-    await Promise.all(this.nodes.map((n) => n.dispose()));
+    await Promise.all(this.nodes.map((n) => n.stop()));
     this.lab.destroy();
   }
 }

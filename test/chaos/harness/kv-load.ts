@@ -1,3 +1,4 @@
+import { until } from '../../support/until.js';
 import type { KvCluster } from './kv-cluster.js';
 
 export interface KvLoadOptions {
@@ -61,7 +62,8 @@ export class KvLoad {
   /** Sends no more requests to node i, and resolves once those in flight to it have ended. */
   async exclude(i: number): Promise<void> {
     this.excluded.add(i);
-    while ((this.inFlight.get(i) ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Each request gives up after its own timeout, so the deadline only names a hang.
+    await until(`the requests in flight to node ${i} ended`, () => (this.inFlight.get(i) ?? 0) === 0, 60_000, 20);
   }
 
   include(i: number): void {

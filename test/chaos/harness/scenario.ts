@@ -1,6 +1,7 @@
-import { ensureBuilt } from './build.js';
+import { ensureBuilt } from '../../support/build.js';
 import { KvCluster, memberOf, statusOf, type ClusterView, type KvClusterOptions } from './kv-cluster.js';
-import { recordTiming, until } from './poll.js';
+import { until } from '../../support/until.js';
+import { recordTiming } from './artifacts.js';
 
 /**
  * Deadlines of the scenarios. They only stop a test that would otherwise hang: generous multiples of
@@ -40,7 +41,7 @@ export async function startConvergedCluster(options: KvClusterOptions): Promise<
       'every node sees every node up',
       all,
       (view) => sees(cluster, view, all, 'up'),
-      { deadlineMs: DEADLINE.converge },
+      DEADLINE.converge,
     );
     recordTiming(options.suite, 'start_to_all_up', Date.now() - started, {
       nodes: options.nodes,
@@ -77,7 +78,8 @@ export async function waitForRing(cluster: KvCluster): Promise<number> {
     const each = all.map((i) => view.ring.ownership[cluster.ids[i]] ?? 0);
     return each.every((share) => share > 0) && each.map((share) => share.toFixed(9)).join(',');
   };
-  const { elapsedMs } = await until(
+  const started = Date.now();
+  await until(
     "every node's ring gives every node a share, the same everywhere",
     async () => {
       const seen = (await Promise.all(all.map((i) => cluster.view(i)))).map(shares);
@@ -86,8 +88,9 @@ export async function waitForRing(cluster: KvCluster): Promise<number> {
         `shares seen: ${seen.map((s, k) => `${all[k]}: ${s === false ? 'not every node' : s}`).join(' | ')}`,
       );
     },
-    { deadlineMs: DEADLINE.converge },
+    DEADLINE.converge,
   );
+  const elapsedMs = Date.now() - started;
   recordTiming(cluster.options.suite, 'ring_ready', elapsedMs);
   return elapsedMs;
 }

@@ -31,6 +31,11 @@ const udp = createSocket('udp4');
 udp.on('message', () => (udpReceived += 1));
 if (values.udp) udp.bind(Number(values.udp), host);
 
+/**
+ * @param {string} url
+ * @param {number} timeoutMs
+ * @returns {Promise<{ ok: boolean; status?: number; error?: string }>}
+ */
 function probe(url, timeoutMs) {
   return new Promise((resolve) => {
     const req = request(url, { agent: false }, (res) => {
@@ -49,6 +54,11 @@ function probe(url, timeoutMs) {
   });
 }
 
+/**
+ * @param {string} target host:port
+ * @param {number} count
+ * @returns {Promise<number>}
+ */
 async function sendDatagrams(target, count) {
   const [toHost, toPort] = target.split(':');
   const socket = createSocket('udp4');
@@ -60,14 +70,27 @@ async function sendDatagrams(target, count) {
   return count;
 }
 
+/**
+ * @param {import('node:http').ServerResponse} res
+ * @param {number} status
+ * @param {unknown} [body] text as it is, anything else as JSON
+ * @returns {void}
+ */
 function reply(res, status, body) {
-  if (body === undefined) return res.writeHead(status).end();
+  if (body === undefined) {
+    res.writeHead(status).end();
+    return;
+  }
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' }).end(text);
 }
 
-const server = createServer(async (req, res) => {
-  const url = new URL(req.url, 'http://x');
+/**
+ * @param {import('node:http').IncomingMessage} req
+ * @param {import('node:http').ServerResponse} res
+ */
+async function handle(req, res) {
+  const url = new URL(req.url ?? '/', 'http://x');
   const chunks = [];
   for await (const chunk of req) chunks.push(chunk);
   const body = Buffer.concat(chunks).toString('utf8');
@@ -93,11 +116,15 @@ const server = createServer(async (req, res) => {
     return reply(res, 200, { id, pid: process.pid, bound: server.address(), addresses });
   }
   if (req.method === 'GET' && url.pathname === '/probe') {
-    return reply(res, 200, await probe(url.searchParams.get('url'), Number(url.searchParams.get('timeoutMs') ?? 1000)));
+    return reply(
+      res,
+      200,
+      await probe(url.searchParams.get('url') ?? '', Number(url.searchParams.get('timeoutMs') ?? 1000)),
+    );
   }
   if (req.method === 'POST' && url.pathname === '/udp-send') {
     return reply(res, 200, {
-      sent: await sendDatagrams(url.searchParams.get('to'), Number(url.searchParams.get('count'))),
+      sent: await sendDatagrams(url.searchParams.get('to') ?? '', Number(url.searchParams.get('count'))),
     });
   }
   if (req.method === 'GET' && url.pathname === '/udp-count') return reply(res, 200, { received: udpReceived });
@@ -106,7 +133,10 @@ const server = createServer(async (req, res) => {
     return setTimeout(() => process.exit(0), 10);
   }
   reply(res, 404, 'no such route');
-});
+}
+
+// A request that throws takes the stand-in down, as an unhandled rejection: the harness sees a crash.
+const server = createServer((req, res) => void handle(req, res));
 server.listen(Number(values.http ?? 8001), host, () =>
   console.log(`stand-in ${id} serving HTTP on ${host}:${values.http}`),
 );

@@ -21,34 +21,6 @@ export async function json<T>(url: string): Promise<T> {
   return JSON.parse(reply.text) as T;
 }
 
-/**
- * Polls `probe` until it returns something other than undefined/false, or fails after `timeoutMs`
- * with what was awaited and the last thing the probe saw or threw. Never sleep-then-assert.
- */
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 60_000,
-  intervalMs = 250,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = 'never probed';
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-      last = value;
-    } catch (error) {
-      last = error instanceof Error ? error.message : error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what} (last: ${typeof last === 'string' ? last : JSON.stringify(last)})`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
 /** Runs `task` over `items` with at most `limit` at once; results in input order. */
 export async function mapLimit<T, R>(
   items: readonly T[],

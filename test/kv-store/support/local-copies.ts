@@ -6,6 +6,11 @@ export interface KvNodeRef {
   id: string;
 }
 
+/** A node's own copy of a key (`GET /admin/local/:key`); a delete is kept with value null. */
+interface LocalCopy {
+  value: string | null;
+}
+
 /**
  * The keys `node` replicates (by its own ring, `GET /admin/replicas/:key`) whose acknowledged value it
  * does not hold itself (`GET /admin/local/:key`, its own copy: no quorum, so other replicas cannot
@@ -22,7 +27,7 @@ export async function missingOn(
     if (!replicas.includes(node.id)) return undefined;
     replicated++;
     const local = await http('GET', `${node.url}/admin/local/${enc}`);
-    return local.status === 200 && JSON.parse(local.text).value === value ? undefined : key;
+    return local.status === 200 && (JSON.parse(local.text) as LocalCopy).value === value ? undefined : key;
   });
   return { replicated, missing: missing.filter((k): k is string => k !== undefined) };
 }

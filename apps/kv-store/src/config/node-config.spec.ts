@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { ElasticaOptionsError, resolveOptions } from 'elastica';
+import { ElasticaOptionsError } from 'elastica';
+import { resolveOptions } from 'elastica/testing';
 import { ConfigError, elasticaOptionsOf, parseNodeConfig, USAGE } from './node-config.js';
 
 // The contract's command line (§2): --port --http --seeds [--host] [--advertise-host] [--secret]

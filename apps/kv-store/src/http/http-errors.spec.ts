@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { HttpException } from '@nestjs/common';
-import { QuorumError, ReplicasDownError } from '../replication/quorum.js';
+import { QuorumError, TooFewReplicasUpError } from '../replication/quorum.js';
 import { toHttpError } from './http-errors.js';
 
 function answer(error: unknown): { status: number; message: string } {
@@ -11,7 +11,7 @@ function answer(error: unknown): { status: number; message: string } {
 
 describe('toHttpError', () => {
   it('too few replicas up is a 503 that says how many are up and how many must answer', () => {
-    expect(answer(new ReplicasDownError(2, 1, 3))).toEqual({
+    expect(answer(new TooFewReplicasUpError(2, 1, 3))).toEqual({
       status: 503,
       message: "not enough replicas are up: only 1 of the key's 3 replicas is up, and 2 must answer (a majority of 3)",
     });

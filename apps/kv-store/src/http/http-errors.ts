@@ -6,7 +6,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { BadMessageError } from '../replication/kv-messages.js';
-import { QuorumError, ReplicasDownError } from '../replication/quorum.js';
+import { QuorumError, TooFewReplicasUpError } from '../replication/quorum.js';
 import { ClockDriftError } from '../store/hlc.js';
 import { BodyBudgetError } from './http-limits.js';
 import { BodyTooLargeError } from './read-body.js';
@@ -18,7 +18,7 @@ export function toHttpError(error: unknown): unknown {
   if (error instanceof BodyBudgetError) return new ServiceUnavailableException(error.message);
   if (error instanceof BadMessageError)
     return new BadRequestException(error.message.replace(/^bad kv\.\w+ message: /, ''));
-  if (error instanceof ReplicasDownError)
+  if (error instanceof TooFewReplicasUpError)
     return new ServiceUnavailableException(`not enough replicas are up: ${error.message}`);
   if (error instanceof QuorumError) {
     const message =

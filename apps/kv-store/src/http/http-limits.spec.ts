@@ -114,7 +114,7 @@ describe('HTTP limits on a running server', () => {
     refused.req.end(Buffer.alloc(32 * 1024, 98));
     const answer = await refused.answer;
     expect(answer).toMatchObject({ status: 503, retryAfter: '1' });
-    expect(JSON.parse(answer.body).message).toMatch(
+    expect((JSON.parse(answer.body) as { message: string }).message).toMatch(
       /already holds 65536 bytes of request bodies in flight, its bound; retry shortly/,
     );
     slow.req.end();

@@ -17,13 +17,15 @@ async function scene() {
   const record = { left: 0, pauses: 0, logs: [] as string[] };
   const steps = (hooks: { onPause?: () => void; onLeave?: () => void } = {}): DecommissionSteps => ({
     handOff: () => c.node('c').handOffAll(),
-    leave: async () => {
+    leave: () => {
       record.left++;
       hooks.onLeave?.();
+      return Promise.resolve();
     },
-    pause: async () => {
+    pause: () => {
       record.pauses++;
       hooks.onPause?.();
+      return Promise.resolve();
     },
     log: (level, message) => record.logs.push(`${level}: ${message}`),
   });

@@ -28,7 +28,9 @@ const HOUR = 3600_000;
 const KEYS = Array.from({ length: 60 }, (_, i) => `key-${i}`);
 const services: KvStoreService[] = [];
 
-beforeAll(() => Logger.overrideLogger(false));
+beforeAll(() => {
+  Logger.overrideLogger(false);
+});
 afterEach(() => {
   for (const service of services.splice(0)) service.onModuleDestroy();
   jest.useRealTimers();

@@ -85,7 +85,7 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private startSyncTimer(): void {
     clearInterval(this.syncTimer);
-    this.syncTimer = setInterval(() => this.round(), this.options.syncIntervalMs);
+    this.syncTimer = setInterval(() => void this.round(), this.options.syncIntervalMs);
     this.syncTimer.unref();
   }
 
@@ -93,7 +93,7 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.soonTimer || this.closed) return;
     this.soonTimer = setTimeout(() => {
       this.soonTimer = undefined;
-      this.round();
+      void this.round();
     }, this.options.changeDelayMs);
     this.soonTimer.unref();
   }

@@ -35,7 +35,7 @@ import {
   type PushReply,
 } from './kv-messages.js';
 import { batches, byTarget, planDecommission, planPlacement } from './placement-planner.js';
-import { collectQuorum, majority, ReplicasDownError } from './quorum.js';
+import { collectQuorum, majority, TooFewReplicasUpError } from './quorum.js';
 import { answersAgree, resolveRead } from './read-repair.js';
 
 /** What the store needs to know about the cluster (the app adapts Elastica's services to it). */
@@ -146,10 +146,15 @@ export interface HandoffResult {
   complete: boolean;
 }
 
-export class ReplicaDownError extends Error {
+/**
+ * One replica not asked at all, since gossip has it down or gone: it counts as that replica's failure
+ * within the quorum (the others may still make it), unlike TooFewReplicasUpError, which refuses the
+ * whole request before anything is sent.
+ */
+export class ReplicaUnreachableError extends Error {
   constructor(nodeId: string) {
     super(`replica ${nodeId} is down`);
-    this.name = 'ReplicaDownError';
+    this.name = 'ReplicaUnreachableError';
   }
 }
 
@@ -221,7 +226,7 @@ export class KvNode {
     const { needed, copies } = this.quorum();
     if (replicas.length > 0 && replicas.length < needed) {
       this.counters.quorumFailures++;
-      throw new ReplicasDownError(needed, replicas.length, copies);
+      throw new TooFewReplicasUpError(needed, replicas.length, copies);
     }
     return { replicas, needed };
   }
@@ -269,13 +274,13 @@ export class KvNode {
 
   private putOn(replica: string, key: string, v: Versioned): Promise<ApplyOutcome> {
     if (replica === this.cluster.self) return Promise.resolve().then(() => this.applyLocal(key, v));
-    if (!this.cluster.isReachable(replica)) return Promise.reject(new ReplicaDownError(replica));
+    if (!this.cluster.isReachable(replica)) return Promise.reject(new ReplicaUnreachableError(replica));
     return this.peers.call<{ outcome: ApplyOutcome }>(replica, KV_PUT, { key, v }).then((reply) => reply.outcome);
   }
 
   private getFrom(replica: string, key: string): Promise<Versioned | null> {
     if (replica === this.cluster.self) return Promise.resolve(this.storage.get(key) ?? null);
-    if (!this.cluster.isReachable(replica)) return Promise.reject(new ReplicaDownError(replica));
+    if (!this.cluster.isReachable(replica)) return Promise.reject(new ReplicaUnreachableError(replica));
     return this.peers.call<{ v?: unknown }>(replica, KV_GET, { key }).then((reply) => {
       const v = reply?.v;
       return v === null || v === undefined ? null : checkVersioned(KV_GET, v, this.options);

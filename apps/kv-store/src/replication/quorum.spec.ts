@@ -84,7 +84,11 @@ describe('collectQuorum', () => {
   });
 
   it('refuses a quorum larger than the replica set, and an empty one', async () => {
-    await expect(collectQuorum({ replicas: [], call: async () => 1, needed: 1 })).rejects.toThrow(QuorumError);
-    await expect(collectQuorum({ replicas: ['a'], call: async () => 1, needed: 2 })).rejects.toThrow('0 of the 2');
+    await expect(collectQuorum({ replicas: [], call: () => Promise.resolve(1), needed: 1 })).rejects.toThrow(
+      QuorumError,
+    );
+    await expect(collectQuorum({ replicas: ['a'], call: () => Promise.resolve(1), needed: 2 })).rejects.toThrow(
+      '0 of the 2',
+    );
   });
 });

@@ -32,14 +32,14 @@ export class QuorumError extends Error {
  * sent, so nothing is written. `copies` is how many replicas the key is meant to have (the replication
  * factor, or the number of ring members when the cluster is smaller), `live` how many are up now.
  */
-export class ReplicasDownError extends QuorumError {
+export class TooFewReplicasUpError extends QuorumError {
   constructor(
     needed: number,
     readonly live: number,
     readonly copies: number,
   ) {
     super(needed, 0, new Map());
-    this.name = 'ReplicasDownError';
+    this.name = 'TooFewReplicasUpError';
     this.message = `only ${live} of the key's ${copies} replicas ${live === 1 ? 'is' : 'are'} up, and ${needed} must answer (a majority of ${copies})`;
   }
 }
@@ -95,7 +95,7 @@ export function collectQuorum<T>(request: QuorumRequest<T>): Promise<QuorumOutco
       try {
         promise = call(replica);
       } catch (error) {
-        promise = Promise.reject(error);
+        promise = Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
       promise.then(
         (reply) => {

@@ -9,10 +9,6 @@ export interface Versioned {
   readonly value: string | null;
 }
 
-export function isTombstone(v: Versioned): boolean {
-  return v.value === null;
-}
-
 /** The later of two versions (last writer wins); `undefined` means "no copy". */
 export function latest(a: Versioned | undefined, b: Versioned | undefined): Versioned | undefined {
   if (a === undefined) return b;

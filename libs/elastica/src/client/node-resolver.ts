@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { LOCAL_NODE, type LocalNode } from '../common/local-node.js';
+import type { LocalNode } from '../common/local-node.js';
+import { LOCAL_NODE } from '../elastica.constants.js';
 import { NodeUnavailableError, UnknownNodeError } from '../errors/elastica-error.js';
 import { GossipService } from '../gossip/gossip.service.js';
 import { TransportService } from '../transport/transport.service.js';

@@ -3,6 +3,4 @@ export interface Clock {
   now(): number;
 }
 
-export const CLOCK = Symbol('elastica:clock');
-
 export const systemClock: Clock = { now: () => Date.now() };

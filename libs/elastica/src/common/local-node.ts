@@ -7,5 +7,3 @@ export interface LocalNode {
   /** Start time of this run in ms; higher on every restart, which is how peers tell a restart apart. */
   readonly generation: number;
 }
-
-export const LOCAL_NODE = Symbol('elastica:local-node');

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Subject, type Observable } from 'rxjs';
-import { CLOCK, type Clock } from '../common/clock.js';
-import { ELASTICA_OPTIONS } from '../module/elastica.tokens.js';
+import type { Clock } from '../common/clock.js';
+import { CLOCK, ELASTICA_OPTIONS } from '../elastica.constants.js';
 import type { ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { LocalPauseGuard } from './local-pause-guard.js';
 import { PeerFailureDetectors, type AvailabilityChange } from './peer-failure-detectors.js';

@@ -17,7 +17,8 @@ import {
   VERDICTS_KEY,
   type Verdict,
 } from './verdicts.js';
-import { GossipDecodeError, varintSize } from './wire/bytes.js';
+import { GossipDecodeError } from '../errors/gossip-decode.error.js';
+import { varintSize } from './wire/bytes.js';
 import {
   decodeMessage,
   deltaOverhead,

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Subject, type Observable } from 'rxjs';
-import { CLOCK, type Clock } from '../common/clock.js';
-import { LOCAL_NODE, type LocalNode } from '../common/local-node.js';
+import type { Clock } from '../common/clock.js';
+import type { LocalNode } from '../common/local-node.js';
+import { CLOCK, ELASTICA_OPTIONS, GOSSIP_CHANNEL, LOCAL_NODE } from '../elastica.constants.js';
 import { SeededRandom } from '../common/random.js';
 import { FailureDetectorService } from '../failure-detector/failure-detector.service.js';
-import { ELASTICA_OPTIONS } from '../module/elastica.tokens.js';
-import { GOSSIP_CHANNEL, type GossipChannel } from '../network/gossip-channel.js';
+import type { GossipChannel } from '../network/gossip-channel.js';
 import type { ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { formatHostPort } from '../options/resolve-options.js';
 import { GossipNode, type GossipStats, type LeavePhase, type Outgoing } from './gossip-node.js';

@@ -4,7 +4,7 @@ import { Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { ElasticaOptions, ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { ElasticaModule } from './elastica.module.js';
-import { ELASTICA_OPTIONS } from './elastica.tokens.js';
+import { ELASTICA_OPTIONS } from '../elastica.constants.js';
 import { FailureDetectorService } from '../failure-detector/failure-detector.service.js';
 
 async function compileSync(options: ElasticaOptions) {

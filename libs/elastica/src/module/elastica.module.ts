@@ -1,9 +1,9 @@
 import { Module, type Provider } from '@nestjs/common';
-import { CLOCK, systemClock } from '../common/clock.js';
-import { LOCAL_NODE, type LocalNode } from '../common/local-node.js';
+import { systemClock } from '../common/clock.js';
+import type { LocalNode } from '../common/local-node.js';
+import { CLOCK, ELASTICA_OPTIONS, GOSSIP_CHANNEL, LOCAL_NODE } from '../elastica.constants.js';
 import { FailureDetectorService } from '../failure-detector/failure-detector.service.js';
 import { GossipService } from '../gossip/gossip.service.js';
-import { GOSSIP_CHANNEL } from '../network/gossip-channel.js';
 import { TransportService } from '../transport/transport.service.js';
 import { ElasticaTransport } from '../rpc/elastica-transport.js';
 import { NodeResolver } from '../client/node-resolver.js';
@@ -12,7 +12,6 @@ import { PartitionerService } from '../ring/partitioner.service.js';
 import type { ElasticaOptions, ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { resolveOptions } from '../options/resolve-options.js';
 import { ElasticaConfigurableModule, ELASTICA_RAW_OPTIONS } from './elastica.module-definition.js';
-import { ELASTICA_OPTIONS } from './elastica.tokens.js';
 
 const providers: Provider[] = [
   // Both forRoot and forRootAsync land here, so a bad option fails the same way whichever was used.

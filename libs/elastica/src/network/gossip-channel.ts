@@ -22,5 +22,3 @@ export interface GossipChannel {
    */
   reset?(to: string, reason: string): void;
 }
-
-export const GOSSIP_CHANNEL = Symbol('elastica:gossip-channel');

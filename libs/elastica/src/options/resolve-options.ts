@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
+import { checkHost, checkPort, formatHostPort, parseHostPort } from '../common/host-port.js';
 import { certificateNames, nodeIdNotNamed, parseSubject } from '../transport/certificate-names.js';
 import {
   DEFAULT_BIND,
@@ -10,11 +10,12 @@ import {
   DEFAULT_RPC,
   failureDetectorDefaults,
 } from './defaults.js';
-import { ElasticaOptionsError } from './elastica-options.error.js';
+import { ElasticaOptionsError } from '../errors/elastica-options.error.js';
 import type { ElasticaOptions, FailureDetectorOptions, HostPort, ResolvedElasticaOptions } from './elastica-options.js';
 
-const HOSTNAME =
-  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+// The public index exports these from here; they live with the rest of the host:port handling.
+export { formatHostPort, parseHostPort } from '../common/host-port.js';
+
 const UNSPECIFIED = new Set(['0.0.0.0', '::', '[::]']);
 
 function fail(option: string, problem: string): never {
@@ -25,35 +26,6 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
   return typeof value;
-}
-
-function checkHost(option: string, host: unknown): string {
-  if (typeof host !== 'string' || host.length === 0)
-    fail(option, `expected a host name or IP address, got ${describe(host)}`);
-  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (isIP(bare) === 0 && !HOSTNAME.test(bare))
-    fail(option, `${describe(host)} is not a valid host name or IP address`);
-  return bare;
-}
-
-function checkPort(option: string, port: unknown, allowZero: boolean): number {
-  const min = allowZero ? 0 : 1;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < min || port > 65535) {
-    fail(option, `expected an integer port from ${min} to 65535, got ${describe(port)}`);
-  }
-  return port;
-}
-
-/** Parses `host:port` (or `[v6]:port`), the form seeds and the CLI use. */
-export function parseHostPort(option: string, text: unknown): HostPort {
-  if (typeof text !== 'string') fail(option, `expected "host:port", got ${describe(text)}`);
-  const match = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(text.trim());
-  if (!match) fail(option, `${describe(text)} is not of the form host:port`);
-  return { host: checkHost(option, match[1]), port: checkPort(option, Number(match[2]), false) };
-}
-
-export function formatHostPort(address: HostPort): string {
-  return isIP(address.host) === 6 ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
 
 function checkObject(option: string, value: unknown): Record<string, unknown> {
@@ -84,22 +56,23 @@ function section<T extends object>(
   return merged as T;
 }
 
-const positive = (option: string, value: unknown): void => {
+// Assertions, so that a rule may go on to compare the value it has just checked.
+function positive(option: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
     fail(option, `expected a positive number, got ${describe(value)}`);
-};
-const positiveInt = (option: string, value: unknown): void => {
+}
+function positiveInt(option: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0)
     fail(option, `expected a positive integer, got ${describe(value)}`);
-};
-const nonNegative = (option: string, value: unknown): void => {
+}
+function nonNegative(option: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
     fail(option, `expected a number >= 0, got ${describe(value)}`);
-};
-const nonEmptyString = (option: string, value: unknown): void => {
+}
+function nonEmptyString(option: string, value: unknown): asserts value is string {
   if (typeof value !== 'string' || value.trim().length === 0)
     fail(option, `expected a non-empty string, got ${describe(value)}`);
-};
+}
 
 /** Applies defaults and checks every option, so a bad configuration fails at start-up in one clear message. */
 export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElasticaOptions {
@@ -194,7 +167,7 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     intervalMs: positive,
     mtuBytes: (o, v) => {
       positiveInt(o, v);
-      if ((v as number) < 512) fail(o, `at least 512 bytes, got ${v}`);
+      if (v < 512) fail(o, `at least 512 bytes, got ${v}`);
     },
     tombstoneTtlMs: positive,
     leaveTimeoutMs: positive,
@@ -204,11 +177,11 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     seedRetryMaxMs: positive,
     maxStateBytes: (o, v) => {
       positiveInt(o, v);
-      if ((v as number) < 4096) fail(o, `at least 4096 bytes, got ${v}`);
+      if (v < 4096) fail(o, `at least 4096 bytes, got ${v}`);
     },
     maxMembers: (o, v) => {
       positiveInt(o, v);
-      if ((v as number) < 2) fail(o, `at least 2, got ${v}`);
+      if (v < 2) fail(o, `at least 2, got ${v}`);
     },
   });
   const givenDetector = checkObject('failureDetector', options.failureDetector) as Partial<FailureDetectorOptions>;
@@ -232,7 +205,7 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
   const partitioner = section('partitioner', options.partitioner, DEFAULT_PARTITIONER, {
     vnodes: (o, v) => {
       positiveInt(o, v);
-      if ((v as number) > 4096) fail(o, `at most 4096, got ${v}`);
+      if (v > 4096) fail(o, `at most 4096, got ${v}`);
     },
     replicationFactor: positiveInt,
     replaces: nonEmptyString,
@@ -241,7 +214,7 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     timeoutMs: positive,
     maxFrameBytes: (o, v) => {
       positiveInt(o, v);
-      if ((v as number) < 1024) fail(o, `at least 1024 bytes, got ${v}`);
+      if (v < 1024) fail(o, `at least 1024 bytes, got ${v}`);
     },
     maxQueueBytes: positiveInt,
     handshakeTimeoutMs: positive,

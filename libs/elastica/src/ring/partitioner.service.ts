@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Subject, type Observable, type Subscription } from 'rxjs';
-import { LOCAL_NODE, type LocalNode } from '../common/local-node.js';
+import type { LocalNode } from '../common/local-node.js';
+import { RingNotReadyError } from '../errors/ring-not-ready.error.js';
 import { GossipService } from '../gossip/gossip.service.js';
-import { ELASTICA_OPTIONS } from '../module/elastica.tokens.js';
+import { ELASTICA_OPTIONS, LOCAL_NODE } from '../elastica.constants.js';
 import type { ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { formatHostPort } from '../options/resolve-options.js';
 import { TOKEN_SPACE, tokenOf } from './hash.js';
@@ -19,14 +20,6 @@ export interface PartitionerMembership {
   set(key: string, value: string): void;
   readonly events$: Observable<{ type: string; nodeId: string }>;
   readonly changes$: Observable<{ nodeId: string; key: string }>;
-}
-
-/** Thrown by lookups before any node owns a range (this node has not yet heard the cluster or chosen its tokens). */
-export class RingNotReadyError extends Error {
-  override readonly name = 'RingNotReadyError';
-  constructor() {
-    super('the ring is empty: no node owns a range yet (await PartitionerService.whenReady())');
-  }
 }
 
 type Phase = 'waiting' | 'ready' | 'closed';

@@ -4,8 +4,11 @@ export type RingMemberStatus = 'joining' | 'up' | 'down' | 'leaving' | 'left';
 /** What the pure ring needs to know about one member. */
 export interface RingMember {
   id: string;
-  /** Anything but `up` or `leaving` (including a status this version does not know) owns nothing. */
-  status: RingMemberStatus | string;
+  /**
+   * A `RingMemberStatus`, or one a later version added: typed `string` (which `RingMemberStatus |
+   * string` is anyway) so that a peer's unknown status is accepted. Anything but `up` or `leaving` owns nothing.
+   */
+  status: string;
   /** Unsigned 32-bit tokens; the member owns (previous token, token] for each. */
   tokens: ArrayLike<number>;
   /** The id of a down node this member replaced: that node owns nothing any more, even if it returns. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { decodeTokens, encodeTokens, TokenEncodingError } from './token-codec.js';
+import { TokenEncodingError } from '../errors/token-encoding.error.js';
+import { decodeTokens, encodeTokens } from './token-codec.js';
 
 describe('token encoding', () => {
   it('round-trips any set of tokens, sorted', () => {

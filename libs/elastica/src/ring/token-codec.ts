@@ -2,6 +2,8 @@
 // big-endian uint32s in base64url. 16 tokens take 89 characters. The prefix names the encoding so a
 // later version can change it without a reader mistaking one form for the other.
 
+import { TokenEncodingError } from '../errors/token-encoding.error.js';
+
 const PREFIX = 't1.';
 /** Far beyond any sane vnode count (the option is capped at 4096); refuses absurd input before decoding it. */
 const MAX_TOKENS = 65536;
@@ -15,10 +17,6 @@ export const JOIN_KEY = 'elastica.join';
 export const LOAD_KEY = 'elastica.load';
 /** `elastica.handback.<nodeId>`: a peer hands a restarted node the tokens of its previous run. */
 export const HANDBACK_PREFIX = 'elastica.handback.';
-
-export class TokenEncodingError extends Error {
-  override readonly name = 'TokenEncodingError';
-}
 
 export function encodeTokens(tokens: ArrayLike<number>): string {
   const bytes = Buffer.alloc(tokens.length * 4);

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
-import { isObservable, type Observable } from 'rxjs';
-import { LOCAL_NODE, type LocalNode } from '../common/local-node.js';
+import { isObservable } from 'rxjs';
+import type { LocalNode } from '../common/local-node.js';
 import type { RpcCall } from '../transport/inbound-call.js';
 import { TransportService, type RpcDispatcher } from '../transport/transport.service.js';
 import { ClusterContext } from './cluster-context.js';
-import { CLUSTER_HANDLER, ELASTICA_TRANSPORT } from './elastica-transport.token.js';
+import { CLUSTER_HANDLER, ELASTICA_TRANSPORT, LOCAL_NODE } from '../elastica.constants.js';
 
 /** An error as the caller receives it: always with a message. */
 function errorShape(error: unknown): unknown {

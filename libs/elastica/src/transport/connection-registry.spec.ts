@@ -111,7 +111,7 @@ describe('ConnectionRegistry: entries of unreachable peers', () => {
       owner: first,
       direction: 'outbound',
       write: () => undefined,
-      peer: { nodeId: 'b1', generation: 1, advertise: across[0] },
+      remoteHello: { nodeId: 'b1', generation: 1, advertise: across[0] },
     });
     expect(registry.isConnected('b1')).toBe(true);
     // The others are redialled within 2 x reconnectMinMs, not at the end of their grown backoffs; the
@@ -132,7 +132,7 @@ describe('ConnectionRegistry: entries of unreachable peers', () => {
       owner: second,
       direction: 'outbound',
       write: () => undefined,
-      peer: { nodeId: 'b9', generation: 1, advertise: '10.0.1.9:7000' },
+      remoteHello: { nodeId: 'b9', generation: 1, advertise: '10.0.1.9:7000' },
     });
     for (const wait of waits()) expect(wait).toBeGreaterThan(1_000);
   });

@@ -1,13 +1,16 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import { connect as connectTls, createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { FrameTooLargeError, NodeUnavailableError, QueueFullError } from '../errors/elastica-error.js';
+import type { Socket } from 'node:net';
+import { NodeUnavailableError, QueueFullError } from '../errors/elastica-error.js';
 import type { HostPort, RpcOptions, TlsOptions } from '../options/elastica-options.js';
-import { backoffDelay } from './backoff.js';
-import { Connection, type CloseInfo, type ConnectionEvents } from './connection.js';
+import { Admission } from './admission.js';
+import { Connection, describeClose, type CloseInfo, type ConnectionEvents } from './connection.js';
 import { encodeEvent, encodeGossip, encodeId, encodeRequest, FrameType, type Frame } from './frames.js';
-import { REFUSAL_REASONS, type Hello, type LocalIdentity, type RefusalReason } from './handshake.js';
-import { InboundCall } from './inbound-call.js';
-import { Peer, type OutboundCall } from './peer.js';
+import type { LocalIdentity } from './handshake.js';
+import { IncomingTraffic, type IncomingHandlers } from './incoming-traffic.js';
+import type { OutboundCall, Peer } from './peer.js';
+import { PeerDirectory } from './peer-directory.js';
+import { Redialer } from './redial.js';
+import { Sockets } from './sockets.js';
+import { connectionsOf, TransportCounters, type ConnectionInfo, type TransportStats } from './transport-stats.js';
 
 export interface TransportLogger {
   log(message: string): void;
@@ -15,112 +18,35 @@ export interface TransportLogger {
   debug(message: string): void;
 }
 
-/** Where incoming traffic goes: gossip to the gossip channel's handler, calls and events to the Nest strategy. */
-export interface IncomingHandlers {
-  gossip(from: string, bytes: Uint8Array): void;
-  request(call: InboundCall): void;
-  event(sender: string, pattern: string, data: unknown): void;
-  /** An address this node dialled reached this node itself (e.g. a seed spelled other than `advertise`). */
-  selfAddress?(address: string): void;
-}
-
-export interface TransportStats {
-  /** Connections this node refused, by reason (each also logged once). */
-  refused: Record<RefusalReason, number>;
-  /** Connections peers refused, by the reason they gave. */
-  refusedByPeer: Record<string, number>;
-  connections: number;
-  connectionsLost: number;
-  /** Established connections closed because a newer one from the same node took over (restart, or it lost the old one). */
-  connectionsReplaced: number;
-  gossipDropped: number;
-  /** Addresses found to be this node's own (dials that reached this node). */
-  selfAddresses: string[];
-  peers: {
-    address: string;
-    aliases: string[];
-    nodeId?: string;
-    connected: boolean;
-    inFlight: number;
-    bufferedBytes: number;
-    failures: number;
-  }[];
-}
-
-export interface ConnectionInfo {
-  nodeId: string;
-  address: string;
-  generation: number;
-  direction: 'outbound' | 'inbound';
-  localPort: number;
-  remotePort: number;
-}
-
-/** Peers untouched for this long are no longer redialled on their own; the next send dials again. */
-const IDLE_MS = 60_000;
-/**
- * Other addresses one node is known by, at most (a host name, an IP, localhost...). Past it the oldest
- * is forgotten (a send to it dials again): a peer answering at many addresses cannot grow the map.
- */
-export const MAX_ALIASES = 8;
-/** Inbound connections refused as `self` remembered until their other end (our own dial) hears of it. */
-const MAX_SELF_DIALS = 16;
-/** Entries of addresses found to be this node's own, kept at most (oldest forgotten first). */
-const MAX_SELF_ENTRIES = 64;
-/** Early redials after a peer became reachable again: at most one sweep this often (see reachableAgain). */
-const RECOVERY_SWEEP_MS = 5_000;
-
-/** "host:port" or "[v6]:port" to its parts. */
-export function splitAddress(address: string): HostPort {
-  const at = address.lastIndexOf(':');
-  const host = address.slice(0, at);
-  return { host: host.startsWith('[') ? host.slice(1, -1) : host, port: Number(address.slice(at + 1)) };
-}
+// Were defined here; kept importable from here.
+export { splitAddress } from '../common/host-port.js';
+export type { IncomingHandlers } from './incoming-traffic.js';
+export { MAX_ALIASES } from './peer-directory.js';
+export type { ConnectionInfo, TransportStats } from './transport-stats.js';
 
 /**
- * The one connection per pair of nodes. Peers are keyed by advertised address (what gossip knows),
- * by the other addresses they turned out to answer at (aliases), and, once a handshake told it, by
- * node id. When both nodes dial each other at once, the connection dialled by the node with the smaller
- * id survives on both sides (decided by the acceptor before it answers the handshake, so no traffic
- * ever rides the losing one). When a node we are connected to is dialled again under another name of
- * its address, the acceptor holds the new connection unused and the dialer, which alone knows it still
- * has the old one, closes it as a duplicate and remembers the name as an alias: the old connection and
- * the calls on it carry on. When both nodes dial each other at once under names the other has not
- * learned, the acceptors' answers (standby or fresh) tell both sides the dials crossed, and both keep
- * the one dialled by the smaller id (see crossed).
+ * The one connection per pair of nodes (docs/ARCHITECTURE.md, "Transport and RPC"): the API the
+ * transport service uses, and what becomes of a peer's connections once established, over the peer
+ * directory, admission (crossing-dials.ts decides), redials and sockets.
  */
 export class ConnectionRegistry {
-  private server: Server | undefined;
-  private readonly peers = new Map<string, Peer>();
-  private readonly byNode = new Map<string, Peer>();
+  private readonly sockets: Sockets;
+  private readonly peers: PeerDirectory;
+  private readonly redial: Redialer;
   private readonly unattached = new Set<Connection>();
-  private readonly inbound = new Map<Connection, Map<number, InboundCall>>();
-  private readonly lostTieBreak = new WeakSet<Connection>();
-  /**
-   * The losers of crossing dials (see crossed), held as a standby only to read what the peer sent on
-   * them before it saw the crossing: never written to by the registry, never promoted by a frame.
-   */
-  private readonly retired = new WeakSet<Connection>();
-  /** Entries whose dial lost a tie-break and that wait for the peer's connection (see settleAwaiting). */
-  private readonly awaiting = new Set<Peer>();
-  /** `remote` of inbound connections refused as `self`: the `local` of one of our own dials. */
-  private readonly selfDials = new Set<string>();
-  private readonly selfAddresses: string[] = [];
-  private readonly selfEntries: Peer[] = [];
+  private readonly incoming: IncomingTraffic;
+  private readonly counters: TransportCounters;
+  private readonly admission: Admission;
   private nextCallId = 0;
   private closed = false;
-  private readonly refused = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0])) as Record<RefusalReason, number>;
-  private readonly refusedByPeer: Record<string, number> = {};
-  private connectionsLost = 0;
-  private connectionsReplaced = 0;
   /** Connections established so far (see Peer.dialEpoch). */
   private establishments = 0;
-  private gossipDropped = 0;
-  private lastRecoverySweep = -Infinity;
+  /** Made once, not per frame sent; an arrow, so that it calls the dial in force (the specs stand in for it). */
+  private readonly dialPeer = (peer: Peer): void => this.dial(peer);
   private readonly events: ConnectionEvents = {
-    admit: (conn, hello) => this.admit(conn, hello),
-    commit: (conn) => this.commit(conn),
-    reached: (conn, hello) => this.reached(conn, hello),
+    admit: (conn, hello) => this.admission.admit(conn, hello),
+    commit: (conn) => this.admission.commit(conn),
+    reached: (conn, hello) => this.admission.reached(conn, hello),
     established: (conn) => this.established(conn),
     frame: (conn, frame) => this.onFrame(conn, frame),
     closed: (conn, info) => this.onClosed(conn, info),
@@ -131,60 +57,37 @@ export class ConnectionRegistry {
     private readonly rpc: RpcOptions,
     private readonly handlers: IncomingHandlers,
     private readonly logger: TransportLogger,
-    private readonly random: () => number = Math.random,
-    private readonly tls?: TlsOptions,
-  ) {}
+    random: () => number = Math.random,
+    tls?: TlsOptions,
+  ) {
+    this.sockets = new Sockets(rpc, tls);
+    this.incoming = new IncomingTraffic(handlers, rpc);
+    this.counters = new TransportCounters(logger);
+    this.peers = new PeerDirectory((message) => logger.log(message));
+    this.admission = new Admission(local, this.peers, this.counters, this.unattached, () => this.closed);
+    // Arrows, so that the dialFailed in force is the one called (the specs stand in for it).
+    this.redial = new Redialer(rpc, random, this.peers, {
+      dial: this.dialPeer,
+      dialFailed: (peer, reason) => this.dialFailed(peer, reason),
+      isClosed: () => this.closed,
+      debug: (message) => logger.debug(message),
+    });
+  }
 
-  /**
-   * Binds and listens; resolves with the bound port. With `tls`, the listener is a TLS server that
-   * demands a client certificate signed by `ca`, and the handshake (and HMAC, with a secret) runs inside.
-   */
+  /** Binds and listens; resolves with the bound port. */
   listen(bind: HostPort): Promise<number> {
-    let server: Server;
-    if (this.tls) {
-      const tls = this.tls;
-      server = createTlsServer(
-        {
-          key: tls.key,
-          cert: tls.cert,
-          ca: tls.ca,
-          requestCert: true,
-          rejectUnauthorized: true,
-          minVersion: 'TLSv1.2',
-          handshakeTimeout: this.rpc.handshakeTimeoutMs,
-        },
-        (socket) => this.accept(socket),
-      );
-      server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => this.tlsRefused(error, socket));
-    } else {
-      server = createServer((socket) => this.accept(socket));
-    }
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(bind.port, bind.host, () => {
-        server.off('error', reject);
-        server.on('error', (error) => this.logger.warn(`listener error: ${error.message}`));
-        resolve((server.address() as { port: number }).port);
-      });
+    return this.sockets.listen(bind, {
+      accepted: (socket) => this.accept(socket),
+      tlsRefused: (reason, remote, message) => this.counters.tlsRefused(reason, remote, message),
+      warn: (message) => this.logger.warn(message),
     });
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const server = this.server;
-    this.server = undefined;
     for (const conn of this.unattached) conn.destroy('node shutting down');
-    for (const peer of this.peers.values()) {
-      peer.clearTimers();
-      for (const waiter of peer.waiters.splice(0))
-        waiter.reject(new NodeUnavailableError(peer.address, 'this node is shutting down'));
-      this.failCalls(peer, new NodeUnavailableError(peer.nodeId ?? peer.address, 'this node is shutting down'));
-      peer.connecting?.destroy('node shutting down');
-      peer.standby?.close('node shutting down');
-      peer.conn?.close('node shutting down');
-    }
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const peer of this.peers.entries()) peer.shutDown();
+    await this.sockets.close();
   }
 
   // ---- sending ---------------------------------------------------------------------------------
@@ -197,18 +100,18 @@ export class ConnectionRegistry {
     try {
       this.enqueue(peer, encodeGossip(bytes));
     } catch {
-      this.gossipDropped++;
+      this.counters.gossipDropped++;
     }
   }
 
   /**
-   * Drops the established connection to `address`, if any (see GossipChannel.reset): calls on it fail
-   * now, as on a lost connection, and the peer is redialled after the usual backoff while in use.
+   * Drops the established connection to `address`, if any: see docs/ARCHITECTURE.md, "A node judged down
+   * loses its connection".
    */
   reset(address: string, reason: string): void {
     const entry = this.peers.get(address);
     if (!entry) return;
-    const peer = current(entry); // an alias's connection lives on the entry it was merged into
+    const peer = entry.current(); // an alias's connection lives on the entry it was merged into
     // The standby goes too: across a partition it is as stuck as the connection it stands by for.
     const standby = peer.standby;
     peer.standby = undefined;
@@ -219,17 +122,17 @@ export class ConnectionRegistry {
   /** Sends a request; answers go to `call`. Throws a typed error at once when it cannot be sent. Returns the cancel. */
   call(address: string, pattern: string, data: unknown, call: OutboundCall): () => void {
     const peer = this.peerFor(address);
-    this.assertOpen(peer, call.nodeId);
-    if (peer.calls.size >= this.rpc.maxInFlight)
+    this.assertOpen(call.nodeId);
+    if (peer.callsInFlight >= this.rpc.maxInFlight)
       throw new QueueFullError(peer.label, `${this.rpc.maxInFlight} requests in flight (rpc.maxInFlight)`);
     this.nextCallId = (this.nextCallId + 1) >>> 0;
     const id = this.nextCallId;
     this.enqueue(peer, encodeRequest(id, pattern, data), call.nodeId);
-    peer.calls.set(id, call);
+    peer.addCall(id, call);
     return () => {
       // The entry may have turned out to be another name of a known node since: its calls moved there.
-      const owner = current(peer);
-      if (!owner.calls.delete(id)) return;
+      const owner = peer.current();
+      if (!owner.forgetCall(id)) return;
       try {
         this.enqueue(owner, encodeId(FrameType.Cancel, id));
       } catch {
@@ -246,133 +149,52 @@ export class ConnectionRegistry {
       if (this.closed) return reject(new NodeUnavailableError(address, 'this node is shutting down'));
       if (peer.self) return reject(new NodeUnavailableError(address, "it is this node's own address"));
       peer.lastUsed = Date.now();
-      if (!peer.connecting && !peer.awaitInboundTimer) {
+      if (!peer.connectionUnderway) {
         if (Date.now() < peer.retryAt)
           return reject(new NodeUnavailableError(address, `unreachable (${peer.lastError})`));
         this.dial(peer);
       }
-      peer.waiters.push({ resolve, reject });
+      peer.addWaiter({ resolve, reject });
     });
   }
 
   /** Fire-and-forget; throws a typed error at once when it cannot be queued. */
   emit(address: string, nodeId: string, pattern: string, data: unknown): void {
     const peer = this.peerFor(address);
-    this.assertOpen(peer, nodeId);
+    this.assertOpen(nodeId);
     this.enqueue(peer, encodeEvent(pattern, data), nodeId);
   }
 
-  private assertOpen(peer: Peer, nodeId: string): void {
+  private assertOpen(nodeId: string): void {
     if (this.closed) throw new NodeUnavailableError(nodeId, 'this node is shutting down');
   }
 
   /** Queues a frame for a peer, dialling when needed; throws (for callers that care) when it cannot. */
   private enqueue(peer: Peer, frame: Buffer, nodeIdForErrors?: string): void {
-    const bodyBytes = frame.length - 4;
-    if (bodyBytes > this.rpc.maxFrameBytes) throw new FrameTooLargeError(bodyBytes, this.rpc.maxFrameBytes);
-    const conn = peer.conn;
-    if (conn) {
-      if (conn.bufferedBytes + frame.length > this.rpc.maxQueueBytes) {
-        throw new QueueFullError(
-          peer.label,
-          `${conn.bufferedBytes} bytes waiting, rpc.maxQueueBytes ${this.rpc.maxQueueBytes}`,
-        );
-      }
-      // The connection stamps the time once per flush (a clock read per frame is measurable here);
-      // detach() folds it into peer.lastUsed.
-      conn.used = true;
-      conn.write(frame);
-      return;
-    }
-    if (peer.self) throw new NodeUnavailableError(nodeIdForErrors ?? peer.address, "it is this node's own address");
-    const now = Date.now();
-    peer.lastUsed = now;
-    if (!peer.connecting && !peer.awaitInboundTimer) {
-      if (now < peer.retryAt) {
-        throw new NodeUnavailableError(
-          nodeIdForErrors ?? peer.label,
-          `unreachable (${peer.lastError}); next attempt in ${Math.ceil(peer.retryAt - now)} ms`,
-        );
-      }
-      this.dial(peer);
-    }
-    if (peer.queueBytes + frame.length > this.rpc.maxQueueBytes) {
-      throw new QueueFullError(
-        peer.label,
-        `${peer.queueBytes} bytes waiting for the connection, rpc.maxQueueBytes ${this.rpc.maxQueueBytes}`,
-      );
-    }
-    peer.queue.push(frame);
-    peer.queueBytes += frame.length;
+    peer.send(frame, this.rpc, this.dialPeer, nodeIdForErrors);
   }
 
   // ---- connections -----------------------------------------------------------------------------
 
   private peerFor(address: string): Peer {
-    let peer = this.peers.get(address);
-    if (!peer) {
-      peer = new Peer(address);
-      this.peers.set(address, peer);
-    }
-    return peer;
+    return this.peers.peerFor(address);
   }
 
   private dial(peer: Peer): void {
     clearTimeout(peer.retryTimer);
     peer.retryTimer = undefined;
-    const { host, port } = splitAddress(peer.address);
-    let socket: Socket;
-    try {
-      socket = this.open(host, port);
-    } catch (error) {
-      // connect() throws at once on an address it cannot even try (in a timer, that would be uncaught).
-      peer.connecting = undefined;
-      this.dialFailed(peer, `cannot dial ${peer.address}: ${(error as Error).message}`);
-      return;
-    }
-    const tls = this.tls;
-    let secured = false;
-    if (tls) {
-      // Before the Connection's own listener, so a TLS failure is reported as a refusal, not a lost socket.
-      socket.on('error', (error: NodeJS.ErrnoException) => {
-        if (!isTlsError(error)) return;
-        const message = `TLS: ${error.message}`;
-        // Before our side completed, we refused them (their certificate); after, they refused ours.
-        conn.abort(secured ? { refusedByPeer: 'tls', message } : { refused: 'tls', message });
-      });
-    }
-    const conn = this.wrap(socket, 'outbound');
+    const conn = this.sockets.dial(
+      peer.address,
+      (socket) => this.wrap(socket, 'outbound'),
+      (error) => {
+        peer.connecting = undefined;
+        this.dialFailed(peer, `cannot dial ${peer.address}: ${error.message}`);
+      },
+    );
+    if (!conn) return;
     conn.owner = peer;
     peer.connecting = conn;
     peer.dialEpoch = this.establishments;
-    const timer = setTimeout(
-      () => conn.destroy(`connect timeout after ${this.rpc.connectTimeoutMs} ms`),
-      this.rpc.connectTimeoutMs,
-    );
-    timer.unref();
-    socket.once(tls ? 'secureConnect' : 'connect', () => {
-      secured = true;
-      clearTimeout(timer);
-    });
-    socket.once('close', () => clearTimeout(timer));
-  }
-
-  private open(host: string, port: number): Socket {
-    const tls = this.tls;
-    return tls
-      ? connectTls({
-          host,
-          port,
-          key: tls.key,
-          cert: tls.cert,
-          ca: tls.ca,
-          rejectUnauthorized: true,
-          minVersion: 'TLSv1.2',
-          // The chain is checked against the cluster's CA; the name is not (peers are dialled by the
-          // address gossip advertises, which a certificate need not list). See SECURITY.md.
-          checkServerIdentity: () => undefined,
-        })
-      : connect({ host, port });
   }
 
   private accept(socket: Socket): void {
@@ -393,16 +215,6 @@ export class ConnectionRegistry {
     this.unattached.add(this.wrap(socket, 'inbound'));
   }
 
-  /** A TLS client that failed the TLS handshake (no certificate, a foreign CA, not TLS at all): counted and logged once. */
-  private tlsRefused(error: NodeJS.ErrnoException, socket: TLSSocket): void {
-    const reason: RefusalReason = error.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'handshake_timeout' : 'tls';
-    this.refused[reason]++;
-    this.logger.warn(
-      `refused connection with ${socket.remoteAddress}:${socket.remotePort} (${reason}): TLS: ${error.message}`,
-    );
-    socket.destroy();
-  }
-
   private wrap(socket: Socket, direction: 'inbound' | 'outbound'): Connection {
     return new Connection(
       socket,
@@ -414,141 +226,13 @@ export class ConnectionRegistry {
     );
   }
 
-  /** Our entries for the node a HELLO names: by node id, and by the address it advertises (often one entry). */
-  private entriesOf(hello: Hello): Peer[] {
-    const byId = this.byNode.get(hello.nodeId);
-    const byAddress = this.peers.get(hello.advertise);
-    if (!byId) return byAddress ? [byAddress] : [];
-    return byAddress && byAddress !== byId ? [byId, byAddress] : [byId];
-  }
-
-  /** The entry with an established connection to this very run (node id and generation) of the node, if any. */
-  private liveEntry(hello: Hello): Peer | undefined {
-    return this.entriesOf(hello).find(
-      (p) => p.conn !== undefined && p.nodeId === hello.nodeId && p.generation === hello.generation,
-    );
-  }
-
-  /**
-   * Acceptor-side tie-break, before we answer the dialer's HELLO. It only decides: nothing changes
-   * (no peer entry, no connection dropped) until the dialer is proven, so a stranger's HELLO naming a
-   * member can neither displace that member's connection nor make this node remember its address.
-   */
-  private admit(conn: Connection, hello: Hello): { reason: RefusalReason; message: string } | undefined {
-    if (this.closed) return { reason: 'duplicate', message: 'node shutting down' };
-    // Connected to that very run already: answered all the same (see commit), since only the dialer
-    // knows whether it still has that connection, and it must learn who we are to tell. Our answer says
-    // so (Hello.standby), which is how the dialer tells this from a crossing dial.
-    if (this.liveEntry(hello)) {
-      if (conn.state === 'handshake') conn.held = true;
-      return undefined;
-    }
-    for (const peer of this.entriesOf(hello)) {
-      const other = peer.connecting;
-      if (other && other !== conn && other.direction === 'outbound' && this.local.nodeId < hello.nodeId) {
-        return {
-          reason: 'duplicate',
-          message: `simultaneous dial: keeping the connection dialled by ${this.local.nodeId}`,
-        };
-      }
-    }
-    return undefined;
-  }
-
-  /** The dialer is proven: take the tie-break's decision (checked again: things may have moved since its HELLO). */
-  private commit(conn: Connection): { reason: RefusalReason; message: string } | undefined {
-    this.unattached.delete(conn);
-    const hello = conn.peer!;
-    const refusal = this.admit(conn, hello);
-    if (refusal) return refusal;
-    const live = this.liveEntry(hello);
-    if (live && this.crossed(live.conn!, conn)) {
-      if (hello.nodeId < this.local.nodeId) {
-        // Theirs wins: ours (we have been sending on it) goes, this one takes its place.
-        this.giveUp(live, `crossing dials: keeping the connection dialled by ${hello.nodeId}`);
-        live.connecting = conn;
-      } else {
-        // Ours wins: they will give this one up as soon as they see the crossing; until then, what
-        // they send on it is read.
-        this.retired.add(conn);
-      }
-      conn.owner = live;
-      return undefined;
-    }
-    if (live) {
-      // Either it dialled another name of our address while it still has the old connection (it will
-      // close this one as a duplicate), or it lost the old one and we have not noticed yet (it will send
-      // on this one). established() keeps this one unused as the standby until the dialer shows which.
-      conn.owner = live;
-      return undefined;
-    }
-    const peer = this.peerFor(hello.advertise);
-    for (const entry of new Set([peer, ...this.entriesOf(hello)])) {
-      const existing = entry.conn;
-      if (!existing || (entry !== peer && entry.nodeId !== hello.nodeId)) continue;
-      // The peer restarted (another generation): the old connection is dead.
-      const reason = `replaced by a new connection from ${hello.nodeId} (generation ${hello.generation})`;
-      this.connectionsReplaced++;
-      this.detach(entry, existing, reason);
-      existing.close(reason);
-      // Its standby belonged to the old run too: were it to send, it would be promoted over the new one.
-      const standby = entry.standby;
-      entry.standby = undefined;
-      standby?.close(reason);
-    }
-    const other = peer.connecting;
-    // Ours loses (theirs was dialled by the smaller id), or it is an older attempt of theirs.
-    if (other && other !== conn) this.lostTieBreak.add(other);
-    conn.owner = peer;
-    peer.connecting = conn;
-    if (other && other !== conn) other.close(`simultaneous dial: keeping the connection dialled by ${hello.nodeId}`);
-    return undefined;
-  }
-
-  /**
-   * Dialer side, the acceptor proven. An address we dialled not knowing whom it leads to (a seed written
-   * `localhost:P` for a node advertising `127.0.0.1:P`) may turn out to be another name of a node we hold
-   * a connection with: that connection carries on, the address becomes an alias of its entry, and this
-   * one is refused as a duplicate (the acceptor kept it unused, so nothing rode it).
-   */
-  private reached(conn: Connection, hello: Hello): { reason: RefusalReason; message: string } | undefined {
-    const peer = conn.owner as Peer;
-    const known = this.liveEntry(hello);
-    if (!known || known === peer) return undefined;
-    if (peer.connecting === conn) peer.connecting = undefined;
-    if (this.crossed(known.conn!, conn)) {
-      if (this.local.nodeId < hello.nodeId) {
-        // Ours wins: theirs (we have been sending on it) goes; what waited on either entry rides this one.
-        this.giveUp(known, `crossing dials: keeping the connection dialled by ${this.local.nodeId}`);
-        this.merge(peer, known);
-        conn.owner = known;
-        known.connecting = conn;
-        return undefined;
-      }
-      this.merge(peer, known);
-      // Theirs wins. Without a secret they established ours before answering and may be sending on
-      // it: it is kept to read that until they give it up. With one, they have not committed it yet.
-      if (this.local.secret !== undefined) {
-        return { reason: 'duplicate', message: `crossing dials: keeping the connection dialled by ${hello.nodeId}` };
-      }
-      this.retired.add(conn);
-      conn.owner = known;
-      return undefined;
-    }
-    this.merge(peer, known);
-    return {
-      reason: 'duplicate',
-      message: `already connected to ${hello.nodeId} (${known.address}); ${peer.address} is another address of it`,
-    };
-  }
-
   private established(conn: Connection): void {
     const peer = conn.owner as Peer;
-    const hello = conn.peer!;
+    const hello = conn.remoteHello!;
     if (peer.connecting === conn) peer.connecting = undefined;
     if (peer.conn && peer.conn !== conn) {
-      if (this.retired.has(conn)) {
-        this.holdRetired(peer, conn);
+      if (this.admission.isCrossingLoser(conn)) {
+        this.holdCrossingLoser(peer, conn);
         return;
       }
       if (conn.direction === 'inbound' && peer.nodeId === hello.nodeId && peer.generation === hello.generation) {
@@ -561,111 +245,34 @@ export class ConnectionRegistry {
     // A node dialled by another address (a seed written differently) is also known by its advertised one.
     if (hello.advertise !== peer.address) {
       const canonical = this.peers.get(hello.advertise);
-      if (!canonical) this.alias(hello.advertise, peer);
-      else if (canonical !== peer && !canonical.conn && !canonical.connecting) this.merge(canonical, peer);
+      if (!canonical) this.peers.alias(hello.advertise, peer);
+      else if (canonical !== peer && !canonical.conn && !canonical.connecting) this.peers.merge(canonical, peer);
     }
     const restarted = peer.generation !== undefined && peer.generation !== hello.generation;
     const wasUnreachable = peer.failures > 0;
-    peer.conn = conn;
-    peer.nodeId = hello.nodeId;
-    peer.generation = hello.generation;
-    peer.failures = 0;
-    peer.retryAt = 0;
-    peer.lastError = '';
-    peer.lastUsed = Date.now();
-    peer.clearTimers();
-    this.awaiting.delete(peer);
+    peer.connectedOn(conn, hello);
+    this.redial.connected(peer);
     this.establishments++;
-    const previous = this.byNode.get(hello.nodeId);
-    this.byNode.set(hello.nodeId, peer);
-    if (previous && previous !== peer) this.forgetIfIdle(previous);
-    this.inbound.set(conn, new Map());
-    const queued = peer.queue;
-    peer.queue = [];
-    peer.queueBytes = 0;
-    for (const frame of queued) conn.write(frame);
-    const waiters = peer.waiters;
-    peer.waiters = [];
-    for (const waiter of waiters) waiter.resolve(hello.nodeId);
+    const previous = this.peers.bindNode(hello.nodeId, peer);
+    if (previous) this.redial.forgetIfIdle(previous);
+    this.incoming.open(conn);
+    peer.flushTo(conn, hello.nodeId);
     this.logger.log(`connected to ${peer.label} (${conn.direction}${restarted ? ', peer restarted' : ''})`);
-    for (const waiting of this.awaiting) if (waiting !== peer) this.settleAwaiting(waiting);
-    if (wasUnreachable) this.reachableAgain(peer);
-  }
-
-  /**
-   * A peer we had failed to reach is reachable again: the network probably healed (a partition ended,
-   * a link came back), so the others we are failing to reach are redialled soon instead of at the end of
-   * a backoff that grew through the outage. After a partition, the first link across brings the rest
-   * within a second or so (each end sweeps), where the backoffs alone took up to `reconnectMaxMs` per
-   * pair. At most one sweep per RECOVERY_SWEEP_MS, so a flapping peer cannot make us hammer the peers
-   * that are really gone; a redial that fails goes back to its grown backoff.
-   */
-  private reachableAgain(reached: Peer): void {
-    const now = Date.now();
-    if (now - this.lastRecoverySweep < RECOVERY_SWEEP_MS) return;
-    this.lastRecoverySweep = now;
-    let redials = 0;
-    for (const peer of new Set(this.peers.values())) {
-      if (peer === reached || peer.self || peer.conn) continue;
-      const dialling = peer.connecting;
-      if (dialling) {
-        // A dial whose SYN left while the network was cut waits for the kernel's retransmission (1 s,
-        // then 2 s, ...) or for our connect timeout: abort it and dial again at once. A dial already
-        // past TCP's handshake goes through the link that works; it is left alone.
-        if (dialling.direction === 'outbound' && dialling.socket.connecting) {
-          peer.redialEarly = true;
-          dialling.destroy('dialled again: the network is back');
-          redials++;
-        }
-        continue;
-      }
-      if (!peer.retryTimer) continue;
-      const delay = this.earlyRedialDelay();
-      if (peer.retryAt - now <= delay) continue;
-      peer.retryAt = now + delay;
-      this.armRetry(peer, delay);
-      redials++;
-    }
-    if (redials > 0)
-      this.logger.debug(`${reached.label} is reachable again: redialling ${redials} unreachable peer(s) early`);
-  }
-
-  private earlyRedialDelay(): number {
-    return this.rpc.reconnectMinMs * (1 + this.random());
+    this.redial.settleAllAwaiting(peer);
+    if (wasUnreachable) this.redial.reachableAgain(peer);
   }
 
   /** A second connection from the node `peer` is connected to, same run: held unused (see Peer.standby). */
   private holdStandby(peer: Peer, conn: Connection): void {
     const older = peer.standby;
     peer.standby = conn;
-    this.inbound.set(conn, new Map());
+    this.incoming.open(conn);
     if (older) older.close('superseded by a newer connection from the same node');
     this.logger.debug(`second connection from ${peer.label}: held until the peer closes it or sends on it`);
   }
 
-  /**
-   * Two connections between the same two runs, one dialled by each side, each answered as fresh (its
-   * acceptor had no established connection with the other run): the dials crossed, each under an
-   * address the other side did not know yet. Both sides see the same two facts, so both keep the one
-   * dialled by the smaller node id (as the simultaneous-dial tie-break does on one entry).
-   */
-  private crossed(live: Connection, conn: Connection): boolean {
-    return live.direction !== conn.direction && !live.held && !conn.held;
-  }
-
-  /**
-   * The established connection of `peer` loses a crossing: calls awaiting answers on it fail (their
-   * answers would come on it), and the peer is told it is a duplicate, which it drops quietly, having
-   * kept the other one too. What we sent on it before arrives (the peer reads until our refusal).
-   */
-  private giveUp(peer: Peer, reason: string): void {
-    const old = peer.conn!;
-    this.detach(peer, old, reason);
-    old.refuse('duplicate', reason);
-  }
-
   /** A crossing's loser, kept to read what the peer sent on it until it gives it up (bounded in time). */
-  private holdRetired(peer: Peer, conn: Connection): void {
+  private holdCrossingLoser(peer: Peer, conn: Connection): void {
     this.holdStandby(peer, conn);
     const timer = setTimeout(() => {
       if (peer.standby !== conn) return;
@@ -681,162 +288,25 @@ export class ConnectionRegistry {
     const old = peer.conn;
     if (old) {
       const reason = `replaced by a newer connection from ${peer.nodeId}, which gave this one up`;
-      this.connectionsReplaced++;
-      this.detach(peer, old, reason);
+      this.counters.connectionsReplaced++;
+      peer.detach(old, reason);
       old.close(reason);
     }
     peer.conn = conn;
     this.logger.log(`connected to ${peer.label} (${conn.direction}, in place of a connection the peer had given up)`);
   }
 
-  /**
-   * `from` turned out to be another name of the node `into` is: its addresses now lead to `into`, and
-   * what waited on `from` (queued frames, calls, connect() callers) goes on `into`'s connection.
-   */
-  private merge(from: Peer, into: Peer): void {
-    if (from === into) return;
-    from.clearTimers();
-    from.mergedInto = into;
-    for (const address of [from.address, ...from.aliases])
-      if (this.peers.get(address) === from) this.alias(address, into);
-    for (const [id, call] of from.calls) into.calls.set(id, call);
-    from.calls.clear();
-    const queued = from.queue;
-    const queuedBytes = from.queueBytes;
-    from.queue = [];
-    from.queueBytes = 0;
-    const waiters = from.waiters;
-    from.waiters = [];
-    const conn = into.conn;
-    if (conn) {
-      // Both queues were bounded by rpc.maxQueueBytes: this is at most one bound more, once.
-      if (queued.length > 0) conn.used = true;
-      for (const frame of queued) conn.write(frame);
-      for (const waiter of waiters) waiter.resolve(into.nodeId!);
-    } else {
-      for (const frame of queued) into.queue.push(frame);
-      into.queueBytes += queuedBytes;
-      for (const waiter of waiters) into.waiters.push(waiter);
-    }
-    this.logger.log(`${from.address} is another address of ${into.label}`);
-  }
-
-  /** Maps `address` to `peer`, remembering it among the peer's aliases (bounded: the oldest goes first). */
-  private alias(address: string, peer: Peer): void {
-    this.peers.set(address, peer);
-    if (address === peer.address || peer.aliases.includes(address)) return;
-    peer.aliases.push(address);
-    if (peer.aliases.length > MAX_ALIASES) {
-      const oldest = peer.aliases.shift()!;
-      if (this.peers.get(oldest) === peer) this.peers.delete(oldest);
-    }
-  }
-
-  /** An entry a node has left for another (it restarted elsewhere) is dropped once it holds nothing. */
-  private forgetIfIdle(peer: Peer): void {
-    if (
-      peer.conn ||
-      peer.connecting ||
-      peer.standby ||
-      peer.calls.size > 0 ||
-      peer.queue.length > 0 ||
-      peer.waiters.length > 0
-    )
-      return;
-    peer.clearTimers();
-    for (const address of [peer.address, ...peer.aliases])
-      if (this.peers.get(address) === peer) this.peers.delete(address);
-    if (peer.nodeId !== undefined && this.byNode.get(peer.nodeId) === peer) this.byNode.delete(peer.nodeId);
-    this.awaiting.delete(peer);
-  }
-
-  /**
-   * A dial of ours refused as `duplicate` (the peer is dialling us and its dial wins) waits for the
-   * peer's connection, which may arrive, or have arrived, under another entry: we had dialled another
-   * name of its address. Called when something was established since the dial left. An entry whose
-   * node is known and connected elsewhere moves there; one whose node we never learned is redialled at
-   * once: if it is that node under another name, the handshake says so and it becomes an alias, with
-   * nothing queued lost. (A redial that meets the same tie-break again just waits again.)
-   */
-  private settleAwaiting(peer: Peer): void {
-    if (!peer.awaitInboundTimer || peer.conn || peer.connecting || peer.mergedInto) {
-      this.awaiting.delete(peer);
-      return;
-    }
-    if (peer.nodeId !== undefined) {
-      const live = this.byNode.get(peer.nodeId);
-      if (!live || live === peer || !live.conn) return;
-      this.awaiting.delete(peer);
-      this.merge(peer, live);
-      return;
-    }
-    this.awaiting.delete(peer);
-    clearTimeout(peer.awaitInboundTimer);
-    peer.awaitInboundTimer = undefined;
-    this.dial(peer);
-  }
-
   private onFrame(conn: Connection, frame: Frame): void {
     const peer = conn.owner as Peer;
-    if (peer.standby === conn && !this.retired.has(conn)) this.promote(peer, conn);
-    switch (frame.type) {
-      case FrameType.Gossip:
-        this.handlers.gossip(conn.peer!.advertise, frame.bytes);
-        return;
-      case FrameType.Request: {
-        const calls = this.inbound.get(conn)!;
-        const call = new InboundCall(frame.id, frame.pattern, frame.data, conn.peer!.nodeId, conn, this.rpc, calls);
-        calls.set(frame.id, call);
-        this.handlers.request(call);
-        return;
-      }
-      case FrameType.Event:
-        this.handlers.event(conn.peer!.nodeId, frame.pattern, frame.data);
-        return;
-      case FrameType.Cancel:
-        this.inbound.get(conn)?.get(frame.id)?.cancel();
-        return;
-      case FrameType.Next:
-        peer.calls.get(frame.id)?.next(frame.data);
-        return;
-      case FrameType.Reply: {
-        const call = peer.calls.get(frame.id);
-        if (call) {
-          peer.calls.delete(frame.id);
-          call.reply(frame.data);
-        }
-        return;
-      }
-      case FrameType.Complete: {
-        const call = peer.calls.get(frame.id);
-        if (call) {
-          peer.calls.delete(frame.id);
-          call.complete();
-        }
-        return;
-      }
-      case FrameType.Error: {
-        const call = peer.calls.get(frame.id);
-        if (call) {
-          peer.calls.delete(frame.id);
-          call.remoteError(frame.error);
-        }
-        return;
-      }
-      default:
-        return;
-    }
+    if (peer.standby === conn && !this.admission.isCrossingLoser(conn)) this.promote(peer, conn);
+    this.incoming.deliver(conn, peer, frame);
   }
 
   private onClosed(conn: Connection, info: CloseInfo): void {
     this.unattached.delete(conn);
-    this.report(conn, info);
-    const calls = this.inbound.get(conn);
-    if (calls) {
-      this.inbound.delete(conn);
-      for (const call of [...calls.values()]) call.cancel();
-    }
-    if (info.refused === 'self' && conn.direction === 'inbound') this.rememberSelfDial(conn.remote);
+    this.counters.closed(conn, info);
+    this.incoming.closed(conn);
+    if (info.refused === 'self' && conn.direction === 'inbound') this.peers.rememberSelfDial(conn.remote);
     const peer = conn.owner as Peer | undefined;
     if (!peer || peer.mergedInto) return;
     if (peer.standby === conn) {
@@ -846,200 +316,72 @@ export class ConnectionRegistry {
     if (peer.connecting === conn) {
       peer.connecting = undefined;
       if (this.closed || peer.conn) return;
-      if (info.refusedByPeer === 'self' && this.selfDials.delete(conn.local)) {
+      if (info.refusedByPeer === 'self' && this.peers.takeSelfDial(conn.local)) {
         this.markSelf(peer);
         return;
       }
-      if (info.refusedByPeer === 'duplicate' || this.lostTieBreak.has(conn)) {
+      if (info.refusedByPeer === 'duplicate' || this.admission.lostTieBreak(conn)) {
         // Their connection to us is the one to keep; wait for it rather than fail what is queued.
-        this.armAwaitInbound(peer);
+        this.redial.awaitInbound(peer);
         // It may be here already, under another entry (see settleAwaiting).
-        if (this.establishments !== peer.dialEpoch) this.settleAwaiting(peer);
+        if (this.establishments !== peer.dialEpoch) this.redial.settleAwaiting(peer);
         return;
       }
-      this.dialFailed(peer, describe(info));
+      this.dialFailed(peer, describeClose(info));
     } else if (peer.conn === conn) {
-      this.detach(peer, conn, describe(info));
+      peer.detach(conn, describeClose(info));
       if (this.closed) return;
       const standby = peer.standby;
       if (!standby && info.refusedByPeer === 'duplicate') {
-        // Our dials crossed and the peer keeps the other connection, which may reach us just after its
-        // refusal of this one: wait for it (as after a lost tie-break) rather than count a loss and back off.
+        // The peer keeps another connection with us: docs/ARCHITECTURE.md, "Crossing dials".
         this.logger.debug(`${peer.label} keeps another connection with us (crossing dials); waiting for it`);
-        this.armAwaitInbound(peer);
+        this.redial.awaitInbound(peer);
         return;
       }
       if (standby) {
         // The peer gave this one up for the newer one it dialled (or dropped it as a duplicate of that one).
         peer.standby = undefined;
         peer.conn = standby;
-        this.connectionsReplaced++;
+        this.counters.connectionsReplaced++;
         this.logger.log(`connection to ${peer.label} closed (${info.message}); carrying on with the newer one`);
         return;
       }
-      this.connectionsLost++;
+      this.counters.connectionsLost++;
       this.logger.warn(`lost connection to ${peer.label}: ${info.message}`);
-      this.scheduleRetry(peer, describe(info));
+      this.redial.scheduleRetry(peer, describeClose(info));
     }
   }
 
-  /** Forgets an established connection: the calls awaiting answers on it fail now. */
-  private detach(peer: Peer, conn: Connection, reason: string): void {
-    if (peer.conn !== conn) return;
-    peer.conn = undefined;
-    peer.lastUsed = Math.max(peer.lastUsed, conn.lastUsedAt);
-    const error = new NodeUnavailableError(peer.nodeId ?? peer.address, `connection lost (${reason})`);
-    this.failCalls(peer, error);
-  }
-
-  private failCalls(peer: Peer, error: Error): void {
-    if (peer.calls.size === 0) return;
-    const calls = [...peer.calls.values()];
-    peer.calls.clear();
-    for (const call of calls) call.error(error);
-  }
-
-  /** After losing a tie-break we wait (at most a handshake timeout) for the peer's connection. */
-  private armAwaitInbound(peer: Peer): void {
-    clearTimeout(peer.awaitInboundTimer);
-    this.awaiting.add(peer);
-    peer.awaitInboundTimer = setTimeout(() => {
-      peer.awaitInboundTimer = undefined;
-      this.awaiting.delete(peer);
-      if (!peer.conn && !peer.connecting && !this.closed)
-        this.dialFailed(peer, 'the connection dialled by the peer never completed');
-    }, this.rpc.handshakeTimeoutMs);
-    peer.awaitInboundTimer.unref();
-  }
-
-  /** The `remote` of an inbound connection we refused as `self`: if it is the `local` of a dial of ours, we dialled ourselves. */
-  private rememberSelfDial(remote: string): void {
-    this.selfDials.add(remote);
-    if (this.selfDials.size > MAX_SELF_DIALS) this.selfDials.delete(this.selfDials.values().next().value!);
-  }
-
-  /**
-   * A dial of ours reached this very node: both ends of that socket were here, which only the kernel's
-   * port numbers prove (a peer saying `self` proves nothing). The address is never dialled again, and
-   * whoever asked to learn of it (gossip, to drop such a seed) is told.
-   */
+  /** A dial of ours reached this very node: see docs/ARCHITECTURE.md, "A dial that reaches this node". */
   private markSelf(peer: Peer): void {
     peer.self = true;
     peer.clearTimers();
-    peer.queue = [];
-    peer.queueBytes = 0;
-    const error = new NodeUnavailableError(peer.address, "it is this node's own address");
-    this.failCalls(peer, error);
-    const waiters = peer.waiters;
-    peer.waiters = [];
-    for (const waiter of waiters) waiter.reject(error);
-    if (this.selfAddresses.length < MAX_ALIASES) {
-      this.selfAddresses.push(peer.address);
-      this.logger.log(
-        `${peer.address} is this node's own address (a dial to it reached this node); it will not be dialled again`,
-      );
-    }
-    // Kept so sends to it stop at once, but bounded: gossip naming ever new spellings of this node (a
-    // node bound to 0.0.0.0 answers at every local address) must not grow the table. A forgotten one
-    // is found again by its next dial.
-    this.selfEntries.push(peer);
-    if (this.selfEntries.length > MAX_SELF_ENTRIES) {
-      const oldest = this.selfEntries.shift()!;
-      if (this.peers.get(oldest.address) === oldest) this.peers.delete(oldest.address);
-    }
+    peer.abandon(new NodeUnavailableError(peer.address, "it is this node's own address"));
+    this.peers.rememberSelf(peer);
     this.handlers.selfAddress?.(peer.address);
   }
 
   private dialFailed(peer: Peer, reason: string): void {
     peer.failures++;
     // First, so that a send made from a failed call's callback meets the backoff instead of dialling at once.
-    this.scheduleRetry(peer, reason);
-    this.gossipDropped += peer.queue.length;
-    peer.queue = [];
-    peer.queueBytes = 0;
-    const error = new NodeUnavailableError(peer.nodeId ?? peer.address, reason);
-    this.failCalls(peer, error);
-    const waiters = peer.waiters;
-    peer.waiters = [];
-    for (const waiter of waiters) waiter.reject(error);
-    if (Date.now() - peer.lastUsed > IDLE_MS) this.forgetIfIdle(peer); // now that nothing waits on it
-  }
-
-  /**
-   * Backoff with jitter; redial on our own only while the peer is in use. An entry nobody used for
-   * IDLE_MS and that is not connected is forgotten (the next send makes a new one), so the entries of
-   * addresses gossip stopped naming (nodes long gone, or invented by a hostile peer) do not pile up.
-   */
-  private scheduleRetry(peer: Peer, reason: string): void {
-    const delay = peer.redialEarly
-      ? this.earlyRedialDelay()
-      : backoffDelay(Math.max(1, peer.failures), this.rpc.reconnectMinMs, this.rpc.reconnectMaxMs, this.random());
-    peer.redialEarly = false;
-    peer.lastError = reason;
-    peer.retryAt = Date.now() + delay;
-    clearTimeout(peer.retryTimer);
-    if (Date.now() - peer.lastUsed > IDLE_MS) {
-      this.forgetIfIdle(peer);
-      return;
-    }
-    this.armRetry(peer, delay);
-  }
-
-  private armRetry(peer: Peer, delay: number): void {
-    clearTimeout(peer.retryTimer);
-    peer.retryTimer = setTimeout(() => {
-      peer.retryTimer = undefined;
-      if (this.closed || peer.conn || peer.connecting) return;
-      if (Date.now() - peer.lastUsed <= IDLE_MS) this.dial(peer);
-      else this.forgetIfIdle(peer);
-    }, delay);
-    peer.retryTimer.unref();
-  }
-
-  private report(conn: Connection, info: CloseInfo): void {
-    const who = conn.peer ? `${conn.peer.nodeId} at ${conn.remote}` : conn.remote;
-    if (info.refused) {
-      this.refused[info.refused]++;
-      if (info.refused === 'duplicate') this.logger.debug(`closed duplicate connection with ${who}: ${info.message}`);
-      else this.logger.warn(`refused connection with ${who} (${info.refused}): ${info.message}`);
-    } else if (info.refusedByPeer) {
-      // Only reasons we know get a counter of their own: a peer must not grow this record at will.
-      const key = (REFUSAL_REASONS as readonly string[]).includes(info.refusedByPeer) ? info.refusedByPeer : 'unknown';
-      this.refusedByPeer[key] = (this.refusedByPeer[key] ?? 0) + 1;
-      if (info.refusedByPeer === 'duplicate')
-        this.logger.debug(`peer ${who} closed a duplicate connection: ${info.message}`);
-      else this.logger.warn(`refused by ${who} (${info.refusedByPeer}): ${info.message}`);
-    }
+    this.redial.scheduleRetry(peer, reason);
+    this.counters.gossipDropped += peer.abandon(new NodeUnavailableError(peer.nodeId ?? peer.address, reason));
+    if (this.redial.unused(peer)) this.redial.forgetIfIdle(peer); // now that nothing waits on it
   }
 
   // ---- introspection ---------------------------------------------------------------------------
 
   /** The advertised address of a node we have an established connection with (or had). */
   addressOf(nodeId: string): string | undefined {
-    return this.byNode.get(nodeId)?.address;
+    return this.peers.ofNode(nodeId)?.address;
   }
 
   isConnected(nodeId: string): boolean {
-    return this.byNode.get(nodeId)?.conn !== undefined;
+    return this.peers.ofNode(nodeId)?.conn !== undefined;
   }
 
   connections(): ConnectionInfo[] {
-    const seen = new Set<Peer>();
-    const out: ConnectionInfo[] = [];
-    for (const peer of this.peers.values()) {
-      if (seen.has(peer) || !peer.conn) continue;
-      seen.add(peer);
-      const c = peer.conn;
-      out.push({
-        nodeId: c.peer!.nodeId,
-        address: c.peer!.advertise,
-        generation: c.peer!.generation,
-        direction: c.direction,
-        localPort: c.socket.localPort ?? 0,
-        remotePort: c.socket.remotePort ?? 0,
-      });
-    }
-    return out;
+    return connectionsOf(this.peers);
   }
 
   /** Node ids with an established connection. */
@@ -1048,46 +390,6 @@ export class ConnectionRegistry {
   }
 
   stats(): TransportStats {
-    const peers = [...new Set(this.peers.values())].map((p) => ({
-      address: p.address,
-      aliases: [...p.aliases],
-      nodeId: p.nodeId,
-      connected: p.conn !== undefined,
-      inFlight: p.calls.size,
-      bufferedBytes: p.conn ? p.conn.bufferedBytes : p.queueBytes,
-      failures: p.failures,
-    }));
-    return {
-      refused: { ...this.refused },
-      refusedByPeer: { ...this.refusedByPeer },
-      connections: peers.filter((p) => p.connected).length,
-      connectionsLost: this.connectionsLost,
-      connectionsReplaced: this.connectionsReplaced,
-      gossipDropped: this.gossipDropped,
-      selfAddresses: [...this.selfAddresses],
-      peers,
-    };
+    return this.counters.stats(this.peers);
   }
-}
-
-/** Errors of the TLS layer (certificates, alerts, not TLS at all), as opposed to the network's. */
-function isTlsError(error: NodeJS.ErrnoException): boolean {
-  const code = error.code ?? '';
-  return (
-    /^ERR_(SSL|TLS)_|CERT|UNABLE_TO_|SELF_SIGNED|HOSTNAME_MISMATCH/.test(code) ||
-    /alert|certificate|SSL routines/i.test(error.message)
-  );
-}
-
-/** The entry a (possibly merged) entry now lives on. */
-function current(peer: Peer): Peer {
-  let p = peer;
-  while (p.mergedInto) p = p.mergedInto;
-  return p;
-}
-
-function describe(info: CloseInfo): string {
-  if (info.refusedByPeer) return `refused by peer (${info.refusedByPeer}): ${info.message}`;
-  if (info.refused) return `refused (${info.refused}): ${info.message}`;
-  return info.message;
 }

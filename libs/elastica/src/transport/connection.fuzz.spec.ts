@@ -188,9 +188,9 @@ describe('Connection under hostile input (fuzz, no sockets)', () => {
         feed(r, chunks);
         if (r.conn.state === 'established') {
           // only a HELLO that passed every check gets here
-          assert.equal(r.conn.peer!.cluster, 'orders');
-          assert.notEqual(r.conn.peer!.nodeId, local.nodeId);
-          assert.match(r.conn.peer!.advertise, /^[^:\s]+:\d+$/);
+          assert.equal(r.conn.remoteHello!.cluster, 'orders');
+          assert.notEqual(r.conn.remoteHello!.nodeId, local.nodeId);
+          assert.match(r.conn.remoteHello!.advertise, /^[^:\s]+:\d+$/);
         }
         settle(r);
       }),

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { socketEndpoint } from '../common/host-port.js';
 import { certificateNames, nodeIdNotNamed } from './certificate-names.js';
 import { ElasticaError, FrameTooLargeError, MalformedFrameError } from '../errors/elastica-error.js';
 import { FrameDecoder } from './frame-decoder.js';
@@ -27,6 +28,13 @@ export interface CloseInfo {
   /** Set when the peer refused us, with its reason. */
   refusedByPeer?: string;
   message: string;
+}
+
+/** Why a connection ended, in a few words (a peer's backoff reason, a lost call's error). */
+export function describeClose(info: CloseInfo): string {
+  if (info.refusedByPeer) return `refused by peer (${info.refusedByPeer}): ${info.message}`;
+  if (info.refused) return `refused (${info.refused}): ${info.message}`;
+  return info.message;
 }
 
 export interface ConnectionEvents {
@@ -67,16 +75,13 @@ const COALESCE_BYTES = 64 * 1024;
 const FLUSH_AT_BYTES = 2048;
 
 /**
- * One TCP connection: framing, the handshake state machine, coalesced writes. It knows nothing of
- * other connections; the registry decides which connection to a peer survives.
- *
- * Handshake (dialer D, acceptor A):  D→A HELLO(nonceD)  ·  A→D HELLO(nonceA[, proofA])  ·  [D→A AUTH(proofD)]
- * The acceptor replies only after its tie-break accepted the connection, so a dialer never carries
- * traffic on a connection the other side is about to drop.
+ * One TCP connection: framing, the handshake state machine (docs/ARCHITECTURE.md, "The handshake"),
+ * coalesced writes. It knows nothing of other connections; the registry decides which one survives.
  */
 export class Connection {
   state: 'handshake' | 'auth' | 'established' | 'closed' = 'handshake';
-  peer: Hello | undefined;
+  /** The other side's HELLO, once it passed the checks. */
+  remoteHello: Hello | undefined;
   /** Free slot for the registry (the peer entry this connection serves). */
   owner: unknown;
   /**
@@ -128,7 +133,7 @@ export class Connection {
   /** The peer's address and port; kept once known, since a destroyed socket no longer tells it. */
   get remote(): string {
     if (this.remoteSeen === undefined && this.socket.remoteAddress !== undefined) {
-      this.remoteSeen = endpoint(this.socket.remoteAddress, this.socket.remotePort);
+      this.remoteSeen = socketEndpoint(this.socket.remoteAddress, this.socket.remotePort);
     }
     return this.remoteSeen ?? 'an unconnected socket';
   }
@@ -139,7 +144,7 @@ export class Connection {
    */
   get local(): string {
     if (this.localSeen === undefined && this.socket.localAddress !== undefined) {
-      this.localSeen = endpoint(this.socket.localAddress, this.socket.localPort);
+      this.localSeen = socketEndpoint(this.socket.localAddress, this.socket.localPort);
     }
     return this.localSeen ?? 'an unconnected socket';
   }
@@ -296,7 +301,7 @@ export class Connection {
           `the certificate of ${this.remote} ${unnamed} its HELLO claims (tls.nodeIdInCertificate)`,
         );
     }
-    this.peer = hello;
+    this.remoteHello = hello;
     const secret = this.identity.secret;
     if (this.direction === 'inbound') {
       const decision = this.events.admit(this, hello);
@@ -337,10 +342,10 @@ export class Connection {
     const expected = computeProof(
       this.identity.secret!,
       'dialer',
-      this.peer!.nodeId,
+      this.remoteHello!.nodeId,
       this.identity.nodeId,
       this.nonce,
-      this.peer!.nonce,
+      this.remoteHello!.nonce,
     );
     if (!verifyProof(expected, proof))
       return this.refuse('secret', 'the peer could not prove it holds the cluster secret');
@@ -355,9 +360,4 @@ export class Connection {
     this.decoder.limit = this.maxFrameBytes;
     this.events.established(this);
   }
-}
-
-/** "address:port", IPv4-mapped IPv6 addresses written as IPv4, so both ends of one socket name it alike. */
-function endpoint(address: string, port: number | undefined): string {
-  return `${address.startsWith('::ffff:') ? address.slice(7) : address}:${port}`;
 }

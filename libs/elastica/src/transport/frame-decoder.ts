@@ -48,7 +48,6 @@ export class FrameDecoder {
       }
       if (offset === chunk.length) return;
       chunk = chunk.subarray(offset);
-      offset = 0;
     }
     this.chunks.push(chunk);
     this.buffered += chunk.length;

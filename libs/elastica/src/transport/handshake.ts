@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { MalformedFrameError } from '../errors/elastica-error.js';
-import { parseHostPort } from '../options/resolve-options.js';
+import { parseHostPort } from '../common/host-port.js';
 
 /** Bumped on any incompatible change of the frames; peers of another version are refused. */
 export const PROTOCOL_VERSION = 1;
@@ -39,6 +39,7 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
 export const HANDSHAKE_MAX_FRAME_BYTES = 16 * 1024;
 
 /** Control characters (newlines above all) in a peer-chosen string would let it forge log lines. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** What each side says about itself first. The nonce is this side's challenge to the other. */
@@ -54,10 +55,8 @@ export interface Hello {
   /** Acceptor only, with a secret: its answer to the dialer's nonce, so the dialer verifies first. */
   proof?: string;
   /**
-   * Acceptor only: whether it answers this connection as a standby (it already had an established
-   * connection with the dialer's very run) or as a fresh one. Two fresh connections between the same
-   * two runs, one dialled by each, crossed: both sides keep the one dialled by the smaller node id.
-   * Absent (an older peer): taken as a standby, which keeps the older behaviour.
+   * Acceptor only: answered as a standby (it already had an established connection with the dialer's
+   * very run) or as a fresh one; see docs/ARCHITECTURE.md, "Crossing dials". Absent (an older peer): a standby.
    */
   standby?: boolean;
 }
@@ -158,11 +157,7 @@ export function checkHello(
   return undefined;
 }
 
-/**
- * One side's proof that it holds the secret: an HMAC over its role, both ids and both nonces (the
- * other's first). Binding the role and the ids stops a proof from being reflected back on another
- * connection; binding both fresh nonces stops replay. The secret itself never crosses the wire.
- */
+/** One side's proof that it holds the secret (what it binds, and why: docs/ARCHITECTURE.md, "The handshake"). */
 export function computeProof(
   secret: string,
   role: 'dialer' | 'acceptor',

@@ -59,7 +59,9 @@ export function encodePayload(value: unknown): EncodedPayload {
 /** Decodes what encodePayload wrote; `bytes` is exactly the payload. Binary arrives as a Buffer copy. */
 export function decodePayload(bytes: Buffer): unknown {
   if (bytes.length === 0) throw new MalformedFrameError('payload without its tag byte');
-  const tag = bytes[0];
+  const byte = bytes[0];
+  // Any byte at all; one that is no PayloadTag falls to the default case.
+  const tag = byte as PayloadTag;
   switch (tag) {
     case PayloadTag.Undefined:
       return undefined;
@@ -75,7 +77,7 @@ export function decodePayload(bytes: Buffer): unknown {
       // A copy: the frame may be a view into a socket chunk that is reused.
       return Buffer.from(bytes.subarray(1));
     default:
-      throw new MalformedFrameError(`unknown payload tag ${tag}`);
+      throw new MalformedFrameError(`unknown payload tag ${byte}`);
   }
 }
 

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { LOCAL_NODE, type LocalNode } from '../common/local-node.js';
-import { ELASTICA_OPTIONS } from '../module/elastica.tokens.js';
+import { formatHostPort } from '../common/host-port.js';
+import type { LocalNode } from '../common/local-node.js';
+import { ELASTICA_OPTIONS, LOCAL_NODE } from '../elastica.constants.js';
 import type { GossipChannel } from '../network/gossip-channel.js';
-import type { HostPort, ResolvedElasticaOptions } from '../options/elastica-options.js';
-import { formatHostPort } from '../options/resolve-options.js';
+import type { ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { ConnectionRegistry, type ConnectionInfo, type TransportStats } from './connection-registry.js';
 import type { InboundCall, RpcCall } from './inbound-call.js';
 import type { OutboundCall } from './peer.js';

@@ -1,12 +1,9 @@
 /** Byte-level helpers of the gossip codec: LEB128 varints up to 2^53, 48-bit refs, length-prefixed UTF-8. */
 
+import { GossipDecodeError } from '../../errors/gossip-decode.error.js';
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
-
-/** Thrown for a malformed gossip message; the core counts it and drops the message, nothing else. */
-export class GossipDecodeError extends Error {
-  override readonly name = 'GossipDecodeError';
-}
 
 export function varintSize(n: number): number {
   let size = 1;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { GossipDecodeError } from './bytes.js';
+import { GossipDecodeError } from '../../errors/gossip-decode.error.js';
 import {
   decodeMessage,
   deltaOverhead,

@@ -1,5 +1,6 @@
 import { incarnationRef } from './incarnation.js';
-import { ByteReader, ByteWriter, GossipDecodeError, stringSize, varintSize } from './bytes.js';
+import { GossipDecodeError } from '../../errors/gossip-decode.error.js';
+import { ByteReader, ByteWriter, stringSize, varintSize } from './bytes.js';
 import type { AnnouncedStatus, Delta, DigestEntry, GossipMessage, Identity, Item, MessageHeader } from './messages.js';
 
 /*

@@ -1,6 +1,6 @@
-import { EventPattern, MessagePattern, RpcException } from '@nestjs/microservices';
-import { catchError, isObservable, throwError, type Observable } from 'rxjs';
-import { CLUSTER_HANDLER, ELASTICA_TRANSPORT } from './elastica-transport.token.js';
+import { MessagePattern, RpcException } from '@nestjs/microservices';
+import { catchError, isObservable, throwError } from 'rxjs';
+import { CLUSTER_HANDLER, ELASTICA_TRANSPORT } from '../elastica.constants.js';
 
 /**
  * Nest's RPC exception filter replaces any error that is not an RpcException by "Internal server
@@ -46,13 +46,5 @@ export function ClusterMessage(pattern: string | Record<string, unknown>): Metho
     const next = keepErrorMessages(descriptor);
     MessagePattern(pattern, ELASTICA_TRANSPORT, { [CLUSTER_HANDLER]: true })(target, key, next);
     return next;
-  };
-}
-
-/** A fire-and-forget handler for peers' events. */
-export function ClusterEvent(pattern: string | Record<string, unknown>): MethodDecorator {
-  return (target, key, descriptor) => {
-    EventPattern(pattern, ELASTICA_TRANSPORT, { [CLUSTER_HANDLER]: true })(target, key, descriptor);
-    return descriptor;
   };
 }

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { GossipService, PartitionerService } from 'elastica';
-import { closeStartedNodes, eventually, startTrackedNode, type TestNode } from './transport/nodes.js';
+import { closeStartedNodes, startTrackedNode, type TestNode } from '../support/elastica-node.js';
+import { until } from '../support/until.js';
 
 // Three real Nest apps gossiping over TCP on loopback, as users run them: they agree on every key's
 // owner, one leaves, the other two agree again.
@@ -43,7 +44,7 @@ describe('PartitionerService on live gossip membership (three Nest apps over TCP
       await startTrackedNode('ring-2', { ...opts, seeds: [first.address] }),
       await startTrackedNode('ring-3', { ...opts, seeds: [first.address] }),
     ];
-    await eventually(() => agreeOnEveryKey(nodes), 30_000, 50);
+    await until('the three to agree on every key', () => agreeOnEveryKey(nodes), 30_000, 50);
     for (const share of Object.values(partitioner(nodes[0]).ownership())) expect(share).toBeGreaterThan(0.25);
     for (const key of KEYS.slice(0, 200)) {
       expect(nodes.filter((n) => partitioner(n).isLocal(key))).toHaveLength(1);
@@ -59,7 +60,8 @@ describe('PartitionerService on live gossip membership (three Nest apps over TCP
     const leaverRanges = partitioner(rest[0]).getRanges(leaver.id).length;
     await leaver.app.get(GossipService).leave();
     await leaver.close();
-    await eventually(
+    await until(
+      'the two left to agree on every key and see the leaver left',
       () =>
         agreeOnEveryKey(rest) &&
         rest.every(

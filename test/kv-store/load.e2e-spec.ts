@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
-import { KV_STORE_ENTRY, runLoad } from '../tools/bench/load.js';
-import type { RssTrend } from '../tools/bench/load/rss.js';
-import { ensureBuilt } from './chaos/harness/build.js';
+import { KV_STORE_ENTRY, runLoad } from '../../tools/bench/load.js';
+import type { RssTrend } from '../../tools/bench/load/rss.js';
+import { ensureBuilt } from '../support/build.js';
 
 // The CI version of `npm run bench -- load`: the same driver, shorter. Its assertion is about memory
 // (and errors), never about speed: speed is reported by the bench, in docs/benchmarks.md.

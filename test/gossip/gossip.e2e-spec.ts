@@ -1,16 +1,11 @@
 import 'reflect-metadata';
-import { freePort } from './support/free-port.js';
+import { freePort } from '../support/free-port.js';
+import { until } from '../support/until.js';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import {
-  ElasticaModule,
-  GOSSIP_CHANNEL,
-  GossipService,
-  InMemoryGossipNetwork,
-  type MembershipEvent,
-  type StateChange,
-} from 'elastica';
+import { ElasticaModule, GossipService, type MembershipEvent, type StateChange } from 'elastica';
+import { GOSSIP_CHANNEL, InMemoryGossipNetwork } from 'elastica/testing';
 
 // Three real Nest apps gossiping over one in-memory hub (in place of the TCP transport): they find
 // each other through a seed, share state, see a graceful leave as `left` and a silent stop as `down`.
@@ -59,14 +54,6 @@ async function startNode(network: InMemoryGossipNetwork, port: number, seedPort:
 
 type Node = Awaited<ReturnType<typeof startNode>>;
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.close()));
 });
@@ -80,8 +67,11 @@ describe('GossipService: three Nest apps', () => {
     const [a, b, c] = nodes as [Node, Node, Node];
 
     const statusOf = (observer: Node, id: string) => observer.gossip.member(id)?.status;
-    await waitFor('all three up everywhere', () =>
-      nodes.every((o) => nodes.every((n) => n === o || statusOf(o, n.id) === 'up')),
+    await until(
+      'all three up everywhere',
+      () => nodes.every((o) => nodes.every((n) => n === o || statusOf(o, n.id) === 'up')),
+      20_000,
+      25,
     );
     expect(
       a.gossip
@@ -91,26 +81,28 @@ describe('GossipService: three Nest apps', () => {
     ).toEqual(nodes.map((n) => n.id).sort());
 
     a.gossip.set('color', 'blue');
-    await waitFor(
+    await until(
       'a set() seen by the others',
       () => b.gossip.get(a.id, 'color') === 'blue' && c.gossip.get(a.id, 'color') === 'blue',
+      20_000,
+      25,
     );
     expect(b.gossip.member(a.id)!.state.color).toBe('blue');
     // The library's own keys (the ring's tokens) travel like any other.
     expect(b.gossip.get(a.id, 'elastica.tokens')).toBe(a.gossip.get(a.id, 'elastica.tokens'));
 
     await c.gossip.leave();
-    await waitFor('c left for a and b', () => statusOf(a, c.id) === 'left' && statusOf(b, c.id) === 'left');
+    await until('c left for a and b', () => statusOf(a, c.id) === 'left' && statusOf(b, c.id) === 'left', 20_000, 25);
     expect(a.events).toContainEqual({ type: 'leaving', nodeId: c.id });
     expect(a.events).toContainEqual({ type: 'left', nodeId: c.id });
     await c.app.close();
 
     network.unplug(b.id);
     await b.app.close(); // no leave: a silent stop
-    await waitFor('b down for a', () => statusOf(a, b.id) === 'down');
+    await until('b down for a', () => statusOf(a, b.id) === 'down', 20_000, 25);
     expect(a.events).toContainEqual({ type: 'down', nodeId: b.id });
     // Its link is dropped (a stuck TCP connection would delay the heal of a partition), nobody else's.
-    await waitFor('a to reset its link to b', () => a.resets.includes(b.id));
+    await until('a to reset its link to b', () => a.resets.includes(b.id), 20_000, 25);
     expect(a.resets.filter((to) => to !== b.id)).toEqual([]);
     expect(statusOf(a, c.id)).toBe('left'); // a departed node is not convicted, and stays gone
 
@@ -118,9 +110,11 @@ describe('GossipService: three Nest apps', () => {
     const before = a.events.length;
     const c2 = await startNode(network, ports[2], ports[0]);
     const c2Generation = c2.gossip.member(c2.id)!.generation;
-    await waitFor(
+    await until(
       'c back up for a',
       () => a.gossip.member(c.id)?.generation === c2Generation && statusOf(a, c.id) === 'up',
+      20_000,
+      25,
     );
     const since = a.events.slice(before).filter((e) => e.nodeId === c.id);
     expect(since[0]).toEqual({ type: 'joined', nodeId: c.id });
@@ -133,13 +127,15 @@ describe('GossipService: three Nest apps', () => {
     const ports = [await freePort(), await freePort()];
     const a = await startNode(network, ports[0], ports[0]);
     const b = await startNode(network, ports[1], ports[0]);
-    await waitFor(
+    await until(
       'a and b up for each other',
       () => a.gossip.member(b.id)?.status === 'up' && b.gossip.member(a.id)?.status === 'up',
+      20_000,
+      25,
     );
 
     a.gossip.set('color', 'blue');
-    await waitFor("b to see a's color", () => b.gossip.get(a.id, 'color') === 'blue');
+    await until("b to see a's color", () => b.gossip.get(a.id, 'color') === 'blue', 20_000, 25);
     // a's own changes$ reports its local set; b's reports the same change, field for field.
     const local = a.changes.filter((ch) => ch.key === 'color');
     expect(local).toHaveLength(1);
@@ -154,18 +150,20 @@ describe('GossipService: three Nest apps', () => {
     b.gossip.set('shape', 'square');
     const sameState = (observer: Node, owner: Node) =>
       JSON.stringify(observer.gossip.member(owner.id)?.state) === JSON.stringify(owner.gossip.member(owner.id)!.state);
-    await waitFor("a to hold b's whole state", () => sameState(a, b));
+    await until("a to hold b's whole state", () => sameState(a, b), 20_000, 25);
     await b.app.close();
     const b2 = await startNode(network, ports[1], ports[0]);
     const b2Generation = b2.gossip.member(b2.id)!.generation;
     b2.gossip.set('color', 'red');
     // Its ring tokens too (the partitioner sets them once the membership has settled): two keys replayed.
-    await waitFor(
+    await until(
       "a to hold b's new run whole",
       () =>
         a.gossip.member(b.id)?.generation === b2Generation &&
         b2.gossip.get(b2.id, 'elastica.tokens') !== undefined &&
         sameState(a, b2),
+      20_000,
+      25,
     );
 
     const restartedAt = a.timeline.findLastIndex((x) => 'type' in x && x.type === 'restarted' && x.nodeId === b.id);

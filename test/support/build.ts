@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const ROOT = process.cwd();
+/** The repository root: Jest runs from it, and the suites' relative paths start there. */
+export const ROOT = process.cwd();
 export const KV_STORE_ENTRY = 'dist/apps/kv-store/main.js';
 const OUTPUTS = [KV_STORE_ENTRY, 'libs/elastica/dist/index.js'];
 const SOURCES = [
@@ -28,9 +29,10 @@ function fresh(): boolean {
 }
 
 /**
- * The chaos suites run the built example app as real processes, and `npm test` does not build: so the
- * first suite to need it runs `npm run build` (one at a time across Jest workers, by a lock folder),
- * and the others find it fresh.
+ * The chaos, kv-store and load suites run the built example app as real processes, as users do, and
+ * `npm test` does not build: so the first suite to need it runs `npm run build`, one at a time across
+ * Jest workers by a lock folder (a build rewriting dist/ while another suite starts a node from it
+ * could hand that node a half-written file), and the others find it fresh.
  */
 export function ensureBuilt(): void {
   if (fresh()) return;

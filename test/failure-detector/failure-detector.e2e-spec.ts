@@ -3,18 +3,11 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { Test, type TestingModule } from '@nestjs/testing';
 import type { AvailabilityChange } from 'elastica';
 import { ElasticaModule, FailureDetectorService } from 'elastica';
+import { until } from '../support/until.js';
 
 /** Blocks this thread's event loop for `ms`, as a long GC pause or a CPU-bound handler would. */
 function blockEventLoop(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-async function until(condition: () => boolean, deadlineMs = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > deadlineMs) throw new Error('condition not reached before the deadline');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('FailureDetectorService', () => {
@@ -48,11 +41,16 @@ describe('FailureDetectorService', () => {
     fd.events$.subscribe((e) => events.push(e));
     fd.heartbeat('peer', 1);
     expect(fd.isAvailable('peer')).toBe(true);
-    await until(() => events.some((e) => e.type === 'unavailable' && e.nodeId === 'peer'));
+    await until(
+      'the peer convicted, as an event',
+      () => events.some((e) => e.type === 'unavailable' && e.nodeId === 'peer'),
+      20_000,
+      10,
+    );
     expect(fd.isAvailable('peer')).toBe(false);
     expect(fd.phi('peer')).toBeGreaterThanOrEqual(fd.threshold);
     fd.heartbeat('peer', 1);
-    await until(() => events.some((e) => e.type === 'available'));
+    await until('the peer available again', () => events.some((e) => e.type === 'available'), 20_000, 10);
   });
 
   it('convicts nobody after its own event loop was blocked: the silence was its own', async () => {
@@ -62,18 +60,23 @@ describe('FailureDetectorService', () => {
     // A peer heartbeating steadily, as gossip would report it.
     let beat = setInterval(() => fd.heartbeat('peer', 1), 50);
     try {
-      await until(() => fd.snapshot('peer') !== undefined && fd.snapshot('peer')!.samples > 5);
+      await until(
+        'more than five heartbeat samples of the peer',
+        () => fd.snapshot('peer') !== undefined && fd.snapshot('peer')!.samples > 5,
+        20_000,
+        10,
+      );
       // The stall also stops the peer's heartbeats from being processed, as it would for real.
       clearInterval(beat);
       blockEventLoop(1500);
-      await until(() => fd.localPauses >= 1);
+      await until('the stall noticed as a local pause', () => fd.localPauses >= 1, 20_000, 10);
       // phi is far past the threshold, yet the node must not convict: the silence was its own.
       expect(fd.phi('peer')).toBeGreaterThanOrEqual(fd.threshold);
       expect(fd.isMuted()).toBe(true);
       expect(fd.isAvailable('peer')).toBe(true);
       // The queued heartbeats get through once the loop runs again.
       beat = setInterval(() => fd.heartbeat('peer', 1), 50);
-      await until(() => !fd.isMuted());
+      await until('the detector unmuted', () => !fd.isMuted(), 20_000, 10);
       expect(fd.isAvailable('peer')).toBe(true);
       expect(events.filter((e) => e.type === 'unavailable')).toEqual([]);
     } finally {

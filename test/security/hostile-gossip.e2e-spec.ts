@@ -1,12 +1,11 @@
 import 'reflect-metadata';
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
+import { ELASTICA_OPTIONS, GossipService, type ResolvedElasticaOptions } from 'elastica';
 import {
   decodeMessage,
-  ELASTICA_OPTIONS,
   encodeMessage,
   GOSSIP_CHANNEL,
-  GossipService,
   incarnationRef,
   type Delta,
   type DigestEntry,
@@ -14,10 +13,10 @@ import {
   type GossipMessage,
   type Item,
   type MessageHeader,
-  type ResolvedElasticaOptions,
-} from 'elastica';
-import { TestHandlers } from './transport/handlers.js';
-import { eventually, startNode, type TestNode } from './transport/nodes.js';
+} from 'elastica/testing';
+import { TestHandlers } from '../transport/handlers.js';
+import { closeStartedNodes, startTrackedNode, type TestNode } from '../support/elastica-node.js';
+import { until } from '../support/until.js';
 
 /**
  * Hostile gossip from a member (it holds the secret, so the transport lets it in): claims about
@@ -28,7 +27,6 @@ import { eventually, startNode, type TestNode } from './transport/nodes.js';
  * refused claim sent straight to a fresh node, each counted, logged once, and held under an RSS ceiling.
  */
 describe('hostile gossip', () => {
-  const started: TestNode[] = [];
   let a: TestNode;
   let b: TestNode;
   let evil: TestNode;
@@ -38,11 +36,11 @@ describe('hostile gossip', () => {
   const opts = { cluster: 'c', secret: 's', gossip: { intervalMs: 100 } };
 
   beforeAll(async () => {
-    a = await startNode('node-a', { ...opts, seeds: [] }, [TestHandlers]);
-    b = await startNode('node-b', { ...opts, seeds: [a.address] }, [TestHandlers]);
-    evil = await startNode('node-evil', { ...opts, seeds: [a.address] }, [TestHandlers]);
-    started.push(a, b, evil);
-    await eventually(
+    a = await startTrackedNode('node-a', { ...opts, seeds: [] }, [TestHandlers]);
+    b = await startTrackedNode('node-b', { ...opts, seeds: [a.address] }, [TestHandlers]);
+    evil = await startTrackedNode('node-evil', { ...opts, seeds: [a.address] }, [TestHandlers]);
+    await until(
+      'node-a to see all three up',
       () =>
         a.app
           .get(GossipService)
@@ -51,7 +49,12 @@ describe('hostile gossip', () => {
       15_000,
       50,
     );
-    await eventually(() => evil.app.get(GossipService).member('node-b')?.status === 'up', 15_000, 50);
+    await until(
+      'node-evil to see node-b up',
+      () => evil.app.get(GossipService).member('node-b')?.status === 'up',
+      15_000,
+      50,
+    );
 
     const channel = evil.app.get<GossipChannel>(GOSSIP_CHANNEL);
     const original = channel.send.bind(channel);
@@ -68,9 +71,7 @@ describe('hostile gossip', () => {
     forge = undefined;
     forgedTo = new Map();
   });
-  afterAll(async () => {
-    await Promise.all(started.map((n) => n.close()));
-  });
+  afterAll(closeStartedNodes);
 
   const gossipOf = (node: TestNode): GossipService => node.app.get(GossipService);
   const forgedCount = (node: TestNode): number => forgedTo.get(node.address) ?? 0;
@@ -127,8 +128,14 @@ describe('hostile gossip', () => {
       );
 
     // The forgery went out, to both the bystander and node-b itself, and was refused (and counted) by both.
-    await eventually(() => forgedCount(a) >= 5 && forgedCount(b) >= 5, 15_000, 50);
-    await eventually(
+    await until(
+      'five forgeries sent to each of node-a and node-b',
+      () => forgedCount(a) >= 5 && forgedCount(b) >= 5,
+      15_000,
+      50,
+    );
+    await until(
+      'three more refused generations at node-a and node-b',
       () =>
         gossipOf(a).stats.refusedGenerations >= refusedAtA + 3 &&
         gossipOf(b).stats.refusedGenerations >= refusedAtB + 3,
@@ -179,18 +186,29 @@ describe('hostile gossip', () => {
           };
         },
       );
-    await eventually(() => forgedCount(a) >= 5 && forgedCount(b) >= 5, 15_000, 50);
-    await eventually(
+    await until(
+      'five forgeries sent to each of node-a and node-b',
+      () => forgedCount(a) >= 5 && forgedCount(b) >= 5,
+      15_000,
+      50,
+    );
+    await until(
+      'three more refused versions at node-a and node-b',
       () => gossipOf(a).stats.refusedVersions >= refusedAtA + 3 && gossipOf(b).stats.refusedVersions >= refusedAtB + 3,
       15_000,
       50,
     );
 
     gossipOf(b).set('probe', 'after-forgery');
-    await eventually(() => gossipOf(a).get('node-b', 'probe') === 'after-forgery', 10_000, 50);
+    await until(
+      "node-a to learn node-b's probe",
+      () => gossipOf(a).get('node-b', 'probe') === 'after-forgery',
+      10_000,
+      50,
+    );
     const forgedBeforeProbe = forgedCount(a);
     // Still forging while the probe travelled, and node-a's view of node-b never took the absurd version.
-    await eventually(() => forgedCount(a) > forgedBeforeProbe, 10_000, 50);
+    await until('another forgery to node-a after the probe', () => forgedCount(a) > forgedBeforeProbe, 10_000, 50);
     for (const viewer of [a, b]) {
       const seen = gossipOf(viewer).member('node-b')!;
       expect(seen.generation).toBe(realGeneration);
@@ -228,15 +246,16 @@ describe('hostile gossip', () => {
     // Three quarters of the bound, then six: taken, as an honest node's state would be (a receiver
     // allows twice the bound: a delta cut by the MTU can leave it with a node's old and new values).
     attach({ ref: phantomRef, identity: phantom, items: [heartbeatItem(1), ...quarters(2, 'abc')] });
-    await eventually(() => gossipOf(a).get(phantom.id, 'k4') !== undefined, 15_000, 50);
+    await until("node-a to hold the phantom's k4", () => gossipOf(a).get(phantom.id, 'k4') !== undefined, 15_000, 50);
     attach({ ref: phantomRef, items: quarters(5, 'def') });
-    await eventually(() => gossipOf(a).get(phantom.id, 'k7') !== undefined, 15_000, 50);
+    await until("node-a to hold the phantom's k7", () => gossipOf(a).get(phantom.id, 'k7') !== undefined, 15_000, 50);
 
     // Three more quarters would pass twice maxStateBytes: refused whole, again and again, and counted.
     const before = stats();
     forgedTo = new Map();
     attach({ ref: phantomRef, items: quarters(8, 'ghi') });
-    await eventually(
+    await until(
+      'five forgeries to node-a and three more refused states',
       () => forgedCount(a) >= 5 && gossipOf(a).stats.refusedState >= before.refusedState + 3,
       15_000,
       50,
@@ -253,14 +272,19 @@ describe('hostile gossip', () => {
       identity: flood,
       items: [heartbeatItem(1), ...['e', 'f', 'g'].map((c, i) => ({ version: i + 2, key: `big${i}`, value: huge(c) }))],
     });
-    await eventually(() => gossipOf(a).stats.refusedOversized >= floodAt.refusedOversized + 3, 15_000, 50);
+    await until(
+      'three more oversized messages refused at node-a',
+      () => gossipOf(a).stats.refusedOversized >= floodAt.refusedOversized + 3,
+      15_000,
+      50,
+    );
     expect(3 * 700 * 1024).toBeGreaterThan(mtuBytes);
     expect(gossipOf(a).member(flood.id)).toBeUndefined();
     forge = undefined;
 
     // Meanwhile the honest nodes' news and calls go through.
     gossipOf(b).set('small', 'ok');
-    await eventually(() => gossipOf(a).get('node-b', 'small') === 'ok', 10_000, 50);
+    await until("node-a to learn node-b's small key", () => gossipOf(a).get('node-b', 'small') === 'ok', 10_000, 50);
     expect(await firstValueFrom(a.client.send('node-b', 'echo', 4))).toEqual({
       data: 4,
       sender: 'node-a',
@@ -288,10 +312,10 @@ describe('hostile gossip', () => {
 
   /** A fresh member, up in everyone's view, its warnings recorded from the start. */
   async function freshVictim(id: string): Promise<{ victim: TestNode; warnings: () => string[] }> {
-    const victim = await startNode(id, { ...opts, seeds: [a.address] }, [TestHandlers]);
-    started.push(victim);
+    const victim = await startTrackedNode(id, { ...opts, seeds: [a.address] }, [TestHandlers]);
     const warnings = spyWarnings(victim);
-    await eventually(
+    await until(
+      'the fresh victim and the others up for each other',
       () =>
         ['node-a', 'node-b', 'node-evil'].every((peer) => gossipOf(victim).member(peer)?.status === 'up') &&
         [a, b, evil].every((peer) => gossipOf(peer).member(id)?.status === 'up'),
@@ -347,11 +371,12 @@ describe('hostile gossip', () => {
       for (let sent = 0; sent < count;) {
         for (const end = Math.min(count, sent + wave); sent < end; sent++) channel.send(victim.address, message(sent));
         // at most two waves in flight (6-10 MB, under rpc.maxQueueBytes); other gossip only makes it wait less
-        await eventually(() => received() - start >= sent - wave, 15_000, 5);
+        await until('the wave received', () => received() - start >= sent - wave, 15_000, 5);
         // past the ceiling the test has failed: stop before a store that keeps it all takes the process down
         if (process.memoryUsage().rss - baseline > RSS_CEILING) break;
       }
-      await eventually(
+      await until(
+        'the whole flood received, or the RSS ceiling passed',
         () => received() - start >= count || process.memoryUsage().rss - baseline > RSS_CEILING,
         15_000,
         5,
@@ -371,7 +396,12 @@ describe('hostile gossip', () => {
   /** After a flood: the victim still hears node-b's news, and serves it; nothing it refused was kept. */
   async function stillServing(victim: TestNode, probe: string): Promise<void> {
     gossipOf(b).set('probe', probe);
-    await eventually(() => gossipOf(victim).get('node-b', 'probe') === probe, 10_000, 50);
+    await until(
+      "the victim to learn node-b's probe",
+      () => gossipOf(victim).get('node-b', 'probe') === probe,
+      10_000,
+      50,
+    );
     expect(await firstValueFrom(b.client.send(victim.id, 'echo', probe))).toEqual({
       data: probe,
       sender: 'node-b',
@@ -392,7 +422,12 @@ describe('hostile gossip', () => {
     evil.app
       .get<GossipChannel>(GOSSIP_CHANNEL)
       .send(victim.address, ack2({ ref, identity: { id, address: '127.0.0.1:9', generation }, items }));
-    await eventually(() => gossipOf(victim).member(id)?.heartbeat === 1, 10_000, 20);
+    await until(
+      'the victim to hold the first heartbeat of the new member',
+      () => gossipOf(victim).member(id)?.heartbeat === 1,
+      10_000,
+      20,
+    );
     return ref;
   }
 
@@ -416,7 +451,7 @@ describe('hostile gossip', () => {
     report('version', rssGrowth);
     expect(rssGrowth).toBeLessThan(RSS_CEILING);
 
-    await eventually(() => refused() === FLOOD, 10_000, 20);
+    await until('every version of the flood refused', () => refused() === FLOOD, 10_000, 20);
     expect(gossipOf(victim).member('node-ghost')!.state).toEqual({});
     expectLoggedOnce(warnings, 'node-ghost', 'more than its owner can have stamped', '0 generation(s), 1 version(s)');
     expect(calls.failed).toEqual([]);
@@ -440,7 +475,7 @@ describe('hostile gossip', () => {
     report('generation', rssGrowth);
     expect(rssGrowth).toBeLessThan(RSS_CEILING);
 
-    await eventually(() => refused() === FLOOD, 10_000, 20);
+    await until('every generation of the flood refused', () => refused() === FLOOD, 10_000, 20);
     expect(
       gossipOf(victim)
         .members()
@@ -462,7 +497,12 @@ describe('hostile gossip', () => {
     evil.app
       .get<GossipChannel>(GOSSIP_CHANNEL)
       .send(victim.address, ack2({ ref: heavyRef, items: [{ version: 3, key: 'b', value: blob(1) }] }));
-    await eventually(() => gossipOf(victim).get('node-heavy', 'b') !== undefined, 10_000, 20);
+    await until(
+      "the victim to hold node-heavy's b",
+      () => gossipOf(victim).get('node-heavy', 'b') !== undefined,
+      10_000,
+      20,
+    );
     expect(3 * VALUE_CHARS).toBeGreaterThan(2 * maxStateBytes);
     const refused = (): number => gossipOf(victim).stats.refusedState;
     const { rssGrowth, calls } = await flood(victim, FLOOD, (i) =>
@@ -471,7 +511,7 @@ describe('hostile gossip', () => {
     report('state', rssGrowth);
     expect(rssGrowth).toBeLessThan(RSS_CEILING);
 
-    await eventually(() => refused() === FLOOD, 10_000, 20);
+    await until('every state of the flood refused', () => refused() === FLOOD, 10_000, 20);
     expect(Object.keys(gossipOf(victim).member('node-heavy')!.state)).toEqual(['a', 'b']);
     expectLoggedOnce(
       warnings,
@@ -502,7 +542,7 @@ describe('hostile gossip', () => {
     report('oversized', rssGrowth);
     expect(rssGrowth).toBeLessThan(RSS_CEILING);
 
-    await eventually(() => refused() === FLOOD, 10_000, 20);
+    await until('every oversized message of the flood refused', () => refused() === FLOOD, 10_000, 20);
     expect(
       gossipOf(victim)
         .members()
