@@ -1,5 +1,4 @@
 import { TOKEN_SPACE } from './hash.js';
-import type { RingMember } from './ring.types.js';
 import { allocateTokens } from './token-allocation.js';
 import { TokenRing } from './token-ring.js';
 
@@ -75,15 +74,13 @@ export function allocateCohort(inputs: CohortInputs, cache?: CohortCache, key?: 
   const cohort = [...new Set(inputs.cohort)].sort();
   const exclude = new Set(inputs.exclude ?? []);
   const density = inputs.density && inputs.density.size > 0 ? new Map(inputs.density) : undefined;
-  const members: RingMember[] = baseMembers(inputs.base);
   let ring = inputs.base;
   const out = new Map<string, number[]>();
   for (const id of cohort) {
     const tokens = allocateTokens(ring, id, inputs.vnodes, exclude, density);
     for (const t of tokens) exclude.add(t);
     out.set(id, tokens);
-    members.push({ id, status: 'up', tokens });
-    const next = TokenRing.build(members);
+    const next = ring.plus(id, tokens);
     if (density) density.set(id, inheritedDensity(ring, next, id, density));
     ring = next;
   }
@@ -92,12 +89,6 @@ export function allocateCohort(inputs: CohortInputs, cache?: CohortCache, key?: 
     cache.set(key, out);
   }
   return out;
-}
-
-function baseMembers(ring: TokenRing): RingMember[] {
-  const tokens: number[][] = ring.nodeIds.map(() => []);
-  for (let i = 0; i < ring.size; i++) tokens[ring.owners[i]].push(ring.tokens[i]);
-  return ring.nodeIds.map((id, j) => ({ id, status: 'up', tokens: tokens[j] }));
 }
 
 /** A joiner's ranges carry the data density of the nodes they came from. */

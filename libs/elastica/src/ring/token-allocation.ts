@@ -28,10 +28,18 @@ export function allocateTokens(
   const loads = Float64Array.from(ring.loads(), (l, j) => l * dens[j]);
   const need = TOKEN_SPACE / (nodes + 1);
 
-  // Each node's ranges (positions), largest first, so its next piece comes from its largest unused range.
+  // Each node's ranges (positions), largest first, so its next piece comes from its largest unused
+  // range; sorted only for the few nodes that donate (at most vnodes), which at N = 1000 is most of the cost.
   const rangesOf: number[][] = ring.nodeIds.map(() => []);
   for (let i = 0; i < ring.size; i++) rangesOf[ring.owners[i]].push(i);
-  for (const r of rangesOf) r.sort((a, b) => ring.rangeSizeAt(b) - ring.rangeSizeAt(a) || a - b);
+  const sorted = new Uint8Array(nodes);
+  const rangeAt = (j: number, k: number): number => {
+    if (!sorted[j]) {
+      rangesOf[j].sort((a, b) => ring.rangeSizeAt(b) - ring.rangeSizeAt(a) || a - b);
+      sorted[j] = 1;
+    }
+    return rangesOf[j][k];
+  };
 
   // 1. Which ranges to cut: one piece at a time from the node that would be heaviest after the pieces
   //    already planned (each planned piece counted as need/vnodes), until vnodes pieces are planned.
@@ -46,7 +54,7 @@ export function allocateTokens(
   const pieces: { donor: number; position: number }[] = [];
   while (pieces.length < vnodes && heap.size > 0) {
     const j = heap.pop();
-    pieces.push({ donor: j, position: rangesOf[j][used[j]] });
+    pieces.push({ donor: j, position: rangeAt(j, used[j]) });
     used[j]++;
     planned[j] += (need / vnodes) * dens[j];
     if (used[j] < rangesOf[j].length) heap.push(j);
@@ -75,8 +83,12 @@ export function allocateTokens(
 
   // 3. Cut: a donor's gift is shared among its pieces in proportion to their sizes; the new token sits
   //    that far past the start of the range, give or take a jitter of 1/64 salted by the joiner's id.
-  const taken = new Set<number>(exclude);
-  for (let i = 0; i < ring.size; i++) taken.add(ring.tokens[i]);
+  // Taken: the ring's tokens (found by its own lookup), the excluded ones and those picked here.
+  const picked = new Set<number>();
+  const taken = {
+    has: (t: number) => picked.has(t) || exclude.has(t) || ring.tokens[ring.indexOf(t)] === t,
+    add: (t: number) => picked.add(t),
+  };
   const out: number[] = [];
   pieces.forEach((p, k) => {
     const size = ring.rangeSizeAt(p.position);
@@ -101,7 +113,7 @@ export function firstNodeTokens(nodeId: string, vnodes: number, exclude: Readonl
   return out.sort((a, b) => a - b);
 }
 
-function freeToken(token: number, taken: Set<number>): number {
+function freeToken(token: number, taken: { has(t: number): boolean; add(t: number): unknown }): number {
   while (taken.has(token)) token = (token + 1) % TOKEN_SPACE;
   taken.add(token);
   return token;
