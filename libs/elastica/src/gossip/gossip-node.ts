@@ -157,6 +157,8 @@ export class GossipNode {
   private ownVerdictsChanged = false;
   /** Verdict values of the message being applied (one per owner at most). */
   private readonly pendingVerdicts: { owner: EndpointState; value: string }[] = [];
+  /** Incarnations just learned through third parties, pinged before this message's replies go out. */
+  private readonly unheard: EndpointState[] = [];
   /** Others' verdicts not yet adopted or outdated, by the ref they convict: the highest heartbeat heard. */
   private readonly heardVerdicts = new Map<number, { heartbeat: number; until: number }>();
 
@@ -444,6 +446,9 @@ export class GossipNode {
       for (const { owner, value } of this.pendingVerdicts.splice(0))
         if (this.byRef.get(owner.ref) === owner) this.hearVerdicts(owner, value, nowMs);
     }
+    // Asked at once rather than at the next round: only its own answer makes it `up` here, and the
+    // ring waits for every node to be up everywhere (a join is agreed one round sooner).
+    for (const st of this.unheard.splice(0)) if (st.down && this.byRef.get(st.ref) === st) this.ping(out, st.address);
     return out;
   }
 
@@ -984,12 +989,14 @@ export class GossipNode {
   /**
    * An incarnation known only through third parties stays `down` until it is heard from directly
    * (Cassandra marks a new endpoint alive only on its echo): relayed heartbeats say it runs, not that
-   * this node can reach it. It is probed every round (see tick); any message of its own clears it.
+   * this node can reach it. It is pinged at once (see receive), then every round (see tick); any
+   * message of its own clears it.
    */
   private awaitDirectContact(st: EndpointState, downSince: number): void {
     st.down = true;
     st.downSince = downSince;
     st.heartbeatAtConviction = 0;
+    this.unheard.push(st);
   }
 
   /**
