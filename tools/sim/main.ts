@@ -136,11 +136,15 @@ if (scenario === 'join-wave') {
       spread_ms: options.spreadMs,
       vnodes: options.vnodes,
       // Worst over the waves; a null means some wave did not get there within --wave-max-s.
+      rounds_to_all_up: worst((w) => w.rounds_to_all_up),
       rounds_to_agreed_ring: worst((w) => w.rounds_to_agreed_ring),
       rounds_to_settled: worst((w) => w.rounds_to_settled),
       max_over_mean: worst((w) => w.max_over_mean),
       min_over_mean: worst((w) => w.min_over_mean, false),
-      replan_moved_over_ideal: worst((w) => w.replan_moved_over_ideal),
+      // The first wave of a cluster moves nothing, so it has no figure here.
+      moved_over_ideal: waves.some((w) => w.moved_over_ideal !== null)
+        ? Math.max(...waves.map((w) => w.moved_over_ideal ?? 0))
+        : null,
       waves,
       // The gossip measurements of the other scenarios are not taken here.
       rounds_to_converge: null,

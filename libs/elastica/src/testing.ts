@@ -50,3 +50,14 @@ export {
   type CohortInputs,
 } from './ring/cohort-allocation.js';
 export { JOIN_KEY, LOAD_KEY } from './ring/token-codec.js';
+export {
+  viewCohort,
+  planCohort,
+  ringOfView,
+  parseJoin,
+  isJoining,
+  formatJoin,
+  type CohortView,
+  type CohortViewOptions,
+  type JoinMark,
+} from './ring/cohort-view.js';

@@ -52,7 +52,7 @@ export type CohortCache = Map<string, ReadonlyMap<string, number[]>>;
 export interface CohortInputs {
   /** The ring of the settled members: their tokens are not recomputed. */
   base: TokenRing;
-  /** Joiners to place, any order (they are placed by id). */
+  /** Joiners to place, in the order they are placed (duplicates ignored). */
   cohort: readonly string[];
   vnodes: number;
   /** Tokens nobody may take (every token in the view outside the cohort). */
@@ -62,7 +62,7 @@ export interface CohortInputs {
 }
 
 /**
- * Tokens for every joiner of a cohort: as if they joined one after the other in id order, each by
+ * Tokens for every joiner of a cohort: as if they joined one after the other in the order given, each by
  * `allocateTokens` on the ring the previous ones made. A pure function of its inputs, so joiners that
  * share a view agree on the whole division without waiting for each other; each keeps its own part.
  */
@@ -71,7 +71,7 @@ export function allocateCohort(inputs: CohortInputs, cache?: CohortCache, key?: 
     const hit = cache.get(key);
     if (hit) return hit;
   }
-  const cohort = [...new Set(inputs.cohort)].sort();
+  const cohort = [...new Set(inputs.cohort)];
   const exclude = new Set(inputs.exclude ?? []);
   const density = inputs.density && inputs.density.size > 0 ? new Map(inputs.density) : undefined;
   let ring = inputs.base;

@@ -19,6 +19,7 @@ async function startNode(
   generation: number,
   partitioner: Partial<PartitionerOptions> = {},
   status = 'up',
+  intervalMs = 20,
 ) {
   hub.start(id, generation, status);
   // Port 0 and a seed nobody listens on: this suite opens no socket, and the node is not alone.
@@ -28,7 +29,7 @@ async function startNode(
         nodeId: id,
         bind: { port: 0 },
         seeds: ['127.0.0.1:9'],
-        gossip: { intervalMs: 20 },
+        gossip: { intervalMs },
         partitioner,
       }),
     ],
@@ -105,11 +106,16 @@ describe('PartitionerService on a shared membership', () => {
     expect(() => a.p.getNodeForToken(-1)).toThrow(RangeError);
   });
 
-  it('nodes started together divide the ring between them by one plan, evenly', async () => {
+  it('nodes started together hold one ring before their tokens settle, settling moves nothing, evenly divided', async () => {
     const hub = new MembershipHub();
-    const nodes = await Promise.all(['c', 'a', 'b'].map((id) => startNode(hub, id, 1)));
-    await Promise.all(nodes.map((n) => n.p.whenReady()));
+    // 200 ms rounds: they own their parts after one, settle after five more.
+    const nodes = await Promise.all(['c', 'a', 'b'].map((id) => startNode(hub, id, 1, {}, 'up', 200)));
     await waitFor('agreement', () => agree(nodes, ['a', 'b', 'c']));
+    const changes: RingChange[] = [];
+    for (const n of nodes) n.p.ring$.subscribe((c) => changes.push(c));
+    await Promise.all(nodes.map((n) => n.p.whenReady()));
+    expect(changes).toEqual([]);
+    expect(agree(nodes, ['a', 'b', 'c'])).toBe(true);
     // One cohort plan, as if they had joined in id order: a third each, give or take the allocation's jitter.
     for (const share of Object.values(nodes[0].p.ownership())) expect(Math.abs(share - 1 / 3)).toBeLessThan(0.01);
     expect(nodes[0].p.ring.collisions).toEqual([]);

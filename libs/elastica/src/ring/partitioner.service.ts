@@ -8,8 +8,9 @@ import type { ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { formatHostPort } from '../options/resolve-options.js';
 import { TOKEN_SPACE, tokenOf } from './hash.js';
 import { diffRings } from './ring-diff.js';
-import type { RingChange, RingMember, TokenRange } from './ring.types.js';
+import type { RingChange, TokenRange } from './ring.types.js';
 import { decodeTokens, HANDBACK_PREFIX, JOIN_KEY, LOAD_KEY, REPLACES_KEY, TOKENS_KEY } from './token-codec.js';
+import { isJoining, ringOfView } from './cohort-view.js';
 import { TokenPlanner, type PlannerMember, type PlannerPhase, type PlannerStats } from './token-planner.js';
 import { TokenRing } from './token-ring.js';
 
@@ -25,14 +26,14 @@ export interface PartitionerMembership {
 type Phase = 'waiting' | 'ready' | 'closed';
 
 /**
- * The one-hop ring on the live membership. Every node builds the same ring from the tokens its peers
- * gossip under `elastica.tokens`, so any node finds a key's owner and replicas locally. The ring is
- * rebuilt (debounced) when membership or tokens change; lookups only read the current ring.
+ * The one-hop ring on the live membership. Every node builds the same ring from its view, so any
+ * node finds a key's owner and replicas locally: settled members own the tokens they gossip under
+ * `elastica.tokens`, and joiners own what the TokenPlanner's plan over the view gives them (every
+ * node computes it; joiners publish tokens only once final). The ring is rebuilt (debounced) when
+ * membership, tokens, join marks or loads change; lookups only read the current ring.
  *
  * Token choice is the TokenPlanner's (pure): this service feeds it the gossiped view on every tick and
- * change, publishes what it returns and logs its notices. Joiners that arrive together divide the ring
- * by one plan; their tokens are provisional until the view has been still, then never change again
- * except a token lost to an exact collision with another node (the smaller id keeps it).
+ * change, publishes what it returns and logs its notices.
  */
 @Injectable()
 export class PartitionerService implements OnModuleInit, OnModuleDestroy {
@@ -48,6 +49,8 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
   private reportedLoad: number | undefined;
   private signature = '';
   private rebuildTimer: NodeJS.Timeout | undefined;
+  /** See rebuild: a big cohort's plan is not recomputed on every change. */
+  private rebuildNotBefore = 0;
   private tickTimer: NodeJS.Timeout | undefined;
   private readyWaiters: (() => void)[] = [];
   /** Decoded tokens per node, keyed by the gossiped text so unchanged state is not decoded again. */
@@ -125,7 +128,7 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
     return this.current.checksum;
   }
 
-  /** This node's tokens; empty until chosen. */
+  /** This node's published tokens; empty until they settle (while it joins it owns its part of the plan). */
   get tokens(): readonly number[] {
     return this.planner.tokens;
   }
@@ -136,10 +139,10 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Resolves once this node's tokens are published and settled, and its ring is built (not empty).
-   * Provisional tokens (see `tokenPhase`) already own ranges; they can still change while joiners that
-   * arrived together settle on one division of the ring, so "ready" waits for that: a rolling start
-   * that waits for each node's readiness gets plain sequential joins.
+   * Resolves once this node's tokens are settled and published, and its ring is built (not empty).
+   * A joiner owns its part of the plan before that (see `tokenPhase`), and its part may still change
+   * while nodes that arrived together are being heard of; a rolling start that waits for each node's
+   * readiness gets plain sequential joins.
    */
   whenReady(): Promise<void> {
     if (this.phase === 'ready' && !this.current.isEmpty) return Promise.resolve();
@@ -166,13 +169,13 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
     this.changes.complete();
   }
 
-  private scheduleRebuild(): void {
+  private scheduleRebuild(delayMs = 0): void {
     if (this.rebuildTimer || this.phase === 'closed') return;
     // Coalesces the burst of changes one gossip message brings into one rebuild.
     this.rebuildTimer = setTimeout(() => {
       this.rebuildTimer = undefined;
       this.tick();
-    }, 0);
+    }, delayMs);
     this.rebuildTimer.unref();
   }
 
@@ -211,8 +214,8 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
   tick(): void {
     if (this.phase === 'closed') return;
     const now = Date.now();
-    const members = this.readMembers();
-    const output = this.planner.step(members, now);
+    const seen = this.readMembers();
+    const output = this.planner.step(seen, now);
     for (const notice of output.notices) this.logger[notice.level](notice.message);
     for (const [key, value] of output.publish) {
       try {
@@ -223,19 +226,26 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
         this.logger.warn(`cannot publish ${key}: ${error.message}`);
       }
     }
-    const mine = this.planner.tokens;
+    // The ring is built on this node's state as just published (its settled tokens, say).
+    const members = output.publish.length > 0 ? this.readMembers() : seen;
+    // Everything the ring depends on: the members, their tokens and marks, loads (they weigh the
+    // joiners' plan) and this node's phase (it owns its part of the plan only once started).
+    // (Of a joiner's mark only "joining" counts: the hashes in it are for the joiners' own agreement.)
     const signature = members
       .map(
         (m) =>
-          `${m.id}\u0000${m.status}\u0000${m.generation}\u0000${m.tokensText}\u0000${m.replaces ?? ''}\u0000${m.join ?? ''}`,
+          `${m.id}\u0000${m.status}\u0000${m.generation}\u0000${m.tokensText}\u0000${m.replaces ?? ''}\u0000${isJoining(m.join) ? 'p' : (m.join ?? '')}\u0000${m.load ?? ''}`,
       )
       .join('\u0001')
-      .concat(`\u0002${mine.join(',')}`);
+      .concat(`\u0002${this.planner.phase}`);
     if (signature !== this.signature) {
-      this.signature = signature;
-      this.rebuild(members);
+      if (now < this.rebuildNotBefore) this.scheduleRebuild(this.rebuildNotBefore - now);
+      else {
+        this.signature = signature;
+        this.rebuild(members);
+      }
     }
-    if (this.phase === 'waiting' && mine.length > 0 && this.planner.phase === 'settled') {
+    if (this.phase === 'waiting' && this.planner.tokens.length > 0 && this.planner.phase === 'settled') {
       this.phase = 'ready';
       this.rebuild(members);
     }
@@ -276,15 +286,14 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
   }
 
   private rebuild(members: readonly (PlannerMember & { tokensText: string })[]): void {
-    const mine = this.planner.tokens;
-    const ringMembers: RingMember[] = members.map((m) => ({
-      id: m.id,
-      status: m.status,
-      replaces: m.replaces,
-      // Until gossip echoes this node's own state back, use the tokens it has chosen.
-      tokens: m.id === this.local.id && mine.length > 0 ? mine : m.tokens,
-    }));
-    const next = TokenRing.build(ringMembers);
+    // Joiners own what the plan over this view gives them; they publish tokens only once final.
+    const started = performance.now();
+    const next = ringOfView(members, this.planner.ownedTokens(members));
+    // Planning hundreds of joiners over a thousand nodes takes up to a second, and while they arrive
+    // the view changes on every gossip exchange: the next plan waits 4x this one's cost (a fifth of
+    // a core at most). A cluster of tens of nodes plans in well under a millisecond and never waits.
+    const cost = performance.now() - started;
+    this.rebuildNotBefore = cost > 20 ? Date.now() + 4 * cost : 0;
     const before = this.current;
     if (
       next.checksum !== before.checksum ||

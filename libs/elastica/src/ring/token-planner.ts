@@ -1,37 +1,31 @@
-import { TOKEN_SPACE, tokenOf } from './hash.js';
-import { allocateCohort, loadDensities, type CohortCache } from './cohort-allocation.js';
+import { TOKEN_SPACE } from './hash.js';
+import type { CohortCache } from './cohort-allocation.js';
+import {
+  formatJoin,
+  isJoining,
+  parseJoin,
+  planCohort,
+  viewCohort,
+  type CohortView,
+  type PlannerMember,
+} from './cohort-view.js';
 import { decodeTokens, encodeTokens, HANDBACK_PREFIX, JOIN_KEY, REPLACES_KEY, TOKENS_KEY } from './token-codec.js';
 import { ownsRanges, TokenRing } from './token-ring.js';
 
-/** One member as the planner needs it: gossip's view, its tokens already decoded. */
-export interface PlannerMember {
-  id: string;
-  status: string;
-  generation: number;
-  /** Sorted tokens; empty when none (or unreadable). */
-  tokens: readonly number[];
-  /** `elastica.replaces`: the down node this member took over. */
-  replaces?: string;
-  /** `elastica.join`: `p` while its tokens are provisional; anything else (or nothing) is settled. */
-  join?: string;
-  /** `elastica.handback.<local id>`: the tokens of this node's previous run, as this member hands them back. */
-  handback?: string;
-  /** `elastica.load`, as the member reported it. */
-  load?: number;
-}
+export type { PlannerMember } from './cohort-view.js';
 
 export interface TokenPlannerConfig {
   nodeId: string;
   vnodes: number;
   /** The gossip interval: every wait below is a multiple of it. */
   intervalMs: number;
-  /** This node's only seed is itself: it may choose at once. */
+  /** This node's only seed is itself: it may start at once. */
   lone: boolean;
   /** `partitioner.replaces`. */
   replaces?: string;
-  /** How long the plan's inputs must be still before a first choice or a re-plan. Default one interval. */
+  /** How long after first hearing the cluster a joiner starts owning its part (a handback may come first). Default one interval. */
   choiceDelayMs?: number;
-  /** How long they must be still (and the cohort agree) before provisional tokens settle. Default 5 intervals. */
+  /** How long the plan's inputs must be still (and the cohort agree) before a joiner's tokens settle. Default 5 intervals. */
   settleMs?: number;
   /** Shared by planners that may see the same views (the simulator); a planner keeps its own otherwise. */
   cache?: CohortCache;
@@ -48,49 +42,35 @@ export interface PlannerOutput {
   notices: PlannerNotice[];
 }
 
+/** `waiting`: not owning yet; `provisional`: owning its part of the cohort plan; `settled`: tokens final and published. */
 export type PlannerPhase = 'waiting' | 'provisional' | 'settled';
 
 /** Counts since start, for tests, logs and the simulator. */
 export interface PlannerStats {
-  /** Times this node's provisional tokens were recomputed and changed. */
+  /** Times the inputs of this node's plan changed after it started owning its part. */
   replans: number;
-  /** Fraction of the key space this node's re-plans gave away (ranges it owned then lost). */
-  replanMovedFraction: number;
-  /** When the tokens first went out and when they settled (the `now` of that step). */
+  /** When it started owning its part, and when its tokens settled (the `now` of that step). */
   firstChoiceAt: number | null;
   settledAt: number | null;
 }
 
-interface Plan {
-  key: string;
-  cohort: readonly string[];
-  assignment: ReadonlyMap<string, number[]>;
-}
-
-interface Inputs {
-  key: string;
-  base: TokenRing;
-  cohort: string[];
-  exclude: Set<number>;
-  density: Map<string, number>;
-  /** Settled members of the current plan's cohort that published exactly what the plan gave them. */
-  settledAsPlanned: string[];
-}
-
-const STAYING = new Set(['up', 'down', 'joining']);
 const JOINING = new Set(['up', 'joining']);
+const NONE: ReadonlyMap<string, number[]> = new Map();
 
 /**
- * Token choice, sans IO: fed the membership view and the time, it says what to publish. The
- * PartitionerService (and the simulator) own the timers, gossip and logging, and call `step`.
+ * Token choice, sans IO: fed the membership view and the time, it says what to publish, and which
+ * tokens the joiners own in this node's ring. The PartitionerService (and the simulator) own the
+ * timers, gossip and logging, and call `step` and `ownedTokens`.
  *
- * A new node's tokens are provisional at first (`elastica.join = p`, tokens published and owning at
- * once). Its plan is the cohort allocation over its view: the settled members form the base; this
- * node, every provisional member and every member without tokens form the cohort, placed in id order
- * (see allocateCohort). When the view changes what the plan is computed from, it plans again. Once
- * those inputs have been still for `settleMs` and every cohort member published what the plan gives
- * it, the node settles (`elastica.join = s`) and its tokens never change again, except on a collision.
- * Why this converges: docs/ARCHITECTURE.md, "Nodes that arrive together".
+ * Joiners publish no tokens while they join: every node, joiner or not, computes what each joiner
+ * owns from its own view (viewCohort + planCohort: the settled members are the base, the joiners
+ * are placed oldest first), so the ring forms as soon as the membership has spread, with no round of
+ * token gossip. A joiner announces itself at start (`elastica.join = p`), publishes the hashes of
+ * the plan it sees (`p.<base>.<key>`), owns its part one interval after it first heard the cluster
+ * (a restarted node's handback may come first), and once the plan's inputs have been still for
+ * `settleMs` and every joiner it sees publishes the same hashes, publishes its part as its tokens
+ * (`s.<base>.<key>`): final, and the ring does not change (see viewCohort). Why this converges:
+ * docs/ARCHITECTURE.md, "Choosing a node's tokens".
  */
 export class TokenPlanner {
   readonly settleMs: number;
@@ -98,24 +78,21 @@ export class TokenPlanner {
   readonly joinWaitMs: number;
   readonly maxProvisionalMs: number;
   private phaseValue: PlannerPhase = 'waiting';
+  /** A replacement takes its target's tokens; if it cannot, it joins like any node. */
+  private mode: 'join' | 'replace';
   private tokensValue: number[] = [];
   private startedAt: number | undefined;
-  private inputsChangedAt = 0;
-  private lastInputsKey = '';
-  private plan: Plan | undefined;
-  private plannedAt = 0;
+  private heardAt: number | undefined;
   private provisionalSince = 0;
+  private lastKey = '';
+  private inputsChangedAt = 0;
+  private lastMark = '';
   private readonly cache: CohortCache;
-  private inputsMemo: { signature: string; planKey: string | undefined; inputs: Inputs } | undefined;
-  /** The last tokens seen of every node and the generation that held them; kept after a restart wipes its state. */
+  private readonly densityCache = new Map<string, ReadonlyMap<string, number>>();
+  /** The last settled tokens seen of every node and the generation that held them; kept after a restart wipes its state. */
   private readonly lastKnown = new Map<string, { generation: number; tokens: readonly number[] }>();
   private readonly handbacks = new Set<string>();
-  private readonly statsValue: PlannerStats = {
-    replans: 0,
-    replanMovedFraction: 0,
-    firstChoiceAt: null,
-    settledAt: null,
-  };
+  private readonly statsValue: PlannerStats = { replans: 0, firstChoiceAt: null, settledAt: null };
 
   constructor(private readonly config: TokenPlannerConfig) {
     const interval = config.intervalMs;
@@ -124,13 +101,14 @@ export class TokenPlanner {
     this.joinWaitMs = 5 * interval;
     this.maxProvisionalMs = 30 * interval;
     this.cache = config.cache ?? (new Map() as CohortCache);
+    this.mode = config.replaces ? 'replace' : 'join';
   }
 
   get phase(): PlannerPhase {
     return this.phaseValue;
   }
 
-  /** This node's tokens: empty until first chosen. */
+  /** This node's published tokens: empty until they settle. */
   get tokens(): readonly number[] {
     return this.tokensValue;
   }
@@ -148,29 +126,36 @@ export class TokenPlanner {
 
   step(members: readonly PlannerMember[], now: number): PlannerOutput {
     const out: PlannerOutput = { publish: [], notices: [] };
-    this.startedAt ??= now;
-    const restarted = this.remember(members);
-    const inputs = this.phaseValue === 'settled' ? undefined : this.inputs(members);
-    // Cohort members settling as planned change nothing the plan depends on: that is no change.
-    const key = inputs && (this.plan && inputs.key !== this.plan.key ? this.effectiveKey(inputs) : inputs.key);
-    if (key !== undefined && key !== this.lastInputsKey) {
-      this.lastInputsKey = key;
-      this.inputsChangedAt = now;
+    if (this.startedAt === undefined) {
+      this.startedAt = now;
+      // Others plan for this node from the moment they hear of it.
+      if (this.mode === 'join') out.publish.push([JOIN_KEY, 'p']);
     }
-    if (this.phaseValue === 'waiting') {
-      if (this.dueToChoose(members, now)) this.choose(members, inputs!, now, out);
-    } else if (this.phaseValue === 'provisional') {
+    const restarted = this.remember(members);
+    if (this.phaseValue === 'waiting' && this.dueToStart(members, now)) this.start(members, now, out);
+    if (this.phaseValue !== 'settled' && this.mode === 'join') {
       const handback = members.find((m) => m.handback)?.handback;
-      if (handback && this.takeHandback(handback, out)) this.settle(now, out, false);
-      else if (key !== this.plan!.key) {
-        // Coalesced like the first choice: one re-plan for the burst of joiners a few exchanges reveal.
-        if (now - this.inputsChangedAt >= this.choiceDelayMs) this.replan(inputs!, now, out);
-      } else if (this.maySettle(members, now)) this.settle(now, out, true);
+      if (handback && this.takeHandback(handback, out)) this.settle(now, out, 's');
+      else this.follow(members, now, out);
     }
     this.repickCollisions(members, out);
     if (this.phaseValue === 'settled' && restarted.length > 0) this.serveHandbacks(members, restarted, out);
     else if (this.handbacks.size > 0) this.serveHandbacks(members, [], out);
     return out;
+  }
+
+  /**
+   * What each joiner owns in this node's ring, by the plan over this node's view (this node's own part
+   * only once it has started). Empty when nobody is joining: then every owner's tokens are its own.
+   */
+  ownedTokens(members: readonly PlannerMember[]): ReadonlyMap<string, readonly number[]> {
+    const view = this.view(members);
+    if (!view) return NONE;
+    const plan = planCohort(view, this.config.vnodes, this.cache);
+    if (this.phaseValue !== 'waiting' || !plan.has(this.config.nodeId)) return plan;
+    const others = new Map(plan);
+    others.delete(this.config.nodeId);
+    return others;
   }
 
   // ---- inputs
@@ -181,9 +166,7 @@ export class TokenPlanner {
     for (const m of members) {
       if (m.id === this.config.nodeId) continue;
       const known = this.lastKnown.get(m.id);
-      if (m.tokens.length > 0 && m.join !== 'p')
-        this.lastKnown.set(m.id, { generation: m.generation, tokens: m.tokens });
-      else if (m.tokens.length > 0 && (!known || known.generation === m.generation))
+      if (m.tokens.length > 0 && !isJoining(m.join))
         this.lastKnown.set(m.id, { generation: m.generation, tokens: m.tokens });
       else if (known && m.generation > known.generation && JOINING.has(m.status)) restarted.push(m);
     }
@@ -196,93 +179,103 @@ export class TokenPlanner {
     return known !== undefined && m.generation > known.generation && m.tokens.length === 0;
   }
 
-  /** Same view (and plan) as the previous step: the same inputs, without rebuilding the base ring. */
-  private inputs(members: readonly PlannerMember[]): Inputs {
-    const signature = viewSignature(members);
-    const memo = this.inputsMemo;
-    if (memo && memo.signature === signature && memo.planKey === this.plan?.key) return memo.inputs;
-    const inputs = this.computeInputs(members);
-    this.inputsMemo = { signature, planKey: this.plan?.key, inputs };
-    return inputs;
+  private view(members: readonly PlannerMember[]): CohortView | undefined {
+    return viewCohort(members, {
+      self: this.config.nodeId,
+      selfJoining: this.phaseValue !== 'settled' && this.mode === 'join',
+      vnodes: this.config.vnodes,
+      awaitingHandback: (m) => this.awaitingHandback(m),
+      densityCache: this.densityCache,
+    });
   }
 
-  private computeInputs(members: readonly PlannerMember[]): Inputs {
-    const self = this.config.nodeId;
-    const replaced = new Set(members.filter((m) => m.replaces).map((m) => m.replaces!));
-    const baseMembers: PlannerMember[] = [];
-    const cohort: string[] = [self];
-    const exclude = new Set<number>();
-    const planned = this.plan;
-    const settledAsPlanned: string[] = [];
-    for (const m of members) {
-      if (m.id === self || replaced.has(m.id)) continue;
-      const provisional = m.join === 'p' && m.tokens.length > 0 && JOINING.has(m.status);
-      const tokenless = m.tokens.length === 0 && JOINING.has(m.status) && !m.replaces && !this.awaitingHandback(m);
-      if (provisional || tokenless) {
-        cohort.push(m.id);
-        continue;
-      }
-      for (const t of m.tokens) exclude.add(t);
-      if (m.tokens.length > 0 && STAYING.has(m.status)) {
-        baseMembers.push(m);
-        const assigned = planned?.assignment.get(m.id);
-        if (assigned && sameTokens(assigned, m.tokens)) settledAsPlanned.push(m.id);
-      }
-    }
-    cohort.sort();
-    const base = TokenRing.build(baseMembers.map((m) => ({ id: m.id, status: 'up', tokens: m.tokens })));
-    const loads = new Map<string, number>();
-    for (const m of baseMembers) if (m.load !== undefined) loads.set(m.id, m.load);
-    const density = loadDensities(base, loads);
-    const key = inputsKey(base, cohort, exclude, density, this.config.vnodes);
-    return { key, base, cohort, exclude, density, settledAsPlanned };
-  }
+  // ---- starting
 
-  /** The inputs key as if the plan's cohort members that settled exactly as planned were still in the cohort. */
-  private effectiveKey(inputs: Inputs): string {
-    if (inputs.settledAsPlanned.length === 0) return inputs.key;
-    const moved = new Set(inputs.settledAsPlanned);
-    const base = TokenRing.build(
-      inputs.base.nodeIds
-        .filter((id) => !moved.has(id))
-        .map((id) => ({ id, status: 'up', tokens: inputs.base.tokensOf(id) })),
-    );
-    const exclude = new Set(inputs.exclude);
-    for (const id of moved) for (const t of this.plan!.assignment.get(id) ?? []) exclude.delete(t);
-    const density = new Map([...inputs.density].filter(([id]) => !moved.has(id)));
-    return inputsKey(base, [...inputs.cohort, ...moved].sort(), exclude, density, this.config.vnodes);
-  }
-
-  // ---- first choice
-
-  private dueToChoose(members: readonly PlannerMember[], now: number): boolean {
+  private dueToStart(members: readonly PlannerMember[], now: number): boolean {
     const { replaces, lone, nodeId } = this.config;
     if (lone && !replaces) return true;
     const waited = now - this.startedAt!;
     if (replaces && !this.lastKnown.has(replaces)) return waited >= 6 * this.joinWaitMs;
     const heard = members.some((m) => m.id !== nodeId && (m.tokens.length > 0 || m.status === 'up'));
     if (!heard) return waited >= this.joinWaitMs;
-    if (members.some((m) => m.handback)) return true;
-    // A short pause coalesces the burst of members one gossip exchange brings; joiners heard later
-    // only make this node plan again while provisional.
-    return now - this.inputsChangedAt >= this.choiceDelayMs || waited >= 3 * this.joinWaitMs;
+    this.heardAt ??= now;
+    if (replaces || members.some((m) => m.handback)) return true;
+    // The others count this node in from the moment they hear of it; it waits a little before owning
+    // its part itself, so that a restarted node's handback (its old ranges) can come first.
+    return now - this.heardAt >= this.choiceDelayMs;
   }
 
-  private choose(members: readonly PlannerMember[], inputs: Inputs, now: number, out: PlannerOutput): void {
+  private start(members: readonly PlannerMember[], now: number, out: PlannerOutput): void {
     this.statsValue.firstChoiceAt = now;
-    if (this.config.replaces && this.takeOver(members, out)) return this.settle(now, out, false);
+    if (this.mode === 'replace') {
+      if (this.takeOver(members, out)) return this.settle(now, out, 's');
+      this.mode = 'join';
+      out.publish.push([JOIN_KEY, 'p']);
+    }
     const handback = members.find((m) => m.handback)?.handback;
-    if (handback && this.takeHandback(handback, out)) return this.settle(now, out, false);
+    if (handback && this.takeHandback(handback, out)) return this.settle(now, out, 's');
     this.phaseValue = 'provisional';
     this.provisionalSince = now;
-    out.publish.push([JOIN_KEY, 'p']);
-    this.replan(inputs, now, out);
-    const others = inputs.cohort.length - 1;
+    this.inputsChangedAt = now;
+  }
+
+  // ---- joining
+
+  /** Publishes the hashes of the plan this node sees; settles once they are still and every joiner it sees publishes the same. */
+  private follow(members: readonly PlannerMember[], now: number, out: PlannerOutput): void {
+    const view = this.view(members)!;
+    if (view.key !== this.lastKey) {
+      if (this.phaseValue === 'provisional' && this.lastKey !== '') this.statsValue.replans++;
+      this.lastKey = view.key;
+      this.inputsChangedAt = Math.max(now, this.inputsChangedAt);
+    }
+    const mark = formatJoin('p', view.baseHash, view.keyHash);
+    if (mark !== this.lastMark) {
+      this.lastMark = mark;
+      out.publish.push([JOIN_KEY, mark]);
+    }
+    if (this.phaseValue === 'provisional' && this.maySettle(view, members, now)) this.settleOn(view, now, out);
+  }
+
+  private maySettle(view: CohortView, members: readonly PlannerMember[], now: number): boolean {
+    // Bounds the wait when the joiners never agree (one stuck behind a partition): this node's part
+    // of the plan it sees becomes final, and the others plan around it.
+    if (now - this.provisionalSince >= this.maxProvisionalMs) return true;
+    if (now - this.inputsChangedAt < this.settleMs) return false;
+    const marks = new Map(members.map((m) => [m.id, m.join]));
+    for (const id of view.cohort) {
+      if (id === this.config.nodeId) continue;
+      const mark = parseJoin(marks.get(id));
+      if (mark?.base !== view.baseHash || mark.key !== view.keyHash) return false;
+    }
+    return true;
+  }
+
+  private settleOn(view: CohortView, now: number, out: PlannerOutput): void {
+    const mine = planCohort(view, this.config.vnodes, this.cache).get(this.config.nodeId)!;
+    this.setTokens(mine, out);
+    this.settle(now, out, formatJoin('s', view.baseHash, view.keyHash));
     out.notices.push({
       level: 'log',
-      message: `chose ${this.tokensValue.length} provisional tokens splitting the most loaded ranges of ${inputs.base.nodeIds.length} nodes${others > 0 ? `, with ${others} other joiner(s)` : ''}`,
+      message: `tokens settled: its part of one plan for ${view.cohort.length} joiner(s) over ${view.base.length} settled node(s), after ${this.statsValue.replans} change(s) of that plan`,
     });
   }
+
+  private settle(now: number, out: PlannerOutput, mark: string): void {
+    this.phaseValue = 'settled';
+    this.statsValue.settledAt = now;
+    this.lastMark = mark;
+    out.publish.push([JOIN_KEY, mark]);
+  }
+
+  private setTokens(tokens: readonly number[], out: PlannerOutput): void {
+    const sorted = [...tokens].sort((a, b) => a - b);
+    if (sameTokens(sorted, this.tokensValue)) return;
+    this.tokensValue = sorted;
+    out.publish.push([TOKENS_KEY, encodeTokens(sorted)]);
+  }
+
+  // ---- replacements and handbacks (taken whole, settled at once)
 
   private takeOver(members: readonly PlannerMember[], out: PlannerOutput): boolean {
     const replaces = this.config.replaces!;
@@ -326,73 +319,19 @@ export class TokenPlanner {
     }
   }
 
-  // ---- provisional
-
-  private replan(inputs: Inputs, now: number, out: PlannerOutput): void {
-    const assignment = allocateCohort(
-      {
-        base: inputs.base,
-        cohort: inputs.cohort,
-        vnodes: this.config.vnodes,
-        exclude: inputs.exclude,
-        density: inputs.density,
-      },
-      this.cache,
-      inputs.key,
-    );
-    this.plan = { key: inputs.key, cohort: inputs.cohort, assignment };
-    this.plannedAt = now;
-    const mine = assignment.get(this.config.nodeId)!;
-    if (this.tokensValue.length > 0 && !sameTokens(mine, this.tokensValue)) {
-      this.statsValue.replans++;
-      this.statsValue.replanMovedFraction += lostFraction(this.tokensValue, mine, inputs.base);
-    }
-    this.setTokens(mine, out);
-  }
-
-  private maySettle(members: readonly PlannerMember[], now: number): boolean {
-    if (now - this.provisionalSince >= this.maxProvisionalMs) return true;
-    if (now - this.inputsChangedAt < this.settleMs || now - this.plannedAt < this.settleMs) return false;
-    // Everyone the plan places has published what it gives them: the cohort shares this view.
-    const byId = new Map(members.map((m) => [m.id, m]));
-    for (const id of this.plan!.cohort) {
-      const m = byId.get(id);
-      if (!m || id === this.config.nodeId || !JOINING.has(m.status)) continue;
-      if (!sameTokens(m.tokens, this.plan!.assignment.get(id)!)) return false;
-    }
-    return true;
-  }
-
-  private settle(now: number, out: PlannerOutput, announce: boolean): void {
-    this.phaseValue = 'settled';
-    this.statsValue.settledAt = now;
-    this.plan = undefined;
-    if (announce) {
-      out.publish.push([JOIN_KEY, 's']);
-      out.notices.push({ level: 'log', message: `tokens settled after ${this.statsValue.replans} re-plan(s)` });
-    }
-  }
-
-  private setTokens(tokens: readonly number[], out: PlannerOutput): void {
-    const sorted = [...tokens].sort((a, b) => a - b);
-    if (sameTokens(sorted, this.tokensValue)) return;
-    this.tokensValue = sorted;
-    out.publish.push([TOKENS_KEY, encodeTokens(sorted)]);
-  }
-
   // ---- collisions and handbacks (any phase)
 
   /** A token another node holds too, where that node's id is smaller, moves to the next free token. */
   private repickCollisions(members: readonly PlannerMember[], out: PlannerOutput): void {
-    // A cohort's plan never collides within itself or with a settled token; provisional tokens are left
-    // alone so that every joiner keeps exactly what the shared plan gives it.
+    // A cohort's plan never collides within itself or with a settled token: only settled tokens that
+    // were chosen apart (a partition) can, and joiners publish none.
     if (this.phaseValue !== 'settled' || this.tokensValue.length === 0) return;
     const mine = new Set(this.tokensValue);
     const lost = new Set<number>();
     // A replaced member owns nothing (the ring leaves it out), so its tokens are no collision.
     const replaced = new Set(members.filter((m) => m.replaces && ownsRanges(m.status)).map((m) => m.replaces!));
     for (const m of members) {
-      if (m.id === this.config.nodeId || m.id > this.config.nodeId || m.join === 'p' || replaced.has(m.id)) continue;
+      if (m.id === this.config.nodeId || m.id > this.config.nodeId || isJoining(m.join) || replaced.has(m.id)) continue;
       if (!(m.status === 'up' || m.status === 'leaving')) continue;
       for (const t of m.tokens) if (mine.has(t)) lost.add(t);
     }
@@ -455,52 +394,8 @@ export class TokenPlanner {
   }
 }
 
-/** Everything of the view the inputs depend on, cheaply (tokens by a sum hash). */
-function viewSignature(members: readonly PlannerMember[]): string {
-  const parts: string[] = [];
-  for (const m of members) {
-    let h = m.tokens.length;
-    for (let i = 0; i < m.tokens.length; i++) h = (Math.imul(h, 31) + m.tokens[i]) | 0;
-    parts.push(`${m.id}|${m.status}|${m.generation}|${m.join ?? ''}|${m.replaces ?? ''}|${m.load ?? ''}|${h}`);
-  }
-  return parts.join('\n');
-}
-
 function sameTokens(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** The key space `before` owned (on top of `base`) that `after` does not: what a re-plan gave away. */
-function lostFraction(before: readonly number[], after: readonly number[], base: TokenRing): number {
-  const ring = (tokens: readonly number[]) =>
-    TokenRing.build([
-      ...base.nodeIds.map((id) => ({ id: `b:${id}`, status: 'up', tokens: base.tokensOf(id) })),
-      { id: 'self', status: 'up', tokens },
-    ]);
-  const a = ring(before);
-  const b = ring(after);
-  // Owned before minus owned in both: walk both rings' cut points.
-  const cuts = [...new Set([...a.tokens, ...b.tokens])].sort((x, y) => x - y);
-  let lost = 0;
-  for (let i = 0; i < cuts.length; i++) {
-    const end = cuts[i];
-    const size = i === 0 ? end + TOKEN_SPACE - cuts[cuts.length - 1] : end - cuts[i - 1];
-    if (a.nodeForToken(end) === 'self' && b.nodeForToken(end) !== 'self') lost += size;
-  }
-  return lost / TOKEN_SPACE;
-}
-
-function inputsKey(
-  base: TokenRing,
-  cohort: readonly string[],
-  exclude: ReadonlySet<number>,
-  density: ReadonlyMap<string, number>,
-  vnodes: number,
-): string {
-  let h = 0;
-  for (const t of exclude) h = (h + Math.imul(t ^ 0x9e3779b9, 0x85ebca6b)) | 0;
-  const dens = [...density].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, d]) => `${id}=${d}`);
-  return `${vnodes}|${base.checksum}|${base.nodeIds.length}|${h >>> 0}|${tokenOf(cohort.join('\u0000'))}|${cohort.length}|${dens.join(',')}`;
 }

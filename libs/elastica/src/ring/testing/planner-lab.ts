@@ -7,6 +7,7 @@ import { decodeTokens, HANDBACK_PREFIX, JOIN_KEY, LOAD_KEY, REPLACES_KEY, TOKENS
 import { TokenPlanner, type PlannerMember } from '../token-planner.js';
 import { TokenRing } from '../token-ring.js';
 import type { CohortCache } from '../cohort-allocation.js';
+import { ringOfView } from '../cohort-view.js';
 
 export interface LabNode {
   id: string;
@@ -14,8 +15,8 @@ export interface LabNode {
   startAt: number;
   generation: number;
   status: 'up' | 'down';
-  /** Published state, with the time each value was set (others see it `delayMs` later). */
-  state: Map<string, { value: string; at: number }>;
+  /** Published state, with the time each value was set (others see it `delayMs` later, the one before until then). */
+  state: Map<string, { value: string; at: number; before?: string }>;
 }
 
 export class PlannerLab {
@@ -53,7 +54,13 @@ export class PlannerLab {
   }
 
   setLoad(id: string, load: number): void {
-    this.nodes.get(id)!.state.set(LOAD_KEY, { value: String(load), at: this.now });
+    this.publish(this.nodes.get(id)!, LOAD_KEY, String(load));
+  }
+
+  private publish(node: LabNode, key: string, value: string): void {
+    const e = node.state.get(key);
+    const before = e && (e.at + this.delayMs <= this.now ? e.value : e.before);
+    node.state.set(key, { value, at: this.now, before });
   }
 
   separate(a: string, b: string): void {
@@ -75,7 +82,8 @@ export class PlannerLab {
       const late = n === observer ? 0 : this.delayMs;
       const get = (key: string) => {
         const e = n.state.get(key);
-        return e && e.at + late <= this.now && e.value !== '' ? e.value : undefined;
+        const value = e && (e.at + late <= this.now ? e.value : e.before);
+        return value || undefined;
       };
       const text = get(TOKENS_KEY);
       const load = get(LOAD_KEY);
@@ -97,7 +105,7 @@ export class PlannerLab {
     for (const n of this.nodes.values()) {
       if (n.startAt > this.now || n.status !== 'up') continue;
       const { publish } = n.planner.step(this.view(n), this.now);
-      for (const [key, value] of publish) n.state.set(key, { value, at: this.now });
+      for (const [key, value] of publish) this.publish(n, key, value);
     }
     this.now += this.tickMs;
   }
@@ -118,7 +126,25 @@ export class PlannerLab {
     return null;
   }
 
-  /** The ring of the nodes' current tokens (as everyone will see it once gossip catches up). */
+  /** The ring `observer` holds now: settled tokens as it sees them, the joiners' parts by its own plan. */
+  ringOf(observer: LabNode): TokenRing {
+    const view = this.view(observer);
+    return ringOfView(view, observer.planner.ownedTokens(view));
+  }
+
+  /** Every started node that is up holds the same ring, owned by all of them: its checksum, or undefined. */
+  agreedRing(): number | undefined {
+    const up = [...this.nodes.values()].filter((n) => n.startAt <= this.now && n.status === 'up');
+    let checksum: number | undefined;
+    for (const n of up) {
+      const ring = this.ringOf(n);
+      if (ring.nodeIds.length !== up.length || (checksum !== undefined && ring.checksum !== checksum)) return undefined;
+      checksum = ring.checksum;
+    }
+    return checksum;
+  }
+
+  /** The ring of the nodes' published (settled) tokens: the ring once every joiner has settled. */
   ring(): TokenRing {
     return TokenRing.build(
       [...this.nodes.values()]
