@@ -3,6 +3,7 @@
 // every node, how balanced it is, and how much of the key space an observer's ring moved on the way.
 import {
   diffRings,
+  LOAD_KEY,
   movedFraction,
   REPLACES_KEY,
   TOKEN_SPACE,
@@ -12,15 +13,7 @@ import {
   tokenOf,
   type PlannerMember,
 } from 'elastica';
-import {
-  decodeTokens,
-  HANDBACK_PREFIX,
-  isJoining,
-  JOIN_KEY,
-  LOAD_KEY,
-  ringOfView,
-  type CohortCache,
-} from 'elastica/testing';
+import { decodeTokens, HANDBACK_PREFIX, isJoining, JOIN_KEY, ringOfView, type CohortCache } from 'elastica/testing';
 import { round } from './metrics.js';
 import type { Progress } from './scenarios.js';
 import type { SimNode, Simulation } from './simulation.js';

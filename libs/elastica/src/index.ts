@@ -20,7 +20,7 @@ export { FailureDetectorService } from './failure-detector/failure-detector.serv
 export type { AvailabilityChange } from './failure-detector/peer-failure-detectors.js';
 export { PartitionerService } from './ring/partitioner.service.js';
 export type { RingMember, RingMemberStatus, TokenRange, MovedRange, RingChange } from './ring/ring.types.js';
-export { TOKENS_KEY, REPLACES_KEY } from './ring/token-codec.js';
+export { TOKENS_KEY, REPLACES_KEY, LOAD_KEY } from './ring/token-codec.js';
 export { TransportService } from './transport/transport.service.js';
 export type { TransportStats, ConnectionInfo } from './transport/connection-registry.js';
 

@@ -49,7 +49,7 @@ export {
   type CohortCache,
   type CohortInputs,
 } from './ring/cohort-allocation.js';
-export { JOIN_KEY, LOAD_KEY } from './ring/token-codec.js';
+export { JOIN_KEY } from './ring/token-codec.js';
 export {
   viewCohort,
   planCohort,

@@ -213,6 +213,18 @@ describe('PartitionerService on a shared membership', () => {
     for (const bad of [-1, NaN, Infinity]) expect(() => a.p.reportLoad(bad)).toThrow(RangeError);
   });
 
+  it('holds a load back while it sees a joiner, whose plan weighs the settled ring, and publishes it after', async () => {
+    const hub = new MembershipHub();
+    const a = await startNode(hub, 'a', 1, {}, 'up', 200);
+    await a.p.whenReady();
+    const b = await startNode(hub, 'b', 1, {}, 'up', 200);
+    await waitFor('a to count b in', () => a.p.ring.nodeIds.includes('b'));
+    a.p.reportLoad(500);
+    expect(hub.view('x').get('a', 'elastica.load')).toBeUndefined();
+    await b.p.whenReady();
+    await waitFor('the load published', () => hub.view('x').get('a', 'elastica.load') === '500');
+  });
+
   it('counts and ignores a peer whose tokens cannot be read', async () => {
     const hub = new MembershipHub();
     const a = await startNode(hub, 'a', 1);

@@ -46,7 +46,10 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
   private current = TokenRing.EMPTY;
   private ringVersion = 0;
   private phase: Phase = 'waiting';
-  private reportedLoad: number | undefined;
+  private latestLoad: number | undefined;
+  private publishedLoad: number | undefined;
+  /** This node's view has joiners (itself, or others it plans for): see publishLoad. */
+  private joinersInView = true;
   private signature = '';
   private rebuildTimer: NodeJS.Timeout | undefined;
   /** See rebuild: a big cohort's plan is not recomputed on every change. */
@@ -183,21 +186,36 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
    * This node's load, any non-negative number the application chooses (bytes held, keys, requests/s):
    * gossiped, so that joiners take their share from the nodes with the most load. Load within
    * LOAD_MARGIN of what a node's key space predicts counts as key space. Published when it moves by
-   * more than 1%, so calling this often is cheap.
+   * more than 1%, so calling this often is cheap; held back while this node sees joiners (see
+   * publishLoad).
    */
   reportLoad(load: number): void {
     if (typeof load !== 'number' || !Number.isFinite(load) || load < 0)
       throw new RangeError(`reportLoad: load must be a finite non-negative number, got ${String(load)}`);
-    const last = this.reportedLoad;
-    if (last !== undefined && Math.abs(load - last) <= 0.01 * Math.max(last, load) && (load === 0) === (last === 0))
-      return;
-    this.reportedLoad = load;
-    if (this.phase !== 'closed') this.membership.set(LOAD_KEY, String(Number(load.toPrecision(6))));
+    this.latestLoad = load;
+    this.publishLoad();
   }
 
-  /** The last load this node reported, if any. */
+  /** The last load the application reported, if any (published or held back). */
   get load(): number | undefined {
-    return this.reportedLoad;
+    return this.latestLoad;
+  }
+
+  /**
+   * The joiners' plan weighs the settled nodes' loads against their key space in the settled ring,
+   * but an application measures its load against the ring in force, which already gives the joiners
+   * their parts: published then, a donor's load would fall as the plan takes from it, the plan would
+   * change, and so on. So a load is published only while this node sees nobody joining; measured
+   * then, or against a ring the settling joiners do not change, it is against the settled ring.
+   */
+  private publishLoad(): void {
+    const load = this.latestLoad;
+    if (load === undefined || this.phase === 'closed' || this.joinersInView) return;
+    const last = this.publishedLoad;
+    if (last !== undefined && Math.abs(load - last) <= 0.01 * Math.max(last, load) && (load === 0) === (last === 0))
+      return;
+    this.publishedLoad = load;
+    this.membership.set(LOAD_KEY, String(Number(load.toPrecision(6))));
   }
 
   /** Where this node's token choice stands: waiting to choose, provisional (may still re-plan), settled. */
@@ -249,6 +267,7 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
       this.phase = 'ready';
       this.rebuild(members);
     }
+    this.publishLoad();
   }
 
   private readMembers(): (PlannerMember & { tokensText: string })[] {
@@ -288,7 +307,9 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
   private rebuild(members: readonly (PlannerMember & { tokensText: string })[]): void {
     // Joiners own what the plan over this view gives them; they publish tokens only once final.
     const started = performance.now();
-    const next = ringOfView(members, this.planner.ownedTokens(members));
+    const planned = this.planner.ownedTokens(members);
+    this.joinersInView = planned.size > 0 || this.planner.phase !== 'settled';
+    const next = ringOfView(members, planned);
     // Planning hundreds of joiners over a thousand nodes takes up to a second, and while they arrive
     // the view changes on every gossip exchange: the next plan waits 4x this one's cost (a fifth of
     // a core at most). A cluster of tens of nodes plans in well under a millisecond and never waits.
