@@ -4,6 +4,7 @@ import { ClusterPeerCaller } from '../cluster/cluster-peer-caller.js';
 import { ElasticaCluster } from '../cluster/elastica-cluster.js';
 import { KvNode } from '../replication/kv-node.js';
 import { runDecommission, type DecommissionOutcome } from './decommission.js';
+import { primaryBytes } from './primary-load.js';
 import { KV_STORE_OPTIONS, type KvStoreOptions } from './kv-options.js';
 
 /**
@@ -76,11 +77,12 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * The bytes this node holds are its load: a joiner takes its share from the nodes holding the most.
-   * Reported after every placement round (the partitioner gossips it only when it moved by over 1%).
+   * The bytes of the keys this node is the first replica of are its load (see primaryBytes): a joiner
+   * takes its share from the nodes holding the most. Reported after every placement round (the
+   * partitioner gossips it only when it moved by over 1%).
    */
   private reportLoad(): void {
-    this.cluster.reportLoad(this.node.stats().bytes);
+    this.cluster.reportLoad(primaryBytes(this.node.storage, (key) => this.cluster.isPrimary(key)));
   }
 
   private startSyncTimer(): void {
