@@ -114,6 +114,11 @@ export function viewCohort(members: readonly PlannerMember[], options: CohortVie
     for (const t of m.tokens) exclude.add(t);
     othersHash = (othersHash + tokensHash(m.tokens)) | 0;
   }
+  // The view is expected to list this node (GossipService.members() does); placed last if not.
+  if (selfJoining && !generation.has(self)) {
+    cohort.push(self);
+    generation.set(self, Infinity);
+  }
   if (cohort.length === 0) return undefined;
   let allHash = 0;
   for (const s of settled) allHash = (allHash + s.hash) | 0;

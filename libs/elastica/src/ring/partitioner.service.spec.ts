@@ -204,7 +204,8 @@ describe('PartitionerService on a shared membership', () => {
     await a.p.whenReady();
     expect(a.p.tokenPhase).toBe('settled');
     a.p.reportLoad(1000);
-    expect(hub.view('x').get('a', 'elastica.load')).toBe('1000');
+    // Published once it has seen nobody joining for the settle wait (5 rounds of 20 ms here).
+    await waitFor('the load published', () => hub.view('x').get('a', 'elastica.load') === '1000');
     a.p.reportLoad(1005);
     expect(hub.view('x').get('a', 'elastica.load')).toBe('1000');
     a.p.reportLoad(2000);

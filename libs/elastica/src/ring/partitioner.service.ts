@@ -48,8 +48,8 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
   private phase: Phase = 'waiting';
   private latestLoad: number | undefined;
   private publishedLoad: number | undefined;
-  /** This node's view has joiners (itself, or others it plans for): see publishLoad. */
-  private joinersInView = true;
+  /** Since when this node's view has had no joiners (itself, or others it plans for); null while it has: see publishLoad. */
+  private quietSince: number | null = null;
   private signature = '';
   private rebuildTimer: NodeJS.Timeout | undefined;
   /** See rebuild: a big cohort's plan is not recomputed on every change. */
@@ -205,12 +205,15 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
    * The joiners' plan weighs the settled nodes' loads against their key space in the settled ring,
    * but an application measures its load against the ring in force, which already gives the joiners
    * their parts: published then, a donor's load would fall as the plan takes from it, the plan would
-   * change, and so on. So a load is published only while this node sees nobody joining; measured
-   * then, or against a ring the settling joiners do not change, it is against the settled ring.
+   * change, and so on. So a load is published only once this node has seen nobody joining for the
+   * settle wait (5 intervals): measured then, it is against the settled ring, and the nodes that are
+   * a little behind, still seeing the last joiners settle, have seen them settle too (a load that
+   * changed under their feet would break the match that keeps settling from moving ranges).
    */
-  private publishLoad(): void {
+  private publishLoad(now = Date.now()): void {
     const load = this.latestLoad;
-    if (load === undefined || this.phase === 'closed' || this.joinersInView) return;
+    if (load === undefined || this.phase === 'closed' || this.quietSince === null) return;
+    if (now - this.quietSince < this.planner.settleMs) return; // the tick comes back
     const last = this.publishedLoad;
     if (last !== undefined && Math.abs(load - last) <= 0.01 * Math.max(last, load) && (load === 0) === (last === 0))
       return;
@@ -218,12 +221,12 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
     this.membership.set(LOAD_KEY, String(Number(load.toPrecision(6))));
   }
 
-  /** Where this node's token choice stands: waiting to choose, provisional (may still re-plan), settled. */
+  /** Where this node's tokens stand: waiting (owns nothing yet), provisional (owns its part of the joiners' plan), settled (final, published). */
   get tokenPhase(): PlannerPhase {
     return this.planner.phase;
   }
 
-  /** Re-plans and what they gave away, first choice and settling times (see TokenPlanner). */
+  /** Changes of this node's plan while it joined, when it started owning its part, when it settled (see TokenPlanner). */
   get plannerStats(): Readonly<PlannerStats> {
     return this.planner.stats;
   }
@@ -308,7 +311,8 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
     // Joiners own what the plan over this view gives them; they publish tokens only once final.
     const started = performance.now();
     const planned = this.planner.ownedTokens(members);
-    this.joinersInView = planned.size > 0 || this.planner.phase !== 'settled';
+    if (planned.size > 0 || this.planner.phase !== 'settled') this.quietSince = null;
+    else this.quietSince ??= Date.now();
     const next = ringOfView(members, planned);
     // Planning hundreds of joiners over a thousand nodes takes up to a second, and while they arrive
     // the view changes on every gossip exchange: the next plan waits 4x this one's cost (a fifth of
