@@ -109,6 +109,30 @@ export class Simulation {
     }
   }
 
+  /**
+   * Starts the next `count` nodes (by index, up to `options.nodes`), each at a random moment of the
+   * next `spreadMs`, knowing only the seeds: for arrivals after the start (join waves).
+   */
+  startMore(count: number, spreadMs = this.gossip.intervalMs): SimNode[] {
+    const out: SimNode[] = [];
+    for (let i = this.nodes.length; i < this.options.nodes && out.length < count; i++) {
+      const at = this.now + Math.floor(this.random.next() * spreadMs);
+      const node = this.createNode(i, at);
+      this.nodes.push(node);
+      this.byAddress.set(node.address, node);
+      node.alive = false;
+      node.started = false;
+      this.queue.schedule(at, () => {
+        node.started = true;
+        if (node.run !== 0) return;
+        node.alive = true;
+        this.scheduleTick(node, at);
+      });
+      out.push(node);
+    }
+    return out;
+  }
+
   private createNode(index: number, generation: number): SimNode {
     const id = Simulation.id(index);
     const address = Simulation.address(index);

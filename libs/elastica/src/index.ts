@@ -20,7 +20,7 @@ export { FailureDetectorService } from './failure-detector/failure-detector.serv
 export type { AvailabilityChange } from './failure-detector/peer-failure-detectors.js';
 export { PartitionerService } from './ring/partitioner.service.js';
 export type { RingMember, RingMemberStatus, TokenRange, MovedRange, RingChange } from './ring/ring.types.js';
-export { TOKENS_KEY, REPLACES_KEY } from './ring/token-codec.js';
+export { TOKENS_KEY, REPLACES_KEY, LOAD_KEY } from './ring/token-codec.js';
 export { TransportService } from './transport/transport.service.js';
 export type { TransportStats, ConnectionInfo } from './transport/connection-registry.js';
 
@@ -74,3 +74,14 @@ export { tokenOf, TOKEN_SPACE } from './ring/hash.js';
 export { TokenRing, type TokenCollision } from './ring/token-ring.js';
 export { allocateTokens, firstNodeTokens } from './ring/token-allocation.js';
 export { diffRings, movedFraction } from './ring/ring-diff.js';
+
+// ... and token planning: the pure planner the PartitionerService and the simulator drive
+export {
+  TokenPlanner,
+  type PlannerMember,
+  type PlannerOutput,
+  type PlannerNotice,
+  type PlannerPhase,
+  type PlannerStats,
+  type TokenPlannerConfig,
+} from './ring/token-planner.js';

@@ -40,3 +40,24 @@ export type { RpcDispatcher } from './transport/transport.service.js';
 
 // Client internals
 export { NodeResolver, type ResolvedNode } from './client/node-resolver.js';
+
+// Token planning internals: the cohort allocation and the gossip keys the planner adds
+export {
+  allocateCohort,
+  loadDensities,
+  LOAD_MARGIN,
+  type CohortCache,
+  type CohortInputs,
+} from './ring/cohort-allocation.js';
+export { JOIN_KEY } from './ring/token-codec.js';
+export {
+  viewCohort,
+  planCohort,
+  ringOfView,
+  parseJoin,
+  isJoining,
+  formatJoin,
+  type CohortView,
+  type CohortViewOptions,
+  type JoinMark,
+} from './ring/cohort-view.js';

@@ -42,6 +42,20 @@ export async function mapLimit<T, R>(
 
 export interface ClusterView {
   self: string;
-  members: { id: string; address: string; status: string; phi: number | null; generation: number }[];
-  ring: { ownership: Record<string, number> };
+  members: {
+    id: string;
+    address: string;
+    status: string;
+    phi: number | null;
+    generation: number;
+    /** What it reports to the partitioner: bytes of the keys it is the first replica of. */
+    load?: number | null;
+  }[];
+  ring: {
+    ownership: Record<string, number>;
+    /** (start, end] as fractions of the ring, per owner. */
+    ranges?: Record<string, [number, number][]>;
+    /** This node's tokens are settled. */
+    ready?: boolean;
+  };
 }

@@ -3,6 +3,7 @@ import {
   ELASTICA_OPTIONS,
   FailureDetectorService,
   GossipService,
+  LOAD_KEY,
   PartitionerService,
   REPLACES_KEY,
   TOKENS_KEY,
@@ -20,13 +21,20 @@ export interface MemberView {
   status: string;
   phi: number | null;
   generation: number;
+  /** The load it reports to the partitioner (bytes of the keys it is the first replica of), if any yet. */
+  load: number | null;
 }
 
 /** `GET /cluster`: the contract's shape, plus the token ranges (as fractions of the ring) and the threshold. */
 export interface ClusterSnapshot {
   self: string;
   members: MemberView[];
-  ring: { ownership: Record<string, number>; ranges: Record<string, [number, number][]> };
+  ring: {
+    ownership: Record<string, number>;
+    ranges: Record<string, [number, number][]>;
+    /** This node's tokens are settled (`PartitionerService.whenReady`); before, it owns its part of the joiners' plan. */
+    ready: boolean;
+  };
   threshold: number;
   replicationFactor: number;
 }
@@ -144,6 +152,20 @@ export class ElasticaCluster implements KvCluster, OnModuleDestroy {
       .map((m) => m.id);
   }
 
+  /** Publishes this node's load (see primaryBytes), so joiners relieve the fullest nodes first. */
+  reportLoad(bytes: number): void {
+    this.partitioner.reportLoad(bytes);
+  }
+
+  /** Whether this node is the key's first replica; false while the ring is not ready. */
+  isPrimary(key: string): boolean {
+    try {
+      return this.partitioner.isLocal(key);
+    } catch {
+      return false;
+    }
+  }
+
   /** Announces this node's departure; resolves once peers have it. */
   leave(): Promise<void> {
     return this.gossip.leave();
@@ -153,12 +175,14 @@ export class ElasticaCluster implements KvCluster, OnModuleDestroy {
     const self = this.self;
     const members = this.gossip.members().map((m): MemberView => {
       const phi = m.id === self ? 0 : this.detector.phi(m.id);
+      const load = Number(m.state[LOAD_KEY] ?? NaN);
       return {
         id: m.id,
         address: formatAddress(m.address),
         status: m.status,
         phi: Number.isFinite(phi) ? Math.round(phi * 100) / 100 : null,
         generation: m.generation,
+        load: Number.isFinite(load) ? load : null,
       };
     });
     const ownership = this.partitioner.ownership();
@@ -175,7 +199,7 @@ export class ElasticaCluster implements KvCluster, OnModuleDestroy {
     return {
       self,
       members,
-      ring: { ownership, ranges },
+      ring: { ownership, ranges, ready: this.partitioner.tokenPhase === 'settled' && !this.partitioner.ring.isEmpty },
       threshold: this.detector.threshold,
       replicationFactor: this.replicationFactor,
     };

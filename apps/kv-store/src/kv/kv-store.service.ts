@@ -4,6 +4,7 @@ import { ClusterPeerCaller } from '../cluster/cluster-peer-caller.js';
 import { ElasticaCluster } from '../cluster/elastica-cluster.js';
 import { KvNode } from '../replication/kv-node.js';
 import { runDecommission, type DecommissionOutcome } from './decommission.js';
+import { primaryBytes } from './primary-load.js';
 import { KV_STORE_OPTIONS, type KvStoreOptions } from './kv-options.js';
 
 /**
@@ -75,6 +76,15 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
     clearTimeout(this.soonTimer);
   }
 
+  /**
+   * The bytes of the keys this node is the first replica of are its load (see primaryBytes): a joiner
+   * takes its share from the nodes holding the most. Reported after every placement round (the
+   * partitioner gossips it only when it moved by over 1%).
+   */
+  private reportLoad(): void {
+    this.cluster.reportLoad(primaryBytes(this.node.storage, (key) => this.cluster.isPrimary(key)));
+  }
+
   private startSyncTimer(): void {
     clearInterval(this.syncTimer);
     this.syncTimer = setInterval(() => void this.round(), this.options.syncIntervalMs);
@@ -102,6 +112,7 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
         this.again = false;
         try {
           const r = await this.node.placementRound();
+          this.reportLoad();
           if (r.pulled + r.pushed + r.handedOff + r.dropped > 0) {
             this.logger.log(
               `rebalanced: pulled ${r.pulled}, pushed ${r.pushed}, handed over ${r.handedOff}, dropped ${r.dropped} copies${r.failedPeers.length ? `; failed with or refused by ${[...new Set(r.failedPeers)].join(', ')}` : ''}`,

@@ -71,6 +71,8 @@ export class GossipNode {
   private readonly reconciliation: Reconciliation;
   private readonly events: MembershipEvents;
   private readonly judge: PeerJudge;
+  /** Incarnations just learned through third parties, pinged before this message's replies go out. */
+  private readonly unheard: EndpointState[] = [];
   private ticks = 0;
   private stopped = false;
 
@@ -243,6 +245,10 @@ export class GossipNode {
         break;
     }
     this.verdicts.hearQueued(this.self, nowMs);
+    // Asked at once rather than at the next round: only its own answer makes it `up` here, and the
+    // ring waits for every node to be up everywhere (a join is agreed one round sooner).
+    for (const endpoint of this.unheard.splice(0))
+      if (endpoint.down && this.table.holds(endpoint)) this.ping(out, endpoint.address);
     return out;
   }
 
@@ -360,7 +366,10 @@ export class GossipNode {
     if (old) this.table.forget(old, 'replaced', nowMs + this.options.tombstoneTtlMs);
     const endpoint = new EndpointState(id, address, generation, 'joining');
     // A new run nobody here has heard from yet is not up on others' word, whatever the old run was.
-    if (!firstHand) endpoint.awaitDirectContact(old?.down && !wasLeft ? old.downSince : nowMs);
+    if (!firstHand) {
+      endpoint.awaitDirectContact(old?.down && !wasLeft ? old.downSince : nowMs);
+      this.unheard.push(endpoint);
+    }
     if (old) this.liveness.remove(id); // the old run's history says nothing about the new one
     endpoint.learn(items, nowMs);
     this.table.register(endpoint);

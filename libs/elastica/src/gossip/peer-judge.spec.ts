@@ -38,6 +38,25 @@ describe('GossipNode (Scuttlebutt invariants, property-based)', () => {
     expect(c.statusOf(b.id)).toBe('up');
   });
 
+  it('pings a node learned third-hand at once, with the replies to the message that named it', () => {
+    const [a, b, c] = cluster(3, 4096);
+    let now = T0 + 10;
+    // b's first exchange with its seed a, delivered whole (syn, ack, ack2).
+    for (const syn of b.tick((now += 10)))
+      for (const ack of a.receive(b.address, syn.bytes, now))
+        for (const ack2 of b.receive(a.address, ack.bytes, now)) a.receive(b.address, ack2.bytes, now);
+    expect(a.statusOf(b.id)).toBe('up');
+    // c's first exchange with a: a's ack names b, so c's answer to it carries a ping to b.
+    const syn = c.tick((now += 10)).find((o) => o.to === a.address)!;
+    const ack = a.receive(c.address, syn.bytes, now).find((o) => o.to === c.address)!;
+    const out = c.receive(a.address, ack.bytes, now);
+    expect(c.statusOf(b.id)).toBe('down');
+    const ping = out.find((o) => o.to === b.address);
+    expect(ping && decodeMessage(ping.bytes).type).toBe('ping');
+    for (const pong of b.receive(c.address, ping!.bytes, now)) c.receive(b.address, pong.bytes, now);
+    expect(c.statusOf(b.id)).toBe('up');
+  });
+
   it('feeds relayed heartbeats to the detector even when a direct message brought a newer one', () => {
     const livenessA = new PeerLiveness(DEFAULT_FAILURE_DETECTOR);
     const options = { ...DEFAULT_GOSSIP, mtuBytes: 4096 };

@@ -19,6 +19,7 @@ async function startNode(
   generation: number,
   partitioner: Partial<PartitionerOptions> = {},
   status = 'up',
+  intervalMs = 20,
 ) {
   hub.start(id, generation, status);
   // Port 0 and a seed nobody listens on: this suite opens no socket, and the node is not alone.
@@ -28,7 +29,7 @@ async function startNode(
         nodeId: id,
         bind: { port: 0 },
         seeds: ['127.0.0.1:9'],
-        gossip: { intervalMs: 20 },
+        gossip: { intervalMs },
         partitioner,
       }),
     ],
@@ -105,12 +106,17 @@ describe('PartitionerService on a shared membership', () => {
     expect(() => a.p.getNodeForToken(-1)).toThrow(RangeError);
   });
 
-  it('nodes started together choose one after the other and still share the ring evenly', async () => {
+  it('nodes started together hold one ring before their tokens settle, settling moves nothing, evenly divided', async () => {
     const hub = new MembershipHub();
-    const nodes = await Promise.all(['c', 'a', 'b'].map((id) => startNode(hub, id, 1)));
-    await Promise.all(nodes.map((n) => n.p.whenReady()));
+    // 200 ms rounds: they own their parts after one, settle after five more.
+    const nodes = await Promise.all(['c', 'a', 'b'].map((id) => startNode(hub, id, 1, {}, 'up', 200)));
     await waitFor('agreement', () => agree(nodes, ['a', 'b', 'c']));
-    // Each split the ring the earlier ones made: a third each, give or take the allocation's jitter.
+    const changes: RingChange[] = [];
+    for (const n of nodes) n.p.ring$.subscribe((c) => changes.push(c));
+    await Promise.all(nodes.map((n) => n.p.whenReady()));
+    expect(changes).toEqual([]);
+    expect(agree(nodes, ['a', 'b', 'c'])).toBe(true);
+    // One cohort plan, as if they had joined in id order: a third each, give or take the allocation's jitter.
     for (const share of Object.values(nodes[0].p.ownership())) expect(Math.abs(share - 1 / 3)).toBeLessThan(0.01);
     expect(nodes[0].p.ring.collisions).toEqual([]);
   });
@@ -190,6 +196,34 @@ describe('PartitionerService on a shared membership', () => {
     hub.setStatus('a', 'left');
     await waitFor('a gone', () => agree(nodes.slice(1), ['b', 'c']));
     for (const key of KEYS) expect(nodes[1].p.getNode(key)).toBe(nodes[2].p.getNode(key));
+  });
+
+  it('reportLoad gossips the load (when it moves by more than 1%) and refuses nonsense', async () => {
+    const hub = new MembershipHub();
+    const a = await startNode(hub, 'a', 1);
+    await a.p.whenReady();
+    expect(a.p.tokenPhase).toBe('settled');
+    a.p.reportLoad(1000);
+    // Published once it has seen nobody joining for the settle wait (5 rounds of 20 ms here).
+    await waitFor('the load published', () => hub.view('x').get('a', 'elastica.load') === '1000');
+    a.p.reportLoad(1005);
+    expect(hub.view('x').get('a', 'elastica.load')).toBe('1000');
+    a.p.reportLoad(2000);
+    expect(hub.view('x').get('a', 'elastica.load')).toBe('2000');
+    expect(a.p.load).toBe(2000);
+    for (const bad of [-1, NaN, Infinity]) expect(() => a.p.reportLoad(bad)).toThrow(RangeError);
+  });
+
+  it('holds a load back while it sees a joiner, whose plan weighs the settled ring, and publishes it after', async () => {
+    const hub = new MembershipHub();
+    const a = await startNode(hub, 'a', 1, {}, 'up', 200);
+    await a.p.whenReady();
+    const b = await startNode(hub, 'b', 1, {}, 'up', 200);
+    await waitFor('a to count b in', () => a.p.ring.nodeIds.includes('b'));
+    a.p.reportLoad(500);
+    expect(hub.view('x').get('a', 'elastica.load')).toBeUndefined();
+    await b.p.whenReady();
+    await waitFor('the load published', () => hub.view('x').get('a', 'elastica.load') === '500');
   });
 
   it('counts and ignores a peer whose tokens cannot be read', async () => {

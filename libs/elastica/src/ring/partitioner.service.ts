@@ -8,9 +8,10 @@ import type { ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { formatHostPort } from '../common/host-port.js';
 import { TOKEN_SPACE, tokenOf } from './hash.js';
 import { diffRings } from './ring-diff.js';
-import type { RingChange, RingMember, TokenRange } from './ring.types.js';
-import { decodeTokens, encodeTokens, HANDBACK_PREFIX, REPLACES_KEY, TOKENS_KEY } from './token-codec.js';
-import { allocateTokens } from './token-allocation.js';
+import type { RingChange, TokenRange } from './ring.types.js';
+import { decodeTokens, HANDBACK_PREFIX, JOIN_KEY, LOAD_KEY, REPLACES_KEY, TOKENS_KEY } from './token-codec.js';
+import { isJoining, ringOfView } from './cohort-view.js';
+import { TokenPlanner, type PlannerMember, type PlannerPhase, type PlannerStats } from './token-planner.js';
 import { TokenRing } from './token-ring.js';
 
 /** What the partitioner reads from gossip: the contract's GossipService, typed loosely on purpose. */
@@ -25,14 +26,14 @@ export interface PartitionerMembership {
 type Phase = 'waiting' | 'ready' | 'closed';
 
 /**
- * The one-hop ring on the live membership. Every node builds the same ring from the tokens its peers
- * gossip under `elastica.tokens`, so any node finds a key's owner and replicas locally. The ring is
- * rebuilt (debounced) when membership or tokens change; lookups only read the current ring.
+ * The one-hop ring on the live membership. Every node builds the same ring from its view, so any
+ * node finds a key's owner and replicas locally: settled members own the tokens they gossip under
+ * `elastica.tokens`, and joiners own what the TokenPlanner's plan over the view gives them (every
+ * node computes it; joiners publish tokens only once final). The ring is rebuilt (debounced) when
+ * membership, tokens, join marks or loads change; lookups only read the current ring.
  *
- * Token choice, once per run: wait until the cluster has been heard and the view has settled, then
- * take the down node's tokens (`partitioner.replaces`), or this node's tokens from its previous run (a
- * peer hands them back), or else new ones that split the most loaded ranges. They never change after,
- * except a token lost to an exact collision with another node (the smaller id keeps it).
+ * Token choice is the TokenPlanner's (pure): this service feeds it the gossiped view on every tick and
+ * change, publishes what it returns and logs its notices.
  */
 @Injectable()
 export class PartitionerService implements OnModuleInit, OnModuleDestroy {
@@ -41,24 +42,22 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
   private readonly changes = new Subject<RingChange>();
   private readonly subscriptions: Subscription[] = [];
   private readonly tickMs: number;
-  private readonly settleMs: number;
-  private readonly joinWaitMs: number;
-  private readonly lone: boolean;
+  private readonly planner: TokenPlanner;
   private current = TokenRing.EMPTY;
   private ringVersion = 0;
   private phase: Phase = 'waiting';
-  private myTokens: number[] = [];
-  private startedAt = 0;
-  private viewChangedAt = 0;
+  private latestLoad: number | undefined;
+  private publishedLoad: number | undefined;
+  /** Since when this node's view has had no joiners (itself, or others it plans for); null while it has: see publishLoad. */
+  private quietSince: number | null = null;
   private signature = '';
   private rebuildTimer: NodeJS.Timeout | undefined;
+  /** See rebuild: a big cohort's plan is not recomputed on every change. */
+  private rebuildNotBefore = 0;
   private tickTimer: NodeJS.Timeout | undefined;
   private readyWaiters: (() => void)[] = [];
   /** Decoded tokens per node, keyed by the gossiped text so unchanged state is not decoded again. */
   private readonly decoded = new Map<string, { text: string; tokens: number[] }>();
-  /** The last tokens seen of every node and the generation that held them; kept after a restart wipes its state. */
-  private readonly lastKnown = new Map<string, { generation: number; tokens: number[] }>();
-  private readonly handbacks = new Set<string>();
   private invalidStates = 0;
 
   /** Every change of the ring: its new checksum and which ranges moved from which node to which. */
@@ -72,10 +71,14 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
     this.membership = gossip;
     const interval = options.gossip.intervalMs;
     this.tickMs = Math.max(20, Math.min(500, interval / 2));
-    this.settleMs = 3 * interval;
-    this.joinWaitMs = 5 * interval;
     const self = formatHostPort(local.address);
-    this.lone = options.seeds.every((seed) => formatHostPort(seed) === self);
+    this.planner = new TokenPlanner({
+      nodeId: local.id,
+      vnodes: options.partitioner.vnodes,
+      intervalMs: interval,
+      lone: options.seeds.every((seed) => formatHostPort(seed) === self),
+      replaces: options.partitioner.replaces,
+    });
   }
 
   get localNodeId(): string {
@@ -128,9 +131,9 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
     return this.current.checksum;
   }
 
-  /** This node's tokens; empty until chosen. */
+  /** This node's published tokens; empty until they settle (while it joins it owns its part of the plan). */
   get tokens(): readonly number[] {
-    return this.myTokens;
+    return this.planner.tokens;
   }
 
   /** Gossiped token states that could not be decoded (each logged once). */
@@ -138,15 +141,18 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
     return this.invalidStates;
   }
 
-  /** Resolves once this node has chosen its tokens and the ring is not empty. */
+  /**
+   * Resolves once this node's tokens are settled and published, and its ring is built (not empty).
+   * A joiner owns its part of the plan before that (see `tokenPhase`), and its part may still change
+   * while nodes that arrived together are being heard of; a rolling start that waits for each node's
+   * readiness gets plain sequential joins.
+   */
   whenReady(): Promise<void> {
     if (this.phase === 'ready' && !this.current.isEmpty) return Promise.resolve();
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
   onModuleInit(): void {
-    this.startedAt = Date.now();
-    this.viewChangedAt = this.startedAt;
     this.subscriptions.push(
       this.membership.events$.subscribe(() => this.scheduleRebuild()),
       this.membership.changes$.subscribe((c) => {
@@ -166,41 +172,108 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
     this.changes.complete();
   }
 
-  private scheduleRebuild(): void {
+  private scheduleRebuild(delayMs = 0): void {
     if (this.rebuildTimer || this.phase === 'closed') return;
     // Coalesces the burst of changes one gossip message brings into one rebuild.
     this.rebuildTimer = setTimeout(() => {
       this.rebuildTimer = undefined;
       this.tick();
-    }, 0);
+    }, delayMs);
     this.rebuildTimer.unref();
   }
 
-  /** Exposed for tests: reconcile with gossip now (rebuild if anything changed; choose tokens when due). */
+  /**
+   * This node's load, any non-negative number the application chooses (bytes held, keys, requests/s):
+   * gossiped, so that joiners take their share from the nodes with the most load. Load within
+   * LOAD_MARGIN of what a node's key space predicts counts as key space. Published when it moves by
+   * more than 1%, so calling this often is cheap; held back while this node sees joiners (see
+   * publishLoad).
+   */
+  reportLoad(load: number): void {
+    if (typeof load !== 'number' || !Number.isFinite(load) || load < 0)
+      throw new RangeError(`reportLoad: load must be a finite non-negative number, got ${String(load)}`);
+    this.latestLoad = load;
+    this.publishLoad();
+  }
+
+  /** The last load the application reported, if any (published or held back). */
+  get load(): number | undefined {
+    return this.latestLoad;
+  }
+
+  /**
+   * The joiners' plan weighs the settled nodes' loads against their key space in the settled ring,
+   * but an application measures its load against the ring in force, which already gives the joiners
+   * their parts: published then, a donor's load would fall as the plan takes from it, the plan would
+   * change, and so on. So a load is published only once this node has seen nobody joining for the
+   * settle wait (5 intervals): measured then, it is against the settled ring, and the nodes that are
+   * a little behind, still seeing the last joiners settle, have seen them settle too (a load that
+   * changed under their feet would break the match that keeps settling from moving ranges).
+   */
+  private publishLoad(now = Date.now()): void {
+    const load = this.latestLoad;
+    if (load === undefined || this.phase === 'closed' || this.quietSince === null) return;
+    if (now - this.quietSince < this.planner.settleMs) return; // the tick comes back
+    const last = this.publishedLoad;
+    if (last !== undefined && Math.abs(load - last) <= 0.01 * Math.max(last, load) && (load === 0) === (last === 0))
+      return;
+    this.publishedLoad = load;
+    this.membership.set(LOAD_KEY, String(Number(load.toPrecision(6))));
+  }
+
+  /** Where this node's tokens stand: waiting (owns nothing yet), provisional (owns its part of the joiners' plan), settled (final, published). */
+  get tokenPhase(): PlannerPhase {
+    return this.planner.phase;
+  }
+
+  /** Changes of this node's plan while it joined, when it started owning its part, when it settled (see TokenPlanner). */
+  get plannerStats(): Readonly<PlannerStats> {
+    return this.planner.stats;
+  }
+
+  /** Exposed for tests: reconcile with gossip now (rebuild if anything changed; let the planner choose when due). */
   tick(): void {
     if (this.phase === 'closed') return;
     const now = Date.now();
-    const members = this.readMembers();
+    const seen = this.readMembers();
+    const output = this.planner.step(seen, now);
+    for (const notice of output.notices) this.logger[notice.level](notice.message);
+    for (const [key, value] of output.publish) {
+      try {
+        this.membership.set(key, value);
+      } catch (error) {
+        // A handback that does not fit gossip.maxStateBytes: the restarted node splits anew instead.
+        if (!(error instanceof RangeError)) throw error;
+        this.logger.warn(`cannot publish ${key}: ${error.message}`);
+      }
+    }
+    // The ring is built on this node's state as just published (its settled tokens, say).
+    const members = output.publish.length > 0 ? this.readMembers() : seen;
+    // Everything the ring depends on: the members, their tokens and marks, loads (they weigh the
+    // joiners' plan) and this node's phase (it owns its part of the plan only once started).
+    // (Of a joiner's mark only "joining" counts: the hashes in it are for the joiners' own agreement.)
     const signature = members
       .map(
         (m) =>
-          `${m.id}\u0000${m.status}\u0000${m.generation}\u0000${m.tokensText}\u0000${m.replaces ?? ''}\u0000${m.handback ?? ''}`,
+          `${m.id}\u0000${m.status}\u0000${m.generation}\u0000${m.tokensText}\u0000${m.replaces ?? ''}\u0000${isJoining(m.join) ? 'p' : (m.join ?? '')}\u0000${m.load ?? ''}`,
       )
-      .join('\u0001');
+      .join('\u0001')
+      .concat(`\u0002${this.planner.phase}`);
     if (signature !== this.signature) {
-      this.signature = signature;
-      this.viewChangedAt = now;
+      if (now < this.rebuildNotBefore) this.scheduleRebuild(this.rebuildNotBefore - now);
+      else {
+        this.signature = signature;
+        this.rebuild(members);
+      }
+    }
+    if (this.phase === 'waiting' && this.planner.tokens.length > 0 && this.planner.phase === 'settled') {
+      this.phase = 'ready';
       this.rebuild(members);
-      this.serveHandbacks(members);
     }
-    if (this.phase === 'waiting' && this.dueToChoose(members, now)) {
-      this.chooseTokens(members);
-      this.signature = '';
-      this.tick();
-    }
+    this.publishLoad();
   }
 
-  private readMembers() {
+  private readMembers(): (PlannerMember & { tokensText: string })[] {
     return this.membership.members().map((m) => {
       const text = m.state[TOKENS_KEY] ?? '';
       let tokens: number[] = [];
@@ -218,8 +291,8 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
           }
           this.decoded.set(m.id, { text, tokens });
         }
-        if (tokens.length > 0) this.lastKnown.set(m.id, { generation: m.generation, tokens });
       }
+      const load = m.state[LOAD_KEY] ? Number(m.state[LOAD_KEY]) : undefined;
       return {
         id: m.id,
         status: m.status,
@@ -227,21 +300,25 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
         tokens,
         tokensText: text,
         replaces: m.state[REPLACES_KEY] || undefined,
+        join: m.state[JOIN_KEY] || undefined,
         handback: m.state[HANDBACK_PREFIX + this.local.id] || undefined,
+        load: load !== undefined && Number.isFinite(load) && load >= 0 ? load : undefined,
       };
     });
   }
 
-  private rebuild(members: ReturnType<PartitionerService['readMembers']>): void {
-    const ringMembers: RingMember[] = members.map((m) => ({
-      id: m.id,
-      status: m.status,
-      replaces: m.replaces,
-      // Until gossip echoes this node's own state back, use the tokens it has chosen.
-      tokens: m.id === this.local.id && this.myTokens.length > 0 ? this.myTokens : m.tokens,
-    }));
-    const next = TokenRing.build(ringMembers);
-    this.repickLostTokens(next);
+  private rebuild(members: readonly (PlannerMember & { tokensText: string })[]): void {
+    // Joiners own what the plan over this view gives them; they publish tokens only once final.
+    const started = performance.now();
+    const planned = this.planner.ownedTokens(members);
+    if (planned.size > 0 || this.planner.phase !== 'settled') this.quietSince = null;
+    else this.quietSince ??= Date.now();
+    const next = ringOfView(members, planned);
+    // Planning hundreds of joiners over a thousand nodes takes up to a second, and while they arrive
+    // the view changes on every gossip exchange: the next plan waits 4x this one's cost (a fifth of
+    // a core at most). A cluster of tens of nodes plans in well under a millisecond and never waits.
+    const cost = performance.now() - started;
+    this.rebuildNotBefore = cost > 20 ? Date.now() + 4 * cost : 0;
     const before = this.current;
     if (
       next.checksum !== before.checksum ||
@@ -261,146 +338,6 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
     }
     if (this.phase === 'ready' && !this.current.isEmpty) {
       for (const resolve of this.readyWaiters.splice(0)) resolve();
-    }
-  }
-
-  private dueToChoose(members: ReturnType<PartitionerService['readMembers']>, now: number): boolean {
-    if (this.lone && !this.options.partitioner.replaces) return true;
-    const heard = members.some((m) => m.id !== this.local.id && (m.tokens.length > 0 || m.status === 'up'));
-    const waited = now - this.startedAt;
-    if (this.options.partitioner.replaces && !this.lastKnown.has(this.options.partitioner.replaces)) {
-      // Replacing needs the down node's tokens: give gossip longer to bring them.
-      return waited >= 6 * this.joinWaitMs;
-    }
-    if (!heard) return waited >= this.joinWaitMs;
-    // Nodes starting together choose one after the other, smallest id first, so each splits the ring
-    // the previous ones made instead of all placing tokens blind (bounded, in case one never does).
-    const earlier = members.some(
-      (m) => m.id < this.local.id && m.tokens.length === 0 && (m.status === 'up' || m.status === 'joining'),
-    );
-    if (earlier && waited < 3 * this.joinWaitMs) return false;
-    // Heard: let the view settle (everyone's tokens, and a handback if this is a restart) before choosing.
-    return (
-      members.some((m) => m.handback) || now - this.viewChangedAt >= this.settleMs || waited >= 3 * this.joinWaitMs
-    );
-  }
-
-  private chooseTokens(members: ReturnType<PartitionerService['readMembers']>): void {
-    const replaces = this.options.partitioner.replaces;
-    let tokens: number[] | undefined;
-    if (replaces) {
-      const target = members.find((m) => m.id === replaces);
-      const known = this.lastKnown.get(replaces);
-      if (target && (target.status === 'up' || target.status === 'leaving')) {
-        this.logger.error(
-          `partitioner.replaces names ${replaces}, which is ${target.status}: only a down node can be replaced; choosing new tokens instead`,
-        );
-      } else if (!known) {
-        this.logger.error(
-          `partitioner.replaces names ${replaces}, whose tokens this node never heard of; choosing new tokens instead`,
-        );
-      } else {
-        tokens = known.tokens;
-        this.membership.set(REPLACES_KEY, replaces);
-        this.logger.log(`replacing ${replaces}: taking over its ${tokens.length} tokens`);
-      }
-    }
-    if (!tokens) {
-      const handback = members.find((m) => m.handback)?.handback;
-      if (handback) {
-        try {
-          tokens = decodeTokens(handback);
-          this.logger.log(`restarted: took back the ${tokens.length} tokens of this node's previous run`);
-        } catch (err) {
-          this.invalidStates++;
-          this.logger.error(`a peer handed back tokens this node cannot read: ${(err as Error).message}`);
-        }
-      }
-    }
-    if (!tokens) {
-      const view = this.allocationView(members);
-      tokens = allocateTokens(view, this.local.id, this.options.partitioner.vnodes, this.allKnownTokens());
-      this.logger.log(`chose ${tokens.length} tokens splitting the most loaded ranges of ${view.nodeIds.length} nodes`);
-    }
-    this.myTokens = [...tokens].sort((a, b) => a - b);
-    this.membership.set(TOKENS_KEY, encodeTokens(this.myTokens));
-    this.phase = 'ready';
-  }
-
-  /**
-   * The ring a joiner splits: every node that holds tokens and is staying (up, down for now, or
-   * joining with tokens already chosen); leaving nodes are not worth splitting, their ranges move anyway.
-   */
-  private allocationView(members: ReturnType<PartitionerService['readMembers']>): TokenRing {
-    const replaced = new Set(members.filter((m) => m.replaces).map((m) => m.replaces!));
-    return TokenRing.build(
-      members
-        .filter((m) => m.id !== this.local.id && !replaced.has(m.id) && ['up', 'down', 'joining'].includes(m.status))
-        .map((m) => ({ id: m.id, status: 'up', tokens: m.tokens })),
-    );
-  }
-
-  private allKnownTokens(): Set<number> {
-    const out = new Set<number>();
-    for (const { tokens } of this.lastKnown.values()) for (const t of tokens) out.add(t);
-    return out;
-  }
-
-  /** A token another node won (same token, smaller id) is replaced by the next free token after it. */
-  private repickLostTokens(ring: TokenRing): void {
-    const lost = ring.collisions.filter((c) => c.loser === this.local.id).map((c) => c.token);
-    if (lost.length === 0 || this.myTokens.length === 0) return;
-    const taken = this.allKnownTokens();
-    for (const t of this.myTokens) taken.add(t);
-    const lostSet = new Set(lost);
-    this.myTokens = this.myTokens
-      .map((t) => {
-        if (!lostSet.has(t)) return t;
-        let next = (t + 1) % TOKEN_SPACE;
-        while (taken.has(next)) next = (next + 1) % TOKEN_SPACE;
-        taken.add(next);
-        return next;
-      })
-      .sort((a, b) => a - b);
-    this.logger.warn(`${lost.length} of this node's tokens collided with another node's; moved them to free tokens`);
-    this.membership.set(TOKENS_KEY, encodeTokens(this.myTokens));
-    this.signature = '';
-  }
-
-  /**
-   * A node that restarted with the same id has lost its tokens (its new generation's state replaced
-   * the old). One peer (the current owner of its first old token) hands them back through gossip, so
-   * its ranges return to it instead of being split anew; the handback is withdrawn once it has tokens.
-   */
-  private serveHandbacks(members: ReturnType<PartitionerService['readMembers']>): void {
-    if (this.phase !== 'ready') return;
-    const byId = new Map(members.map((m) => [m.id, m]));
-    const replaced = new Set(members.filter((m) => m.replaces).map((m) => m.replaces!));
-    for (const [id, known] of this.lastKnown) {
-      const m = byId.get(id);
-      if (!m || id === this.local.id) continue;
-      const restarted =
-        m.generation > known.generation && m.tokens.length === 0 && (m.status === 'joining' || m.status === 'up');
-      const key = HANDBACK_PREFIX + id;
-      if (restarted && !replaced.has(id) && this.current.nodeForToken(known.tokens[0]) === this.local.id) {
-        if (!this.handbacks.has(id)) {
-          // A withdrawn handback stays as an empty key (gossip has no delete), so a long life of
-          // restarts under ever new ids can fill gossip.maxStateBytes: then the restarted node just
-          // takes new tokens by the usual split.
-          try {
-            this.membership.set(key, encodeTokens(known.tokens));
-          } catch (error) {
-            if (!(error instanceof RangeError)) throw error;
-            this.logger.warn(`node ${id} restarted; cannot hand back its tokens: ${error.message}`);
-            continue;
-          }
-          this.handbacks.add(id);
-          this.logger.log(`node ${id} restarted; handing back the tokens of its previous run`);
-        }
-      } else if (this.handbacks.has(id) && !restarted) {
-        this.handbacks.delete(id);
-        this.membership.set(key, '');
-      }
     }
   }
 }

@@ -15,19 +15,31 @@ export function allocateTokens(
   nodeId: string,
   vnodes: number,
   exclude: ReadonlySet<number> = new Set(),
+  density?: ReadonlyMap<string, number>,
 ): number[] {
   if (!Number.isInteger(vnodes) || vnodes <= 0)
     throw new Error(`allocateTokens: vnodes must be a positive integer, got ${vnodes}`);
   if (ring.isEmpty) return firstNodeTokens(nodeId, vnodes, exclude);
 
   const nodes = ring.nodeIds.length;
-  const loads = Float64Array.from(ring.loads());
+  // Load = key space x density (measured load per unit of key space; 1 when not measured), so the
+  // pieces come from the nodes holding the most data, while the joiner's key-space share stays 1/(N+1).
+  const dens = Float64Array.from(ring.nodeIds, (id) => Math.max(1 / 64, density?.get(id) ?? 1));
+  const loads = Float64Array.from(ring.loads(), (l, j) => l * dens[j]);
   const need = TOKEN_SPACE / (nodes + 1);
 
-  // Each node's ranges (positions), largest first, so its next piece comes from its largest unused range.
+  // Each node's ranges (positions), largest first, so its next piece comes from its largest unused
+  // range; sorted only for the few nodes that donate (at most vnodes), which at N = 1000 is most of the cost.
   const rangesOf: number[][] = ring.nodeIds.map(() => []);
   for (let i = 0; i < ring.size; i++) rangesOf[ring.owners[i]].push(i);
-  for (const r of rangesOf) r.sort((a, b) => ring.rangeSizeAt(b) - ring.rangeSizeAt(a) || a - b);
+  const sorted = new Uint8Array(nodes);
+  const rangeAt = (j: number, k: number): number => {
+    if (!sorted[j]) {
+      rangesOf[j].sort((a, b) => ring.rangeSizeAt(b) - ring.rangeSizeAt(a) || a - b);
+      sorted[j] = 1;
+    }
+    return rangesOf[j][k];
+  };
 
   // 1. Which ranges to cut: one piece at a time from the node that would be heaviest after the pieces
   //    already planned (each planned piece counted as need/vnodes), until vnodes pieces are planned.
@@ -42,9 +54,9 @@ export function allocateTokens(
   const pieces: { donor: number; position: number }[] = [];
   while (pieces.length < vnodes && heap.size > 0) {
     const j = heap.pop();
-    pieces.push({ donor: j, position: rangesOf[j][used[j]] });
+    pieces.push({ donor: j, position: rangeAt(j, used[j]) });
     used[j]++;
-    planned[j] += need / vnodes;
+    planned[j] += (need / vnodes) * dens[j];
     if (used[j] < rangesOf[j].length) heap.push(j);
   }
 
@@ -56,21 +68,27 @@ export function allocateTokens(
     if (capOf[p.donor] === 0) donors.push(p.donor);
     capOf[p.donor] += Math.max(0, ring.rangeSizeAt(p.position) - 2);
   }
-  const given = (w: number) => donors.reduce((s, j) => s + Math.min(capOf[j], Math.max(0, loads[j] - w)), 0);
+  // Key space given at data level w: a donor gives (its load above w) / its density, up to its cap.
+  const given = (w: number) =>
+    donors.reduce((s, j) => s + Math.min(capOf[j], Math.max(0, (loads[j] - w) / dens[j])), 0);
   let lo = 0;
-  let hi = TOKEN_SPACE;
+  let hi = donors.reduce((m, j) => Math.max(m, loads[j]), 0);
   for (let iter = 0; iter < 64 && hi - lo > 1e-3; iter++) {
     const mid = (lo + hi) / 2;
     if (given(mid) > need) lo = mid;
     else hi = mid;
   }
   const gift = new Float64Array(nodes);
-  for (const j of donors) gift[j] = Math.min(capOf[j], Math.max(0, loads[j] - hi));
+  for (const j of donors) gift[j] = Math.min(capOf[j], Math.max(0, (loads[j] - hi) / dens[j]));
 
   // 3. Cut: a donor's gift is shared among its pieces in proportion to their sizes; the new token sits
   //    that far past the start of the range, give or take a jitter of 1/64 salted by the joiner's id.
-  const taken = new Set<number>(exclude);
-  for (let i = 0; i < ring.size; i++) taken.add(ring.tokens[i]);
+  // Taken: the ring's tokens (found by its own lookup), the excluded ones and those picked here.
+  const picked = new Set<number>();
+  const taken = {
+    has: (t: number) => picked.has(t) || exclude.has(t) || ring.tokens[ring.indexOf(t)] === t,
+    add: (t: number) => picked.add(t),
+  };
   const out: number[] = [];
   pieces.forEach((p, k) => {
     const size = ring.rangeSizeAt(p.position);
@@ -95,7 +113,7 @@ export function firstNodeTokens(nodeId: string, vnodes: number, exclude: Readonl
   return out.sort((a, b) => a - b);
 }
 
-function freeToken(token: number, taken: Set<number>): number {
+function freeToken(token: number, taken: { has(t: number): boolean; add(t: number): unknown }): number {
   while (taken.has(token)) token = (token + 1) % TOKEN_SPACE;
   taken.add(token);
   return token;

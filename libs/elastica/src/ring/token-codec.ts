@@ -11,6 +11,10 @@ const MAX_TOKENS = 65536;
 /** Gossip state keys the partitioner uses (the `elastica.` prefix is reserved for the library). */
 export const TOKENS_KEY = 'elastica.tokens';
 export const REPLACES_KEY = 'elastica.replaces';
+/** `p` while a joiner's tokens are provisional (it may still plan again), then `s`; absent means settled. */
+export const JOIN_KEY = 'elastica.join';
+/** The load the application reported (`PartitionerService.reportLoad`), a decimal number. */
+export const LOAD_KEY = 'elastica.load';
 /** `elastica.handback.<nodeId>`: a peer hands a restarted node the tokens of its previous run. */
 export const HANDBACK_PREFIX = 'elastica.handback.';
 

@@ -28,6 +28,29 @@ function rangeSize(r: { start: number; end: number }): number {
 }
 
 describe('TokenRing', () => {
+  it('plus(member) is the ring built with that member, collisions and existing ids included', () => {
+    fc.assert(
+      fc.property(
+        membersArb({ owning: true }),
+        fc.string({ minLength: 1, maxLength: 6 }),
+        fc.uniqueArray(tokenArb, { minLength: 1, maxLength: 8 }),
+        (members, id, tokens) => {
+          if (members.some((m) => m.id === id)) return;
+          const ring = TokenRing.build(members);
+          const grown = ring.plus(id, tokens);
+          const built = TokenRing.build([
+            ...ring.nodeIds.map((n) => ({ id: n, status: 'up', tokens: ring.tokensOf(n) })),
+            { id, status: 'up', tokens },
+          ]);
+          expect(Array.from(grown.tokens)).toEqual(Array.from(built.tokens));
+          expect(grown.nodeIds).toEqual(built.nodeIds);
+          expect(Array.from(grown.owners)).toEqual(Array.from(built.owners));
+          expect(grown.checksum).toBe(built.checksum);
+        },
+      ),
+    );
+  });
+
   it('finds the same owner as a plain scan, for any membership and any token', () => {
     fc.assert(
       fc.property(membersArb(), fc.array(tokenArb, { minLength: 1, maxLength: 20 }), (members, probes) => {

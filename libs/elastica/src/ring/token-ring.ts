@@ -37,8 +37,7 @@ export class TokenRing {
   readonly owners: Uint32Array;
   /** Owning node ids, sorted. */
   readonly nodeIds: readonly string[];
-  /** Same content, same checksum, on every node. */
-  readonly checksum: number;
+  private checksumValue: number | undefined;
   readonly collisions: readonly TokenCollision[];
   private readonly ownerIdAt: string[];
   private readonly bucketShift: number;
@@ -51,7 +50,9 @@ export class TokenRing {
     this.owners = owners;
     this.nodeIds = nodeIds;
     this.collisions = collisions;
-    this.ownerIdAt = Array.from(owners, (o) => nodeIds[o]);
+    const ownerIdAt: string[] = new Array<string>(owners.length);
+    for (let i = 0; i < owners.length; i++) ownerIdAt[i] = nodeIds[owners[i]];
+    this.ownerIdAt = ownerIdAt;
     // About two buckets per token, at most 2^16: the bucket of a token almost always holds 0 or 1 tokens.
     const bits = Math.min(16, Math.max(4, Math.ceil(Math.log2(Math.max(1, tokens.length))) + 1));
     this.bucketShift = 32 - bits;
@@ -63,10 +64,17 @@ export class TokenRing {
       while (i < tokens.length && tokens[i] >>> this.bucketShift < b) i++;
       this.buckets[b] = i;
     }
-    let h = tokens.length;
-    const idHashes = nodeIds.map((id) => tokenOf(id));
-    for (let p = 0; p < tokens.length; p++) h = mix(mix(h, tokens[p]), idHashes[owners[p]]);
-    this.checksum = h >>> 0;
+  }
+
+  /** Same content, same checksum, on every node (computed on first use: the planner's intermediate rings never need it). */
+  get checksum(): number {
+    if (this.checksumValue === undefined) {
+      let h = this.tokens.length;
+      const idHashes = this.nodeIds.map((id) => tokenOf(id));
+      for (let p = 0; p < this.tokens.length; p++) h = mix(mix(h, this.tokens[p]), idHashes[this.owners[p]]);
+      this.checksumValue = h >>> 0;
+    }
+    return this.checksumValue;
   }
 
   /**
@@ -126,6 +134,42 @@ export class TokenRing {
     nodeIds.forEach((id, i) => (remap[i] = used[i] ? kept.push(id) - 1 : -1));
     const remapped = owners.slice(0, n).map((o) => remap[o]);
     return new TokenRing(tokens.slice(0, n), remapped, kept, collisions);
+  }
+
+  /**
+   * This ring with one more owning member: a merge of sorted arrays (linear), not a rebuild, for the
+   * cohort planner that adds joiners one at a time to rings of thousands of tokens. Falls back to a
+   * rebuild when `id` is already a member or a token collides.
+   */
+  plus(id: string, tokens: readonly number[]): TokenRing {
+    const added = [...new Set(tokens)].sort((a, b) => a - b);
+    let at = 0;
+    while (at < this.nodeIds.length && this.nodeIds[at] < id) at++;
+    const fallback = (): TokenRing =>
+      TokenRing.build([
+        ...this.nodeIds.map((n) => ({ id: n, status: 'up', tokens: this.tokensOf(n) })),
+        { id, status: 'up', tokens: added },
+      ]);
+    if (this.nodeIds[at] === id || added.some((t) => !Number.isInteger(t) || t < 0 || t >= TOKEN_SPACE))
+      return fallback();
+    const total = this.tokens.length + added.length;
+    const out = new Uint32Array(total);
+    const owners = new Uint32Array(total);
+    let i = 0;
+    let k = 0;
+    for (let n = 0; n < total; n++) {
+      if (k < added.length && (i === this.tokens.length || added[k] < this.tokens[i])) {
+        out[n] = added[k++];
+        owners[n] = at;
+      } else {
+        if (k < added.length && added[k] === this.tokens[i]) return fallback();
+        out[n] = this.tokens[i];
+        const o = this.owners[i++];
+        owners[n] = o >= at ? o + 1 : o;
+      }
+    }
+    const nodeIds = [...this.nodeIds.slice(0, at), id, ...this.nodeIds.slice(at)];
+    return new TokenRing(out, owners, nodeIds, [...this.collisions]);
   }
 
   get size(): number {
