@@ -34,8 +34,7 @@ async function startNode(network: InMemoryGossipNetwork, port: number, seedPort:
     .useValue(channel)
     .compile();
   const app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  apps.push(app);
+  // Subscribed before init: the partitioner publishes its join mark while the module starts.
   const gossip = app.get(GossipService);
   const events: MembershipEvent[] = [];
   const changes: StateChange[] = [];
@@ -49,6 +48,8 @@ async function startNode(network: InMemoryGossipNetwork, port: number, seedPort:
     changes.push(change);
     timeline.push(change);
   });
+  await app.init();
+  apps.push(app);
   return { app, gossip, events, changes, timeline, resets, id: `127.0.0.1:${port}` };
 }
 
@@ -180,7 +181,8 @@ describe('GossipService: three Nest apps', () => {
     // One event per key of the new state (per version set, if the new run set a key more than once
     // before a caught up: never more than it set), the last one matching what a holds.
     const held = a.gossip.member(b.id)!.state;
-    expect(Object.keys(held).sort()).toEqual(['color', 'elastica.tokens']);
+    // The ring's keys ride along: its tokens, and the join mark every node publishes from its start.
+    expect(Object.keys(held).sort()).toEqual(['color', 'elastica.join', 'elastica.tokens']);
     expect(new Set(replayed.map((ch) => ch.key))).toEqual(new Set(Object.keys(held)));
     for (const [key, value] of Object.entries(held)) {
       const forKey = replayed.filter((ch) => ch.key === key);
