@@ -90,6 +90,12 @@ const MAX_RETIRED = 20_000;
 const LEAVE_FANOUT = 3;
 /** Heartbeats seen advancing before phi, rather than a plain timeout, judges a newly learned incarnation. */
 const PROBATION_FEEDS = 30;
+/**
+ * Seed attempts at `seedRetryMinMs` before the backoff starts doubling (and is logged): nodes started
+ * together come up in any order, and the seed's process may listen a few seconds after the others';
+ * doubling from the first miss made a joiner wait up to 4 s more for a seed that was already up.
+ */
+const FLAT_SEED_ATTEMPTS = 5;
 /** Suspicion (phi / threshold) from which a peer is probed directly every round: phi 1 at the default threshold 8. */
 const SUSPICION_PROBE = 1 / 8;
 /**
@@ -886,13 +892,14 @@ export class GossipNode {
       targets.add(seed);
       this.seedAttempts++;
       this.nextSeedAttemptAt = nowMs + this.seedBackoffMs;
-      if (this.seedAttempts > 2) {
+      if (this.seedAttempts > FLAT_SEED_ATTEMPTS) {
         this.listener.notice?.(
           'warn',
           `no seed has answered yet (${this.seedAttempts} attempts, seeds ${this.seeds.join(', ')}); trying ${seed}, next attempt in ${Math.round(this.seedBackoffMs)} ms`,
         );
       }
-      this.seedBackoffMs = Math.min(this.seedBackoffMs * 2, this.options.seedRetryMaxMs);
+      if (this.seedAttempts >= FLAT_SEED_ATTEMPTS)
+        this.seedBackoffMs = Math.min(this.seedBackoffMs * 2, this.options.seedRetryMaxMs);
       return;
     }
     let toSeed = false;
