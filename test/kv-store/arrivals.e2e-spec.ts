@@ -133,11 +133,15 @@ describe('nodes arriving together', () => {
         if (reply?.status === 204) acked.push(key);
       }
     })();
-    const second = await startTogether(5, [first[0].id], running);
-    const all = [...first, ...second];
-    await pattern('3, then 5 together', all, await allUp(all));
-    writing = false;
-    await writer;
+    try {
+      const second = await startTogether(5, [first[0].id], running);
+      const all = [...first, ...second];
+      await pattern('3, then 5 together', all, await allUp(all));
+    } finally {
+      writing = false;
+      await writer;
+    }
+    const all = running.slice();
     expect(acked.length).toBeGreaterThan(0);
     for (const [i, key] of acked.entries()) {
       const reply = await http('GET', `${all[i % all.length].url}/kv/${key}`);

@@ -1,13 +1,30 @@
 import { createServer } from 'node:net';
 
-/** A loopback port nobody listens on right now (listen on 0, read it, close): suites never hard-code ports. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports come from below the kernel's ephemeral range (net.ipv4.ip_local_port_range, 32768-60999 on
+// Linux). A port the kernel handed out for `listen(0)` and then freed is also a candidate for the
+// source port of the next outgoing connection, and a node that binds it a moment later then fails
+// with EADDRINUSE; two `listen(0)` calls in a row may even return the same port. Here each call takes
+// the next block of BLOCK ports from a counter (so callers may use port+1.. port+BLOCK-1 as a run),
+// starting at an offset chosen per process, and skips a block whose first port someone else holds.
+const LOW = 20_000;
+const HIGH = 32_000;
+const BLOCK = 10;
+let next = LOW + BLOCK * Math.floor(Math.random() * ((HIGH - LOW) / BLOCK));
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/** A loopback port nobody listens on right now, never handed out twice by this process: suites never hard-code ports. */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < (HIGH - LOW) / BLOCK; tries++) {
+    const port = next;
+    next = next + BLOCK >= HIGH ? LOW : next + BLOCK;
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no bindable port between ${LOW} and ${HIGH} on 127.0.0.1`);
 }
