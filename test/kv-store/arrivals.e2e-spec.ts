@@ -143,6 +143,7 @@ describe('nodes arriving together', () => {
     }
     const all = running.slice();
     expect(acked.length).toBeGreaterThan(0);
+    timings['3, then 5 together: writes acknowledged during the wave, all read back'] = acked.length;
     for (const [i, key] of acked.entries()) {
       const reply = await http('GET', `${all[i % all.length].url}/kv/${key}`);
       expect({ key, status: reply.status, text: reply.text }).toEqual({
