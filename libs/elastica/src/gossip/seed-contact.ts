@@ -3,6 +3,13 @@ import type { GossipOptions } from '../options/elastica-options.js';
 import type { GossipListener } from './gossip.types.js';
 
 /**
+ * Seed attempts at `seedRetryMinMs` before the backoff starts doubling (and is logged): nodes started
+ * together come up in any order, and the seed's process may listen a few seconds after the others';
+ * doubling from the first miss made a joiner wait up to 4 s more for a seed that was already up.
+ */
+const FLAT_SEED_ATTEMPTS = 5;
+
+/**
  * When a round also goes to a seed, and the retries while nobody answers: see docs/ARCHITECTURE.md,
  * Gossip › Peer choice.
  */
@@ -47,19 +54,20 @@ export class SeedContact {
   addTo(targets: Set<string>, live: number, unreachable: number, nowMs: number): void {
     if (this.seeds.length === 0) return;
     if (live === 0) {
-      // Nobody is reachable: retry the seeds with a growing backoff, and say so.
+      // Nobody is reachable: retry the seeds, soon at first, then with a growing backoff, and say so.
       if (nowMs < this.nextAttemptAt) return;
       const seed = this.seeds[randomInt(this.random, this.seeds.length)];
       targets.add(seed);
       this.attempts++;
       this.nextAttemptAt = nowMs + this.backoffMs;
-      if (this.attempts > 2) {
+      if (this.attempts > FLAT_SEED_ATTEMPTS) {
         this.listener.notice?.(
           'warn',
           `no seed has answered yet (${this.attempts} attempts, seeds ${this.seeds.join(', ')}); trying ${seed}, next attempt in ${Math.round(this.backoffMs)} ms`,
         );
       }
-      this.backoffMs = Math.min(this.backoffMs * 2, this.options.seedRetryMaxMs);
+      if (this.attempts >= FLAT_SEED_ATTEMPTS)
+        this.backoffMs = Math.min(this.backoffMs * 2, this.options.seedRetryMaxMs);
       return;
     }
     let toSeed = false;

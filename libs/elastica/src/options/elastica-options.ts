@@ -19,7 +19,7 @@ export interface GossipOptions {
   maxGenerationSkewMs: number;
   /** A down node is dropped from membership after this long without news. Default 3 days. */
   downExpiryMs: number;
-  /** Seed retry backoff while no seed answers: start, cap. Defaults 1000, 30000. */
+  /** Seed retry backoff while no seed answers: start (tried five times), cap. Defaults 1000, 30000. */
   seedRetryMinMs: number;
   seedRetryMaxMs: number;
   /**

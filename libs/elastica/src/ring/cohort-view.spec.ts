@@ -31,10 +31,17 @@ describe('viewCohort', () => {
     expect(viewCohort([...members].reverse(), options)!.key).toBe(view.key);
   });
 
-  it('a joiner that is down, or whose earlier run is being handed back, is not planned for', () => {
-    const members = [settled('a'), { ...joiner('d'), status: 'down' }, joiner('r'), joiner('j')];
+  it('a joiner that is down, has left, or whose earlier run is being handed back is not planned for; a leaving one keeps its part', () => {
+    const members = [
+      settled('a'),
+      { ...joiner('d'), status: 'down' },
+      { ...joiner('gone'), status: 'left' },
+      { ...joiner('l'), status: 'leaving' },
+      joiner('r'),
+      joiner('j'),
+    ];
     const view = viewCohort(members, { ...options, awaitingHandback: (m) => m.id === 'r' })!;
-    expect(view.cohort).toEqual(['j']);
+    expect(view.cohort).toEqual(['j', 'l']);
   });
 
   it('settling does not change the plan: settled members with the cohort’s mark are planned as before', () => {

@@ -77,7 +77,8 @@ export interface CohortViewOptions {
 }
 
 const STAYING = new Set(['up', 'down', 'joining']);
-const JOINING = new Set(['up', 'joining']);
+/** Joiners planned for: up (or still joining), and leaving ones, which keep their part until they have left, as settled owners do. */
+const JOINING = new Set(['up', 'joining', 'leaving']);
 
 /**
  * Splits a view into the settled base and the cohort of joiners, as every node does for itself:
@@ -102,7 +103,7 @@ export function viewCohort(members: readonly PlannerMember[], options: CohortVie
   let othersHash = 0;
   for (const m of members) {
     if (m.id === self ? selfJoining : isJoining(m.join) && !replaced.has(m.id)) {
-      // A joiner is planned for while it is up (or still joining), not once it is down or leaving.
+      // A joiner is planned for while it is up (or joining, or leaving), not once it is down or has left.
       if (m.id === self || (JOINING.has(m.status) && !(options.awaitingHandback?.(m) ?? false))) {
         cohort.push(m.id);
         continue;

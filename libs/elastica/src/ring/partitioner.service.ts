@@ -14,6 +14,13 @@ import { isJoining, ringOfView } from './cohort-view.js';
 import { TokenPlanner, type PlannerMember, type PlannerPhase, type PlannerStats } from './token-planner.js';
 import { TokenRing } from './token-ring.js';
 
+/** How far a load may move and still count as steady (see publishLoad). */
+const STEADY_LOAD = 0.05;
+
+function within(a: number, b: number, fraction: number): boolean {
+  return Math.abs(a - b) <= fraction * Math.max(a, b);
+}
+
 /** What the partitioner reads from gossip: the contract's GossipService, typed loosely on purpose. */
 export interface PartitionerMembership {
   readonly localNodeId: string;
@@ -47,6 +54,8 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
   private ringVersion = 0;
   private phase: Phase = 'waiting';
   private latestLoad: number | undefined;
+  /** The load reports have stayed within STEADY_LOAD of `load` since `since`: see publishLoad. */
+  private steady: { load: number; since: number } | undefined;
   private publishedLoad: number | undefined;
   /** Since when this node's view has had no joiners (itself, or others it plans for); null while it has: see publishLoad. */
   private quietSince: number | null = null;
@@ -186,14 +195,16 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
    * This node's load, any non-negative number the application chooses (bytes held, keys, requests/s):
    * gossiped, so that joiners take their share from the nodes with the most load. Load within
    * LOAD_MARGIN of what a node's key space predicts counts as key space. Published when it moves by
-   * more than 1%, so calling this often is cheap; held back while this node sees joiners (see
-   * publishLoad).
+   * more than 1%, so calling this often is cheap; held back while this node sees joiners, and while
+   * it is not steady (see publishLoad).
    */
   reportLoad(load: number): void {
     if (typeof load !== 'number' || !Number.isFinite(load) || load < 0)
       throw new RangeError(`reportLoad: load must be a finite non-negative number, got ${String(load)}`);
+    const now = Date.now();
     this.latestLoad = load;
-    this.publishLoad();
+    if (this.steady === undefined || !within(load, this.steady.load, STEADY_LOAD)) this.steady = { load, since: now };
+    this.publishLoad(now);
   }
 
   /** The last load the application reported, if any (published or held back). */
@@ -209,14 +220,20 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
    * settle wait (5 intervals): measured then, it is against the settled ring, and the nodes that are
    * a little behind, still seeing the last joiners settle, have seen them settle too (a load that
    * changed under their feet would break the match that keeps settling from moving ranges).
+   *
+   * And only a steady load (within 5% for the settle wait): each node's report is a snapshot taken
+   * when its own placement round ends, so while data pours in (a bulk load, a burst of writes) the
+   * snapshots of equal nodes a few seconds apart differ by the growth in between, far beyond the
+   * ±25% margin, and a joiner would relieve whichever node reported last. Held back, the loads
+   * published are older but comparable, or there are none and key space is the load.
    */
   private publishLoad(now = Date.now()): void {
     const load = this.latestLoad;
     if (load === undefined || this.phase === 'closed' || this.quietSince === null) return;
-    if (now - this.quietSince < this.planner.settleMs) return; // the tick comes back
+    // The tick comes back to it.
+    if (now - this.quietSince < this.planner.settleMs || now - this.steady!.since < this.planner.settleMs) return;
     const last = this.publishedLoad;
-    if (last !== undefined && Math.abs(load - last) <= 0.01 * Math.max(last, load) && (load === 0) === (last === 0))
-      return;
+    if (last !== undefined && within(load, last, 0.01) && (load === 0) === (last === 0)) return;
     this.publishedLoad = load;
     this.membership.set(LOAD_KEY, String(Number(load.toPrecision(6))));
   }

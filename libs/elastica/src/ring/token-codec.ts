@@ -11,7 +11,7 @@ const MAX_TOKENS = 65536;
 /** Gossip state keys the partitioner uses (the `elastica.` prefix is reserved for the library). */
 export const TOKENS_KEY = 'elastica.tokens';
 export const REPLACES_KEY = 'elastica.replaces';
-/** `p` while a joiner's tokens are provisional (it may still plan again), then `s`; absent means settled. */
+/** A joiner's mark: `p` / `p.<base>.<key>` while every node plans its part, `s.<base>.<key>` once its tokens are final; absent or `s` is a settled node (see JoinMark in cohort-view.ts). */
 export const JOIN_KEY = 'elastica.join';
 /** The load the application reported (`PartitionerService.reportLoad`), a decimal number. */
 export const LOAD_KEY = 'elastica.load';

@@ -238,6 +238,9 @@ export class TokenPlanner {
   }
 
   private maySettle(view: CohortView, members: readonly PlannerMember[], now: number): boolean {
+    // A joiner that leaves keeps its part of the plan until it has left: settled, it would drop out of
+    // the others' plan at once (a leaving settled node is no longer base for joiners).
+    if (members.some((m) => m.id === this.config.nodeId && m.status === 'leaving')) return false;
     // Bounds the wait when the joiners never agree (one stuck behind a partition): this node's part
     // of the plan it sees becomes final, and the others plan around it.
     if (now - this.provisionalSince >= this.maxProvisionalMs) return true;
