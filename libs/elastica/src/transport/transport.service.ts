@@ -44,6 +44,7 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
         },
         secret: options.secret,
         nodeIdInCertificate: options.tls?.nodeIdInCertificate === true,
+        protocols: options.rpc.protocolVersions,
       },
       options.rpc,
       {
@@ -194,6 +195,11 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
 
   isConnected(nodeId: string): boolean {
     return this.registry.isConnected(nodeId);
+  }
+
+  /** The wire-protocol version negotiated with `nodeId` (see ConnectionRegistry.protocolOf). */
+  protocolOf(nodeId: string): number | undefined {
+    return this.registry.protocolOf(nodeId);
   }
 
   connectedNodeIds(): string[] {
