@@ -13,6 +13,9 @@ export const LOCAL_NODE = Symbol('elastica:local-node');
 /** The `GossipChannel` gossip sends through: `TransportService` in a node, an in-memory network in tests. */
 export const GOSSIP_CHANNEL = Symbol('elastica:gossip-channel');
 
+/** Optional: a factory of the DNS lookups seed discovery makes (node:dns by default; tests pass their own). */
+export const SEED_LOOKUPS = Symbol('elastica:seed-lookups');
+
 /** The transportId of ElasticaTransport; @ClusterMessage/@ClusterEvent bind their handlers to it. */
 export const ELASTICA_TRANSPORT = Symbol('elastica:transport');
 

@@ -26,7 +26,11 @@ export type { TransportStats, ConnectionInfo } from './transport/connection-regi
 
 // Options and their documented defaults
 export * from './options/elastica-options.js';
+export { LIBRARY_VERSION, VERSION_KEY, APP_VERSION_KEY } from './elastica.constants.js';
 export {
+  DEFAULT_BOOTSTRAP,
+  DEFAULT_DISCOVERY,
+  DEFAULT_SHUTDOWN,
   DEFAULT_FAILURE_DETECTOR,
   DEFAULT_GOSSIP,
   DEFAULT_PARTITIONER,
@@ -65,6 +69,7 @@ export {
   type LeavePhase,
   type GossipStats,
 } from './gossip/gossip-node.js';
+export { FirstStart } from './gossip/first-start.js';
 export type { LivenessOracle, GossipListener, ViewEntry, AnnouncedStatus } from './gossip/gossip.types.js';
 export { PeerLiveness } from './gossip/peer-liveness.js';
 export type { Random } from './common/random.js';

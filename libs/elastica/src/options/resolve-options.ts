@@ -1,10 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
-import { checkHost, checkPort, formatHostPort, parseHostPort } from '../common/host-port.js';
+import { checkHost, checkPort, formatHostPort } from '../common/host-port.js';
 import { certificateNames, nodeIdNotNamed, parseSubject } from '../transport/certificate-names.js';
 import {
   DEFAULT_BIND,
+  DEFAULT_BOOTSTRAP,
   DEFAULT_CLUSTER,
+  DEFAULT_DISCOVERY,
+  DEFAULT_SHUTDOWN,
   DEFAULT_GOSSIP,
   DEFAULT_PARTITIONER,
   DEFAULT_RPC,
@@ -12,6 +15,7 @@ import {
 } from './defaults.js';
 import type { ElasticaOptions, FailureDetectorOptions, HostPort, ResolvedElasticaOptions } from './elastica-options.js';
 import { describe, fail } from './option-checks.js';
+import { parseSeedSource } from '../discovery/seed-source.js';
 
 // The public index exports these from here; they live with the rest of the host:port handling.
 export { formatHostPort, parseHostPort } from '../common/host-port.js';
@@ -73,6 +77,9 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     'bind',
     'advertise',
     'seeds',
+    'bootstrap',
+    'discovery',
+    'shutdown',
     'secret',
     'tls',
     'appVersion',
@@ -111,7 +118,11 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
 
   if (options.seeds !== undefined && !Array.isArray(options.seeds))
     fail('seeds', `expected an array of "host:port", got ${describe(options.seeds)}`);
-  const seeds = (options.seeds ?? []).map((seed, i) => parseHostPort(`seeds[${i}]`, seed));
+  const seedSources = (options.seeds ?? []).map((seed, i) => parseSeedSource(`seeds[${i}]`, seed));
+  const seeds: HostPort[] = [];
+  for (const source of seedSources)
+    if (source.kind === 'address' || source.kind === 'name') seeds.push({ host: source.host, port: source.port });
+  const discovered = seedSources.some((s) => s.kind === 'dns' || s.kind === 'srv' || s.kind === 'provider');
 
   const nodeId = options.nodeId ?? formatHostPort(advertise);
   nonEmptyString('nodeId', nodeId);
@@ -232,6 +243,17 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
         fail(`${o}.max`, `expected min..65535, got ${describe(range.max)}`);
     },
   });
+  const bootstrap = section('bootstrap', options.bootstrap, DEFAULT_BOOTSTRAP, {
+    requiredContacts: positiveInt,
+    stableMarginMs: nonNegative,
+  });
+  const discovery = section('discovery', options.discovery, DEFAULT_DISCOVERY, { lookupTimeoutMs: positive });
+  const shutdown = section('shutdown', options.shutdown, DEFAULT_SHUTDOWN, {
+    leave: (o, v) => {
+      if (typeof v !== 'boolean') fail(o, `expected true or false, got ${describe(v)}`);
+    },
+    drainTimeoutMs: nonNegative,
+  });
   if (failureDetector.maxIntervalMs < 2 * gossip.intervalMs) {
     fail(
       'failureDetector.maxIntervalMs',
@@ -250,6 +272,11 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     bind,
     advertise,
     seeds,
+    seedSources,
+    discovered,
+    bootstrap,
+    discovery,
+    shutdown,
     secret: options.secret,
     tls,
     appVersion: options.appVersion,
