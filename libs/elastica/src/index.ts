@@ -22,6 +22,7 @@ export { PartitionerService } from './ring/partitioner.service.js';
 export type { RingMember, RingMemberStatus, TokenRange, MovedRange, RingChange } from './ring/ring.types.js';
 export { TOKENS_KEY, REPLACES_KEY, LOAD_KEY } from './ring/token-codec.js';
 export { TransportService } from './transport/transport.service.js';
+export { ShutdownService, type ShutdownReport } from './shutdown/shutdown.service.js';
 export type { TransportStats, ConnectionInfo } from './transport/connection-registry.js';
 
 // Options and their documented defaults
@@ -51,6 +52,7 @@ export {
 } from './errors/elastica-error.js';
 export { ElasticaOptionsError } from './errors/elastica-options.error.js';
 export { RingNotReadyError } from './errors/ring-not-ready.error.js';
+export { NodeDrainingError } from './errors/node-draining.error.js';
 
 // Pure cores, usable without Nest: the failure detector
 export {

@@ -74,6 +74,11 @@ export class ConnectionRegistry {
     });
   }
 
+  /** Calls peers made of this node that are not answered yet (what a drain waits for). */
+  get inboundInFlight(): number {
+    return this.incoming.inFlight;
+  }
+
   /** Binds and listens; resolves with the bound port. */
   listen(bind: HostPort): Promise<number> {
     return this.sockets.listen(bind, {
