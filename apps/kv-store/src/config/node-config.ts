@@ -20,7 +20,7 @@ export interface NodeConfig {
   drainTimeoutMs?: number;
 }
 
-const FLAGS = {
+export const FLAGS = {
   port: { type: 'string', env: 'ELASTICA_PORT' },
   http: { type: 'string', env: 'ELASTICA_HTTP' },
   seeds: { type: 'string', env: 'ELASTICA_SEEDS' },
