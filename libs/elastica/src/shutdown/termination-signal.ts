@@ -6,11 +6,15 @@
  * SIGTERM; then the default action (exit) is restored and the signal raised again.
  */
 export class TerminationSignal {
+  /** Every instance's listener: several Nest apps in one process each have one, and none counts as "someone else". */
+  private static readonly ours = new Set<NodeJS.SignalsListener>();
   private heard = false;
   private readonly listener = (): void => {
     this.heard = true;
-    if (process.listenerCount('SIGTERM') === 1) {
-      this.stopListening();
+    const others = process.listeners('SIGTERM').filter((l) => !TerminationSignal.ours.has(l));
+    if (others.length === 0) {
+      for (const l of TerminationSignal.ours) process.removeListener('SIGTERM', l);
+      TerminationSignal.ours.clear();
       process.kill(process.pid, 'SIGTERM');
     }
   };
@@ -20,10 +24,12 @@ export class TerminationSignal {
   }
 
   listen(): void {
+    TerminationSignal.ours.add(this.listener);
     process.prependListener('SIGTERM', this.listener);
   }
 
   stopListening(): void {
+    TerminationSignal.ours.delete(this.listener);
     process.removeListener('SIGTERM', this.listener);
   }
 }
