@@ -8,6 +8,7 @@ const DIR = 'examples/kubernetes';
 type Obj = { [key: string]: YamlValue };
 const obj = (v: YamlValue | undefined): Obj => (v !== undefined && typeof v === 'object' && !Array.isArray(v) ? v : {});
 const list = (v: YamlValue | undefined): YamlValue[] => (Array.isArray(v) ? v : []);
+const str = (v: YamlValue | undefined): string => (typeof v === 'string' ? v : '');
 
 const documents = readdirSync(DIR)
   .filter((f) => f.endsWith('.yaml'))
@@ -28,11 +29,11 @@ describe('examples/kubernetes', () => {
   });
 
   it('sets only flags and ELASTICA_* variables the app has, spelled the same', () => {
-    const args = list(container.args).map(String);
+    const args = list(container.args).map(str);
     const flags = args.filter((a) => a.startsWith('--')).map((a) => a.slice(2));
     expect(flags.length).toBeGreaterThan(0);
     for (const flag of flags) expect(Object.keys(FLAGS)).toContain(flag);
-    const names = env.map((e) => String(e.name));
+    const names = env.map((e) => str(e.name));
     for (const name of names.filter((n) => n.startsWith('ELASTICA_'))) expect(ENV_NAMES).toContain(name);
     // Any other variable only feeds another's value ($(NAME), expanded by Kubernetes).
     for (const name of names.filter((n) => !n.startsWith('ELASTICA_')))
@@ -43,15 +44,15 @@ describe('examples/kubernetes', () => {
     const field = (name: string) => obj(obj(env.find((e) => e.name === name)?.valueFrom).fieldRef).fieldPath;
     expect(field('ELASTICA_NODE_ID')).toBe('metadata.name');
     expect(field('ELASTICA_ADVERTISE_HOST')).toBe('status.podIP');
-    const seeds = String(env.find((e) => e.name === 'ELASTICA_SEEDS')?.value);
+    const seeds = str(env.find((e) => e.name === 'ELASTICA_SEEDS')?.value);
     expect(seeds).toMatch(/^dns:kv-store-peers\..*:7000$/);
   });
 
   it('the values it sets are ones the app accepts', () => {
     const values: NodeJS.ProcessEnv = { POD_NAMESPACE: 'default' };
     for (const e of env)
-      if (typeof e.value === 'string') values[String(e.name)] = e.value.replace('$(POD_NAMESPACE)', 'default');
-    const config = parseNodeConfig(list(container.args).map(String), values);
+      if (typeof e.value === 'string') values[str(e.name)] = e.value.replace('$(POD_NAMESPACE)', 'default');
+    const config = parseNodeConfig(list(container.args).map(str), values);
     expect(config).toMatchObject({
       host: '0.0.0.0',
       port: 7000,
