@@ -21,6 +21,7 @@ export class NetnsDns {
     private readonly lab: NetnsLab,
     readonly name: string,
     suite: string,
+    private readonly srvPort = 7000,
   ) {
     this.dir = join(ARTIFACTS, suite, 'dns');
     mkdirSync(this.dir, { recursive: true });
@@ -32,6 +33,11 @@ export class NetnsDns {
     }
   }
 
+  /** The SRV name whose records point at every node (`node-i.<name>`, port `srvPort`), fixed at start. */
+  get srvName(): string {
+    return `_elastica._tcp.${this.name}`;
+  }
+
   /** The nodes whose addresses the name lists (each server re-reads its file on SIGHUP). */
   setRecords(nodes: number[]): void {
     this.records = [...nodes];
@@ -40,7 +46,10 @@ export class NetnsDns {
       const rest = this.records.filter((j) => j !== i);
       const shift = rest.length === 0 ? 0 : i % rest.length;
       const order = [...mine, ...rest.slice(shift), ...rest.slice(0, shift)];
-      writeFileSync(this.hostsFile(i), order.map((j) => `${this.lab.address(j)} ${this.name}\n`).join(''));
+      const lines = order.map((j) => `${this.lab.address(j)} ${this.name}\n`);
+      // Every node also by a name of its own, the targets of the SRV records.
+      for (const j of this.lab.indexes()) lines.push(`${this.lab.address(j)} node-${j}.${this.name}\n`);
+      writeFileSync(this.hostsFile(i), lines.join(''));
     }
     for (const server of this.servers.values()) server.kill('SIGHUP');
   }
@@ -62,6 +71,7 @@ export class NetnsDns {
           '--no-round-robin',
           `--addn-hosts=${this.hostsFile(i)}`,
           '--listen-address=127.0.0.1',
+          ...this.lab.indexes().map((j) => `--srv-host=${this.srvName},node-${j}.${this.name},${this.srvPort}`),
           '--bind-interfaces',
           '--user=root',
           `--pid-file=${join(this.dir, `dnsmasq-${i}.pid`)}`,
