@@ -78,7 +78,9 @@ function stopAll() {
   if (stopping) return;
   stopping = true;
   console.log('\nStopping every node…');
-  for (const node of nodes) if (!node.exited) node.child?.kill('SIGTERM');
+  // SIGINT, not SIGTERM: SIGTERM decommissions a node (its data handed to the others, then it leaves),
+  // pointless when every node stops at once; SIGINT (as Ctrl-C gives each node too) just closes it.
+  for (const node of nodes) if (!node.exited) node.child?.kill('SIGINT');
   setTimeout(() => {
     for (const node of nodes) if (!node.exited) node.child?.kill('SIGKILL');
   }, 5000).unref();

@@ -181,8 +181,8 @@ describe('GossipService: three Nest apps', () => {
     // One event per key of the new state (per version set, if the new run set a key more than once
     // before a caught up: never more than it set), the last one matching what a holds.
     const held = a.gossip.member(b.id)!.state;
-    // The ring's keys ride along: its tokens, and the join mark every node publishes from its start.
-    expect(Object.keys(held).sort()).toEqual(['color', 'elastica.join', 'elastica.tokens']);
+    // The ring's keys ride along (its tokens, and the join mark every node publishes from its start), and the library version.
+    expect(Object.keys(held).sort()).toEqual(['color', 'elastica.join', 'elastica.tokens', 'elastica.version']);
     expect(new Set(replayed.map((ch) => ch.key))).toEqual(new Set(Object.keys(held)));
     for (const [key, value] of Object.entries(held)) {
       const forKey = replayed.filter((ch) => ch.key === key);

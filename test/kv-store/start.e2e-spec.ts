@@ -134,7 +134,8 @@ describe('npm start (tools/start.mjs)', () => {
     for (const child of children) expect(cmdline(child)).toContain('dist/apps/kv-store/main.js');
 
     process.kill(pid, 'SIGINT'); // to start.mjs only: it must stop its nodes itself
-    // It SIGTERMs them, SIGKILLs any left after 5 s, and exits once all have: 20 s is only a hang guard.
+    // It SIGINTs them (SIGTERM would decommission each), SIGKILLs any left after 5 s, and exits once all
+    // have: 20 s is only a hang guard.
     let timer: NodeJS.Timeout | undefined;
     const hung = new Promise<string>((resolve) => {
       timer = setTimeout(

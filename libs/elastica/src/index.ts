@@ -22,11 +22,16 @@ export { PartitionerService } from './ring/partitioner.service.js';
 export type { RingMember, RingMemberStatus, TokenRange, MovedRange, RingChange } from './ring/ring.types.js';
 export { TOKENS_KEY, REPLACES_KEY, LOAD_KEY } from './ring/token-codec.js';
 export { TransportService } from './transport/transport.service.js';
+export { ShutdownService, type ShutdownReport } from './shutdown/shutdown.service.js';
 export type { TransportStats, ConnectionInfo } from './transport/connection-registry.js';
 
 // Options and their documented defaults
 export * from './options/elastica-options.js';
+export { LIBRARY_VERSION, VERSION_KEY, APP_VERSION_KEY } from './elastica.constants.js';
 export {
+  DEFAULT_BOOTSTRAP,
+  DEFAULT_DISCOVERY,
+  DEFAULT_SHUTDOWN,
   DEFAULT_FAILURE_DETECTOR,
   DEFAULT_GOSSIP,
   DEFAULT_PARTITIONER,
@@ -47,6 +52,7 @@ export {
 } from './errors/elastica-error.js';
 export { ElasticaOptionsError } from './errors/elastica-options.error.js';
 export { RingNotReadyError } from './errors/ring-not-ready.error.js';
+export { NodeDrainingError } from './errors/node-draining.error.js';
 
 // Pure cores, usable without Nest: the failure detector
 export {
@@ -65,6 +71,7 @@ export {
   type LeavePhase,
   type GossipStats,
 } from './gossip/gossip-node.js';
+export { FirstStart } from './gossip/first-start.js';
 export type { LivenessOracle, GossipListener, ViewEntry, AnnouncedStatus } from './gossip/gossip.types.js';
 export { PeerLiveness } from './gossip/peer-liveness.js';
 export type { Random } from './common/random.js';

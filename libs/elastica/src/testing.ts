@@ -35,7 +35,9 @@ export type { PartitionerMembership } from './ring/partitioner.service.js';
 // Transport: frames, the handshake's protocol version, the dispatcher seam
 export { FrameDecoder } from './transport/frame-decoder.js';
 export { encodeRequest, decodeFrame, FrameType, type Frame } from './transport/frames.js';
-export { PROTOCOL_VERSION, type RefusalReason } from './transport/handshake.js';
+export { PROTOCOL_VERSION, PROTOCOL_VERSION_MIN, type RefusalReason } from './transport/handshake.js';
+export { SEED_LOOKUPS } from './elastica.constants.js';
+export { SeedResolver, type SeedLookups } from './discovery/seed-resolver.js';
 export type { RpcDispatcher } from './transport/transport.service.js';
 
 // Client internals

@@ -36,6 +36,12 @@ export interface KvClusterOptions {
   nodes: number;
   /** How many of the first nodes are listed as seeds. Default 3. */
   seeds?: number;
+  /** The `--seeds` value instead (e.g. one `dns:` name): overrides `seeds`. */
+  seedList?: string;
+  /** How many of the first nodes `start` starts (the others with `startAgain`). Default all. */
+  startFirst?: number;
+  /** Extra arguments for node i only (e.g. a version during a rolling upgrade). */
+  argsOf?: (i: number) => string[];
   /** What each node runs; default the example app. Extra flags may follow the contract's. */
   entry?: string;
   extraArgs?: string[];
@@ -64,11 +70,13 @@ export class KvCluster {
   ) {
     this.gossipPort = options.gossipPort ?? 7000;
     this.httpPort = options.httpPort ?? 8000;
-    const seeds = lab
-      .indexes()
-      .slice(0, options.seeds ?? 3)
-      .map((i) => `${lab.address(i)}:${this.gossipPort}`)
-      .join(',');
+    const seeds =
+      options.seedList ??
+      lab
+        .indexes()
+        .slice(0, options.seeds ?? 3)
+        .map((i) => `${lab.address(i)}:${this.gossipPort}`)
+        .join(',');
     this.nodes = lab.indexes().map(
       (i) =>
         new NodeProcess({
@@ -92,6 +100,7 @@ export class KvCluster {
             '--cluster',
             `chaos-${options.suite}`,
             ...(options.extraArgs ?? []),
+            ...(options.argsOf?.(i) ?? []),
           ],
           // `ip` lives in the sbin folders, which a non-login shell may lack.
           env: { ...options.env, PATH: SBIN_PATH },
@@ -101,12 +110,14 @@ export class KvCluster {
   }
 
   /** Builds the lab, starts every node, and waits until each answers `GET /cluster`. */
-  static async start(options: KvClusterOptions): Promise<KvCluster> {
+  static async start(options: KvClusterOptions, beforeNodes?: (lab: NetnsLab) => void): Promise<KvCluster> {
     const lab = NetnsLab.create(options.suiteId, options.nodes);
     const cluster = new KvCluster(lab, options);
     try {
-      for (const node of cluster.nodes) node.start();
-      await Promise.all(lab.indexes().map((i) => cluster.waitServing(i)));
+      beforeNodes?.(lab);
+      const first = lab.indexes().slice(0, options.startFirst ?? options.nodes);
+      for (const i of first) cluster.nodes[i].start();
+      await Promise.all(first.map((i) => cluster.waitServing(i)));
     } catch (error) {
       await cluster.destroy();
       throw error;

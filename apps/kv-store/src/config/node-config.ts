@@ -11,9 +11,16 @@ export interface NodeConfig {
   secret?: string;
   cluster: string;
   nodeId?: string;
+  appVersion?: string;
+  /** Tests of rolling upgrades only: the highest wire-protocol version this node claims to speak. */
+  protocolMax?: number;
+  /** Discovered contacts that must agree before a new cluster is founded (`bootstrap.requiredContacts`). */
+  bootstrapContacts?: number;
+  /** How long SIGTERM lets calls in flight, then the handoff, take (`shutdown.drainTimeoutMs`). */
+  drainTimeoutMs?: number;
 }
 
-const FLAGS = {
+export const FLAGS = {
   port: { type: 'string', env: 'ELASTICA_PORT' },
   http: { type: 'string', env: 'ELASTICA_HTTP' },
   seeds: { type: 'string', env: 'ELASTICA_SEEDS' },
@@ -22,9 +29,13 @@ const FLAGS = {
   secret: { type: 'string', env: 'ELASTICA_SECRET' },
   cluster: { type: 'string', env: 'ELASTICA_CLUSTER' },
   'node-id': { type: 'string', env: 'ELASTICA_NODE_ID' },
+  'app-version': { type: 'string', env: 'ELASTICA_APP_VERSION' },
+  'protocol-max': { type: 'string', env: 'ELASTICA_PROTOCOL_MAX' },
+  'bootstrap-contacts': { type: 'string', env: 'ELASTICA_BOOTSTRAP_CONTACTS' },
+  'drain-timeout-ms': { type: 'string', env: 'ELASTICA_DRAIN_TIMEOUT_MS' },
 } as const;
 
-export const USAGE = `usage: node dist/apps/kv-store/main.js --port 7001 --http 8001 --seeds 127.0.0.1:7001 [--host H] [--advertise-host H] [--secret S] [--cluster NAME] [--node-id ID]
+export const USAGE = `usage: node dist/apps/kv-store/main.js --port 7001 --http 8001 --seeds 127.0.0.1:7001 [--host H] [--advertise-host H] [--secret S] [--cluster NAME] [--node-id ID] [--app-version V] [--bootstrap-contacts N] [--drain-timeout-ms MS]
 every flag also reads an environment variable: ${Object.entries(FLAGS)
   .map(([flag, { env }]) => `--${flag} ${env}`)
   .join(', ')}`;
@@ -39,6 +50,15 @@ function port(flag: keyof typeof FLAGS, text: string | undefined, fallback: numb
       `--${flag} (or ${FLAGS[flag].env}) must be a port from 1 to 65535, got ${JSON.stringify(text)}`,
     );
   }
+  return Number(text);
+}
+
+function count(flag: keyof typeof FLAGS, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max)
+    throw new ConfigError(
+      `--${flag} (or ${FLAGS[flag].env}) must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`,
+    );
   return Number(text);
 }
 
@@ -66,6 +86,10 @@ export function parseNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeCon
     secret: value('secret'),
     cluster: value('cluster') ?? 'kv-store',
     nodeId: value('node-id'),
+    appVersion: value('app-version'),
+    protocolMax: count('protocol-max', value('protocol-max'), 1, 65535),
+    bootstrapContacts: count('bootstrap-contacts', value('bootstrap-contacts'), 1, 1000),
+    drainTimeoutMs: count('drain-timeout-ms', value('drain-timeout-ms'), 0, 3_600_000),
   };
 }
 
@@ -81,5 +105,9 @@ export function elasticaOptionsOf(config: NodeConfig): ElasticaOptions {
     advertise: config.advertiseHost ? { host: config.advertiseHost } : undefined,
     seeds: config.seeds,
     secret: config.secret,
+    appVersion: config.appVersion,
+    rpc: config.protocolMax === undefined ? undefined : { protocolVersions: { min: 1, max: config.protocolMax } },
+    bootstrap: config.bootstrapContacts === undefined ? undefined : { requiredContacts: config.bootstrapContacts },
+    shutdown: config.drainTimeoutMs === undefined ? undefined : { drainTimeoutMs: config.drainTimeoutMs },
   };
 }

@@ -5,6 +5,7 @@ import type {
   FailureDetectorService,
   GossipService,
   PartitionerService,
+  ShutdownService,
   ResolvedElasticaOptions,
   RingChange,
 } from 'elastica';
@@ -66,12 +67,17 @@ function scene() {
   for (const id of ['a', 'b', 'c']) c.add(id);
   let service!: KvStoreService;
   c.adopt('x', (peers) => {
-    service = new KvStoreService(cluster, peers as unknown as ClusterPeerCaller, {
-      ...DEFAULT_KV_STORE_OPTIONS,
-      node: { ...DEFAULT_KV_OPTIONS, orphanGraceMs: 0 },
-      syncIntervalMs: HOUR,
-      changeDelayMs: 500,
-    });
+    service = new KvStoreService(
+      cluster,
+      peers as unknown as ClusterPeerCaller,
+      {
+        ...DEFAULT_KV_STORE_OPTIONS,
+        node: { ...DEFAULT_KV_OPTIONS, orphanGraceMs: 0 },
+        syncIntervalMs: HOUR,
+        changeDelayMs: 500,
+      },
+      { beforeLeave: () => undefined } as unknown as ShutdownService,
+    );
     services.push(service);
     return service.node;
   });

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from 'rxjs';
+import { ShutdownService } from 'elastica';
 import { ClusterPeerCaller } from '../cluster/cluster-peer-caller.js';
 import { ElasticaCluster } from '../cluster/elastica-cluster.js';
 import { KvNode } from '../replication/kv-node.js';
@@ -40,6 +41,7 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly cluster: ElasticaCluster,
     peers: ClusterPeerCaller,
     @Inject(KV_STORE_OPTIONS) private readonly options: KvStoreOptions,
+    private readonly shutdown: ShutdownService,
   ) {
     this.node = new KvNode(
       cluster,
@@ -64,6 +66,13 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
       this.cluster.catchUp$.subscribe(() => this.soon()),
     );
     this.startSyncTimer();
+    // SIGTERM decommissions the node as POST /admin/leave does: its data goes to the remaining
+    // replicas before it leaves (Elastica bounds this by shutdown.drainTimeoutMs).
+    this.shutdown.beforeLeave(async () => {
+      this.logger.log('SIGTERM: handing data over before leaving');
+      const outcome = await this.decommission();
+      if (outcome.status === 'aborted') this.logger.warn('SIGTERM: the handoff did not complete; leaving anyway');
+    });
     this.gcTimer = setInterval(() => this.node.collectGarbage(), this.options.gcIntervalMs);
     this.gcTimer.unref();
   }

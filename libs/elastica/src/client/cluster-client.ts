@@ -4,6 +4,7 @@ import { transformPatternToRoute } from '@nestjs/microservices/utils/index.js';
 import { EMPTY, Observable, throwError, type Subscriber } from 'rxjs';
 import type { LocalNode } from '../common/local-node.js';
 import { RemoteError, RpcTimeoutError } from '../errors/elastica-error.js';
+import { isDrainingRefusal, NodeDrainingError } from '../errors/node-draining.error.js';
 import { ELASTICA_OPTIONS, LOCAL_NODE } from '../elastica.constants.js';
 import type { ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { PartitionerService } from '../ring/partitioner.service.js';
@@ -87,6 +88,7 @@ class PendingCall implements OutboundCall, Expiring {
 
   remoteError(error: unknown): void {
     this.stop();
+    if (isDrainingRefusal(error)) return this.subscriber.error(new NodeDrainingError(this.nodeId));
     this.subscriber.error(new RemoteError(this.nodeId, this.pattern, remoteMessage(error), error));
   }
 

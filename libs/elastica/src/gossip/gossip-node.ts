@@ -13,6 +13,7 @@ import { choosePeers } from './peer-choice.js';
 import { PeerJudge } from './peer-judge.js';
 import { Reconciliation } from './reconciliation.js';
 import { SeedContact } from './seed-contact.js';
+import { FirstStart, type BootstrapOptions } from './first-start.js';
 import { endpointFromView } from './starting-view.js';
 import { VerdictLedger } from './verdict-ledger.js';
 import { VERDICTS_KEY } from './verdicts.js';
@@ -35,6 +36,10 @@ export interface GossipNodeConfig {
   generation: number;
   /** "host:port" of the seeds; this node's own address may be among them. */
   seeds: readonly string[];
+  /** Seeds from discovery: they come through `replaceSeeds`, and this policy says who founds (docs/ARCHITECTURE.md, "A safe first start"). */
+  bootstrap?: BootstrapOptions;
+  /** Static seeds still being looked up (names): not "none but itself" before the first answer. */
+  seedsPending?: boolean;
   options: GossipOptions;
   random: Random;
   liveness: LivenessOracle;
@@ -71,6 +76,7 @@ export class GossipNode {
   private readonly reconciliation: Reconciliation;
   private readonly events: MembershipEvents;
   private readonly judge: PeerJudge;
+  private readonly firstStart: FirstStart | undefined;
   /** Incarnations just learned through third parties, pinged before this message's replies go out. */
   private readonly unheard: EndpointState[] = [];
   private ticks = 0;
@@ -107,15 +113,24 @@ export class GossipNode {
       this.verdicts,
       (endpoint, reason, until) => this.drop(endpoint, reason, until),
     );
-    this.seeds = new SeedContact(config.seeds, config.address, this.options, this.random, this.listener);
+    const pending = config.seedsPending === true || config.bootstrap !== undefined;
+    this.seeds = new SeedContact(config.seeds, config.address, this.options, this.random, this.listener, pending);
+    this.firstStart = config.bootstrap ? new FirstStart(config.bootstrap, this.listener) : undefined;
   }
 
-  /**
-   * Drops a seed the network found to be this node under another spelling of its address (the
-   * constructor drops only the exact one). With no seed left, the next tick goes `up` as a seedless node.
-   */
+  /** A seed address a dial found to be this node: never dialled again, even if discovered again (the others still are). */
   forgetSeed(address: string): void {
     this.seeds.forget(address);
+  }
+
+  /** The seeds' addresses as seed discovery last found them (names resolved by the shell). */
+  replaceSeeds(addresses: readonly string[]): void {
+    this.seeds.replace(addresses);
+  }
+
+  /** Seed retries while nobody was live: the shell looks the seeds up again at each. */
+  get seedRetries(): number {
+    return this.seeds.retries;
   }
 
   private get self(): EndpointState {
@@ -196,7 +211,7 @@ export class GossipNode {
     if (this.isStopped) return [];
     this.ticks++;
     this.own.beat();
-    if (this.self.announced === 'joining' && this.seeds.none) this.setOwnStatus('up', nowMs);
+    if (this.self.announced === 'joining') this.considerJoining(nowMs);
 
     const judged = this.judge.round(this.self, nowMs);
     this.publishVerdicts(nowMs);
@@ -245,6 +260,12 @@ export class GossipNode {
         break;
     }
     this.verdicts.hearQueued(this.self, nowMs);
+    if (
+      this.firstStart &&
+      this.self.announced === 'joining' &&
+      FirstStart.clusterExists(this.self, this.table.endpoints())
+    )
+      this.setOwnStatus('up', nowMs); // a cluster exists and answered: join it
     // Asked at once rather than at the next round: only its own answer makes it `up` here, and the
     // ring waits for every node to be up everywhere (a join is agreed one round sooner).
     for (const endpoint of this.unheard.splice(0))
@@ -291,6 +312,12 @@ export class GossipNode {
     this.verdicts.hearAll(published, this.self, nowMs);
   }
 
+  /** A joining node's round: up alone with static seeds and none but itself; or as the bootstrap policy says. */
+  private considerJoining(nowMs: number): void {
+    const up = this.firstStart ? this.firstStart.decide(this.seeds, this.self, this.table, nowMs) : this.seeds.none;
+    if (up) this.setOwnStatus('up', nowMs);
+  }
+
   /** Publishes this node's verdicts under VERDICTS_KEY when they changed. */
   private publishVerdicts(nowMs: number): void {
     const value = this.verdicts.maintain(nowMs, (verdicts) => this.own.fits(VERDICTS_KEY, verdicts));
@@ -300,7 +327,9 @@ export class GossipNode {
   /** What the header of a message says: the sender is alive (direct evidence) and what it knows of us. */
   private heardFrom(header: MessageHeader, nowMs: number): void {
     this.seeds.answered();
-    if (this.self.announced === 'joining' && header.senderRef !== this.self.ref) this.setOwnStatus('up', nowMs);
+    // Static seeds: whoever answers, this node is in their cluster. Discovered ones: see considerJoining.
+    if (!this.firstStart && this.self.announced === 'joining' && header.senderRef !== this.self.ref)
+      this.setOwnStatus('up', nowMs);
     const endpoint = this.table.byRef(header.senderRef);
     if (!endpoint) {
       // A dropped-as-down incarnation that talks to us is alive after all: let gossip bring it back.

@@ -1,14 +1,32 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { Subject, type Observable } from 'rxjs';
 import type { Clock } from '../common/clock.js';
 import type { LocalNode } from '../common/local-node.js';
-import { CLOCK, ELASTICA_OPTIONS, GOSSIP_CHANNEL, LOCAL_NODE } from '../elastica.constants.js';
+import {
+  APP_VERSION_KEY,
+  CLOCK,
+  ELASTICA_OPTIONS,
+  GOSSIP_CHANNEL,
+  LIBRARY_VERSION,
+  LOCAL_NODE,
+  SEED_LOOKUPS,
+  VERSION_KEY,
+} from '../elastica.constants.js';
 import { SeededRandom } from '../common/random.js';
 import { FailureDetectorService } from '../failure-detector/failure-detector.service.js';
 import type { GossipChannel } from '../network/gossip-channel.js';
 import type { ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { formatHostPort } from '../common/host-port.js';
 import { GossipNode, type GossipStats, type LeavePhase, type Outgoing } from './gossip-node.js';
+import { SeedDiscovery } from '../discovery/seed-discovery.js';
+import { SeedResolver, systemLookups, type SeedLookups } from '../discovery/seed-resolver.js';
 import type { Member, MembershipEvent, StateChange } from './gossip.types.js';
 
 /**
@@ -26,6 +44,8 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
   private running = false;
   private leaving: Promise<void> | undefined;
   private leaveDone: (() => void) | undefined;
+  /** Set when some seed must be looked up (a name, `dns:`, `srv:`, a provider). */
+  private readonly discovery: SeedDiscovery | undefined;
 
   /** Membership changes as this node sees them, this node's own included. */
   readonly events$: Observable<MembershipEvent> = this.events.asObservable();
@@ -38,12 +58,22 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(GOSSIP_CHANNEL) private readonly channel: GossipChannel,
     detector: FailureDetectorService,
+    @Optional() @Inject(SEED_LOOKUPS) lookups?: () => SeedLookups,
   ) {
+    const resolver = new SeedResolver(
+      options.seedSources,
+      options.discovery.lookupTimeoutMs,
+      lookups ?? systemLookups(options.discovery.lookupTimeoutMs),
+      (level, message) => (level === 'warn' ? this.logger.warn(message) : this.logger.log(message)),
+    );
     this.core = new GossipNode({
       id: local.id,
       address: formatHostPort(local.address),
       generation: local.generation,
-      seeds: options.seeds.map(formatHostPort),
+      // Addresses only: names are looked up here, in the shell, and handed over as they resolve.
+      seeds: resolver.needed ? [] : options.seeds.map(formatHostPort),
+      seedsPending: resolver.needed,
+      bootstrap: options.discovered ? options.bootstrap : undefined,
       options: options.gossip,
       random: SeededRandom.fromEntropy(),
       liveness: {
@@ -73,6 +103,15 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
         notice: (level, message) => (level === 'warn' ? this.logger.warn(message) : this.logger.log(message)),
       },
     });
+    if (resolver.needed)
+      this.discovery = new SeedDiscovery(
+        resolver,
+        { retryMinMs: options.gossip.seedRetryMinMs, retryMaxMs: options.gossip.seedRetryMaxMs },
+        (addresses) => {
+          if (this.running) this.core.replaceSeeds(addresses);
+        },
+        () => clock.now(),
+      );
   }
 
   get localNodeId(): string {
@@ -120,6 +159,11 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
+    // Shown in every member's entry, so a rolling upgrade can be watched (docs/ARCHITECTURE.md, "Protocol
+    // versions"). Set here rather than in the constructor, so that changes$ subscribers made meanwhile see them.
+    this.core.set(VERSION_KEY, LIBRARY_VERSION, this.clock.now());
+    if (this.options.appVersion !== undefined)
+      this.core.set(APP_VERSION_KEY, this.options.appVersion, this.clock.now());
     this.channel.onMessage((from, bytes) => {
       if (!this.running) return;
       try {
@@ -137,6 +181,7 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.running = false;
+    this.discovery?.stop();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.finishLeave();
@@ -147,6 +192,7 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
   private tick(): void {
     if (!this.running) return;
     this.send(this.core.tick(this.clock.now()));
+    this.discovery?.round(this.core.seedRetries, this.core.member(this.core.id)?.status === 'joining');
     if (this.core.phase === 'done') {
       this.logger.log(`node ${this.core.id} left the cluster`);
       this.running = false;

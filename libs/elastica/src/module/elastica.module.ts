@@ -9,6 +9,7 @@ import { ElasticaTransport } from '../rpc/elastica-transport.js';
 import { NodeResolver } from '../client/node-resolver.js';
 import { ClusterClient } from '../client/cluster-client.js';
 import { PartitionerService } from '../ring/partitioner.service.js';
+import { ShutdownService } from '../shutdown/shutdown.service.js';
 import type { ElasticaOptions, ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { resolveOptions } from '../options/resolve-options.js';
 import { ElasticaConfigurableModule, ELASTICA_RAW_OPTIONS } from './elastica.module-definition.js';
@@ -38,6 +39,7 @@ const providers: Provider[] = [
   NodeResolver,
   ClusterClient,
   PartitionerService,
+  ShutdownService,
 ];
 
 /**
@@ -57,6 +59,7 @@ const providers: Provider[] = [
     ElasticaTransport,
     ClusterClient,
     PartitionerService,
+    ShutdownService,
   ],
 })
 export class ElasticaModule extends ElasticaConfigurableModule {}

@@ -1,4 +1,12 @@
-import type { FailureDetectorOptions, GossipOptions, PartitionerOptions, RpcOptions } from './elastica-options.js';
+import type {
+  BootstrapOptions,
+  DiscoveryOptions,
+  FailureDetectorOptions,
+  GossipOptions,
+  PartitionerOptions,
+  RpcOptions,
+  ShutdownOptions,
+} from './elastica-options.js';
 
 export const DEFAULT_CLUSTER = 'elastica';
 export const DEFAULT_BIND = { host: '127.0.0.1', port: 7000 } as const;
@@ -56,4 +64,18 @@ export const DEFAULT_RPC: RpcOptions = {
   reconnectMaxMs: 10_000,
   maxInFlight: 10_000,
   maxPendingHandshakes: 1024,
+};
+
+export const DEFAULT_BOOTSTRAP: BootstrapOptions = {
+  requiredContacts: 2,
+  stableMarginMs: 3000,
+};
+
+export const DEFAULT_DISCOVERY: DiscoveryOptions = {
+  lookupTimeoutMs: 2000,
+};
+
+export const DEFAULT_SHUTDOWN: ShutdownOptions = {
+  leave: true,
+  drainTimeoutMs: 10_000,
 };

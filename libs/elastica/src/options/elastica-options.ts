@@ -1,3 +1,9 @@
+import type { SeedProvider, SeedSource } from '../discovery/seed-source.js';
+import type { BootstrapOptions } from '../gossip/first-start.js';
+
+export type { SeedProvider, SeedSource } from '../discovery/seed-source.js';
+export type { BootstrapOptions } from '../gossip/first-start.js';
+
 /** Where a node listens, or where peers dial it. */
 export interface HostPort {
   host: string;
@@ -83,6 +89,27 @@ export interface RpcOptions {
    * is refused (`overloaded`). Bounds what strangers can hold open. Default 1024.
    */
   maxPendingHandshakes: number;
+  /**
+   * The wire-protocol versions this node speaks, `{ min, max }`. For tests of mixed versions only (a
+   * node that speaks a version this build does not have); default: this build's own range.
+   */
+  protocolVersions?: { min: number; max: number };
+}
+
+export interface DiscoveryOptions {
+  /** One DNS query (or a provider's resolve()) gives up after this long; it is retried with backoff. Default 2000. */
+  lookupTimeoutMs: number;
+}
+
+export interface ShutdownOptions {
+  /**
+   * With Nest's shutdown hooks enabled (`app.enableShutdownHooks()`), stopping the app decommissions
+   * the node: new cluster calls are refused (NodeDrainingError), calls in flight finish, the node
+   * leaves (peers see it `left`, not `down`), then closes. Default true.
+   */
+  leave: boolean;
+  /** How long calls in flight may take to finish before the node leaves anyway. Default 10000. */
+  drainTimeoutMs: number;
 }
 
 export interface TlsOptions {
@@ -108,12 +135,23 @@ export interface ElasticaOptions {
   bind?: Partial<HostPort>;
   /** The address peers dial; default: bind. `0.0.0.0` cannot be advertised. */
   advertise?: Partial<HostPort>;
-  /** `host:port` of any number of seeds; a node may list itself. Default none (a cluster of one). */
-  seeds?: string[];
+  /**
+   * Any number of seeds; a node may list itself. Each is `host:port` (a host name stands for every
+   * address it resolves to), `dns:NAME:PORT` (every A/AAAA record of NAME), `srv:_service._proto.NAME`
+   * (SRV records) or a SeedProvider. Names are looked up again at each seed retry. Default none (a
+   * cluster of one). With `dns:`, `srv:` or a provider, the bootstrap policy decides who founds the cluster.
+   */
+  seeds?: (string | SeedProvider)[];
+  /** The safe first start of nodes whose seeds come from discovery: see BootstrapOptions. */
+  bootstrap?: Partial<BootstrapOptions>;
+  discovery?: Partial<DiscoveryOptions>;
+  shutdown?: Partial<ShutdownOptions>;
   /** When set, peers without it are refused (HMAC challenge-response; it never crosses the wire). */
   secret?: string;
   /** TLS on the peer connection, with peer certificates verified against `ca`. */
   tls?: TlsOptions;
+  /** This application's version, gossiped with the node and shown in `members()` (e.g. during a rolling upgrade). */
+  appVersion?: string;
   gossip?: Partial<GossipOptions>;
   failureDetector?: Partial<FailureDetectorOptions>;
   partitioner?: Partial<PartitionerOptions>;
@@ -126,9 +164,18 @@ export interface ResolvedElasticaOptions {
   nodeId: string;
   bind: HostPort;
   advertise: HostPort;
+  /** The static `host:port` entries of `seeds` (names not yet resolved). */
   seeds: HostPort[];
+  /** Every entry of `seeds`, parsed, in order. */
+  seedSources: SeedSource[];
+  /** Whether any seed comes from discovery (`dns:`, `srv:`, a provider): the bootstrap policy applies. */
+  discovered: boolean;
+  bootstrap: BootstrapOptions;
+  discovery: DiscoveryOptions;
+  shutdown: ShutdownOptions;
   secret?: string;
   tls?: TlsOptions;
+  appVersion?: string;
   gossip: GossipOptions;
   failureDetector: FailureDetectorOptions;
   partitioner: PartitionerOptions;

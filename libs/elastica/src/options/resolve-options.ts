@@ -1,10 +1,13 @@
 import { X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
-import { checkHost, checkPort, formatHostPort, parseHostPort } from '../common/host-port.js';
+import { checkHost, checkPort, formatHostPort } from '../common/host-port.js';
 import { certificateNames, nodeIdNotNamed, parseSubject } from '../transport/certificate-names.js';
 import {
   DEFAULT_BIND,
+  DEFAULT_BOOTSTRAP,
   DEFAULT_CLUSTER,
+  DEFAULT_DISCOVERY,
+  DEFAULT_SHUTDOWN,
   DEFAULT_GOSSIP,
   DEFAULT_PARTITIONER,
   DEFAULT_RPC,
@@ -12,6 +15,7 @@ import {
 } from './defaults.js';
 import type { ElasticaOptions, FailureDetectorOptions, HostPort, ResolvedElasticaOptions } from './elastica-options.js';
 import { describe, fail } from './option-checks.js';
+import { parseSeedSource } from '../discovery/seed-source.js';
 
 // The public index exports these from here; they live with the rest of the host:port handling.
 export { formatHostPort, parseHostPort } from '../common/host-port.js';
@@ -73,8 +77,12 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     'bind',
     'advertise',
     'seeds',
+    'bootstrap',
+    'discovery',
+    'shutdown',
     'secret',
     'tls',
+    'appVersion',
     'gossip',
     'failureDetector',
     'partitioner',
@@ -110,7 +118,11 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
 
   if (options.seeds !== undefined && !Array.isArray(options.seeds))
     fail('seeds', `expected an array of "host:port", got ${describe(options.seeds)}`);
-  const seeds = (options.seeds ?? []).map((seed, i) => parseHostPort(`seeds[${i}]`, seed));
+  const seedSources = (options.seeds ?? []).map((seed, i) => parseSeedSource(`seeds[${i}]`, seed));
+  const seeds: HostPort[] = [];
+  for (const source of seedSources)
+    if (source.kind === 'address' || source.kind === 'name') seeds.push({ host: source.host, port: source.port });
+  const discovered = seedSources.some((s) => s.kind === 'dns' || s.kind === 'srv' || s.kind === 'provider');
 
   const nodeId = options.nodeId ?? formatHostPort(advertise);
   nonEmptyString('nodeId', nodeId);
@@ -118,6 +130,14 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
 
   if (options.secret !== undefined) {
     nonEmptyString('secret', options.secret);
+  }
+
+  if (options.appVersion !== undefined) {
+    nonEmptyString('appVersion', options.appVersion);
+    // A peer shows it in logs and on dashboards: no newlines to forge lines with.
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    if (options.appVersion.length > 64 || /[\u0000-\u001f\u007f]/.test(options.appVersion))
+      fail('appVersion', 'at most 64 characters, none of them control characters');
   }
 
   let tls = options.tls;
@@ -213,6 +233,26 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     reconnectMaxMs: positive,
     maxInFlight: positiveInt,
     maxPendingHandshakes: positiveInt,
+    protocolVersions: (o, v) => {
+      const range = checkObject(o, v);
+      for (const key of Object.keys(range))
+        if (key !== 'min' && key !== 'max') fail(`${o}.${key}`, 'unknown option; known options are min, max');
+      positiveInt(`${o}.min`, range.min);
+      positiveInt(`${o}.max`, range.max);
+      if (range.max < range.min || range.max > 0xffff)
+        fail(`${o}.max`, `expected min..65535, got ${describe(range.max)}`);
+    },
+  });
+  const bootstrap = section('bootstrap', options.bootstrap, DEFAULT_BOOTSTRAP, {
+    requiredContacts: positiveInt,
+    stableMarginMs: nonNegative,
+  });
+  const discovery = section('discovery', options.discovery, DEFAULT_DISCOVERY, { lookupTimeoutMs: positive });
+  const shutdown = section('shutdown', options.shutdown, DEFAULT_SHUTDOWN, {
+    leave: (o, v) => {
+      if (typeof v !== 'boolean') fail(o, `expected true or false, got ${describe(v)}`);
+    },
+    drainTimeoutMs: nonNegative,
   });
   if (failureDetector.maxIntervalMs < 2 * gossip.intervalMs) {
     fail(
@@ -232,8 +272,14 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     bind,
     advertise,
     seeds,
+    seedSources,
+    discovered,
+    bootstrap,
+    discovery,
+    shutdown,
     secret: options.secret,
     tls,
+    appVersion: options.appVersion,
     gossip,
     failureDetector,
     partitioner,

@@ -85,7 +85,7 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
       nodeId: local.id,
       vnodes: options.partitioner.vnodes,
       intervalMs: interval,
-      lone: options.seeds.every((seed) => formatHostPort(seed) === self),
+      lone: !options.discovered && options.seeds.every((seed) => formatHostPort(seed) === self),
       replaces: options.partitioner.replaces,
     });
   }

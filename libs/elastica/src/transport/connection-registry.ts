@@ -74,6 +74,11 @@ export class ConnectionRegistry {
     });
   }
 
+  /** Calls peers made of this node that are not answered yet (what a drain waits for). */
+  get inboundInFlight(): number {
+    return this.incoming.inFlight;
+  }
+
   /** Binds and listens; resolves with the bound port. */
   listen(bind: HostPort): Promise<number> {
     return this.sockets.listen(bind, {
@@ -378,6 +383,14 @@ export class ConnectionRegistry {
 
   isConnected(nodeId: string): boolean {
     return this.peers.ofNode(nodeId)?.conn !== undefined;
+  }
+
+  /**
+   * The wire-protocol version of the established connection with `nodeId` (undefined without one):
+   * what a sender checks before it sends a frame that only later versions read.
+   */
+  protocolOf(nodeId: string): number | undefined {
+    return this.peers.ofNode(nodeId)?.conn?.protocol;
   }
 
   connections(): ConnectionInfo[] {

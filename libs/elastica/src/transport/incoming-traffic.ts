@@ -26,6 +26,13 @@ export class IncomingTraffic {
     private readonly rpc: RpcOptions,
   ) {}
 
+  /** Calls peers made of this node that are not answered yet. */
+  get inFlight(): number {
+    let n = 0;
+    for (const calls of this.served.values()) n += calls.size;
+    return n;
+  }
+
   /** `conn` may carry traffic from now on. */
   open(conn: Connection): void {
     this.served.set(conn, new Map());

@@ -6,6 +6,7 @@ import type { GossipChannel } from '../network/gossip-channel.js';
 import type { ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { ConnectionRegistry, type ConnectionInfo, type TransportStats } from './connection-registry.js';
 import type { InboundCall, RpcCall } from './inbound-call.js';
+import { DRAINING_CODE } from '../errors/node-draining.error.js';
 import type { OutboundCall } from './peer.js';
 
 /** Who answers calls and events from peers: the Nest strategy (ElasticaTransport) once it listens. */
@@ -28,6 +29,7 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
   private readonly selfAddresses: string[] = [];
   private dispatcher: RpcDispatcher | undefined;
   private boundPort = 0;
+  private draining = false;
   private starting: Promise<void> | undefined;
 
   constructor(
@@ -44,6 +46,7 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
         },
         secret: options.secret,
         nodeIdInCertificate: options.tls?.nodeIdInCertificate === true,
+        protocols: options.rpc.protocolVersions,
       },
       options.rpc,
       {
@@ -157,7 +160,33 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
     this.registry.emit(address, nodeId, pattern, data);
   }
 
+  /**
+   * From now on, new calls from peers are refused with a draining error (NodeDrainingError at the
+   * caller, which may retry elsewhere: the call was not run); calls already running go on. Gossip and
+   * events still flow, so the node can leave properly.
+   */
+  drain(): void {
+    this.draining = true;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Calls from peers still being answered. */
+  get inboundInFlight(): number {
+    return this.registry.inboundInFlight;
+  }
+
   private onRequest(call: InboundCall): void {
+    if (this.draining) {
+      call.error({
+        status: 'error',
+        code: DRAINING_CODE,
+        message: `node ${this.local.id} is shutting down and takes no new calls`,
+      });
+      return;
+    }
     if (!this.dispatcher) {
       call.error({
         status: 'error',
@@ -194,6 +223,11 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
 
   isConnected(nodeId: string): boolean {
     return this.registry.isConnected(nodeId);
+  }
+
+  /** The wire-protocol version negotiated with `nodeId` (see ConnectionRegistry.protocolOf). */
+  protocolOf(nodeId: string): number | undefined {
+    return this.registry.protocolOf(nodeId);
   }
 
   connectedNodeIds(): string[] {
