@@ -15,6 +15,7 @@ import { DEFAULT_KV_OPTIONS } from '../replication/kv-node.js';
 import { InMemoryCluster } from '../replication/testing/in-memory-cluster.js';
 import { DEFAULT_KV_STORE_OPTIONS } from './kv-options.js';
 import { KvStoreService } from './kv-store.service.js';
+import { MemoryStorageEngine } from '../store/memory-engine.js';
 
 /**
  * Data follows the ring because a `ring$` change starts a placement round, not only because the
@@ -56,6 +57,9 @@ function scene() {
       return ring;
     },
     getReplicas: (key: string, n = 3) => c.replicasOf(key, undefined, n),
+    whenReady: () => new Promise<void>(() => {}),
+    tokenPhase: 'waiting',
+    tokens: [],
   };
   const cluster = new ElasticaCluster(
     gossip as unknown as GossipService,
@@ -66,12 +70,17 @@ function scene() {
   for (const id of ['a', 'b', 'c']) c.add(id);
   let service!: KvStoreService;
   c.adopt('x', (peers) => {
-    service = new KvStoreService(cluster, peers as unknown as ClusterPeerCaller, {
-      ...DEFAULT_KV_STORE_OPTIONS,
-      node: { ...DEFAULT_KV_OPTIONS, orphanGraceMs: 0 },
-      syncIntervalMs: HOUR,
-      changeDelayMs: 500,
-    });
+    service = new KvStoreService(
+      cluster,
+      peers as unknown as ClusterPeerCaller,
+      {
+        ...DEFAULT_KV_STORE_OPTIONS,
+        node: { ...DEFAULT_KV_OPTIONS, orphanGraceMs: 0 },
+        syncIntervalMs: HOUR,
+        changeDelayMs: 500,
+      },
+      new MemoryStorageEngine(DEFAULT_KV_OPTIONS.storage),
+    );
     services.push(service);
     return service.node;
   });

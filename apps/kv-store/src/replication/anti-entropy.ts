@@ -27,6 +27,10 @@ import type { KvCounters } from './kv-stats.js';
 import type { LocalReplica } from './local-replica.js';
 import { batches } from './placement-planner.js';
 
+const CURSORS_STATE = 'anti-entropy-cursors';
+/** More than any cluster's peer count; only bounds what a damaged state could make this node hold. */
+const MAX_KEPT_CURSORS = 10_000;
+
 /**
  * Catching up with a peer over the keys both replicate: this node's side of an exchange (digest, pull,
  * push) and its answers to a peer's digest and pull. Missed writes, a restarted node's lost memory and
@@ -50,7 +54,28 @@ export class AntiEntropy {
 
   /** Drops the listing cursors of peers no longer among `peers`. */
   forgetCursorsExcept(peers: readonly string[]): void {
-    for (const peer of this.listingCursors.keys()) if (!peers.includes(peer)) this.listingCursors.delete(peer);
+    let changed = false;
+    for (const peer of this.listingCursors.keys())
+      if (!peers.includes(peer)) changed = this.listingCursors.delete(peer) || changed;
+    if (changed) this.keepCursors();
+  }
+
+  /**
+   * Takes back the cursors kept before a restart, so a node with more differing keys than one listing
+   * holds goes on walking the key space where it stopped instead of starting over from the first keys.
+   */
+  restoreCursors(): void {
+    const saved = this.local.storage.loadState(CURSORS_STATE);
+    if (!Array.isArray(saved)) return;
+    for (const entry of saved.slice(0, MAX_KEPT_CURSORS)) {
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !Array.isArray(entry[1])) continue;
+      const [hash, key] = entry[1] as unknown[];
+      if (typeof hash === 'number' && typeof key === 'string') this.listingCursors.set(entry[0], [hash, key]);
+    }
+  }
+
+  private keepCursors(): void {
+    this.local.storage.saveState(CURSORS_STATE, [...this.listingCursors]);
   }
 
   /**
@@ -126,6 +151,7 @@ export class AntiEntropy {
       raw.truncated && raw.until && (!after || comparePositions(raw.until, after) > 0) ? raw.until : undefined;
     if (until) this.listingCursors.set(peer, until);
     else this.listingCursors.delete(peer);
+    if (until || after) this.keepCursors();
     if (raw.buckets.length === 0) return [0, 0];
     const differing = new Set(raw.buckets);
     const mine = new Map<string, Timestamp>();

@@ -186,8 +186,9 @@ export class InMemoryCluster {
               throw new Error(`no handler for ${pattern}`);
           }
         })();
-        await Promise.resolve();
-        return JSON.parse(JSON.stringify(reply)) as T;
+        // onPut and onPush answer once the copies are durable: a promise, as over the real transport.
+        const settled = await reply;
+        return JSON.parse(JSON.stringify(settled)) as T;
       },
     };
   }

@@ -33,7 +33,11 @@ export class PlannerLab {
     readonly tickMs = 100,
   ) {}
 
-  add(id: string, startAt = this.now, opts: { lone?: boolean; replaces?: string; generation?: number; restoreTokens?: readonly number[] } = {}): LabNode {
+  add(
+    id: string,
+    startAt = this.now,
+    opts: { lone?: boolean; replaces?: string; generation?: number; restoreTokens?: readonly number[] } = {},
+  ): LabNode {
     const node: LabNode = {
       id,
       planner: new TokenPlanner({
