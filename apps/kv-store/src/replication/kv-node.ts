@@ -8,10 +8,12 @@ import {
   BadMessageError,
   checkDigest,
   checkGet,
+  checkOffer,
   checkPull,
   checkPush,
   checkPut,
   type DigestReply,
+  type OfferReply,
   type PullReply,
   type PushReply,
 } from './kv-messages.js';
@@ -129,8 +131,16 @@ export class KvNode {
 
   /** Answers once the copies are on disk: a handoff drops its own copy once acknowledged. */
   onPush(message: unknown): Promise<PushReply> {
-    const reply = this.guard(() => this.local.applyEntries(checkPush(message, this.options).entries));
+    const reply = this.guard(() => {
+      const { entries } = checkPush(message, this.options);
+      this.counters.syncEntriesIn += entries.length;
+      return this.local.applyEntries(entries);
+    });
     return this.local.durable().then(() => reply);
+  }
+
+  onOffer(message: unknown): Promise<OfferReply> {
+    return this.antiEntropy.answerOffer(this.guard(() => checkOffer(message, this.options)));
   }
 
   // ---- anti-entropy and handoff ---------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { tokenOf } from 'elastica';
-import { KV_GET, KV_PUT, KV_SYNC_DIGEST, KV_SYNC_PULL, KV_SYNC_PUSH } from '../kv-messages.js';
+import { KV_GET, KV_PUT, KV_SYNC_DIGEST, KV_SYNC_OFFER, KV_SYNC_PULL, KV_SYNC_PUSH } from '../kv-messages.js';
 import { DEFAULT_KV_OPTIONS, KvNode, type KvCluster, type KvNodeOptions, type PeerCaller } from '../kv-node.js';
 
 /**
@@ -182,6 +182,8 @@ export class InMemoryCluster {
               return target.onPull(wire);
             case KV_SYNC_PUSH:
               return target.onPush(wire);
+            case KV_SYNC_OFFER:
+              return target.onOffer(wire);
             default:
               throw new Error(`no handler for ${pattern}`);
           }
