@@ -3,13 +3,21 @@
 // `npm start -- --nodes N`), print the dashboard's address and what to try; Ctrl-C stops every node.
 // Ports: cluster 7001.., HTTP 8001.. (ELASTICA_START_PORT / ELASTICA_START_HTTP move them).
 // `--no-build` runs what dist/ holds (the smoke test builds once, under the test suites' build lock).
+// Each node keeps its data in ./data/node-<port> (LMDB): a second `npm start` finds every key again;
+// `--fresh` wipes those directories first.
 import { spawn, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ensureDependencies } from './setup.mjs';
 
 const { values } = parseArgs({
-  options: { nodes: { type: 'string', default: '3' }, 'no-build': { type: 'boolean', default: false } },
+  options: {
+    nodes: { type: 'string', default: '3' },
+    'no-build': { type: 'boolean', default: false },
+    fresh: { type: 'boolean', default: false },
+  },
   strict: true,
 });
 const count = Number(values.nodes);
@@ -47,6 +55,12 @@ const nodes = Array.from({ length: count }, (_, i) => ({
   exited: false,
 }));
 
+const dataDir = (/** @type {Node} */ node) => resolve(process.env.ELASTICA_START_DATA ?? 'data', `node-${node.port}`);
+if (values.fresh) {
+  for (const node of nodes) rmSync(dataDir(node), { recursive: true, force: true });
+  console.log(`--fresh: wiped the data of ${count} node(s)`);
+}
+
 let stopping = false;
 for (const [i, node] of nodes.entries()) {
   const args = [
@@ -57,6 +71,8 @@ for (const [i, node] of nodes.entries()) {
     String(node.http),
     '--seeds',
     seeds,
+    '--data-dir',
+    dataDir(node),
   ];
   const env = process.stdout.isTTY ? process.env : { ...process.env, NO_COLOR: '1' };
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
@@ -125,6 +141,7 @@ if (!stopping) {
   ${ready ? `${count} nodes up, the ring shared between them, after` : `still waiting for every node to be up and own a share of the ring after`} ${((Date.now() - started) / 1000).toFixed(1)} s.
 
   Dashboard:  http://127.0.0.1:${first.http}/   (any node serves it: ${nodes.map((n) => n.http).join(', ')})
+  Data:       ${dataDir(first)} … (kept between runs; \`npm start -- --fresh\` wipes it)
 
   Try:  curl -X PUT http://127.0.0.1:${first.http}/kv/hello -d world
         curl http://127.0.0.1:${last.http}/kv/hello          (any node serves any key)${failure}

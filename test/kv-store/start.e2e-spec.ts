@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { ensureBuilt, ROOT } from '../support/build.js';
 import { freePort } from '../support/free-port.js';
@@ -71,6 +73,7 @@ describe('npm start (tools/start.mjs)', () => {
   let start: ChildProcess | undefined;
   let output = '';
   let children: number[] = [];
+  const dataRoot = mkdtempSync(join(tmpdir(), 'kv-start-'));
 
   beforeAll(() => {
     ensureBuilt();
@@ -86,6 +89,7 @@ describe('npm start (tools/start.mjs)', () => {
       }
     }
     for (const pid of children) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(dataRoot, { recursive: true, force: true });
   });
 
   it("prints the dashboard's address, serves it, and SIGINT stops every node it started", async () => {
@@ -99,6 +103,7 @@ describe('npm start (tools/start.mjs)', () => {
         ...process.env,
         ELASTICA_START_PORT: String(cluster),
         ELASTICA_START_HTTP: String(httpBase),
+        ELASTICA_START_DATA: dataRoot, // never the working copy's ./data, which a developer's own `npm start` uses
         NO_COLOR: '1',
       },
     });

@@ -1,5 +1,6 @@
 // `npm run bench -- load [--duration-s 300] [--concurrency 32] [--nodes 3] [--keys 10000] [--value-bytes 100]
-//   [--read-share 0.5] [--sample-s 5] [--app dist/apps/kv-store/main.js]`
+//   [--read-share 0.5] [--sample-s 5] [--storage lmdb|memory] [--app dist/apps/kv-store/main.js]`
+// (`--storage`: the nodes' engine, lmdb by default, as the app's.)
 // A sustained load on a local cluster of the example app: concurrent PUT/GET through every node;
 // throughput, p50/p99 latency, and each node's RSS over time (memory should level off, not climb).
 import { spawnSync } from 'node:child_process';
@@ -15,13 +16,19 @@ export interface RunLoadOptions extends LoadOptions {
   /** The node program; default the example app (built first). */
   entry: string;
   logDir: string;
+  storage?: 'lmdb' | 'memory';
 }
 
 /** Starts the cluster, drives the load, stops the cluster: the whole benchmark, as a function. */
 export async function runLoad(opts: RunLoadOptions, progress: (line: string) => void = () => {}): Promise<LoadResult> {
-  const nodes = await startLocalCluster({ entry: opts.entry, nodes: opts.nodes, logDir: opts.logDir });
+  const nodes = await startLocalCluster({
+    entry: opts.entry,
+    nodes: opts.nodes,
+    logDir: opts.logDir,
+    storage: opts.storage,
+  });
   progress(
-    `${opts.nodes} nodes up (pids ${nodes.map((n) => n.process.pid).join(', ')}); load for ${opts.durationS} s at concurrency ${opts.concurrency}`,
+    `${opts.nodes} nodes up (storage ${opts.storage ?? 'lmdb'}) (pids ${nodes.map((n) => n.process.pid).join(', ')}); load for ${opts.durationS} s at concurrency ${opts.concurrency}`,
   );
   try {
     return await driveLoad(nodes, opts, progress);
@@ -49,9 +56,12 @@ export async function run(argv: string[]): Promise<void> {
       'read-share': { type: 'string' },
       'sample-s': { type: 'string' },
       app: { type: 'string' },
+      storage: { type: 'string' },
     },
   });
   const positive = (x: number) => x > 0;
+  const storage = values.storage ?? 'lmdb';
+  if (storage !== 'lmdb' && storage !== 'memory') throw new Error(`--storage: lmdb or memory, got ${storage}`);
   const opts: RunLoadOptions = {
     durationS: number('duration-s', values['duration-s'], 300, positive),
     concurrency: number('concurrency', values.concurrency, 32, (x) => Number.isInteger(x) && x > 0),
@@ -63,6 +73,7 @@ export async function run(argv: string[]): Promise<void> {
     timeoutMs: 10_000,
     entry: values.app ?? KV_STORE_ENTRY,
     logDir: join('test-artifacts', 'bench-load'),
+    storage,
   };
   if (values.app === undefined) {
     // `npm run bench` builds the library and the tools; the app is built here.
@@ -74,5 +85,5 @@ export async function run(argv: string[]): Promise<void> {
     if (built.status !== 0) throw new Error('building apps/kv-store failed');
   }
   const result = await runLoad(opts, (line) => console.log(line));
-  console.log(JSON.stringify({ bench: 'load', ...result, node: process.version }));
+  console.log(JSON.stringify({ bench: 'load', storage, ...result, node: process.version }));
 }

@@ -8,20 +8,28 @@ import { DashboardController } from './dashboard/dashboard.controller.js';
 import { AdminController } from './http/admin.controller.js';
 import { HttpLimits } from './http/http-limits.js';
 import { KvController } from './http/kv.controller.js';
-import { DEFAULT_KV_STORE_OPTIONS, KV_STORE_OPTIONS, type KvStoreOptions } from './kv/kv-options.js';
+import { DEFAULT_KV_STORE_OPTIONS, KV_STORE_OPTIONS, STORAGE_ENGINE, type KvStoreOptions } from './kv/kv-options.js';
 import { KvStoreService } from './kv/kv-store.service.js';
 import { Shutdown } from './lifecycle/shutdown.js';
 import { KvPeerController } from './peer/kv-peer.controller.js';
+import { MemoryStorageEngine } from './store/memory-engine.js';
+import type { StorageEngine } from './store/storage-engine.js';
 
 @Module({})
 export class AppModule {
-  static register(config: NodeConfig, store: KvStoreOptions = DEFAULT_KV_STORE_OPTIONS): DynamicModule {
+  /** `storage` is the node's opened data directory (see openDataDir); without one, its data lives in memory. */
+  static register(
+    config: NodeConfig,
+    store: KvStoreOptions = DEFAULT_KV_STORE_OPTIONS,
+    storage?: { engine: StorageEngine; restoreTokens?: readonly number[] },
+  ): DynamicModule {
     return {
       module: AppModule,
-      imports: [ElasticaModule.forRoot(elasticaOptionsOf(config))],
+      imports: [ElasticaModule.forRoot(elasticaOptionsOf(config, storage?.restoreTokens))],
       controllers: [KvController, AdminController, DashboardController, KvPeerController],
       providers: [
         { provide: KV_STORE_OPTIONS, useValue: store },
+        { provide: STORAGE_ENGINE, useFactory: () => storage?.engine ?? new MemoryStorageEngine(store.node.storage) },
         {
           provide: HttpLimits,
           useFactory: () => new HttpLimits(store.http, (message) => new Logger('kv-store').warn(message)),

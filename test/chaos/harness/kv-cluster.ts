@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { LoggedEvent } from '../../../apps/kv-store/src/dashboard/event-log.js';
 import { join } from 'node:path';
 import { KV_STORE_ENTRY } from '../../support/build.js';
@@ -49,6 +51,8 @@ export interface KvClusterOptions {
   /** Same in every namespace: each has its own port space. */
   gossipPort?: number;
   httpPort?: number;
+  /** Node i keeps its data in `<dataRoot>/node-i` (kept across its restarts). Default a fresh temporary folder, removed by destroy(). */
+  dataRoot?: string;
 }
 
 /**
@@ -63,6 +67,9 @@ export class KvCluster {
   readonly secret = randomBytes(12).toString('hex');
   private readonly gossipPort: number;
   private readonly httpPort: number;
+  /** Node i's data directory. */
+  readonly dataDirs: string[];
+  private readonly ownDataRoot: string | undefined;
 
   private constructor(
     readonly lab: NetnsLab,
@@ -70,6 +77,9 @@ export class KvCluster {
   ) {
     this.gossipPort = options.gossipPort ?? 7000;
     this.httpPort = options.httpPort ?? 8000;
+    this.ownDataRoot = options.dataRoot ? undefined : mkdtempSync(join(tmpdir(), `kv-chaos-${options.suite}-`));
+    const dataRoot = options.dataRoot ?? this.ownDataRoot!;
+    this.dataDirs = lab.indexes().map((i) => join(dataRoot, `node-${i}`));
     const seeds =
       options.seedList ??
       lab
@@ -99,6 +109,8 @@ export class KvCluster {
             this.secret,
             '--cluster',
             `chaos-${options.suite}`,
+            '--data-dir',
+            this.dataDirs[i],
             ...(options.extraArgs ?? []),
             ...(options.argsOf?.(i) ?? []),
           ],
@@ -242,6 +254,7 @@ export class KvCluster {
   async destroy(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.stop()));
     this.lab.destroy();
+    if (this.ownDataRoot) rmSync(this.ownDataRoot, { recursive: true, force: true });
   }
 }
 

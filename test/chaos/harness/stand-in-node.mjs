@@ -16,6 +16,9 @@ const { values } = parseArgs({
     'advertise-host': { type: 'string' },
     secret: { type: 'string' },
     cluster: { type: 'string' },
+    // Taken and ignored: the stand-in keeps its pairs in memory whatever it is told.
+    'data-dir': { type: 'string' },
+    storage: { type: 'string' },
     udp: { type: 'string' },
   },
 });

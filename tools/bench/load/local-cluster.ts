@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -63,8 +64,11 @@ export async function startLocalCluster(opts: {
   nodes: number;
   logDir: string;
   readyTimeoutMs?: number;
+  /** `lmdb` (the app's default: each node's data in a fresh temporary folder, removed at stop) or `memory`. */
+  storage?: 'lmdb' | 'memory';
 }): Promise<LocalNode[]> {
   mkdirSync(opts.logDir, { recursive: true });
+  const dataRoot = mkdtempSync(join(tmpdir(), 'kv-bench-'));
   const ports = [];
   for (let i = 0; i < opts.nodes; i++) ports.push({ gossip: await freePort(), http: await freePort() });
   const seeds = `127.0.0.1:${ports[0].gossip}`;
@@ -83,12 +87,20 @@ export async function startLocalCluster(opts: {
         '127.0.0.1',
         '--cluster',
         `load-${process.pid}`,
+        '--storage',
+        opts.storage ?? 'lmdb',
+        '--data-dir',
+        join(dataRoot, `node-${index}`),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const log = createWriteStream(join(opts.logDir, `node-${index}.log`));
     child.stdout.pipe(log);
     child.stderr.pipe(log);
+    child.once('exit', () => {
+      if (nodes.every((n) => n.process.exitCode !== null || n.process.signalCode !== null))
+        rmSync(dataRoot, { recursive: true, force: true });
+    });
     return { index, gossipPort: p.gossip, httpPort: p.http, process: child };
   });
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);

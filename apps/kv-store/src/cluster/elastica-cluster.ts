@@ -169,6 +169,16 @@ export class ElasticaCluster implements KvCluster, OnModuleDestroy {
     }
   }
 
+  /** This node's settled tokens (empty until they settle): kept beside its data across restarts. */
+  tokens(): readonly number[] {
+    return this.partitioner.tokenPhase === 'settled' ? this.partitioner.tokens : [];
+  }
+
+  /** Resolves once this node's tokens are settled and its ring is built. */
+  whenReady(): Promise<void> {
+    return this.partitioner.whenReady();
+  }
+
   /** Announces this node's departure; resolves once peers have it. */
   leave(): Promise<void> {
     return this.gossip.leave();

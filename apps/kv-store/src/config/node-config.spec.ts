@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { ElasticaOptionsError } from 'elastica';
 import { resolveOptions } from 'elastica/testing';
@@ -26,6 +27,8 @@ const FLAGS: { flag: string; env: string; value: string; field: string; parsed: 
   { flag: '--secret', env: 'ELASTICA_SECRET', value: 's3cret', field: 'secret', parsed: 's3cret' },
   { flag: '--cluster', env: 'ELASTICA_CLUSTER', value: 'orders', field: 'cluster', parsed: 'orders' },
   { flag: '--node-id', env: 'ELASTICA_NODE_ID', value: 'node-a', field: 'nodeId', parsed: 'node-a' },
+  { flag: '--data-dir', env: 'ELASTICA_DATA_DIR', value: '/var/lib/kv', field: 'dataDir', parsed: '/var/lib/kv' },
+  { flag: '--storage', env: 'ELASTICA_STORAGE', value: 'memory', field: 'storage', parsed: 'memory' },
 ];
 
 /** The options Elastica resolves from a command line and environment, as the app passes them. */
@@ -43,7 +46,13 @@ describe('parseNodeConfig: every flag and its environment variable', () => {
       secret: undefined,
       cluster: 'kv-store',
       nodeId: undefined,
+      dataDir: resolve('data/node-7001'),
+      storage: 'lmdb',
     });
+    expect(parseNodeConfig(['--port', '7002'], {}).dataDir).toBe(resolve('data/node-7002'));
+    expect(() => parseNodeConfig(['--storage', 'disk'], {})).toThrow(
+      /--storage \(or ELASTICA_STORAGE\) must be lmdb or memory/,
+    );
   });
 
   it.each(FLAGS)('$flag sets $field, and so does $env', ({ flag, env, value, field, parsed }) => {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ElasticaOptions } from 'elastica';
 
@@ -18,6 +19,10 @@ export interface NodeConfig {
   bootstrapContacts?: number;
   /** How long SIGTERM lets calls in flight, then the handoff, take (`shutdown.drainTimeoutMs`). */
   drainTimeoutMs?: number;
+  /** Where the node keeps its data (absolute). Default `./data/node-<port>` under the working directory. */
+  dataDir: string;
+  /** `lmdb` (default): on disk, kept across restarts; `memory`: lost when the process ends. */
+  storage: 'lmdb' | 'memory';
 }
 
 export const FLAGS = {
@@ -33,9 +38,11 @@ export const FLAGS = {
   'protocol-max': { type: 'string', env: 'ELASTICA_PROTOCOL_MAX' },
   'bootstrap-contacts': { type: 'string', env: 'ELASTICA_BOOTSTRAP_CONTACTS' },
   'drain-timeout-ms': { type: 'string', env: 'ELASTICA_DRAIN_TIMEOUT_MS' },
+  'data-dir': { type: 'string', env: 'ELASTICA_DATA_DIR' },
+  storage: { type: 'string', env: 'ELASTICA_STORAGE' },
 } as const;
 
-export const USAGE = `usage: node dist/apps/kv-store/main.js --port 7001 --http 8001 --seeds 127.0.0.1:7001 [--host H] [--advertise-host H] [--secret S] [--cluster NAME] [--node-id ID] [--app-version V] [--bootstrap-contacts N] [--drain-timeout-ms MS]
+export const USAGE = `usage: node dist/apps/kv-store/main.js --port 7001 --http 8001 --seeds 127.0.0.1:7001 [--host H] [--advertise-host H] [--secret S] [--cluster NAME] [--node-id ID] [--data-dir DIR] [--storage lmdb|memory] [--app-version V] [--bootstrap-contacts N] [--drain-timeout-ms MS]
 every flag also reads an environment variable: ${Object.entries(FLAGS)
   .map(([flag, { env }]) => `--${flag} ${env}`)
   .join(', ')}`;
@@ -71,8 +78,14 @@ export function parseNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeCon
   });
   const value = (flag: keyof typeof FLAGS): string | undefined => values[flag] ?? env[FLAGS[flag].env];
   const seedsText = value('seeds');
+  const nodePort = port('port', value('port'), 7001);
+  const storage = value('storage') ?? 'lmdb';
+  if (storage !== 'lmdb' && storage !== 'memory')
+    throw new ConfigError(`--storage (or ELASTICA_STORAGE) must be lmdb or memory, got ${JSON.stringify(storage)}`);
+  const dataDir = value('data-dir');
+  if (dataDir === '') throw new ConfigError('--data-dir (or ELASTICA_DATA_DIR) must not be empty');
   return {
-    port: port('port', value('port'), 7001),
+    port: nodePort,
     http: port('http', value('http'), 8001),
     seeds:
       seedsText === undefined
@@ -90,6 +103,8 @@ export function parseNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeCon
     protocolMax: count('protocol-max', value('protocol-max'), 1, 65535),
     bootstrapContacts: count('bootstrap-contacts', value('bootstrap-contacts'), 1, 1000),
     drainTimeoutMs: count('drain-timeout-ms', value('drain-timeout-ms'), 0, 3_600_000),
+    dataDir: resolve(dataDir ?? `data/node-${nodePort}`),
+    storage,
   };
 }
 
@@ -97,8 +112,9 @@ export function parseNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeCon
  * What the node asks of Elastica. Hosts, seeds, secret and cluster name are checked there, at start-up,
  * each failing with one message naming the option (ElasticaOptionsError).
  */
-export function elasticaOptionsOf(config: NodeConfig): ElasticaOptions {
+export function elasticaOptionsOf(config: NodeConfig, restoreTokens?: readonly number[]): ElasticaOptions {
   return {
+    partitioner: restoreTokens ? { restoreTokens } : undefined,
     cluster: config.cluster,
     nodeId: config.nodeId,
     bind: { host: config.host, port: config.port },

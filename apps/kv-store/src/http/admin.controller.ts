@@ -76,6 +76,7 @@ export class AdminController {
       node: this.cluster.self,
       decommissioning: this.store.isDecommissioning,
       lastDecommission: this.store.lastDecommission ?? null,
+      storage: this.store.node.storage.kind,
       capacity: this.store.node.storage.capacity,
       ...this.store.node.stats(),
       http: this.limits.stats(),

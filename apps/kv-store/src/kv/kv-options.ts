@@ -28,3 +28,5 @@ export const DEFAULT_KV_STORE_OPTIONS: KvStoreOptions = {
 };
 
 export const KV_STORE_OPTIONS = Symbol('kv-store:options');
+/** The node's StorageEngine (see store/data-dir.ts); a memory engine when the module is registered without one. */
+export const STORAGE_ENGINE = Symbol('kv-store:storage-engine');

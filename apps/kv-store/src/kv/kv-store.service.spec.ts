@@ -16,6 +16,7 @@ import { DEFAULT_KV_OPTIONS } from '../replication/kv-node.js';
 import { InMemoryCluster } from '../replication/testing/in-memory-cluster.js';
 import { DEFAULT_KV_STORE_OPTIONS } from './kv-options.js';
 import { KvStoreService } from './kv-store.service.js';
+import { MemoryStorageEngine } from '../store/memory-engine.js';
 
 /**
  * Data follows the ring because a `ring$` change starts a placement round, not only because the
@@ -57,6 +58,9 @@ function scene() {
       return ring;
     },
     getReplicas: (key: string, n = 3) => c.replicasOf(key, undefined, n),
+    whenReady: () => new Promise<void>(() => {}),
+    tokenPhase: 'waiting',
+    tokens: [],
   };
   const cluster = new ElasticaCluster(
     gossip as unknown as GossipService,
@@ -77,6 +81,7 @@ function scene() {
         changeDelayMs: 500,
       },
       { beforeLeave: () => undefined } as unknown as ShutdownService,
+      new MemoryStorageEngine(DEFAULT_KV_OPTIONS.storage),
     );
     services.push(service);
     return service.node;

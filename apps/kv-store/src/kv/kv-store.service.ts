@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import type { Subscription } from 'rxjs';
 import { ShutdownService } from 'elastica';
 import { ClusterPeerCaller } from '../cluster/cluster-peer-caller.js';
@@ -6,7 +13,9 @@ import { ElasticaCluster } from '../cluster/elastica-cluster.js';
 import { KvNode } from '../replication/kv-node.js';
 import { runDecommission, type DecommissionOutcome } from './decommission.js';
 import { primaryBytes } from './primary-load.js';
-import { KV_STORE_OPTIONS, type KvStoreOptions } from './kv-options.js';
+import { KV_STORE_OPTIONS, STORAGE_ENGINE, type KvStoreOptions } from './kv-options.js';
+import { keepTokens } from '../store/data-dir.js';
+import type { StorageEngine } from '../store/storage-engine.js';
 
 /**
  * The store on this node: the KvNode core, driven by timers and by the cluster's changes. Placement
@@ -14,7 +23,7 @@ import { KV_STORE_OPTIONS, type KvStoreOptions } from './kv-options.js';
  * one at a time: periodically, and soon after the ring changes or a member joins or comes back.
  */
 @Injectable()
-export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
+export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   readonly node: KvNode;
   private readonly logger = new Logger('kv-store');
   private readonly subscriptions: Subscription[] = [];
@@ -42,6 +51,7 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
     peers: ClusterPeerCaller,
     @Inject(KV_STORE_OPTIONS) private readonly options: KvStoreOptions,
     private readonly shutdown: ShutdownService,
+    @Inject(STORAGE_ENGINE) private readonly engine: StorageEngine,
   ) {
     this.node = new KvNode(
       cluster,
@@ -49,6 +59,7 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
       () => Date.now(),
       options.node,
       (level, message) => this.logger[level](message),
+      engine,
     );
   }
 
@@ -60,11 +71,13 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
     this.subscriptions.push(
       this.cluster.ringChanges$.subscribe((what) => {
         this.node.noteRingChange();
+        this.keepTokens();
         this.logger.log(`ring changed (${what}); rebalancing soon`);
         this.soon();
       }),
       this.cluster.catchUp$.subscribe(() => this.soon()),
     );
+    void this.cluster.whenReady().then(() => this.keepTokens());
     this.startSyncTimer();
     // SIGTERM decommissions the node as POST /admin/leave does: its data goes to the remaining
     // replicas before it leaves (Elastica bounds this by shutdown.drainTimeoutMs).
@@ -83,6 +96,16 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy {
     clearInterval(this.syncTimer);
     clearInterval(this.gcTimer);
     clearTimeout(this.soonTimer);
+  }
+
+  /** Closes the store once nothing uses it any more (pending writes are committed first). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.engine.close();
+  }
+
+  /** This node's settled tokens go beside its data (they change only on a collision): see keepTokens. */
+  private keepTokens(): void {
+    if (!this.closed) keepTokens(this.engine, this.cluster.tokens());
   }
 
   /**

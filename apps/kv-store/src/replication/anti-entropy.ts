@@ -8,17 +8,21 @@ import {
   withinListing,
   type ListingPosition,
 } from '../store/digest.js';
-import type { Timestamp } from '../store/hlc.js';
+import { compareTimestamps, type Timestamp } from '../store/hlc.js';
 import { entryBytes, type Versioned } from '../store/versioned.js';
 import {
   checkDigestReply,
   checkEntries,
+  checkOfferReply,
   checkPushReply,
   KV_SYNC_DIGEST,
+  KV_SYNC_OFFER,
   KV_SYNC_PULL,
   KV_SYNC_PUSH,
   type DigestMessage,
   type DigestReply,
+  type OfferMessage,
+  type OfferReply,
   type PullReply,
 } from './kv-messages.js';
 import type { KvCluster, PeerCaller } from './kv-cluster.js';
@@ -26,6 +30,10 @@ import type { KvNodeOptions } from './kv-node-options.js';
 import type { KvCounters } from './kv-stats.js';
 import type { LocalReplica } from './local-replica.js';
 import { batches } from './placement-planner.js';
+
+const CURSORS_STATE = 'anti-entropy-cursors';
+/** More than any cluster's peer count; only bounds what a damaged state could make this node hold. */
+const MAX_KEPT_CURSORS = 10_000;
 
 /**
  * Catching up with a peer over the keys both replicate: this node's side of an exchange (digest, pull,
@@ -50,7 +58,28 @@ export class AntiEntropy {
 
   /** Drops the listing cursors of peers no longer among `peers`. */
   forgetCursorsExcept(peers: readonly string[]): void {
-    for (const peer of this.listingCursors.keys()) if (!peers.includes(peer)) this.listingCursors.delete(peer);
+    let changed = false;
+    for (const peer of this.listingCursors.keys())
+      if (!peers.includes(peer)) changed = this.listingCursors.delete(peer) || changed;
+    if (changed) this.keepCursors();
+  }
+
+  /**
+   * Takes back the cursors kept before a restart, so a node with more differing keys than one listing
+   * holds goes on walking the key space where it stopped instead of starting over from the first keys.
+   */
+  restoreCursors(): void {
+    const saved = this.local.storage.loadState(CURSORS_STATE);
+    if (!Array.isArray(saved)) return;
+    for (const entry of saved.slice(0, MAX_KEPT_CURSORS)) {
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !Array.isArray(entry[1])) continue;
+      const [hash, key] = entry[1] as unknown[];
+      if (typeof hash === 'number' && typeof key === 'string') this.listingCursors.set(entry[0], [hash, key]);
+    }
+  }
+
+  private keepCursors(): void {
+    this.local.storage.saveState(CURSORS_STATE, [...this.listingCursors]);
   }
 
   /**
@@ -92,6 +121,17 @@ export class AntiEntropy {
     return reply;
   }
 
+  /** The offered keys held here at the offered version or later (durably: a handoff drops its copy on this answer). */
+  async answerOffer({ summaries }: OfferMessage): Promise<OfferReply> {
+    const have: string[] = [];
+    for (const [key, wall, logical, node] of summaries) {
+      const own = this.local.storage.get(key);
+      if (own && compareTimestamps(own.ts, { wall, logical, node }) >= 0) have.push(key);
+    }
+    await this.local.durable();
+    return { have };
+  }
+
   private sharedWith(peer: string): string[] {
     const shared: string[] = [];
     for (const key of this.local.storage.keys()) {
@@ -126,6 +166,7 @@ export class AntiEntropy {
       raw.truncated && raw.until && (!after || comparePositions(raw.until, after) > 0) ? raw.until : undefined;
     if (until) this.listingCursors.set(peer, until);
     else this.listingCursors.delete(peer);
+    if (until || after) this.keepCursors();
     if (raw.buckets.length === 0) return [0, 0];
     const differing = new Set(raw.buckets);
     const mine = new Map<string, Timestamp>();
@@ -156,6 +197,7 @@ export class AntiEntropy {
         ? reply.truncated.filter((k) => typeof k === 'string').slice(0, ask.length)
         : [];
       if (entries.length === 0) break;
+      this.counters.syncEntriesIn += entries.length;
       pulled += this.local.applyEntries(entries).applied;
       pending = [...truncated, ...pending.slice(ask.length)];
     }
@@ -168,13 +210,19 @@ export class AntiEntropy {
    * it holds (as each batch is answered, so a later batch failing keeps what earlier ones confirmed).
    * Handoff sends its copies this way too.
    */
-  async push(peer: string, keys: readonly string[], accepted = new Set<string>()): Promise<Set<string>> {
-    const entries: [string, Versioned][] = [];
+  async push(
+    peer: string,
+    keys: readonly string[],
+    accepted = new Set<string>(),
+    offerFirst = false,
+  ): Promise<Set<string>> {
+    let entries: [string, Versioned][] = [];
     for (const key of keys) {
       const v = this.local.storage.get(key);
       if (v !== undefined) entries.push([key, v]);
     }
     const before = accepted.size;
+    if (offerFirst) entries = await this.offer(peer, entries, accepted);
     try {
       for (const batch of batches(
         entries,
@@ -189,5 +237,31 @@ export class AntiEntropy {
       this.counters.pushed += accepted.size - before;
     }
     return accepted;
+  }
+
+  /**
+   * Asks `peer` which of these copies it already holds (a returning replica holds most of what it is
+   * handed back): those count as accepted, the rest are returned to be sent. Keys and timestamps
+   * only, so handing a node back its ranges moves the values it missed, not all it holds.
+   */
+  private async offer(
+    peer: string,
+    entries: [string, Versioned][],
+    accepted: Set<string>,
+  ): Promise<[string, Versioned][]> {
+    const rest: [string, Versioned][] = [];
+    for (let i = 0; i < entries.length; i += this.options.maxItems) {
+      const batch = entries.slice(i, i + this.options.maxItems);
+      const message: OfferMessage = { summaries: batch.map(([key, { ts }]) => [key, ts.wall, ts.logical, ts.node]) };
+      const have = checkOfferReply(
+        await this.peers.call<unknown>(peer, KV_SYNC_OFFER, message),
+        new Set(batch.map(([key]) => key)),
+      );
+      for (const entry of batch) {
+        if (have.has(entry[0])) accepted.add(entry[0]);
+        else rest.push(entry);
+      }
+    }
+    return rest;
   }
 }

@@ -91,3 +91,25 @@ describe('KvNode handoff when a target refuses copies', () => {
     expect(['a', 'b', 'c'].reduce((n, id) => n + c.node(id).stats().orphansDropped, 0)).toBe(movedToD.length);
   });
 });
+
+describe('KvNode handoff to a returning replica', () => {
+  it('sends the values it missed, not all it holds: the rest are only offered (key and timestamp)', async () => {
+    const c = new InMemoryCluster(3, { ...DEFAULT_KV_OPTIONS, orphanGraceMs: 0 });
+    for (const id of ['a', 'b', 'c', 'd', 'e']) c.add(id);
+    await load(c, 'a');
+    await c.settle();
+    // e is down long enough for its ranges to move to the next nodes, which get copies of its keys.
+    c.kill('e');
+    await c.settle();
+    for (let i = 0; i < 5; i++) await c.node('a').write(`missed-${i}`, 'late');
+    await c.settle();
+    const held = c.node('e').storage.size;
+    expect(held).toBeGreaterThan(10);
+    c.revive('e');
+    await c.settle(3);
+    const missed = Array.from({ length: 5 }, (_, i) => `missed-${i}`).filter((k) => c.replicasOf(k).includes('e'));
+    for (const key of missed) expect(c.node('e').storage.get(key)?.value).toBe('late');
+    // Each value it missed came at most once from each of the nodes that held its ranges meanwhile.
+    expect(c.node('e').stats().syncEntriesIn).toBeLessThanOrEqual(4 * missed.length);
+  });
+});

@@ -132,7 +132,7 @@ export class Handoff {
         const accepted = new Set<string>();
         delivered.set(target, accepted);
         try {
-          await this.antiEntropy.push(target, keys, accepted);
+          await this.antiEntropy.push(target, keys, accepted, true);
           const refused = this.unacknowledged(keys, accepted);
           if (refused > 0) {
             failed.push(target);

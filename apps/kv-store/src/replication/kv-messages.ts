@@ -8,6 +8,19 @@ export const KV_GET = 'kv.get';
 export const KV_SYNC_DIGEST = 'kv.sync.digest';
 export const KV_SYNC_PULL = 'kv.sync.pull';
 export const KV_SYNC_PUSH = 'kv.sync.push';
+/** Before a handoff pushes copies: which of these (key, timestamp) the target already holds, at that version or later. */
+export const KV_SYNC_OFFER = 'kv.sync.offer';
+
+export type Summary = [key: string, wall: number, logical: number, node: string];
+
+export interface OfferMessage {
+  summaries: Summary[];
+}
+
+export interface OfferReply {
+  /** Offered keys held here at the offered version or a later one: nothing to send. */
+  have: string[];
+}
 
 export interface PutMessage {
   key: string;
@@ -178,6 +191,26 @@ export function checkPushReply(x: unknown, pushed: ReadonlySet<string>): Set<str
   const accepted = new Set<string>();
   for (const key of x.accepted) if (typeof key === 'string' && pushed.has(key)) accepted.add(key);
   return accepted;
+}
+
+export function checkOffer(x: unknown, limits: MessageLimits): OfferMessage {
+  if (!isObject(x)) throw new BadMessageError(KV_SYNC_OFFER, 'expected { summaries }');
+  const summaries = checkList(KV_SYNC_OFFER, 'summaries', x.summaries, limits).map((s: unknown): Summary => {
+    if (!Array.isArray(s) || s.length !== 4)
+      throw new BadMessageError(KV_SYNC_OFFER, 'each summary must be [key, wall, logical, node]');
+    const [rawKey, wall, logical, node] = s as unknown[];
+    const key = checkKey(KV_SYNC_OFFER, rawKey, limits);
+    const ts = checkTimestamp(KV_SYNC_OFFER, { wall, logical, node });
+    return [key, ts.wall, ts.logical, ts.node];
+  });
+  return { summaries };
+}
+
+export function checkOfferReply(x: unknown, offered: ReadonlySet<string>): Set<string> {
+  if (!isObject(x) || !Array.isArray(x.have)) throw new BadMessageError(KV_SYNC_OFFER, 'expected a reply { have }');
+  const have = new Set<string>();
+  for (const key of x.have) if (typeof key === 'string' && offered.has(key)) have.add(key);
+  return have;
 }
 
 export function checkDigestReply(x: unknown, buckets: number, limits: MessageLimits): DigestReply {

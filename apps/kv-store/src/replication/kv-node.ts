@@ -1,3 +1,4 @@
+import { MemoryStorageEngine } from '../store/memory-engine.js';
 import type { ApplyOutcome, StorageEngine } from '../store/storage-engine.js';
 import type { Versioned } from '../store/versioned.js';
 import { AntiEntropy } from './anti-entropy.js';
@@ -7,10 +8,12 @@ import {
   BadMessageError,
   checkDigest,
   checkGet,
+  checkOffer,
   checkPull,
   checkPush,
   checkPut,
   type DigestReply,
+  type OfferReply,
   type PullReply,
   type PushReply,
 } from './kv-messages.js';
@@ -49,8 +52,9 @@ export class KvNode {
     private readonly now: () => number,
     readonly options: KvNodeOptions = DEFAULT_KV_OPTIONS,
     log: KvLog = () => {},
+    storage: StorageEngine = new MemoryStorageEngine(options.storage),
   ) {
-    this.local = new LocalReplica(cluster.self, options, now, this.counters);
+    this.local = new LocalReplica(cluster.self, options, now, this.counters, storage);
     this.storage = this.local.storage;
     this.ringChangedAtMs = now();
     const sinceRingChangeMs = (): number => this.now() - this.ringChangedAtMs;
@@ -64,6 +68,7 @@ export class KvNode {
       log,
     );
     this.antiEntropy = new AntiEntropy(cluster, peers, this.local, options, this.counters);
+    this.antiEntropy.restoreCursors();
     this.handoff = new Handoff(cluster, this.local, this.antiEntropy, options, this.counters, sinceRingChangeMs, log);
   }
 
@@ -99,11 +104,14 @@ export class KvNode {
     }
   }
 
-  onPut(message: unknown): { outcome: ApplyOutcome } {
-    return this.guard(() => {
+  /** Answers once the version is on disk: a replica's acknowledgement is a durable copy. */
+  onPut(message: unknown): Promise<{ outcome: ApplyOutcome }> {
+    // A malformed or refused message throws here, at once; only waiting for the disk is asynchronous.
+    const { outcome } = this.guard(() => {
       const { key, v } = checkPut(message, this.options);
       return { outcome: this.local.apply(key, v) };
     });
+    return this.local.durable().then(() => ({ outcome }));
   }
 
   /** Wrapped in an object, so "no copy" is a value on every transport rather than an empty reply. */
@@ -121,8 +129,18 @@ export class KvNode {
     return this.guard(() => this.antiEntropy.answerPull(checkPull(message, this.options).keys));
   }
 
-  onPush(message: unknown): PushReply {
-    return this.guard(() => this.local.applyEntries(checkPush(message, this.options).entries));
+  /** Answers once the copies are on disk: a handoff drops its own copy once acknowledged. */
+  onPush(message: unknown): Promise<PushReply> {
+    const reply = this.guard(() => {
+      const { entries } = checkPush(message, this.options);
+      this.counters.syncEntriesIn += entries.length;
+      return this.local.applyEntries(entries);
+    });
+    return this.local.durable().then(() => reply);
+  }
+
+  onOffer(message: unknown): Promise<OfferReply> {
+    return this.antiEntropy.answerOffer(this.guard(() => checkOffer(message, this.options)));
   }
 
   // ---- anti-entropy and handoff ---------------------------------------------------------------------

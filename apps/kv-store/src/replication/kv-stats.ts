@@ -8,6 +8,12 @@ export interface KvStats {
   syncRounds: number;
   pulled: number;
   pushed: number;
+  /**
+   * Copies that reached this node by anti-entropy or handoff (pull replies and pushes), whether newer
+   * than its own or not: the catch-up traffic of a restarted node, which should follow the writes it
+   * missed rather than the data it holds.
+   */
+  syncEntriesIn: number;
   handedOff: number;
   orphansDropped: number;
   tombstonesCollected: number;
@@ -27,6 +33,7 @@ export function emptyKvCounters(): KvCounters {
     syncRounds: 0,
     pulled: 0,
     pushed: 0,
+    syncEntriesIn: 0,
     handedOff: 0,
     orphansDropped: 0,
     tombstonesCollected: 0,

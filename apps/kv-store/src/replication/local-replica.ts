@@ -1,9 +1,11 @@
 import { HybridLogicalClock, type Timestamp } from '../store/hlc.js';
-import { StorageEngine, type ApplyOutcome } from '../store/storage-engine.js';
+import type { ApplyOutcome, StorageEngine } from '../store/storage-engine.js';
 import type { Versioned } from '../store/versioned.js';
 import type { PushReply } from './kv-messages.js';
 import type { KvNodeOptions } from './kv-node-options.js';
 import type { KvCounters } from './kv-stats.js';
+
+const CLOCK_STATE = 'hlc';
 
 /**
  * This node's copies and its clock: every version that lands here, whether a coordinator's write, a
@@ -19,14 +21,40 @@ export class LocalReplica {
     private readonly options: KvNodeOptions,
     private readonly now: () => number,
     private readonly counters: KvCounters,
+    storage: StorageEngine,
   ) {
-    this.storage = new StorageEngine(options.storage);
+    this.storage = storage;
     this.hlc = new HybridLogicalClock(self, options.maxClockDriftMs);
+    // After a restart the clock goes on from where it was: from its kept reading and from every version
+    // on disk, so a write stamped now is later than any this node stamped or held before.
+    const saved = storage.loadState(CLOCK_STATE);
+    if (Array.isArray(saved) && Number.isSafeInteger(saved[0]) && Number.isSafeInteger(saved[1]))
+      this.hlc.restore({ wall: saved[0] as number, logical: saved[1] as number, node: self });
+    for (const [, v] of storage.all()) this.hlc.restore(v.ts);
   }
 
   /** A timestamp for a new write coordinated here, later than every version this node has seen. */
   stamp(): Timestamp {
-    return this.hlc.tick(this.now());
+    const ts = this.hlc.tick(this.now());
+    this.storage.saveState(CLOCK_STATE, [ts.wall, ts.logical]);
+    return ts;
+  }
+
+  /** Applies a version and resolves once it is on disk (at once with `--storage memory`): what a replica acknowledges. */
+  async applyDurably(key: string, v: Versioned): Promise<ApplyOutcome> {
+    const outcome = this.apply(key, v);
+    await this.durable();
+    return outcome;
+  }
+
+  /** Resolves once every version applied so far is on disk. */
+  async durable(): Promise<void> {
+    try {
+      await this.storage.durable();
+    } catch (error) {
+      this.counters.refusedWrites++;
+      throw error;
+    }
   }
 
   apply(key: string, v: Versioned): ApplyOutcome {

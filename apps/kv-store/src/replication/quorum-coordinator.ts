@@ -104,7 +104,7 @@ export class QuorumCoordinator {
   }
 
   private putOn(replica: string, key: string, v: Versioned): Promise<ApplyOutcome> {
-    if (replica === this.cluster.self) return Promise.resolve().then(() => this.local.apply(key, v));
+    if (replica === this.cluster.self) return Promise.resolve().then(() => this.local.applyDurably(key, v));
     if (!this.cluster.isReachable(replica)) return Promise.reject(new ReplicaUnreachableError(replica));
     return this.peers.call<{ outcome: ApplyOutcome }>(replica, KV_PUT, { key, v }).then((reply) => reply.outcome);
   }

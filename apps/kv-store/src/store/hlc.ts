@@ -54,6 +54,22 @@ export class HybridLogicalClock {
     return { wall: this.wall, logical: this.logical, node: this.node };
   }
 
+  /**
+   * The clock's last reading kept from before a restart: later ticks come after it even if the wall
+   * clock went back meanwhile. Not checked for drift: this node stamped or accepted it itself.
+   */
+  restore(saved: Timestamp): void {
+    if (saved.wall > this.wall || (saved.wall === this.wall && saved.logical > this.logical)) {
+      this.wall = saved.wall;
+      this.logical = saved.logical;
+    }
+  }
+
+  /** The last timestamp stamped or observed (what a restart must not go back before). */
+  get reading(): { wall: number; logical: number } {
+    return { wall: this.wall, logical: this.logical };
+  }
+
   /** Learns a timestamp seen in a replica write, so this node's next tick comes after it. */
   observe(remote: Timestamp, physicalMs: number): void {
     if (remote.wall > physicalMs + this.maxDriftMs) throw new ClockDriftError(remote, physicalMs, this.maxDriftMs);

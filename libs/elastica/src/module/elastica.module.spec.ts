@@ -55,6 +55,13 @@ const BAD: [string, ElasticaOptions, RegExp][] = [
   ['a zero gossip interval', { gossip: { intervalMs: 0 } }, /`gossip\.intervalMs`.*positive/],
   ['a tiny MTU', { gossip: { mtuBytes: 100 } }, /`gossip\.mtuBytes`.*512/],
   ['a fractional vnode count', { partitioner: { vnodes: 1.5 } }, /`partitioner\.vnodes`.*integer/],
+  [
+    'restored tokens that are not tokens',
+    { partitioner: { restoreTokens: [1, -2] } },
+    /`partitioner\.restoreTokens`.*\[0, 2\^32\)/,
+  ],
+  ['restored tokens twice over', { partitioner: { restoreTokens: [7, 7] } }, /`partitioner\.restoreTokens`.*distinct/],
+  ['no restored tokens', { partitioner: { restoreTokens: [] } }, /`partitioner\.restoreTokens`.*1 to 4096/],
   ['an empty secret', { secret: '' }, /`secret`.*non-empty/],
   ['an empty cluster name', { cluster: ' ' }, /`cluster`.*non-empty/],
   ['a tiny frame limit', { rpc: { maxFrameBytes: 10 } }, /`rpc\.maxFrameBytes`/],

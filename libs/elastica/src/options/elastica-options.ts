@@ -63,6 +63,13 @@ export interface PartitionerOptions {
   replicationFactor: number;
   /** The id of a down node this one replaces: it takes over that node's tokens. Default none. */
   replaces?: string;
+  /**
+   * The tokens this node held in its previous run, kept by the application (read them from
+   * `PartitionerService.tokens` once `whenReady()` resolves, and on every `ring$` change). Given, the
+   * node settles on them at once instead of joining: after a whole-cluster restart, when no peer
+   * remembers them to hand back, the ring comes back as it was. Default none.
+   */
+  restoreTokens?: readonly number[];
 }
 
 export interface RpcOptions {

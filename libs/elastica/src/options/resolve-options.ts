@@ -219,6 +219,15 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     },
     replicationFactor: positiveInt,
     replaces: nonEmptyString,
+    restoreTokens: (o, v) => {
+      if (!Array.isArray(v) || v.length === 0 || v.length > 4096)
+        fail(o, `expected an array of 1 to 4096 tokens, got ${describe(v)}`);
+      for (const t of v as unknown[]) {
+        if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t >= 2 ** 32)
+          fail(o, `every token is an integer in [0, 2^32), got ${describe(t)}`);
+      }
+      if (new Set(v as number[]).size !== (v as number[]).length) fail(o, 'the tokens must be distinct');
+    },
   });
   const rpc = section('rpc', options.rpc, DEFAULT_RPC, {
     timeoutMs: positive,

@@ -87,6 +87,7 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
       intervalMs: interval,
       lone: !options.discovered && options.seeds.every((seed) => formatHostPort(seed) === self),
       replaces: options.partitioner.replaces,
+      restoreTokens: options.partitioner.restoreTokens,
     });
   }
 

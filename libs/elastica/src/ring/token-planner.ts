@@ -23,6 +23,8 @@ export interface TokenPlannerConfig {
   lone: boolean;
   /** `partitioner.replaces`. */
   replaces?: string;
+  /** `partitioner.restoreTokens`: this node's tokens of its previous run, settled on at the first step. */
+  restoreTokens?: readonly number[];
   /** How long after first hearing the cluster a joiner starts owning its part (a handback may come first). Default one interval. */
   choiceDelayMs?: number;
   /** How long the plan's inputs must be still (and the cohort agree) before a joiner's tokens settle. Default 5 intervals. */
@@ -101,7 +103,7 @@ export class TokenPlanner {
     this.joinWaitMs = 5 * interval;
     this.maxProvisionalMs = 30 * interval;
     this.cache = config.cache ?? (new Map() as CohortCache);
-    this.mode = config.replaces ? 'replace' : 'join';
+    this.mode = config.replaces && !config.restoreTokens ? 'replace' : 'join';
   }
 
   get phase(): PlannerPhase {
@@ -128,8 +130,9 @@ export class TokenPlanner {
     const out: PlannerOutput = { publish: [], notices: [] };
     if (this.startedAt === undefined) {
       this.startedAt = now;
+      if (this.config.restoreTokens) this.restore(this.config.restoreTokens, now, out);
       // Others plan for this node from the moment they hear of it.
-      if (this.mode === 'join') out.publish.push([JOIN_KEY, 'p']);
+      else if (this.mode === 'join') out.publish.push([JOIN_KEY, 'p']);
     }
     const restarted = this.remember(members);
     if (this.phaseValue === 'waiting' && this.dueToStart(members, now)) this.start(members, now, out);
@@ -278,7 +281,20 @@ export class TokenPlanner {
     out.publish.push([TOKENS_KEY, encodeTokens(sorted)]);
   }
 
-  // ---- replacements and handbacks (taken whole, settled at once)
+  // ---- restored tokens, replacements and handbacks (taken whole, settled at once)
+
+  /**
+   * Tokens the application kept from this node's previous run: settled on before anything is heard,
+   * so a cluster restarted whole, where no peer remembers anyone's tokens, gets its old ring back
+   * rather than a new plan that would put every key on other nodes. A token another node took
+   * meanwhile is still moved by the collision rule.
+   */
+  private restore(tokens: readonly number[], now: number, out: PlannerOutput): void {
+    this.statsValue.firstChoiceAt = now;
+    this.setTokens(tokens, out);
+    this.settle(now, out, 's');
+    out.notices.push({ level: 'log', message: `restored the ${tokens.length} tokens of this node's previous run` });
+  }
 
   private takeOver(members: readonly PlannerMember[], out: PlannerOutput): boolean {
     const replaces = this.config.replaces!;

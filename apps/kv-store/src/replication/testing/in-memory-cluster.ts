@@ -1,5 +1,5 @@
 import { tokenOf } from 'elastica';
-import { KV_GET, KV_PUT, KV_SYNC_DIGEST, KV_SYNC_PULL, KV_SYNC_PUSH } from '../kv-messages.js';
+import { KV_GET, KV_PUT, KV_SYNC_DIGEST, KV_SYNC_OFFER, KV_SYNC_PULL, KV_SYNC_PUSH } from '../kv-messages.js';
 import { DEFAULT_KV_OPTIONS, KvNode, type KvCluster, type KvNodeOptions, type PeerCaller } from '../kv-node.js';
 
 /**
@@ -182,12 +182,15 @@ export class InMemoryCluster {
               return target.onPull(wire);
             case KV_SYNC_PUSH:
               return target.onPush(wire);
+            case KV_SYNC_OFFER:
+              return target.onOffer(wire);
             default:
               throw new Error(`no handler for ${pattern}`);
           }
         })();
-        await Promise.resolve();
-        return JSON.parse(JSON.stringify(reply)) as T;
+        // onPut and onPush answer once the copies are durable: a promise, as over the real transport.
+        const settled = await reply;
+        return JSON.parse(JSON.stringify(settled)) as T;
       },
     };
   }

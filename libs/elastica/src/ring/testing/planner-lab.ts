@@ -33,7 +33,11 @@ export class PlannerLab {
     readonly tickMs = 100,
   ) {}
 
-  add(id: string, startAt = this.now, opts: { lone?: boolean; replaces?: string; generation?: number } = {}): LabNode {
+  add(
+    id: string,
+    startAt = this.now,
+    opts: { lone?: boolean; replaces?: string; generation?: number; restoreTokens?: readonly number[] } = {},
+  ): LabNode {
     const node: LabNode = {
       id,
       planner: new TokenPlanner({
@@ -42,6 +46,7 @@ export class PlannerLab {
         intervalMs: this.intervalMs,
         lone: opts.lone ?? false,
         replaces: opts.replaces,
+        restoreTokens: opts.restoreTokens,
         cache: this.cache,
       }),
       startAt,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { StorageEngine, StoreFullError } from './storage-engine.js';
+import { MemoryStorageEngine as StorageEngine } from './memory-engine.js';
+import { StoreFullError } from './storage-engine.js';
 import { entryBytes, type Versioned } from './versioned.js';
 
 const v = (wall: number, value: string | null, node = 'n1', logical = 0): Versioned => ({
