@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { heapProbeFlags } from './retained-heap.js';
 
 /** A port the OS says is free now (listen on 0, read it, close). */
 export function freePort(): Promise<number> {
@@ -56,15 +57,18 @@ function getJson(url: string, timeoutMs: number): Promise<ClusterJson> {
 
 /**
  * N processes of the example app on loopback, each with free ports, seeded by the first; their output
- * goes to `logDir`. Resolves once every node answers `GET /cluster` with all N members up.
+ * goes to `logDir`. Each carries the heap probe (see retained-heap.ts) and `nodeFlags` (e.g.
+ * `--max-old-space-size=…`). Resolves once every node answers `GET /cluster` with all N members up.
  */
 export async function startLocalCluster(opts: {
   entry: string;
   nodes: number;
   logDir: string;
+  nodeFlags?: string[];
   readyTimeoutMs?: number;
 }): Promise<LocalNode[]> {
   mkdirSync(opts.logDir, { recursive: true });
+  const flags = [...heapProbeFlags(), ...(opts.nodeFlags ?? [])];
   const ports = [];
   for (let i = 0; i < opts.nodes; i++) ports.push({ gossip: await freePort(), http: await freePort() });
   const seeds = `127.0.0.1:${ports[0].gossip}`;
@@ -72,6 +76,7 @@ export async function startLocalCluster(opts: {
     const child = spawn(
       process.execPath,
       [
+        ...flags,
         opts.entry,
         '--port',
         String(p.gossip),
@@ -84,11 +89,11 @@ export async function startLocalCluster(opts: {
         '--cluster',
         `load-${process.pid}`,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
     );
     const log = createWriteStream(join(opts.logDir, `node-${index}.log`));
-    child.stdout.pipe(log);
-    child.stderr.pipe(log);
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
     return { index, gossipPort: p.gossip, httpPort: p.http, process: child };
   });
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
