@@ -10,13 +10,14 @@ import { ensureBuilt } from '../support/build.js';
 /**
  * What a node may keep over the second half of the run (by requests) without it being a leak. The
  * figure is the V8 heap used after a full GC, with the key space written before the load, so garbage
- * and data are out of it; what is left moves with V8's compiled code still warming up (up to 0.35 MB
- * over a second half in our runs, whatever the rate). A leak grows with requests
- * served: keeping every 1000-byte PUT body is ~170 bytes per request per node (half the requests are
- * PUTs, a third come through each node), ten times the 16 allowed here.
+ * and data are out of it; what is left moves with V8's compiled code and its feedback still warming up:
+ * +0.05 to +0.27 MB over a second half in this configuration, whatever the rate; up to +0.69 MB with
+ * half the keys written first and a shorter run on a loaded machine. A leak grows with requests served:
+ * keeping every 1000-byte PUT body is ~170 bytes per request per node (half the requests are PUTs, a
+ * third come through each node), ten times the 16 allowed here.
  */
 function keepsNothing(trend: RetainedTrend): boolean {
-  return trend.growth_second_half_mb <= 0.75 + (16 * trend.requests_second_half) / 1048576;
+  return trend.growth_second_half_mb <= 1 + (16 * trend.requests_second_half) / 1048576;
 }
 
 describe('load driver (on a stand-in node)', () => {
