@@ -16,7 +16,9 @@ export default tseslint.config(
       globals: { ...globals.node },
       sourceType: 'module',
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.mjs', 'tools/*.mjs', 'test/chaos/harness/*.mjs'] },
+        projectService: {
+          allowDefaultProject: ['*.mjs', 'tools/*.mjs', 'tools/bench/load/*.mjs', 'test/chaos/harness/*.mjs'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -1,8 +1,10 @@
-// `npm run bench -- load [--duration-s 300] [--concurrency 32] [--nodes 3] [--keys 10000] [--value-bytes 100]
-//   [--read-share 0.5] [--sample-s 5] [--storage lmdb|memory] [--app dist/apps/kv-store/main.js]`
+// `npm run bench -- load [--duration-s 300] [--max-requests N] [--concurrency 32] [--nodes 3] [--keys 10000]
+//   [--value-bytes 100] [--read-share 0.5] [--sample-s 5] [--heap-checkpoints 10] [--node-flag F]...
+//   [--storage lmdb|memory] [--app dist/apps/kv-store/main.js]`
 // (`--storage`: the nodes' engine, lmdb by default, as the app's.)
 // A sustained load on a local cluster of the example app: concurrent PUT/GET through every node;
-// throughput, p50/p99 latency, and each node's RSS over time (memory should level off, not climb).
+// throughput, p50/p99 latency, each node's RSS over time, and its retained memory after a full GC at
+// checkpoints (what it keeps per request served should be nothing once the key space is full).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +19,8 @@ export interface RunLoadOptions extends LoadOptions {
   entry: string;
   logDir: string;
   storage?: 'lmdb' | 'memory';
+  /** Extra node flags for every node, e.g. `--max-old-space-size=128`. */
+  nodeFlags?: string[];
 }
 
 /** Starts the cluster, drives the load, stops the cluster: the whole benchmark, as a function. */
@@ -26,9 +30,10 @@ export async function runLoad(opts: RunLoadOptions, progress: (line: string) => 
     nodes: opts.nodes,
     logDir: opts.logDir,
     storage: opts.storage,
+    nodeFlags: opts.nodeFlags,
   });
   progress(
-    `${opts.nodes} nodes up (storage ${opts.storage ?? 'lmdb'}) (pids ${nodes.map((n) => n.process.pid).join(', ')}); load for ${opts.durationS} s at concurrency ${opts.concurrency}`,
+    `${opts.nodes} nodes up (storage ${opts.storage ?? 'lmdb'}) (pids ${nodes.map((n) => n.process.pid).join(', ')}); load for ${opts.durationS} s${opts.maxRequests === undefined ? '' : ` or ${opts.maxRequests} requests`} at concurrency ${opts.concurrency}`,
   );
   try {
     return await driveLoad(nodes, opts, progress);
@@ -49,12 +54,15 @@ export async function run(argv: string[]): Promise<void> {
     args: argv,
     options: {
       'duration-s': { type: 'string' },
+      'max-requests': { type: 'string' },
       concurrency: { type: 'string' },
       nodes: { type: 'string' },
       keys: { type: 'string' },
       'value-bytes': { type: 'string' },
       'read-share': { type: 'string' },
       'sample-s': { type: 'string' },
+      'heap-checkpoints': { type: 'string' },
+      'node-flag': { type: 'string', multiple: true },
       app: { type: 'string' },
       storage: { type: 'string' },
     },
@@ -64,12 +72,18 @@ export async function run(argv: string[]): Promise<void> {
   if (storage !== 'lmdb' && storage !== 'memory') throw new Error(`--storage: lmdb or memory, got ${storage}`);
   const opts: RunLoadOptions = {
     durationS: number('duration-s', values['duration-s'], 300, positive),
+    maxRequests:
+      values['max-requests'] === undefined
+        ? undefined
+        : number('max-requests', values['max-requests'], 0, (x) => Number.isInteger(x) && x > 0),
     concurrency: number('concurrency', values.concurrency, 32, (x) => Number.isInteger(x) && x > 0),
     nodes: number('nodes', values.nodes, 3, (x) => Number.isInteger(x) && x > 0),
     keys: number('keys', values.keys, 10_000, (x) => Number.isInteger(x) && x > 0),
     valueBytes: number('value-bytes', values['value-bytes'], 100, (x) => Number.isInteger(x) && x >= 0),
     readShare: number('read-share', values['read-share'], 0.5, (x) => x >= 0 && x <= 1),
     sampleEveryS: number('sample-s', values['sample-s'], 5, positive),
+    heapCheckpoints: number('heap-checkpoints', values['heap-checkpoints'], 10, (x) => Number.isInteger(x) && x >= 2),
+    nodeFlags: values['node-flag'],
     timeoutMs: 10_000,
     entry: values.app ?? KV_STORE_ENTRY,
     logDir: join('test-artifacts', 'bench-load'),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { LatencyHistogram } from './latency-histogram.js';
+import { retainedTrend, type HeapCheckpoint } from './retained-heap.js';
 import { rssTrend } from './rss.js';
 
 describe('LatencyHistogram', () => {
@@ -40,5 +41,28 @@ describe('rssTrend', () => {
 
   it('needs enough samples', () => {
     expect(() => rssTrend([1, 2, 3])).toThrow(/at least 8/);
+  });
+});
+
+describe('retainedTrend', () => {
+  const at = (requests: number, heapMb: number): HeapCheckpoint => ({
+    t_s: requests / 1000,
+    requests,
+    heap_mb: [heapMb],
+    external_mb: [3],
+  });
+
+  it('measures the second half against requests: a leak is bytes per request, a plateau none', () => {
+    // 200 bytes kept per request from the start; the middle checkpoint is the third of five.
+    const leak = [0, 10_000, 20_000, 30_000, 40_000].map((r) => at(r, 20 + (r * 200) / 1048576));
+    expect(retainedTrend(leak)[0]).toMatchObject({ requests_second_half: 20_000, bytes_per_request: 200 });
+    expect(retainedTrend(leak)[0].growth_second_half_mb).toBeCloseTo(3.81, 2);
+    // Warm-up (code, the first requests) in the first half, flat after.
+    const plateau = [at(0, 20), at(5000, 21.5), at(12_000, 21.9), at(20_000, 21.95), at(31_000, 21.9)];
+    expect(retainedTrend(plateau)[0]).toMatchObject({ mid_mb: 21.9, end_mb: 21.9, growth_second_half_mb: 0 });
+  });
+
+  it('needs a start, a middle and an end', () => {
+    expect(() => retainedTrend([at(0, 20), at(10, 20)])).toThrow(/at least 3/);
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { heapProbeFlags } from './retained-heap.js';
 
 /** A port the OS says is free now (listen on 0, read it, close). */
 export function freePort(): Promise<number> {
@@ -57,18 +58,21 @@ function getJson(url: string, timeoutMs: number): Promise<ClusterJson> {
 
 /**
  * N processes of the example app on loopback, each with free ports, seeded by the first; their output
- * goes to `logDir`. Resolves once every node answers `GET /cluster` with all N members up.
+ * goes to `logDir`. Each carries the heap probe (see retained-heap.ts) and `nodeFlags` (e.g.
+ * `--max-old-space-size=…`). Resolves once every node answers `GET /cluster` with all N members up.
  */
 export async function startLocalCluster(opts: {
   entry: string;
   nodes: number;
   logDir: string;
+  nodeFlags?: string[];
   readyTimeoutMs?: number;
   /** `lmdb` (the app's default: each node's data in a fresh temporary folder, removed at stop) or `memory`. */
   storage?: 'lmdb' | 'memory';
 }): Promise<LocalNode[]> {
   mkdirSync(opts.logDir, { recursive: true });
   const dataRoot = mkdtempSync(join(tmpdir(), 'kv-bench-'));
+  const flags = [...heapProbeFlags(), ...(opts.nodeFlags ?? [])];
   const ports = [];
   for (let i = 0; i < opts.nodes; i++) ports.push({ gossip: await freePort(), http: await freePort() });
   const seeds = `127.0.0.1:${ports[0].gossip}`;
@@ -76,6 +80,7 @@ export async function startLocalCluster(opts: {
     const child = spawn(
       process.execPath,
       [
+        ...flags,
         opts.entry,
         '--port',
         String(p.gossip),
@@ -92,11 +97,11 @@ export async function startLocalCluster(opts: {
         '--data-dir',
         join(dataRoot, `node-${index}`),
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
     );
     const log = createWriteStream(join(opts.logDir, `node-${index}.log`));
-    child.stdout.pipe(log);
-    child.stderr.pipe(log);
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
     child.once('exit', () => {
       if (nodes.every((n) => n.process.exitCode !== null || n.process.signalCode !== null))
         rmSync(dataRoot, { recursive: true, force: true });
