@@ -47,6 +47,7 @@ export {
 } from './errors/elastica-error.js';
 export { ElasticaOptionsError } from './errors/elastica-options.error.js';
 export { RingNotReadyError } from './errors/ring-not-ready.error.js';
+export { NodeNotDownError } from './errors/node-not-down.error.js';
 
 // Pure cores, usable without Nest: the failure detector
 export {

@@ -16,6 +16,9 @@ import { SeedContact } from './seed-contact.js';
 import { endpointFromView } from './starting-view.js';
 import { VerdictLedger } from './verdict-ledger.js';
 import { VERDICTS_KEY } from './verdicts.js';
+import { decodeForgotten, encodeForgotten, FORGOTTEN_KEY, MAX_FORGOTTEN } from './forgotten.js';
+import { NodeNotDownError } from '../errors/node-not-down.error.js';
+import { UnknownNodeError } from '../errors/elastica-error.js';
 import { encodeMessage } from './wire/codec.js';
 import type {
   AnnouncedStatus,
@@ -147,8 +150,8 @@ export class GossipNode {
   set(key: string, value: string, nowMs: number): void {
     if (typeof key !== 'string' || key.length === 0)
       throw new TypeError(`gossip state key must be a non-empty string, got ${JSON.stringify(key)}`);
-    if (key === VERDICTS_KEY)
-      throw new TypeError(`gossip state key "${key}" is the core's own (its gossiped verdicts)`);
+    if (key === VERDICTS_KEY || key === FORGOTTEN_KEY)
+      throw new TypeError(`gossip state key "${key}" is the core's own`);
     if (typeof value !== 'string')
       throw new TypeError(`gossip state value of "${key}" must be a string, got ${typeof value}`);
     this.own.write(key, value, nowMs);
@@ -250,6 +253,28 @@ export class GossipNode {
     for (const endpoint of this.unheard.splice(0))
       if (endpoint.down && this.table.holds(endpoint)) this.ping(out, endpoint.address);
     return out;
+  }
+
+  /**
+   * Removes a node this node judges down, now, as `nodetool removenode` or `serf force-leave` do: its
+   * incarnation is dropped here and named under FORGOTTEN_KEY, so that every node that hears of it drops
+   * it too (docs/ARCHITECTURE.md, Gossip › Forgetting a node). A restart of it (a new generation) joins
+   * as any new node; the forgotten incarnation itself, if it was alive after all, is let back in once
+   * it talks to a node directly, and takes a new generation when it hears it was forgotten.
+   * Throws UnknownNodeError or NodeNotDownError.
+   */
+  forget(nodeId: string, nowMs: number): void {
+    const endpoint = this.table.get(nodeId);
+    if (!endpoint) throw new UnknownNodeError(nodeId);
+    if (endpoint === this.self || endpoint.status !== 'down')
+      throw new NodeNotDownError(nodeId, endpoint === this.self ? 'this node' : endpoint.status);
+    const before = this.self.keys.get(FORGOTTEN_KEY)?.value ?? '';
+    const refs = [endpoint.ref, ...decodeForgotten(before).filter((ref) => ref !== endpoint.ref)].slice(
+      0,
+      MAX_FORGOTTEN,
+    );
+    this.own.write(FORGOTTEN_KEY, encodeForgotten(refs), nowMs);
+    this.forgetIncarnation(endpoint, nowMs);
   }
 
   /** Stops for good without a word to anyone (a crash, or a shutdown without `leave`). */
@@ -385,9 +410,11 @@ export class GossipNode {
   ): void {
     const heartbeatBefore = endpoint.heartbeat;
     const announcedBefore = endpoint.announced;
-    const verdicts = endpoint.merge(items, (key, value, version) =>
-      this.listener.change?.({ nodeId: endpoint.id, key, value, version }, nowMs),
-    );
+    let forgotten: string | undefined;
+    const verdicts = endpoint.merge(items, (key, value, version) => {
+      if (key === FORGOTTEN_KEY) forgotten = value;
+      else this.listener.change?.({ nodeId: endpoint.id, key, value, version }, nowMs);
+    });
     if (endpoint.heartbeat > heartbeatBefore) this.judge.feed(endpoint, endpoint.heartbeat, nowMs, true);
     if (endpoint.announced === 'left' && announcedBefore !== 'left') {
       endpoint.leftSince = nowMs;
@@ -398,6 +425,36 @@ export class GossipNode {
     this.events.transition(endpoint, before, nowMs);
     // Judged once the whole message is applied, against the freshest news it brought of the convicted.
     if (verdicts !== undefined && endpoint.announced !== 'left') this.verdicts.queue(endpoint, verdicts);
+    if (forgotten !== undefined) this.hearForgotten(endpoint, forgotten, nowMs);
+  }
+
+  /** `owner` says it forgot these incarnations: drop them here too, or refute it if this node is one of them. */
+  private hearForgotten(owner: EndpointState, value: string, nowMs: number): void {
+    let refs: number[];
+    try {
+      refs = decodeForgotten(value);
+    } catch (error) {
+      this.stats.refusedForgotten++;
+      this.listener.notice?.('warn', `forgotten nodes from ${owner.id} refused: ${(error as Error).message}`);
+      return;
+    }
+    for (const ref of refs) {
+      if (ref === this.self.ref) {
+        // Alive after all (a partition, a long pause): a new run of it, which nobody has forgotten.
+        this.own.refute(this.self.generation, nowMs, `node ${owner.id} forgot this node`);
+        continue;
+      }
+      const endpoint = this.table.byRef(ref);
+      if (endpoint) this.forgetIncarnation(endpoint, nowMs);
+      else this.table.refuse(ref, 'forgotten', nowMs + this.options.downExpiryMs);
+    }
+  }
+
+  private forgetIncarnation(endpoint: EndpointState, nowMs: number): void {
+    this.drop(endpoint, 'forgotten', nowMs + this.options.downExpiryMs);
+    this.stats.forgotten++;
+    this.listener.notice?.('log', `node ${endpoint.id} (generation ${endpoint.generation}) forgotten`);
+    this.events.emit('forgotten', endpoint.id, nowMs);
   }
 
   /**

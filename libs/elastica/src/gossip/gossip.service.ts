@@ -119,6 +119,20 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
     return this.leaving;
   }
 
+  /**
+   * Removes `nodeId`, which this node judges down, from the cluster now (as `nodetool removenode`):
+   * every node drops it within a few gossip rounds and its ranges move. Rejects with NodeNotDownError
+   * when it is not down here (a live node leaves instead), UnknownNodeError when it is not a member.
+   */
+  forget(nodeId: string): Promise<void> {
+    try {
+      this.core.forget(nodeId, this.clock.now());
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
   onApplicationBootstrap(): void {
     this.channel.onMessage((from, bytes) => {
       if (!this.running) return;
