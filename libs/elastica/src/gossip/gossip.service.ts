@@ -125,12 +125,10 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
    * when it is not down here (a live node leaves instead), UnknownNodeError when it is not a member.
    */
   forget(nodeId: string): Promise<void> {
-    try {
+    return new Promise((resolve) => {
       this.core.forget(nodeId, this.clock.now());
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+      resolve();
+    });
   }
 
   onApplicationBootstrap(): void {
