@@ -1,5 +1,8 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { ElasticaModule } from 'elastica';
+import { ElasticaMetricsModule } from 'elastica/prometheus';
+import { ElasticaHealthIndicator } from 'elastica/terminus';
 import { ClusterPeerCaller } from './cluster/cluster-peer-caller.js';
 import { ElasticaCluster } from './cluster/elastica-cluster.js';
 import { elasticaOptionsOf, type NodeConfig } from './config/node-config.js';
@@ -11,6 +14,8 @@ import { KvController } from './http/kv.controller.js';
 import { DEFAULT_KV_STORE_OPTIONS, KV_STORE_OPTIONS, type KvStoreOptions } from './kv/kv-options.js';
 import { KvStoreService } from './kv/kv-store.service.js';
 import { Shutdown } from './lifecycle/shutdown.js';
+import { HealthController } from './ops/health.controller.js';
+import { MetricsController } from './ops/metrics.controller.js';
 import { KvPeerController } from './peer/kv-peer.controller.js';
 
 @Module({})
@@ -18,8 +23,19 @@ export class AppModule {
   static register(config: NodeConfig, store: KvStoreOptions = DEFAULT_KV_STORE_OPTIONS): DynamicModule {
     return {
       module: AppModule,
-      imports: [ElasticaModule.forRoot(elasticaOptionsOf(config))],
-      controllers: [KvController, AdminController, DashboardController, KvPeerController],
+      imports: [
+        ElasticaModule.forRoot(elasticaOptionsOf(config)),
+        TerminusModule.forRoot({ logger: false }),
+        ElasticaMetricsModule.forRoot(),
+      ],
+      controllers: [
+        KvController,
+        AdminController,
+        DashboardController,
+        KvPeerController,
+        HealthController,
+        MetricsController,
+      ],
       providers: [
         { provide: KV_STORE_OPTIONS, useValue: store },
         {
@@ -27,6 +43,7 @@ export class AppModule {
           useFactory: () => new HttpLimits(store.http, (message) => new Logger('kv-store').warn(message)),
         },
         ElasticaCluster,
+        ElasticaHealthIndicator,
         ClusterPeerCaller,
         KvStoreService,
         ClusterMonitorService,

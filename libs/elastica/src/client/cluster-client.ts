@@ -11,6 +11,7 @@ import type { RpcCall } from '../transport/inbound-call.js';
 import { roundTrip } from '../transport/payload-codec.js';
 import type { OutboundCall } from '../transport/peer.js';
 import { TransportService } from '../transport/transport.service.js';
+import { outcomeOf, type CallObserver, type CallOutcome } from './call-observer.js';
 import { Deadlines, type Expiring } from './deadlines.js';
 import { NodeResolver } from './node-resolver.js';
 
@@ -46,6 +47,8 @@ class PendingCall implements OutboundCall, Expiring {
   deadlineSlot = -1;
   deadlineTimeoutMs = 0;
   deadlineListed = false;
+  /** The observers' end of this call (see CallObserver), called once. */
+  observed: ((outcome: CallOutcome) => void) | undefined;
   private timeoutMs = 0;
   constructor(
     private readonly subscriber: Subscriber<unknown>,
@@ -60,6 +63,7 @@ class PendingCall implements OutboundCall, Expiring {
   }
 
   expire(): void {
+    this.end('timeout');
     this.subscriber.error(new RpcTimeoutError(this.nodeId, this.pattern, this.timeoutMs));
   }
 
@@ -71,29 +75,41 @@ class PendingCall implements OutboundCall, Expiring {
 
   reply(value: unknown): void {
     this.stop();
+    this.end('ok');
     this.subscriber.next(value);
     this.subscriber.complete();
   }
 
   complete(): void {
     this.stop();
+    this.end('ok');
     this.subscriber.complete();
   }
 
   error(error: unknown): void {
     this.stop();
+    this.end(outcomeOf(error));
     this.subscriber.error(error);
   }
 
   remoteError(error: unknown): void {
     this.stop();
+    this.end('remote_error');
     this.subscriber.error(new RemoteError(this.nodeId, this.pattern, remoteMessage(error), error));
   }
 
   /** Teardown: runs on unsubscribe, completion, error or timeout. */
   unsubscribe(): void {
     this.stop();
+    this.end('cancelled');
     this.cancel?.();
+  }
+
+  end(outcome: CallOutcome): void {
+    const observed = this.observed;
+    if (observed === undefined) return;
+    this.observed = undefined;
+    observed(outcome);
   }
 
   private stop(): void {
@@ -144,6 +160,7 @@ class LocalCall implements RpcCall {
 @Injectable()
 export class ClusterClient implements OnModuleDestroy {
   private readonly deadlines = new Deadlines();
+  private readonly observers: CallObserver[] = [];
 
   constructor(
     private readonly resolver: NodeResolver,
@@ -158,12 +175,14 @@ export class ClusterClient implements OnModuleDestroy {
       const route = toRoute(pattern);
       const timeoutMs = opts?.timeoutMs ?? this.options.rpc.timeoutMs;
       const call = new PendingCall(subscriber, nodeId, route, this.deadlines);
+      if (this.observers.length > 0) call.observed = this.observe(nodeId, route);
       try {
         const target = this.resolver.resolve(nodeId);
         call.cancel = target.local
           ? this.callLocal(route, data, call)
           : this.transport.call(target.address, route, data, call);
       } catch (error) {
+        call.end(outcomeOf(error));
         subscriber.error(error);
         return undefined;
       }
@@ -175,6 +194,28 @@ export class ClusterClient implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.deadlines.stop();
+  }
+
+  /**
+   * Registers `observer` for every `send` from now on (the `elastica/prometheus` metrics, say); returns
+   * the function that unregisters it.
+   */
+  addObserver(observer: CallObserver): () => void {
+    this.observers.push(observer);
+    return () => {
+      const i = this.observers.indexOf(observer);
+      if (i !== -1) this.observers.splice(i, 1);
+    };
+  }
+
+  private observe(nodeId: string, route: string): ((outcome: CallOutcome) => void) | undefined {
+    const ends: ((outcome: CallOutcome) => void)[] = [];
+    for (const observer of this.observers) {
+      const end = observer.start(nodeId, route);
+      if (end) ends.push(end);
+    }
+    if (ends.length === 0) return undefined;
+    return ends.length === 1 ? ends[0] : (outcome) => ends.forEach((end) => end(outcome));
   }
 
   /** Fire-and-forget. Sent at once (hot); the Observable completes, or fails with why it could not be sent. */
