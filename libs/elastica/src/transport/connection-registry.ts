@@ -12,6 +12,9 @@ import { Redialer } from './redial.js';
 import { Sockets } from './sockets.js';
 import { connectionsOf, TransportCounters, type ConnectionInfo, type TransportStats } from './transport-stats.js';
 
+/** Admin clients (the CLI) connected at once at most: each is authenticated, so this only bounds a runaway script. */
+const MAX_ADMINS = 16;
+
 export interface TransportLogger {
   log(message: string): void;
   warn(message: string): void;
@@ -34,6 +37,8 @@ export class ConnectionRegistry {
   private readonly peers: PeerDirectory;
   private readonly redial: Redialer;
   private readonly unattached = new Set<Connection>();
+  /** Established admin clients (Hello.role): authenticated, never members, bounded by MAX_ADMINS. */
+  private readonly admins = new Set<Connection>();
   private readonly incoming: IncomingTraffic;
   private readonly counters: TransportCounters;
   private readonly admission: Admission;
@@ -44,8 +49,8 @@ export class ConnectionRegistry {
   /** Made once, not per frame sent; an arrow, so that it calls the dial in force (the specs stand in for it). */
   private readonly dialPeer = (peer: Peer): void => this.dial(peer);
   private readonly events: ConnectionEvents = {
-    admit: (conn, hello) => this.admission.admit(conn, hello),
-    commit: (conn) => this.admission.commit(conn),
+    admit: (conn, hello) => (hello.role === 'admin' ? this.admitAdmin() : this.admission.admit(conn, hello)),
+    commit: (conn) => (conn.remoteHello?.role === 'admin' ? this.commitAdmin(conn) : this.admission.commit(conn)),
     reached: (conn, hello) => this.admission.reached(conn, hello),
     established: (conn) => this.established(conn),
     frame: (conn, frame) => this.onFrame(conn, frame),
@@ -86,6 +91,7 @@ export class ConnectionRegistry {
   async close(): Promise<void> {
     this.closed = true;
     for (const conn of this.unattached) conn.destroy('node shutting down');
+    for (const conn of [...this.admins]) conn.close('node shutting down');
     for (const peer of this.peers.entries()) peer.shutDown();
     await this.sockets.close();
   }
@@ -226,7 +232,25 @@ export class ConnectionRegistry {
     );
   }
 
+  private admitAdmin(): { reason: 'overloaded' | 'duplicate'; message: string } | undefined {
+    if (this.closed) return { reason: 'duplicate', message: 'node shutting down' };
+    if (this.admins.size >= MAX_ADMINS)
+      return { reason: 'overloaded', message: `${MAX_ADMINS} admin clients are connected already` };
+    return undefined;
+  }
+
+  private commitAdmin(conn: Connection): { reason: 'overloaded' | 'duplicate'; message: string } | undefined {
+    this.unattached.delete(conn);
+    return this.admitAdmin();
+  }
+
   private established(conn: Connection): void {
+    if (conn.remoteHello?.role === 'admin') {
+      this.admins.add(conn);
+      this.incoming.open(conn);
+      this.logger.log(`admin client ${conn.remoteHello.nodeId} connected from ${conn.remote}`);
+      return;
+    }
     const peer = conn.owner as Peer;
     const hello = conn.remoteHello!;
     if (peer.connecting === conn) peer.connecting = undefined;
@@ -297,6 +321,7 @@ export class ConnectionRegistry {
   }
 
   private onFrame(conn: Connection, frame: Frame): void {
+    if (this.admins.has(conn)) return this.incoming.deliverAdmin(conn, frame);
     const peer = conn.owner as Peer;
     if (peer.standby === conn && !this.admission.isCrossingLoser(conn)) this.promote(peer, conn);
     this.incoming.deliver(conn, peer, frame);
@@ -304,6 +329,7 @@ export class ConnectionRegistry {
 
   private onClosed(conn: Connection, info: CloseInfo): void {
     this.unattached.delete(conn);
+    this.admins.delete(conn);
     this.counters.closed(conn, info);
     this.incoming.closed(conn);
     if (info.refused === 'self' && conn.direction === 'inbound') this.peers.rememberSelfDial(conn.remote);

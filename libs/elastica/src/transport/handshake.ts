@@ -59,6 +59,11 @@ export interface Hello {
    * very run) or as a fresh one; see docs/ARCHITECTURE.md, "Crossing dials". Absent (an older peer): a standby.
    */
   standby?: boolean;
+  /**
+   * Dialer only: `admin` for an operator's client (the `elastica` CLI), authenticated like a peer but
+   * never a member: its requests go to the admin handlers, and nothing is sent to it unasked.
+   */
+  role?: 'admin';
 }
 
 export interface LocalIdentity {
@@ -69,6 +74,8 @@ export interface LocalIdentity {
   secret?: string;
   /** `tls.nodeIdInCertificate`: a peer's certificate must name the node id its HELLO claims. */
   nodeIdInCertificate?: boolean;
+  /** Set by an admin client (see Hello.role). */
+  role?: 'admin';
 }
 
 export function newNonce(): string {
@@ -86,6 +93,7 @@ export function makeHello(local: LocalIdentity, nonce: string, proof?: Buffer, s
   };
   if (proof) hello.proof = proof.toString('base64');
   if (standby !== undefined) hello.standby = standby;
+  if (local.role !== undefined) hello.role = local.role;
   return hello;
 }
 
@@ -120,6 +128,10 @@ export function parseHello(body: Buffer): Hello {
   if (value.standby !== undefined) {
     if (typeof value.standby !== 'boolean') throw new MalformedFrameError('HELLO field standby is invalid');
     hello.standby = value.standby;
+  }
+  if (value.role !== undefined) {
+    if (value.role !== 'admin') throw new MalformedFrameError('HELLO field role is invalid');
+    hello.role = 'admin';
   }
   // This node may dial it later (it is how gossip names the peer): it must be a real address.
   try {

@@ -51,6 +51,10 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
         request: (call) => this.onRequest(call),
         event: (sender, pattern, data) => this.onEvent(sender, pattern, data),
         selfAddress: (address) => this.onSelfAddressFound(address),
+        admin: (call) => {
+          if (this.adminHandler) this.adminHandler(call);
+          else call.error({ message: 'this node serves no admin requests' });
+        },
       },
       { log: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), debug: (m) => this.logger.debug(m) },
       Math.random,
@@ -135,6 +139,11 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
   }
 
   // ---- RPC ---------------------------------------------------------------------------------------
+
+  /** Where requests of admin clients (the `elastica` CLI) go: the AdminService's handlers. */
+  setAdminHandler(handler: ((call: RpcCall) => void) | undefined): void {
+    this.adminHandler = handler;
+  }
 
   setDispatcher(dispatcher: RpcDispatcher | undefined): void {
     this.dispatcher = dispatcher;
