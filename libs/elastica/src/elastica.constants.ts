@@ -21,3 +21,15 @@ export const ELASTICA_TRANSPORT = Symbol('elastica:transport');
  * extra), so a plain @MessagePattern without a transport never receives cluster traffic.
  */
 export const CLUSTER_HANDLER = 'elasticaClusterHandler';
+
+/**
+ * The library's own version, gossiped by every node (`members()[].version`). Kept equal to
+ * libs/elastica/package.json's by a unit test (library-version.spec.ts): read from the file at run
+ * time it would depend on where a bundler put it.
+ */
+export const LIBRARY_VERSION = '0.1.0';
+
+/** Gossip key of the library version a node runs (LIBRARY_VERSION). */
+export const VERSION_KEY = 'elastica.version';
+/** Gossip key of the application version a node runs (the `appVersion` option), when it has one. */
+export const APP_VERSION_KEY = 'elastica.appVersion';

@@ -23,6 +23,9 @@ export interface MemberView {
   generation: number;
   /** The load it reports to the partitioner (bytes of the keys it is the first replica of), if any yet. */
   load: number | null;
+  /** The Elastica version it runs, and its application version, as gossiped (null until known). */
+  version: string | null;
+  appVersion: string | null;
 }
 
 /** `GET /cluster`: the contract's shape, plus the token ranges (as fractions of the ring) and the threshold. */
@@ -188,6 +191,8 @@ export class ElasticaCluster implements KvCluster, OnModuleDestroy {
         phi: Number.isFinite(phi) ? Math.round(phi * 100) / 100 : null,
         generation: m.generation,
         load: Number.isFinite(load) ? load : null,
+        version: m.version ?? null,
+        appVersion: m.appVersion ?? null,
       };
     });
     const ownership = this.partitioner.ownership();

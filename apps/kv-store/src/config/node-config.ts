@@ -11,6 +11,9 @@ export interface NodeConfig {
   secret?: string;
   cluster: string;
   nodeId?: string;
+  appVersion?: string;
+  /** Tests of rolling upgrades only: the highest wire-protocol version this node claims to speak. */
+  protocolMax?: number;
 }
 
 const FLAGS = {
@@ -22,9 +25,11 @@ const FLAGS = {
   secret: { type: 'string', env: 'ELASTICA_SECRET' },
   cluster: { type: 'string', env: 'ELASTICA_CLUSTER' },
   'node-id': { type: 'string', env: 'ELASTICA_NODE_ID' },
+  'app-version': { type: 'string', env: 'ELASTICA_APP_VERSION' },
+  'protocol-max': { type: 'string', env: 'ELASTICA_PROTOCOL_MAX' },
 } as const;
 
-export const USAGE = `usage: node dist/apps/kv-store/main.js --port 7001 --http 8001 --seeds 127.0.0.1:7001 [--host H] [--advertise-host H] [--secret S] [--cluster NAME] [--node-id ID]
+export const USAGE = `usage: node dist/apps/kv-store/main.js --port 7001 --http 8001 --seeds 127.0.0.1:7001 [--host H] [--advertise-host H] [--secret S] [--cluster NAME] [--node-id ID] [--app-version V]
 every flag also reads an environment variable: ${Object.entries(FLAGS)
   .map(([flag, { env }]) => `--${flag} ${env}`)
   .join(', ')}`;
@@ -39,6 +44,15 @@ function port(flag: keyof typeof FLAGS, text: string | undefined, fallback: numb
       `--${flag} (or ${FLAGS[flag].env}) must be a port from 1 to 65535, got ${JSON.stringify(text)}`,
     );
   }
+  return Number(text);
+}
+
+function protocolMax(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 65535)
+    throw new ConfigError(
+      `--protocol-max (or ELASTICA_PROTOCOL_MAX) must be a version from 1 to 65535, got ${JSON.stringify(text)}`,
+    );
   return Number(text);
 }
 
@@ -66,6 +80,8 @@ export function parseNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeCon
     secret: value('secret'),
     cluster: value('cluster') ?? 'kv-store',
     nodeId: value('node-id'),
+    appVersion: value('app-version'),
+    protocolMax: protocolMax(value('protocol-max')),
   };
 }
 
@@ -81,5 +97,7 @@ export function elasticaOptionsOf(config: NodeConfig): ElasticaOptions {
     advertise: config.advertiseHost ? { host: config.advertiseHost } : undefined,
     seeds: config.seeds,
     secret: config.secret,
+    appVersion: config.appVersion,
+    rpc: config.protocolMax === undefined ? undefined : { protocolVersions: { min: 1, max: config.protocolMax } },
   };
 }

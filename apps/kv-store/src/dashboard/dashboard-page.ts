@@ -23,7 +23,7 @@ export function renderDashboardPage(): string {
   <section class="card members">
     <h2>Members <span class="hint" id="threshold"></span></h2>
     <table>
-      <thead><tr><th>node</th><th>status</th><th class="num">phi</th><th>phi, last 3 minutes</th><th>started</th><th class="num">share</th></tr></thead>
+      <thead><tr><th>node</th><th>status</th><th class="num">phi</th><th>phi, last 3 minutes</th><th>started</th><th>version</th><th class="num">share</th></tr></thead>
       <tbody id="members"></tbody>
     </table>
   </section>
@@ -164,6 +164,7 @@ const SCRIPT = `
         el('td', { class: 'num' }, phi),
         el('td', {}, sparkline(history[m.id], cluster.threshold, color)),
         el('td', {}, m.generation ? clock(m.generation) : '—'),
+        el('td', { 'data-version': m.version || '' }, (m.appVersion ? m.appVersion + ' ' : '') + (m.version ? 'elastica ' + m.version : '—')),
         el('td', { class: 'num' }, share[m.id] ? pct(share[m.id]) : '—'));
     });
     $('members').replaceChildren(...rows);

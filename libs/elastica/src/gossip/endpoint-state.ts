@@ -1,3 +1,4 @@
+import { APP_VERSION_KEY, VERSION_KEY } from '../elastica.constants.js';
 import type { Member, MemberStatus } from './gossip.types.js';
 import { FORGOTTEN_KEY } from './forgotten.js';
 import { VERDICTS_KEY } from './verdicts.js';
@@ -158,7 +159,7 @@ export class EndpointState {
   }
 
   toMember(): Member {
-    return {
+    const member: Member = {
       id: this.id,
       address: this.address,
       status: this.status,
@@ -166,6 +167,11 @@ export class EndpointState {
       heartbeat: this.heartbeat,
       state: this.userState(),
     };
+    const version = this.keys.get(VERSION_KEY)?.value;
+    if (version !== undefined) member.version = version;
+    const appVersion = this.keys.get(APP_VERSION_KEY)?.value;
+    if (appVersion !== undefined) member.appVersion = appVersion;
+    return member;
   }
 
   /** The owner's keys, its internal verdicts and forgotten list aside. */

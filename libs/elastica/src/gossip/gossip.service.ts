@@ -2,7 +2,15 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { Subject, type Observable } from 'rxjs';
 import type { Clock } from '../common/clock.js';
 import type { LocalNode } from '../common/local-node.js';
-import { CLOCK, ELASTICA_OPTIONS, GOSSIP_CHANNEL, LOCAL_NODE } from '../elastica.constants.js';
+import {
+  APP_VERSION_KEY,
+  CLOCK,
+  ELASTICA_OPTIONS,
+  GOSSIP_CHANNEL,
+  LIBRARY_VERSION,
+  LOCAL_NODE,
+  VERSION_KEY,
+} from '../elastica.constants.js';
 import { SeededRandom } from '../common/random.js';
 import { FailureDetectorService } from '../failure-detector/failure-detector.service.js';
 import type { GossipChannel } from '../network/gossip-channel.js';
@@ -73,6 +81,9 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
         notice: (level, message) => (level === 'warn' ? this.logger.warn(message) : this.logger.log(message)),
       },
     });
+    // Shown in every member's entry, so a rolling upgrade can be watched (docs/ARCHITECTURE.md, "Protocol versions").
+    this.core.set(VERSION_KEY, LIBRARY_VERSION, clock.now());
+    if (options.appVersion !== undefined) this.core.set(APP_VERSION_KEY, options.appVersion, clock.now());
   }
 
   get localNodeId(): string {

@@ -12,6 +12,10 @@ export interface Member {
   status: MemberStatus;
   generation: number;
   heartbeat: number;
+  /** The Elastica version it runs, as it gossips it (absent until its state arrives, or from an old node). */
+  version?: string;
+  /** The application version it runs (its `appVersion` option), if it has one. */
+  appVersion?: string;
   /** Application state. Keys prefixed `elastica.` are reserved for the library (e.g. `elastica.tokens`). */
   state: Record<string, string>;
 }

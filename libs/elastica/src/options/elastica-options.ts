@@ -83,6 +83,11 @@ export interface RpcOptions {
    * is refused (`overloaded`). Bounds what strangers can hold open. Default 1024.
    */
   maxPendingHandshakes: number;
+  /**
+   * The wire-protocol versions this node speaks, `{ min, max }`. For tests of mixed versions only (a
+   * node that speaks a version this build does not have); default: this build's own range.
+   */
+  protocolVersions?: { min: number; max: number };
 }
 
 export interface TlsOptions {
@@ -114,6 +119,8 @@ export interface ElasticaOptions {
   secret?: string;
   /** TLS on the peer connection, with peer certificates verified against `ca`. */
   tls?: TlsOptions;
+  /** This application's version, gossiped with the node and shown in `members()` (e.g. during a rolling upgrade). */
+  appVersion?: string;
   gossip?: Partial<GossipOptions>;
   failureDetector?: Partial<FailureDetectorOptions>;
   partitioner?: Partial<PartitionerOptions>;
@@ -129,6 +136,7 @@ export interface ResolvedElasticaOptions {
   seeds: HostPort[];
   secret?: string;
   tls?: TlsOptions;
+  appVersion?: string;
   gossip: GossipOptions;
   failureDetector: FailureDetectorOptions;
   partitioner: PartitionerOptions;

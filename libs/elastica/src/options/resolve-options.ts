@@ -75,6 +75,7 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     'seeds',
     'secret',
     'tls',
+    'appVersion',
     'gossip',
     'failureDetector',
     'partitioner',
@@ -118,6 +119,14 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
 
   if (options.secret !== undefined) {
     nonEmptyString('secret', options.secret);
+  }
+
+  if (options.appVersion !== undefined) {
+    nonEmptyString('appVersion', options.appVersion);
+    // A peer shows it in logs and on dashboards: no newlines to forge lines with.
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    if (options.appVersion.length > 64 || /[\u0000-\u001f\u007f]/.test(options.appVersion))
+      fail('appVersion', 'at most 64 characters, none of them control characters');
   }
 
   let tls = options.tls;
@@ -213,6 +222,15 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     reconnectMaxMs: positive,
     maxInFlight: positiveInt,
     maxPendingHandshakes: positiveInt,
+    protocolVersions: (o, v) => {
+      const range = checkObject(o, v);
+      for (const key of Object.keys(range))
+        if (key !== 'min' && key !== 'max') fail(`${o}.${key}`, 'unknown option; known options are min, max');
+      positiveInt(`${o}.min`, range.min);
+      positiveInt(`${o}.max`, range.max);
+      if (range.max < range.min || range.max > 0xffff)
+        fail(`${o}.max`, `expected min..65535, got ${describe(range.max)}`);
+    },
   });
   if (failureDetector.maxIntervalMs < 2 * gossip.intervalMs) {
     fail(
@@ -234,6 +252,7 @@ export function resolveOptions(input: ElasticaOptions | undefined): ResolvedElas
     seeds,
     secret: options.secret,
     tls,
+    appVersion: options.appVersion,
     gossip,
     failureDetector,
     partitioner,

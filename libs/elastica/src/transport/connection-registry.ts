@@ -406,6 +406,14 @@ export class ConnectionRegistry {
     return this.peers.ofNode(nodeId)?.conn !== undefined;
   }
 
+  /**
+   * The wire-protocol version of the established connection with `nodeId` (undefined without one):
+   * what a sender checks before it sends a frame that only later versions read.
+   */
+  protocolOf(nodeId: string): number | undefined {
+    return this.peers.ofNode(nodeId)?.conn?.protocol;
+  }
+
   connections(): ConnectionInfo[] {
     return connectionsOf(this.peers);
   }

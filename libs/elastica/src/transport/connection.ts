@@ -11,8 +11,11 @@ import {
   HANDSHAKE_MAX_FRAME_BYTES,
   makeHello,
   newNonce,
+  negotiateProtocol,
   parseHello,
-  PROTOCOL_VERSION,
+  protocolMismatch,
+  protocolsOf,
+  remoteProtocols,
   verifyProof,
   type Hello,
   type LocalIdentity,
@@ -82,6 +85,12 @@ export class Connection {
   state: 'handshake' | 'auth' | 'established' | 'closed' = 'handshake';
   /** The other side's HELLO, once it passed the checks. */
   remoteHello: Hello | undefined;
+  /**
+   * The wire-protocol version this connection uses, the highest both ends speak: known once the
+   * peer's HELLO passed the checks (0 before). A frame added in a later version goes only to
+   * connections at that version or above.
+   */
+  protocol = 0;
   /** Free slot for the registry (the peer entry this connection serves). */
   owner: unknown;
   /**
@@ -127,7 +136,12 @@ export class Connection {
       handshakeTimeoutMs,
     );
     this.handshakeTimer.unref();
-    if (direction === 'outbound') this.write(encodeHello(PROTOCOL_VERSION, makeHello(identity, this.nonce)));
+    if (direction === 'outbound') this.write(encodeHello(this.helloVersion, makeHello(identity, this.nonce)));
+  }
+
+  /** A HELLO travels in this side's lowest version, the one every peer it can talk to reads. */
+  private get helloVersion(): number {
+    return protocolsOf(this.identity).min;
   }
 
   /** The peer's address and port; kept once known, since a destroyed socket no longer tells it. */
@@ -282,16 +296,21 @@ export class Connection {
   }
 
   private onHello(version: number, body: Buffer): void {
-    // A HELLO of another version may have another shape: check the version before parsing the rest.
-    if (version !== PROTOCOL_VERSION) {
-      return this.refuse(
-        'protocol',
-        `protocol version ${version} is not supported (this node speaks ${PROTOCOL_VERSION})`,
-      );
+    // A HELLO of a version above all of ours may have another shape: refuse it before parsing the rest.
+    const ours = protocolsOf(this.identity);
+    if (version > ours.max || version < 1) {
+      let claimed: Hello | undefined;
+      try {
+        claimed = parseHello(body); // for the message only: the range it names, when it is readable
+      } catch {
+        claimed = undefined;
+      }
+      return this.refuse('protocol', protocolMismatch(ours, remoteProtocols(version, claimed)));
     }
     const hello = parseHello(body);
     const problem = checkHello(this.identity, version, hello);
     if (problem) return this.refuse(problem.reason, problem.message);
+    this.protocol = negotiateProtocol(ours, remoteProtocols(version, hello))!;
     if (this.identity.nodeIdInCertificate) {
       const certificate = (this.socket as TLSSocket).getPeerCertificate?.();
       const unnamed = nodeIdNotNamed(certificateNames(certificate?.subject, certificate?.subjectaltname), hello.nodeId);
@@ -311,13 +330,13 @@ export class Connection {
           ? undefined
           : computeProof(secret, 'acceptor', this.identity.nodeId, hello.nodeId, hello.nonce, this.nonce);
       if (secret !== undefined) {
-        this.write(encodeHello(PROTOCOL_VERSION, makeHello(this.identity, this.nonce, proof, this.held)));
+        this.write(encodeHello(this.helloVersion, makeHello(this.identity, this.nonce, proof, this.held)));
         this.state = 'auth';
         return;
       }
       const late = this.events.commit(this);
       if (late) return this.refuse(late.reason, late.message);
-      this.write(encodeHello(PROTOCOL_VERSION, makeHello(this.identity, this.nonce, proof, this.held)));
+      this.write(encodeHello(this.helloVersion, makeHello(this.identity, this.nonce, proof, this.held)));
       return this.establish();
     }
     if (secret !== undefined) {

@@ -4,8 +4,10 @@ import {
   checkHello,
   computeProof,
   makeHello,
+  negotiateProtocol,
   parseHello,
   PROTOCOL_VERSION,
+  remoteProtocols,
   verifyProof,
   type LocalIdentity,
 } from './handshake.js';
@@ -24,6 +26,24 @@ describe('handshake', () => {
     expect(checkHello(local, PROTOCOL_VERSION, { ...peer, auth: false })?.reason).toBe('secret');
     expect(checkHello({ ...local, secret: undefined }, PROTOCOL_VERSION, peer)?.reason).toBe('secret');
     expect(checkHello(local, PROTOCOL_VERSION, { ...peer, nodeId: 'a' })?.reason).toBe('self');
+  });
+
+  it('uses the highest protocol version both sides speak, and names both ranges when there is none', () => {
+    expect(negotiateProtocol({ min: 1, max: 2 }, { min: 1, max: 1 })).toBe(1);
+    expect(negotiateProtocol({ min: 1, max: 2 }, { min: 1, max: 3 })).toBe(2);
+    expect(negotiateProtocol({ min: 2, max: 3 }, { min: 1, max: 1 })).toBeUndefined();
+    // A version-1 peer says nothing of a range: the HELLO frame's version is all it speaks.
+    const old: Record<string, unknown> = { ...peer };
+    delete old.protocolMax;
+    expect(remoteProtocols(1, old as typeof peer)).toEqual({ min: 1, max: 1 });
+    const raised = { ...local, protocols: { min: 2, max: 2 } };
+    expect(checkHello(raised, 1, { ...peer, protocolMax: 1 })).toEqual({
+      reason: 'protocol',
+      message: 'no common protocol version: the peer speaks version 1, this node speaks version 2',
+    });
+    expect(checkHello({ ...local, protocols: { min: 1, max: 2 } }, 1, { ...peer, protocolMax: 3 })).toBeUndefined();
+    expect(() => parseHello(Buffer.from(JSON.stringify({ ...peer, protocolMax: 0 })))).toThrow(/protocolMax/);
+    expect(parseHello(Buffer.from(JSON.stringify({ ...peer, protocolMax: 2 }))).protocolMax).toBe(2);
   });
 
   it('accepts a proof only for the same secret, role, ids and nonces (no reflection, no replay)', () => {

@@ -2,8 +2,42 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { MalformedFrameError } from '../errors/elastica-error.js';
 import { parseHostPort } from '../common/host-port.js';
 
-/** Bumped on any incompatible change of the frames; peers of another version are refused. */
+/**
+ * The newest wire-protocol version this build speaks. Bumped on any change of the frames; a node
+ * speaks every version from PROTOCOL_VERSION_MIN up to it, and each connection uses the highest
+ * version both ends speak (see docs/ARCHITECTURE.md, "Protocol versions and rolling upgrades").
+ */
 export const PROTOCOL_VERSION = 1;
+/** The oldest version this build still speaks: raised only when support for an old one is dropped. */
+export const PROTOCOL_VERSION_MIN = 1;
+/** Versions a HELLO may claim at most: a peer-chosen number bounds nothing else. */
+const PROTOCOL_VERSION_LIMIT = 0xffff;
+
+/** The wire-protocol versions one side speaks, both ends included. */
+export interface ProtocolRange {
+  min: number;
+  max: number;
+}
+
+export const DEFAULT_PROTOCOL_RANGE: ProtocolRange = { min: PROTOCOL_VERSION_MIN, max: PROTOCOL_VERSION };
+
+export function formatProtocolRange(range: ProtocolRange): string {
+  return range.min === range.max ? `version ${range.min}` : `versions ${range.min}-${range.max}`;
+}
+
+/**
+ * The highest version both ranges hold, or undefined when they do not meet. A HELLO travels in its
+ * sender's lowest version (the frame's version field): a peer whose lowest is above this node's
+ * highest has nothing in common with it, whatever else it says.
+ */
+export function negotiateProtocol(local: ProtocolRange, remote: ProtocolRange): number | undefined {
+  const high = Math.min(local.max, remote.max);
+  return high >= Math.max(local.min, remote.min) ? high : undefined;
+}
+
+export function protocolMismatch(local: ProtocolRange, remote: ProtocolRange): string {
+  return `no common protocol version: the peer speaks ${formatProtocolRange(remote)}, this node speaks ${formatProtocolRange(local)}`;
+}
 
 /** Why a connection was refused or closed before (or instead of) carrying traffic. */
 export type RefusalReason =
@@ -64,6 +98,11 @@ export interface Hello {
    * never a member: its requests go to the admin handlers, and nothing is sent to it unasked.
    */
   role?: 'admin';
+  /**
+   * The highest wire-protocol version this side speaks; its lowest is the HELLO frame's version. Absent
+   * (a version-1 peer, before negotiation): the frame's version is the only one it speaks.
+   */
+  protocolMax?: number;
 }
 
 export interface LocalIdentity {
@@ -76,6 +115,17 @@ export interface LocalIdentity {
   nodeIdInCertificate?: boolean;
   /** Set by an admin client (see Hello.role). */
   role?: 'admin';
+  /** The wire-protocol versions this node speaks; default DEFAULT_PROTOCOL_RANGE (tests raise it). */
+  protocols?: ProtocolRange;
+}
+
+export function protocolsOf(local: LocalIdentity): ProtocolRange {
+  return local.protocols ?? DEFAULT_PROTOCOL_RANGE;
+}
+
+/** The range a HELLO claims: from its frame's version up to its protocolMax. */
+export function remoteProtocols(frameVersion: number, hello: Hello | undefined): ProtocolRange {
+  return { min: frameVersion, max: Math.max(frameVersion, hello?.protocolMax ?? frameVersion) };
 }
 
 export function newNonce(): string {
@@ -90,6 +140,7 @@ export function makeHello(local: LocalIdentity, nonce: string, proof?: Buffer, s
     advertise: local.advertise,
     nonce,
     auth: local.secret !== undefined,
+    protocolMax: protocolsOf(local).max,
   };
   if (proof) hello.proof = proof.toString('base64');
   if (standby !== undefined) hello.standby = standby;
@@ -125,6 +176,12 @@ export function parseHello(body: Buffer): Hello {
     auth: value.auth,
   };
   if (value.proof !== undefined) hello.proof = str('proof', 128);
+  if (value.protocolMax !== undefined) {
+    const max = value.protocolMax;
+    if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > PROTOCOL_VERSION_LIMIT)
+      throw new MalformedFrameError('HELLO field protocolMax is invalid');
+    hello.protocolMax = max;
+  }
   if (value.standby !== undefined) {
     if (typeof value.standby !== 'boolean') throw new MalformedFrameError('HELLO field standby is invalid');
     hello.standby = value.standby;
@@ -142,17 +199,19 @@ export function parseHello(body: Buffer): Hello {
   return hello;
 }
 
-/** The checks both sides make of the other's HELLO; a reason and a message to tell the peer, or nothing. */
+/**
+ * The checks both sides make of the other's HELLO (`version`: its frame's); a reason and a message to
+ * tell the peer, or nothing.
+ */
 export function checkHello(
   local: LocalIdentity,
   version: number,
   hello: Hello,
 ): { reason: RefusalReason; message: string } | undefined {
-  if (version !== PROTOCOL_VERSION) {
-    return {
-      reason: 'protocol',
-      message: `protocol version ${version} is not supported (this node speaks ${PROTOCOL_VERSION})`,
-    };
+  const ours = protocolsOf(local);
+  const theirs = remoteProtocols(version, hello);
+  if (negotiateProtocol(ours, theirs) === undefined) {
+    return { reason: 'protocol', message: protocolMismatch(ours, theirs) };
   }
   if (hello.cluster !== local.cluster) {
     return {

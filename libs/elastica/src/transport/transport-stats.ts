@@ -32,6 +32,8 @@ export interface ConnectionInfo {
   direction: 'outbound' | 'inbound';
   localPort: number;
   remotePort: number;
+  /** The wire-protocol version negotiated at its handshake (the highest both ends speak). */
+  protocol: number;
 }
 
 /** The transport's counters, and the one log line each refusal gets. */
@@ -103,6 +105,7 @@ export function connectionsOf(peers: PeerDirectory): ConnectionInfo[] {
       direction: c.direction,
       localPort: c.socket.localPort ?? 0,
       remotePort: c.socket.remotePort ?? 0,
+      protocol: c.protocol,
     });
   }
   return out;

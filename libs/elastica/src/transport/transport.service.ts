@@ -27,6 +27,7 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
   private selfAddressHandler: ((address: string) => void) | undefined;
   private readonly selfAddresses: string[] = [];
   private dispatcher: RpcDispatcher | undefined;
+  private adminHandler: ((call: RpcCall) => void) | undefined;
   private boundPort = 0;
   private starting: Promise<void> | undefined;
 
@@ -44,6 +45,7 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
         },
         secret: options.secret,
         nodeIdInCertificate: options.tls?.nodeIdInCertificate === true,
+        protocols: options.rpc.protocolVersions,
       },
       options.rpc,
       {
@@ -203,6 +205,11 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
 
   isConnected(nodeId: string): boolean {
     return this.registry.isConnected(nodeId);
+  }
+
+  /** The wire-protocol version negotiated with `nodeId` (see ConnectionRegistry.protocolOf). */
+  protocolOf(nodeId: string): number | undefined {
+    return this.registry.protocolOf(nodeId);
   }
 
   connectedNodeIds(): string[] {
