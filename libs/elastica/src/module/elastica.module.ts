@@ -9,6 +9,7 @@ import { ElasticaTransport } from '../rpc/elastica-transport.js';
 import { NodeResolver } from '../client/node-resolver.js';
 import { ClusterClient } from '../client/cluster-client.js';
 import { PartitionerService } from '../ring/partitioner.service.js';
+import { AdminService } from '../admin/admin.service.js';
 import type { ElasticaOptions, ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { resolveOptions } from '../options/resolve-options.js';
 import { ElasticaConfigurableModule, ELASTICA_RAW_OPTIONS } from './elastica.module-definition.js';
@@ -38,6 +39,7 @@ const providers: Provider[] = [
   NodeResolver,
   ClusterClient,
   PartitionerService,
+  AdminService,
 ];
 
 /**
