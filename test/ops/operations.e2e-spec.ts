@@ -7,7 +7,7 @@ import { ensureBuilt } from '../support/build.js';
 import { freePort } from '../support/free-port.js';
 import { findCommand, itNeeding } from '../support/system-packages.js';
 import { until } from '../support/until.js';
-import { http, json, mapLimit } from '../kv-store/support/http.js';
+import { http, mapLimit } from '../kv-store/support/http.js';
 import { missingOn } from '../kv-store/support/local-copies.js';
 import { KvNodeProcess } from '../kv-store/support/node-process.js';
 
