@@ -90,7 +90,10 @@ export class AdminClient {
             else answer.resolve(frame.data);
           },
           closed: (_c, info) => {
-            const message = `${options.node}: ${describeClose(info)}`;
+            const lost = !settled && !info.refused && !info.refusedByPeer;
+            const message = lost
+              ? `cannot reach ${options.node}: ${info.message}`
+              : `${options.node}: ${describeClose(info)}`;
             if (!settled) {
               settled = true;
               reject(new Error(message));
