@@ -38,8 +38,8 @@ const PEERS = [
   'rxjs',
   'reflect-metadata',
 ];
-/** The optional peers of elastica/terminus and elastica/prometheus: linked after the install, which prunes unneeded links. */
-const OPTIONAL_PEERS = ['@nestjs/terminus', 'prom-client'];
+/** The optional peers of elastica/terminus, elastica/prometheus and elastica/tracing: linked after the install, which prunes unneeded links. */
+const OPTIONAL_PEERS = ['@nestjs/terminus', 'prom-client', '@opentelemetry/api'];
 /** Tools, linked after the install: not the package's peers, and npm would prune them as extraneous. */
 const TOOLS = ['typescript', '@types/node'];
 
@@ -149,7 +149,7 @@ describe('elastica as an installed package', () => {
   });
 
   it('packs the built entry points and their declarations, and no sources or tests', () => {
-    for (const entry of ['index', 'testing', 'terminus', 'prometheus', 'cli/main']) {
+    for (const entry of ['index', 'testing', 'terminus', 'prometheus', 'tracing', 'cli/main']) {
       expect(packed).toContain(`dist/${entry}.js`);
       expect(packed).toContain(`dist/${entry}.d.ts`);
     }
@@ -193,12 +193,17 @@ describe('elastica as an installed package', () => {
     const script = `
       const t = await import('elastica/terminus');
       const p = await import('elastica/prometheus');
-      console.log(JSON.stringify({ terminus: typeof t.ElasticaHealthIndicator, prometheus: typeof p.ElasticaMetricsModule.forRoot }));`;
+      const o = await import('elastica/tracing');
+      console.log(JSON.stringify({ terminus: typeof t.ElasticaHealthIndicator, prometheus: typeof p.ElasticaMetricsModule.forRoot, tracing: typeof o.ElasticaTracingModule.forRoot }));`;
     const resolved = ok(
       run(process.execPath, ['--input-type=module', '-e', script], consumer, 30_000),
       'importing the subpath exports',
     );
-    expect(JSON.parse(resolved.stdout.trim())).toEqual({ terminus: 'function', prometheus: 'function' });
+    expect(JSON.parse(resolved.stdout.trim())).toEqual({
+      terminus: 'function',
+      prometheus: 'function',
+      tracing: 'function',
+    });
     const installed = join(consumer, 'node_modules', 'elastica', 'dist');
     const importers: string[] = [];
     for (const file of readdirSync(installed, { recursive: true, encoding: 'utf8' })) {
@@ -208,7 +213,7 @@ describe('elastica as an installed package', () => {
       )
         importers.push(file);
     }
-    expect(importers.filter((f) => !/^(terminus|prometheus)(\.js|\/)/.test(f))).toEqual([]);
+    expect(importers.filter((f) => !/^(terminus|prometheus|tracing)(\.js|\/)/.test(f))).toEqual([]);
   });
 
   it('installs the elastica command, which prints its usage and fails with a message when the node is unreachable', () => {

@@ -11,7 +11,13 @@ export { ClusterMessage } from './decorators/cluster-message.decorator.js';
 export { ClusterEvent } from './decorators/cluster-event.decorator.js';
 export { ClusterContext } from './rpc/cluster-context.js';
 export { ClusterClient, type ClusterCallOptions, type ClusterPattern } from './client/cluster-client.js';
-export type { CallObserver, CallOutcome } from './client/call-observer.js';
+export type {
+  CallObserver,
+  CallOutcome,
+  CallWatch,
+  InboundObserver,
+  ObservedInboundCall,
+} from './client/call-observer.js';
 
 // Services
 export { GossipService } from './gossip/gossip.service.js';

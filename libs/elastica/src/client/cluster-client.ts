@@ -11,7 +11,7 @@ import type { RpcCall } from '../transport/inbound-call.js';
 import { roundTrip } from '../transport/payload-codec.js';
 import type { OutboundCall } from '../transport/peer.js';
 import { TransportService } from '../transport/transport.service.js';
-import { outcomeOf, type CallObserver, type CallOutcome } from './call-observer.js';
+import { outcomeOf, type CallObserver, type CallOutcome, type CallWatch } from './call-observer.js';
 import { Deadlines, type Expiring } from './deadlines.js';
 import { NodeResolver } from './node-resolver.js';
 
@@ -47,8 +47,10 @@ class PendingCall implements OutboundCall, Expiring {
   deadlineSlot = -1;
   deadlineTimeoutMs = 0;
   deadlineListed = false;
-  /** The observers' end of this call (see CallObserver), called once. */
-  observed: ((outcome: CallOutcome) => void) | undefined;
+  /** The observers' watches of this call (see CallObserver), ended once. */
+  observed: CallWatch[] | undefined = undefined;
+  /** What a tracing observer gave to send with the request. */
+  traceContext: string | undefined = undefined;
   private timeoutMs = 0;
   constructor(
     private readonly subscriber: Subscriber<unknown>,
@@ -88,13 +90,13 @@ class PendingCall implements OutboundCall, Expiring {
 
   error(error: unknown): void {
     this.stop();
-    this.end(outcomeOf(error));
+    this.end(outcomeOf(error), error);
     this.subscriber.error(error);
   }
 
   remoteError(error: unknown): void {
     this.stop();
-    this.end('remote_error');
+    this.end('remote_error', error);
     this.subscriber.error(new RemoteError(this.nodeId, this.pattern, remoteMessage(error), error));
   }
 
@@ -105,11 +107,11 @@ class PendingCall implements OutboundCall, Expiring {
     this.cancel?.();
   }
 
-  end(outcome: CallOutcome): void {
+  end(outcome: CallOutcome, error?: unknown): void {
     const observed = this.observed;
     if (observed === undefined) return;
     this.observed = undefined;
-    observed(outcome);
+    for (const watch of observed) watch.end(outcome, error);
   }
 
   private stop(): void {
@@ -175,14 +177,14 @@ export class ClusterClient implements OnModuleDestroy {
       const route = toRoute(pattern);
       const timeoutMs = opts?.timeoutMs ?? this.options.rpc.timeoutMs;
       const call = new PendingCall(subscriber, nodeId, route, this.deadlines);
-      if (this.observers.length > 0) call.observed = this.observe(nodeId, route);
+      if (this.observers.length > 0) this.observe(call, nodeId, route);
       try {
         const target = this.resolver.resolve(nodeId);
         call.cancel = target.local
           ? this.callLocal(route, data, call)
           : this.transport.call(target.address, route, data, call);
       } catch (error) {
-        call.end(outcomeOf(error));
+        call.end(outcomeOf(error), error);
         subscriber.error(error);
         return undefined;
       }
@@ -208,14 +210,15 @@ export class ClusterClient implements OnModuleDestroy {
     };
   }
 
-  private observe(nodeId: string, route: string): ((outcome: CallOutcome) => void) | undefined {
-    const ends: ((outcome: CallOutcome) => void)[] = [];
+  private observe(call: PendingCall, nodeId: string, route: string): void {
+    const watches: CallWatch[] = [];
     for (const observer of this.observers) {
-      const end = observer.start(nodeId, route);
-      if (end) ends.push(end);
+      const watch = observer.start(nodeId, route);
+      if (!watch) continue;
+      watches.push(watch);
+      if (watch.traceContext !== undefined) call.traceContext = watch.traceContext;
     }
-    if (ends.length === 0) return undefined;
-    return ends.length === 1 ? ends[0] : (outcome) => ends.forEach((end) => end(outcome));
+    if (watches.length > 0) call.observed = watches;
   }
 
   /** Fire-and-forget. Sent at once (hot); the Observable completes, or fails with why it could not be sent. */

@@ -39,7 +39,7 @@ function sources(peers: number) {
     },
   } as unknown as ElasticaMetricSources;
   const call = (pattern: string, outcome: CallOutcome): void =>
-    observers.forEach((o) => o.start('p1', pattern)?.(outcome));
+    observers.forEach((o) => o.start('p1', pattern)?.end(outcome));
   return { src, ring$, call, observers };
 }
 

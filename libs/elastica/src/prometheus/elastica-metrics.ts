@@ -270,9 +270,11 @@ export class ElasticaMetrics {
             else this.patterns.add(pattern);
           }
           const started = performance.now();
-          return (outcome: CallOutcome) => {
-            calls.inc({ pattern, outcome });
-            if (outcome !== 'cancelled') latency.observe({ pattern }, (performance.now() - started) / 1000);
+          return {
+            end: (outcome: CallOutcome) => {
+              calls.inc({ pattern, outcome });
+              if (outcome !== 'cancelled') latency.observe({ pattern }, (performance.now() - started) / 1000);
+            },
           };
         },
       }),

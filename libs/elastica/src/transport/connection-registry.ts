@@ -3,8 +3,16 @@ import { NodeUnavailableError, QueueFullError } from '../errors/elastica-error.j
 import type { HostPort, RpcOptions, TlsOptions } from '../options/elastica-options.js';
 import { Admission } from './admission.js';
 import { Connection, describeClose, type CloseInfo, type ConnectionEvents } from './connection.js';
-import { encodeEvent, encodeGossip, encodeId, encodeRequest, FrameType, type Frame } from './frames.js';
-import type { LocalIdentity } from './handshake.js';
+import {
+  encodeEvent,
+  encodeGossip,
+  encodeId,
+  encodeRequest,
+  encodeTracedRequest,
+  FrameType,
+  type Frame,
+} from './frames.js';
+import { TRACE_CONTEXT_PROTOCOL, type LocalIdentity } from './handshake.js';
 import { IncomingTraffic, type IncomingHandlers } from './incoming-traffic.js';
 import type { OutboundCall, Peer } from './peer.js';
 import { PeerDirectory } from './peer-directory.js';
@@ -133,7 +141,13 @@ export class ConnectionRegistry {
       throw new QueueFullError(peer.label, `${this.rpc.maxInFlight} requests in flight (rpc.maxInFlight)`);
     this.nextCallId = (this.nextCallId + 1) >>> 0;
     const id = this.nextCallId;
-    this.enqueue(peer, encodeRequest(id, pattern, data), call.nodeId);
+    // Only a connection that negotiated it reads a trace context; a call queued before any connection goes without.
+    const trace = call.traceContext;
+    const frame =
+      trace !== undefined && (peer.current().conn?.protocol ?? 0) >= TRACE_CONTEXT_PROTOCOL
+        ? encodeTracedRequest(id, pattern, data, trace)
+        : encodeRequest(id, pattern, data);
+    this.enqueue(peer, frame, call.nodeId);
     peer.addCall(id, call);
     return () => {
       // The entry may have turned out to be another name of a known node since: its calls moved there.

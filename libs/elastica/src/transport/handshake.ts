@@ -7,7 +7,9 @@ import { parseHostPort } from '../common/host-port.js';
  * speaks every version from PROTOCOL_VERSION_MIN up to it, and each connection uses the highest
  * version both ends speak (see docs/ARCHITECTURE.md, "Protocol versions and rolling upgrades").
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+/** Version 2 adds the TRACED_REQUEST frame (a request with the caller's trace context). */
+export const TRACE_CONTEXT_PROTOCOL = 2;
 /** The oldest version this build still speaks: raised only when support for an old one is dropped. */
 export const PROTOCOL_VERSION_MIN = 1;
 /** Versions a HELLO may claim at most: a peer-chosen number bounds nothing else. */

@@ -68,6 +68,7 @@ export class IncomingTraffic {
           this.rpc,
           calls,
         );
+        if (frame.trace !== undefined) call.traceContext = frame.trace;
         calls.set(frame.id, call);
         this.handlers.request(call);
         return;

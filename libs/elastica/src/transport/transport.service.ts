@@ -7,6 +7,7 @@ import type { ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { ConnectionRegistry, type ConnectionInfo, type TransportStats } from './connection-registry.js';
 import type { InboundCall, RpcCall } from './inbound-call.js';
 import type { OutboundCall } from './peer.js';
+import type { InboundObserver } from '../client/call-observer.js';
 
 /** Who answers calls and events from peers: the Nest strategy (ElasticaTransport) once it listens. */
 export interface RpcDispatcher {
@@ -28,6 +29,7 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
   private readonly selfAddresses: string[] = [];
   private dispatcher: RpcDispatcher | undefined;
   private adminHandler: ((call: RpcCall) => void) | undefined;
+  private inboundObserver: InboundObserver | undefined;
   private boundPort = 0;
   private starting: Promise<void> | undefined;
 
@@ -142,6 +144,11 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
 
   // ---- RPC ---------------------------------------------------------------------------------------
 
+  /** Watches the requests peers make of this node (tracing); undefined removes it. */
+  setInboundObserver(observer: InboundObserver | undefined): void {
+    this.inboundObserver = observer;
+  }
+
   /** Where requests of admin clients (the `elastica` CLI) go: the AdminService's handlers. */
   setAdminHandler(handler: ((call: RpcCall) => void) | undefined): void {
     this.adminHandler = handler;
@@ -176,7 +183,9 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
       });
       return;
     }
-    this.dispatcher.request(call);
+    const dispatcher = this.dispatcher;
+    if (this.inboundObserver) this.inboundObserver.serve(call, () => dispatcher.request(call));
+    else dispatcher.request(call);
   }
 
   private onEvent(sender: string, pattern: string, data: unknown): void {
