@@ -16,9 +16,8 @@ import { SeedContact } from './seed-contact.js';
 import { endpointFromView } from './starting-view.js';
 import { VerdictLedger } from './verdict-ledger.js';
 import { VERDICTS_KEY } from './verdicts.js';
-import { decodeForgotten, encodeForgotten, FORGOTTEN_KEY, MAX_FORGOTTEN } from './forgotten.js';
-import { NodeNotDownError } from '../errors/node-not-down.error.js';
-import { UnknownNodeError } from '../errors/elastica-error.js';
+import { FORGOTTEN_KEY } from './forgotten.js';
+import { ForgetProtocol } from './forget-protocol.js';
 import { encodeMessage } from './wire/codec.js';
 import type {
   AnnouncedStatus,
@@ -74,6 +73,7 @@ export class GossipNode {
   private readonly reconciliation: Reconciliation;
   private readonly events: MembershipEvents;
   private readonly judge: PeerJudge;
+  private readonly forgetting: ForgetProtocol;
   /** Incarnations just learned through third parties, pinged before this message's replies go out. */
   private readonly unheard: EndpointState[] = [];
   private ticks = 0;
@@ -109,6 +109,15 @@ export class GossipNode {
       this.events,
       this.verdicts,
       (endpoint, reason, until) => this.drop(endpoint, reason, until),
+    );
+    this.forgetting = new ForgetProtocol(
+      this.options,
+      this.table,
+      this.own,
+      this.stats,
+      this.listener,
+      this.events,
+      (endpoint, until) => this.drop(endpoint, 'forgotten', until),
     );
     this.seeds = new SeedContact(config.seeds, config.address, this.options, this.random, this.listener);
   }
@@ -264,17 +273,7 @@ export class GossipNode {
    * Throws UnknownNodeError or NodeNotDownError.
    */
   forget(nodeId: string, nowMs: number): void {
-    const endpoint = this.table.get(nodeId);
-    if (!endpoint) throw new UnknownNodeError(nodeId);
-    if (endpoint === this.self || endpoint.status !== 'down')
-      throw new NodeNotDownError(nodeId, endpoint === this.self ? 'this node' : endpoint.status);
-    const before = this.self.keys.get(FORGOTTEN_KEY)?.value ?? '';
-    const refs = [endpoint.ref, ...decodeForgotten(before).filter((ref) => ref !== endpoint.ref)].slice(
-      0,
-      MAX_FORGOTTEN,
-    );
-    this.own.write(FORGOTTEN_KEY, encodeForgotten(refs), nowMs);
-    this.forgetIncarnation(endpoint, nowMs);
+    this.forgetting.forget(nodeId, nowMs);
   }
 
   /** Stops for good without a word to anyone (a crash, or a shutdown without `leave`). */
@@ -425,36 +424,7 @@ export class GossipNode {
     this.events.transition(endpoint, before, nowMs);
     // Judged once the whole message is applied, against the freshest news it brought of the convicted.
     if (verdicts !== undefined && endpoint.announced !== 'left') this.verdicts.queue(endpoint, verdicts);
-    if (forgotten !== undefined) this.hearForgotten(endpoint, forgotten, nowMs);
-  }
-
-  /** `owner` says it forgot these incarnations: drop them here too, or refute it if this node is one of them. */
-  private hearForgotten(owner: EndpointState, value: string, nowMs: number): void {
-    let refs: number[];
-    try {
-      refs = decodeForgotten(value);
-    } catch (error) {
-      this.stats.refusedForgotten++;
-      this.listener.notice?.('warn', `forgotten nodes from ${owner.id} refused: ${(error as Error).message}`);
-      return;
-    }
-    for (const ref of refs) {
-      if (ref === this.self.ref) {
-        // Alive after all (a partition, a long pause): a new run of it, which nobody has forgotten.
-        this.own.refute(this.self.generation, nowMs, `node ${owner.id} forgot this node`);
-        continue;
-      }
-      const endpoint = this.table.byRef(ref);
-      if (endpoint) this.forgetIncarnation(endpoint, nowMs);
-      else this.table.refuse(ref, 'forgotten', nowMs + this.options.downExpiryMs);
-    }
-  }
-
-  private forgetIncarnation(endpoint: EndpointState, nowMs: number): void {
-    this.drop(endpoint, 'forgotten', nowMs + this.options.downExpiryMs);
-    this.stats.forgotten++;
-    this.listener.notice?.('log', `node ${endpoint.id} (generation ${endpoint.generation}) forgotten`);
-    this.events.emit('forgotten', endpoint.id, nowMs);
+    if (forgotten !== undefined) this.forgetting.hear(endpoint, forgotten, nowMs);
   }
 
   /**
