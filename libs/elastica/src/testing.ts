@@ -38,6 +38,10 @@ export { encodeRequest, decodeFrame, FrameType, type Frame } from './transport/f
 export { PROTOCOL_VERSION, type RefusalReason } from './transport/handshake.js';
 export type { RpcDispatcher } from './transport/transport.service.js';
 
+// The admin client the `elastica` CLI uses
+export { AdminClient, type AdminClientOptions } from './admin/admin-client.js';
+export type { AdminStatus } from './admin/admin.types.js';
+
 // Client internals
 export { NodeResolver, type ResolvedNode } from './client/node-resolver.js';
 
