@@ -232,4 +232,23 @@ describe('operations: probes, metrics and the elastica CLI on a live cluster', (
     expect(unsafeSeen).toBe(true);
     console.log(`forget: every live node dropped the killed node within ${droppedInS.toFixed(1)} s`);
   }, 180_000);
+
+  it('elastica leave: the node hands its data over, leaves and exits 0; the others see it left', async () => {
+    const [a, b, c] = nodes;
+    const leave = await cli('leave', '--node', c.id, '--cluster', CLUSTER);
+    expect(leave.code).toBe(0);
+    expect(leave.stdout).toContain('handing data over');
+    expect(await c.exited()).toMatchObject({ code: 0 });
+    for (const n of [a, b])
+      await until(
+        `${n.node.name} sees c left or gone`,
+        async () => {
+          const m = (await status(n)).members.find((x) => x.id === c.id);
+          return m === undefined || m.status === 'left';
+        },
+        30_000,
+      );
+    const { missing } = await missingOn(a, written);
+    expect(missing).toEqual([]);
+  }, 90_000);
 });

@@ -14,6 +14,7 @@ import { KvController } from './http/kv.controller.js';
 import { DEFAULT_KV_STORE_OPTIONS, KV_STORE_OPTIONS, type KvStoreOptions } from './kv/kv-options.js';
 import { KvStoreService } from './kv/kv-store.service.js';
 import { Shutdown } from './lifecycle/shutdown.js';
+import { CliLeave } from './ops/cli-leave.js';
 import { HealthController } from './ops/health.controller.js';
 import { MetricsController } from './ops/metrics.controller.js';
 import { KvPeerController } from './peer/kv-peer.controller.js';
@@ -48,6 +49,7 @@ export class AppModule {
         KvStoreService,
         ClusterMonitorService,
         Shutdown,
+        CliLeave,
       ],
     };
   }

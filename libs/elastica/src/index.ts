@@ -29,6 +29,8 @@ export { PartitionerService } from './ring/partitioner.service.js';
 export type { RingMember, RingMemberStatus, TokenRange, MovedRange, RingChange } from './ring/ring.types.js';
 export { TOKENS_KEY, REPLACES_KEY, LOAD_KEY } from './ring/token-codec.js';
 export { TransportService } from './transport/transport.service.js';
+export { AdminService } from './admin/admin.service.js';
+export type { AdminStatus } from './admin/admin.types.js';
 export type { TransportStats, ConnectionInfo } from './transport/connection-registry.js';
 
 // Options and their documented defaults

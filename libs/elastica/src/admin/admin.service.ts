@@ -14,12 +14,23 @@ import { ADMIN_COMMANDS, type AdminCommand, type AdminStatus } from './admin.typ
  */
 @Injectable()
 export class AdminService implements OnApplicationBootstrap, OnModuleDestroy {
+  private leaveHandler: (() => unknown) | undefined;
+
   constructor(
     private readonly transport: TransportService,
     private readonly gossip: GossipService,
     private readonly detector: FailureDetectorService,
     private readonly partitioner: PartitionerService,
   ) {}
+
+  /**
+   * What `elastica leave` does in this app: by default `GossipService.leave()` (announce and go); an app
+   * that holds data registers its own decommission here (hand the data over, then leave), as the
+   * example app does. The handler's return value, if any, is sent back to the CLI; a throw refuses.
+   */
+  setLeaveHandler(handler: (() => unknown) | undefined): void {
+    this.leaveHandler = handler;
+  }
 
   onApplicationBootstrap(): void {
     this.transport.setAdminHandler((call) => void this.serve(call));
@@ -49,6 +60,7 @@ export class AdminService implements OnApplicationBootstrap, OnModuleDestroy {
       case 'gossipinfo':
         return { self: this.gossip.localNodeId, members: this.gossip.members() };
       case 'leave':
+        if (this.leaveHandler) return { leaving: this.gossip.localNodeId, answer: (await this.leaveHandler()) ?? null };
         await this.gossip.leave();
         return { left: this.gossip.localNodeId };
       case 'forget': {

@@ -63,8 +63,10 @@ async function main(argv: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify(answer, null, 2));
     else if (command === 'status') console.log(formatStatus(answer as AdminStatus));
     else if (command === 'forget') console.log(`forgot ${rest[0]}: every node drops it within a few gossip rounds`);
-    else if (command === 'leave') console.log(`${node} announced its departure and left the cluster`);
-    else console.log(JSON.stringify(answer, null, 2));
+    else if (command === 'leave') {
+      const reply = (answer as { answer?: { message?: string } | null }).answer;
+      console.log(reply?.message ?? `${node} announced its departure and left the cluster`);
+    } else console.log(JSON.stringify(answer, null, 2));
     return 0;
   } finally {
     client.close();

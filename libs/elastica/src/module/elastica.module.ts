@@ -59,6 +59,7 @@ const providers: Provider[] = [
     ElasticaTransport,
     ClusterClient,
     PartitionerService,
+    AdminService,
   ],
 })
 export class ElasticaModule extends ElasticaConfigurableModule {}
