@@ -185,7 +185,9 @@ describe('operations: probes, metrics and the elastica CLI on a live cluster', (
       60_000,
     );
 
-    // Watch the "safe to stop" probe while the ranges d held move.
+    // Watch the "safe to stop" probe while the ranges d held move. Not a race: each node reports the
+    // handoff from the ring change until a placement round finds nothing to move, which is the periodic
+    // round after the one that moved the copies (syncIntervalMs, 5 s later), while this polls every 50 ms.
     let unsafeSeen = false;
     let watching = true;
     const watcher = (async () => {
