@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
+import { Counter, Gauge, register as defaultRegistry, type Metric, type Registry } from 'prom-client';
 import type { ClusterClient } from '../client/cluster-client.js';
 import type { CallOutcome } from '../client/call-observer.js';
+import { CallStats } from './call-stats.js';
 import type { FailureDetectorService } from '../failure-detector/failure-detector.service.js';
 import type { GossipService } from '../gossip/gossip.service.js';
 import type { MemberStatus } from '../gossip/gossip.types.js';
@@ -20,8 +21,6 @@ export interface ElasticaMetricsOptions {
 }
 
 const STATUSES: readonly MemberStatus[] = ['joining', 'up', 'down', 'leaving', 'left'];
-/** RPC latency buckets, in seconds: loopback calls take ~0.1-1 ms, a slow WAN hop up to seconds. */
-const RPC_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export interface ElasticaMetricSources {
   gossip: GossipService;
@@ -40,7 +39,6 @@ export class ElasticaMetrics {
   private readonly registry: Registry;
   private readonly names: string[] = [];
   private readonly cleanups: (() => void)[] = [];
-  private readonly patterns = new Set<string>();
   private movedRanges = 0;
 
   constructor(
@@ -245,36 +243,46 @@ export class ElasticaMetrics {
     const sub = partitioner.ring$.subscribe((change) => (this.movedRanges += change.moved.length));
     this.cleanups.push(() => sub.unsubscribe());
 
-    const calls = new Counter(
+    const stats = new CallStats(this.options.maxPatterns ?? 100);
+    new Counter(
       add({
         name: 'elastica_rpc_calls_total',
         help: 'ClusterClient calls, by pattern and outcome',
         labelNames: ['pattern', 'outcome'],
+        collect() {
+          this.reset();
+          for (const [pattern, outcome, n] of stats.calls()) this.inc({ pattern, outcome }, n);
+        },
       }),
     );
-    const latency = new Histogram(
-      add({
-        name: 'elastica_rpc_call_duration_seconds',
-        help: 'ClusterClient call latency (to the reply, or the end of a stream), by pattern',
-        labelNames: ['pattern'],
-        buckets: RPC_BUCKETS,
+    const latencyName = 'elastica_rpc_call_duration_seconds';
+    const latency = {
+      name: latencyName,
+      help: 'ClusterClient call latency (to the reply, or the end of a stream), by pattern',
+      type: 'histogram',
+      aggregator: 'sum',
+      get: () => ({
+        name: latencyName,
+        help: latency.help,
+        type: 'histogram',
+        aggregator: 'sum',
+        values: stats.histogramValues(latencyName),
       }),
-    );
-    const maxPatterns = this.options.maxPatterns ?? 100;
+    };
+    this.registry.registerMetric(latency as unknown as Metric);
+    this.names.push(latencyName);
     this.cleanups.push(
       client.addObserver({
         start: (_nodeId, route) => {
-          let pattern = route;
-          if (!this.patterns.has(pattern)) {
-            if (this.patterns.size >= maxPatterns) pattern = 'other';
-            else this.patterns.add(pattern);
-          }
+          const entry = stats.of(route);
           const started = performance.now();
           return {
-            end: (outcome: CallOutcome) => {
-              calls.inc({ pattern, outcome });
-              if (outcome !== 'cancelled') latency.observe({ pattern }, (performance.now() - started) / 1000);
-            },
+            end: (outcome: CallOutcome) =>
+              CallStats.record(
+                entry,
+                outcome,
+                outcome === 'cancelled' ? undefined : (performance.now() - started) / 1000,
+              ),
           };
         },
       }),
