@@ -8,6 +8,7 @@ const common = {
   moduleNameMapper: {
     '^elastica$': '<rootDir>/libs/elastica/src/index.ts',
     '^elastica/testing$': '<rootDir>/libs/elastica/src/testing.ts',
+    '^elastica/(terminus|prometheus|tracing)$': '<rootDir>/libs/elastica/src/$1.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',

@@ -16,6 +16,7 @@ import {
   startConvergedCluster,
   waitForRing,
 } from './harness/scenario.js';
+import { PROTOCOL_VERSION } from '../../libs/elastica/src/transport/handshake.js';
 
 // A rolling upgrade of every node under load: reads and writes keep succeeding throughout. One node
 // at a time is taken out of the clients' rotation (as a load balancer would), stopped with SIGTERM (a
@@ -24,7 +25,8 @@ import {
 // well as the old one), and put back once every node sees it up with its new generation.
 const SUITE = 'rolling-restart';
 const OLD = ['--app-version', '1.0.0', '--drain-timeout-ms', '5000'];
-const NEW = ['--app-version', '2.0.0', '--drain-timeout-ms', '5000', '--protocol-max', '2'];
+// One above this build's own highest version: old and new nodes then speak different ranges.
+const NEW = ['--app-version', '2.0.0', '--drain-timeout-ms', '5000', '--protocol-max', String(PROTOCOL_VERSION + 1)];
 /** SIGKILL after this long: a stop that needs it would be seen `down`, and fail the test. */
 const STOP_GRACE_MS = 30_000;
 const OPS_PER_STEP = 100;

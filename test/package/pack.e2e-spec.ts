@@ -38,6 +38,8 @@ const PEERS = [
   'rxjs',
   'reflect-metadata',
 ];
+/** The optional peers of elastica/terminus, elastica/prometheus and elastica/tracing: linked after the install, which prunes unneeded links. */
+const OPTIONAL_PEERS = ['@nestjs/terminus', 'prom-client', '@opentelemetry/api'];
 /** Tools, linked after the install: not the package's peers, and npm would prune them as extraneous. */
 const TOOLS = ['typescript', '@types/node'];
 
@@ -139,7 +141,7 @@ describe('elastica as an installed package', () => {
       ),
       'npm install of the tarball',
     );
-    for (const name of TOOLS) link(name, consumer);
+    for (const name of [...TOOLS, ...OPTIONAL_PEERS]) link(name, consumer);
   }, 180_000);
 
   afterAll(() => {
@@ -147,7 +149,7 @@ describe('elastica as an installed package', () => {
   });
 
   it('packs the built entry points and their declarations, and no sources or tests', () => {
-    for (const entry of ['index', 'testing']) {
+    for (const entry of ['index', 'testing', 'terminus', 'prometheus', 'tracing', 'cli/main']) {
       expect(packed).toContain(`dist/${entry}.js`);
       expect(packed).toContain(`dist/${entry}.d.ts`);
     }
@@ -185,6 +187,43 @@ describe('elastica as an installed package', () => {
     }
     expect(imported.size).toBeGreaterThan(0);
     expect([...imported].filter((name) => !declared.includes(name))).toEqual([]);
+  });
+
+  it('resolves the optional entry points, and only they import their optional peers', () => {
+    const script = `
+      const t = await import('elastica/terminus');
+      const p = await import('elastica/prometheus');
+      const o = await import('elastica/tracing');
+      console.log(JSON.stringify({ terminus: typeof t.ElasticaHealthIndicator, prometheus: typeof p.ElasticaMetricsModule.forRoot, tracing: typeof o.ElasticaTracingModule.forRoot }));`;
+    const resolved = ok(
+      run(process.execPath, ['--input-type=module', '-e', script], consumer, 30_000),
+      'importing the subpath exports',
+    );
+    expect(JSON.parse(resolved.stdout.trim())).toEqual({
+      terminus: 'function',
+      prometheus: 'function',
+      tracing: 'function',
+    });
+    const installed = join(consumer, 'node_modules', 'elastica', 'dist');
+    const importers: string[] = [];
+    for (const file of readdirSync(installed, { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.js')) continue;
+      if (
+        /from '(@nestjs\/terminus|prom-client|@opentelemetry\/api)'/.test(readFileSync(join(installed, file), 'utf8'))
+      )
+        importers.push(file);
+    }
+    expect(importers.filter((f) => !/^(terminus|prometheus|tracing)(\.js|\/)/.test(f))).toEqual([]);
+  });
+
+  it('installs the elastica command, which prints its usage and fails with a message when the node is unreachable', () => {
+    const bin = join(consumer, 'node_modules', '.bin', 'elastica');
+    const help = run(bin, ['--help'], consumer, 30_000);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('usage: elastica status');
+    const down = run(bin, ['status', '--node', '127.0.0.1:1'], consumer, 30_000);
+    expect(down.status).not.toBe(0);
+    expect(down.stderr).toContain('elastica: cannot reach 127.0.0.1:1');
   });
 
   it('type-checks a consumer under strict and runs two nodes exchanging a @ClusterMessage', () => {

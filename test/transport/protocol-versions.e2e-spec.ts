@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
 import { GossipService } from 'elastica';
+import { PROTOCOL_VERSION } from 'elastica/testing';
 import { TestHandlers } from './handlers.js';
 import { closeStartedNodes, startTrackedNode, type TestNode } from '../support/elastica-node.js';
 import { until } from '../support/until.js';
@@ -15,8 +16,11 @@ describe('protocol versions', () => {
   let raisedB: TestNode;
   const gossip = { intervalMs: 100 };
   beforeAll(async () => {
-    old = await startTrackedNode('old', { appVersion: '1.0.0', gossip }, [TestHandlers]);
-    const raised = { gossip, rpc: { protocolVersions: { min: 1, max: 2 } }, seeds: [old.address] };
+    // "old" speaks only version 1 (the build before trace contexts); the raised ones up to a version
+    // one above this build's (PROTOCOL_VERSION + 1).
+    const oldest = { protocolVersions: { min: 1, max: 1 } };
+    old = await startTrackedNode('old', { appVersion: '1.0.0', gossip, rpc: oldest }, [TestHandlers]);
+    const raised = { gossip, rpc: { protocolVersions: { min: 1, max: PROTOCOL_VERSION + 1 } }, seeds: [old.address] };
     raisedA = await startTrackedNode('raised-a', { ...raised, appVersion: '1.1.0' }, [TestHandlers]);
     raisedB = await startTrackedNode('raised-b', { ...raised, appVersion: '1.1.0' }, [TestHandlers]);
     for (const node of [old, raisedA, raisedB])
@@ -47,9 +51,9 @@ describe('protocol versions', () => {
     }
     expect(old.transport.protocolOf('raised-a')).toBe(1);
     expect(raisedA.transport.protocolOf('old')).toBe(1);
-    expect(raisedA.transport.protocolOf('raised-b')).toBe(2);
-    expect(raisedB.transport.protocolOf('raised-a')).toBe(2);
-    expect(raisedA.transport.connections().find((c) => c.nodeId === 'raised-b')?.protocol).toBe(2);
+    expect(raisedA.transport.protocolOf('raised-b')).toBe(PROTOCOL_VERSION + 1);
+    expect(raisedB.transport.protocolOf('raised-a')).toBe(PROTOCOL_VERSION + 1);
+    expect(raisedA.transport.connections().find((c) => c.nodeId === 'raised-b')?.protocol).toBe(PROTOCOL_VERSION + 1);
   });
 
   it('gossips each member library and application version', async () => {

@@ -1,8 +1,10 @@
-// `npm run bench -- rpc [--concurrency C] [--payload B] [--requests R] [--rounds N] [--warmup R] [--warmup-rounds N] [--only elastica|nest_tcp]`
+// `npm run bench -- rpc [--concurrency C] [--payload B] [--requests R] [--rounds N] [--warmup R] [--warmup-rounds N] [--only elastica|nest_tcp] [--metrics]`
 // Request/response over Elastica vs Nest's built-in TCP transport (Transport.TCP + ClientProxy):
 // the same echo handler, the same payload, the same run. The server is a child process (one Nest app
 // serving both transports); the client is a Nest app in this process. Rounds alternate
 // Elastica / Nest TCP so drift hits both alike; the ratio is the median of the per-round ratios. Last line: one JSON object.
+// `--metrics` adds a third run per round, Elastica with elastica/prometheus's call observer registered
+// (`elastica_metrics`, and `ratio_metrics`: its rps over plain Elastica's, the median of the rounds).
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -15,8 +17,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serialize, deserialize } from 'node:v8';
 import { firstValueFrom } from 'rxjs';
-import { ClusterClient, ElasticaModule, TransportService } from 'elastica';
+import {
+  ClusterClient,
+  ElasticaModule,
+  type CallObserver,
+  FailureDetectorService,
+  GossipService,
+  PartitionerService,
+  TransportService,
+} from 'elastica';
 import { decodeFrame, encodeRequest } from 'elastica/testing';
+import { ElasticaMetrics } from 'elastica/prometheus';
+import { Registry } from 'prom-client';
 
 interface Figures {
   rps: number;
@@ -165,6 +177,7 @@ export async function run(argv: string[]): Promise<void> {
   if (only !== undefined && only !== 'elastica' && only !== 'nest_tcp')
     throw new Error(`--only expects elastica or nest_tcp, got ${only}`);
   const payload = 'x'.repeat(payloadBytes);
+  const withMetrics = argv.includes('--metrics');
 
   const tcpPort = await freePort();
   // The server gets this process's node flags (--cpu-prof, --trace-gc, ... reach both sides).
@@ -191,6 +204,47 @@ export async function run(argv: string[]): Promise<void> {
       if (reply !== payload) wrong++;
     };
     const viaElastica = () => firstValueFrom(client.send(serverId, 'bench.echo', payload)).then(check);
+    // The metrics read at scrape time only the library's counters: what a call pays is the observer.
+    const metrics = new ElasticaMetrics(
+      {
+        gossip: app.get(GossipService),
+        detector: app.get(FailureDetectorService),
+        partitioner: app.get(PartitionerService),
+        transport: app.get(TransportService),
+        client,
+      },
+      { registry: new Registry() },
+    );
+    // The observer alone, in a loop: what one call pays for it, free of the network's noise.
+    const observerNs = (): number => {
+      let observer: CallObserver | undefined;
+      const capturing = { addObserver: (o: CallObserver) => ((observer = o), () => undefined) };
+      const alone = new ElasticaMetrics(
+        {
+          gossip: app.get(GossipService),
+          detector: app.get(FailureDetectorService),
+          partitioner: app.get(PartitionerService),
+          transport: app.get(TransportService),
+          client: capturing as unknown as ClusterClient,
+        },
+        { registry: new Registry() },
+      );
+      alone.register();
+      const n = 1_000_000;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) observer!.start('bench', 'bench.echo')!.end('ok');
+      const ns = Number(process.hrtime.bigint() - t0) / n;
+      alone.unregister();
+      return Math.round(ns);
+    };
+    const observed = async (total: number) => {
+      metrics.register();
+      try {
+        return await load(viaElastica, total, concurrency);
+      } finally {
+        metrics.unregister();
+      }
+    };
     const viaTcp = () => firstValueFrom(tcp.send('bench.echo', payload)).then(check);
 
     // Warm-up until both paths are JIT-compiled and their pools sized, interleaved like the rounds.
@@ -200,7 +254,10 @@ export async function run(argv: string[]): Promise<void> {
     for (let r = 0; r < warmupRounds; r++) {
       if (only !== 'nest_tcp') await load(viaElastica, warmup, concurrency);
       if (only !== 'elastica') await load(viaTcp, warmup, concurrency);
+      if (withMetrics) await observed(warmup);
     }
+    const metricRuns: Round[] = [];
+    const metricRatios: number[] = [];
     const runs = { elastica: [] as Round[], nest_tcp: [] as Round[] };
     const perRound: { elastica?: Figures; nest_tcp?: Figures; ratio_rps?: number; ratio_p99?: number }[] = [];
     for (let r = 1; r <= rounds; r++) {
@@ -212,6 +269,11 @@ export async function run(argv: string[]): Promise<void> {
         const result = await load(which === 'elastica' ? viaElastica : viaTcp, requests, concurrency);
         runs[which].push(result);
         row[which] = figures(result);
+      }
+      if (withMetrics) {
+        const result = await observed(requests);
+        metricRuns.push(result);
+        if (row.elastica) metricRatios.push(round(figures(result).rps / row.elastica.rps, 2));
       }
       if (row.elastica && row.nest_tcp) {
         row.ratio_rps = round(row.elastica.rps / row.nest_tcp.rps, 2);
@@ -252,6 +314,14 @@ export async function run(argv: string[]): Promise<void> {
       per_round: perRound,
       wrong_replies: wrong,
       codec,
+      ...(withMetrics
+        ? {
+            elastica_metrics: summarise(metricRuns),
+            ratio_metrics: metricRatios.length ? round(median(metricRatios), 2) : null,
+            ratio_metrics_range: metricRatios.length ? [Math.min(...metricRatios), Math.max(...metricRatios)] : null,
+            metrics_observer_ns: observerNs(),
+          }
+        : {}),
     };
     console.log(JSON.stringify(result));
   } finally {

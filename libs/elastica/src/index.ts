@@ -11,6 +11,13 @@ export { ClusterMessage } from './decorators/cluster-message.decorator.js';
 export { ClusterEvent } from './decorators/cluster-event.decorator.js';
 export { ClusterContext } from './rpc/cluster-context.js';
 export { ClusterClient, type ClusterCallOptions, type ClusterPattern } from './client/cluster-client.js';
+export type {
+  CallObserver,
+  CallOutcome,
+  CallWatch,
+  InboundObserver,
+  ObservedInboundCall,
+} from './client/call-observer.js';
 
 // Services
 export { GossipService } from './gossip/gossip.service.js';
@@ -23,6 +30,8 @@ export type { RingMember, RingMemberStatus, TokenRange, MovedRange, RingChange }
 export { TOKENS_KEY, REPLACES_KEY, LOAD_KEY } from './ring/token-codec.js';
 export { TransportService } from './transport/transport.service.js';
 export { ShutdownService, type ShutdownReport } from './shutdown/shutdown.service.js';
+export { AdminService } from './admin/admin.service.js';
+export type { AdminStatus } from './admin/admin.types.js';
 export type { TransportStats, ConnectionInfo } from './transport/connection-registry.js';
 
 // Options and their documented defaults
@@ -53,6 +62,7 @@ export {
 export { ElasticaOptionsError } from './errors/elastica-options.error.js';
 export { RingNotReadyError } from './errors/ring-not-ready.error.js';
 export { NodeDrainingError } from './errors/node-draining.error.js';
+export { NodeNotDownError } from './errors/node-not-down.error.js';
 
 // Pure cores, usable without Nest: the failure detector
 export {

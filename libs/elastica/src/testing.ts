@@ -40,6 +40,10 @@ export { SEED_LOOKUPS } from './elastica.constants.js';
 export { SeedResolver, type SeedLookups } from './discovery/seed-resolver.js';
 export type { RpcDispatcher } from './transport/transport.service.js';
 
+// The admin client the `elastica` CLI uses
+export { AdminClient, type AdminClientOptions } from './admin/admin-client.js';
+export type { AdminStatus } from './admin/admin.types.js';
+
 // Client internals
 export { NodeResolver, type ResolvedNode } from './client/node-resolver.js';
 

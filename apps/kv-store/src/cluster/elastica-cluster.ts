@@ -160,6 +160,11 @@ export class ElasticaCluster implements KvCluster, OnModuleDestroy {
     this.partitioner.reportLoad(bytes);
   }
 
+  /** Tells the partitioner (and so the "safe to stop" probe) whether copies are moving after a ring change. */
+  reportHandoff(inProgress: boolean): void {
+    this.partitioner.reportHandoff(inProgress);
+  }
+
   /** Whether this node is the key's first replica; false while the ring is not ready. */
   isPrimary(key: string): boolean {
     try {

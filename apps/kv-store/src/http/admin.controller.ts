@@ -13,6 +13,7 @@ import {
 } from '@nestjs/common';
 import type { IncomingMessage as Request, ServerResponse as Response } from 'node:http';
 import { ElasticaCluster } from '../cluster/elastica-cluster.js';
+import { DECOMMISSION_STARTED, requestDecommission } from '../kv/decommission-request.js';
 import { KvStoreService } from '../kv/kv-store.service.js';
 import { Shutdown } from '../lifecycle/shutdown.js';
 import { checkKey, KV_GET } from '../replication/kv-messages.js';
@@ -39,29 +40,17 @@ export class AdminController {
   @Post('leave')
   @HttpCode(202)
   leave(): { node: string; status: string; message: string } {
-    if (!this.store.isDecommissioning && this.cluster.peers().length === 0 && this.store.node.storage.size > 0) {
-      throw new ConflictException(
-        `no other node is up to hand this node's ${this.store.node.storage.size} keys to: stop it instead, or start another node first`,
-      );
-    }
-    if (!this.store.isDecommissioning) {
-      this.logger.log('decommission requested over HTTP');
-      this.store.decommission().then(
-        (outcome) => {
-          if (outcome.status !== 'aborted') this.shutdown.request(outcome.status === 'left' ? 0 : 1);
-        },
-        (error: unknown) => {
-          this.logger.error(`decommission failed: ${(error as Error).message}`);
-          this.shutdown.request(1);
-        },
-      );
-    }
-    return {
-      node: this.cluster.self,
-      status: 'leaving',
-      message:
-        'handing data over to the remaining replicas, then leaving the cluster and exiting; if the handoff cannot complete, the node stays a member and says why in its log and in GET /admin/stats (lastDecommission)',
-    };
+    const refused = requestDecommission(
+      {
+        store: this.store,
+        cluster: this.cluster,
+        shutdown: this.shutdown,
+        log: (level, message) => this.logger[level](message),
+      },
+      'over HTTP',
+    );
+    if (refused !== undefined) throw new ConflictException(refused);
+    return { node: this.cluster.self, status: 'leaving', message: DECOMMISSION_STARTED };
   }
 
   @All('leave')

@@ -52,8 +52,12 @@ function scene() {
     members: () =>
       owners.map((id) => ({ id, address: `${id}:7000`, status: 'up', generation: 1, heartbeat: 1, state: {} })),
   };
+  /** What the service told the partitioner with reportHandoff, in order (the "safe to stop" probe reads it). */
+  const handoffReports: boolean[] = [];
   const partitioner = {
     ring$,
+    reportHandoff: (inProgress: boolean) => handoffReports.push(inProgress),
+    reportLoad: () => undefined,
     get ring() {
       return ring;
     },
@@ -92,7 +96,7 @@ function scene() {
     owners = [...owners, id];
     ring = { nodeIds: owners };
   };
-  return { c, service, ring$, join };
+  return { c, service, ring$, join, handoffReports };
 }
 
 /** Lets the in-memory messages (promise hops, no timers) run until `done`, a bounded number of turns. */
@@ -102,7 +106,7 @@ async function drain(done: () => boolean): Promise<void> {
 
 describe('KvStoreService and ring$', () => {
   it("a ring$ change alone starts the handoff: x's copies reach the new owner, those x no longer replicates leave it", async () => {
-    const { c, service, ring$, join } = scene();
+    const { c, service, ring$, join, handoffReports } = scene();
     for (const key of KEYS) await c.node('x').write(key, `value of ${key}`);
     await drain(() => KEYS.every((key) => c.holders(key).length === 3)); // a write's last copy may still be on its way
     for (const key of KEYS) expect(c.holders(key).sort()).toEqual(c.replicasOf(key).sort());
@@ -128,6 +132,7 @@ describe('KvStoreService and ring$', () => {
       moved: [{ range: { start: 1, end: 2 }, from: 'x', to: 'n' }],
       nodes: ['a', 'b', 'c', 'n', 'x'],
     });
+    expect(handoffReports).toEqual([true]);
     // The round starts changeDelayMs (500 ms) later; give it up to 10 s of fake time, far from the hourly sync.
     const moved = (): boolean =>
       toNew.every((key) => c.node('n').storage.get(key)?.value === `value of ${key}`) &&
@@ -142,5 +147,9 @@ describe('KvStoreService and ring$', () => {
     for (const key of held)
       for (const id of c.replicasOf(key))
         expect([key, id, c.node(id).storage.get(key)?.value]).toEqual([key, id, `value of ${key}`]);
+    // The handoff is reported over by the next round that finds nothing left to move (the periodic sync here).
+    expect(handoffReports).toEqual([true]);
+    await jest.advanceTimersByTimeAsync(HOUR);
+    expect(handoffReports).toEqual([true, false]);
   });
 });

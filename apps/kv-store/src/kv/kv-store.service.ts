@@ -72,6 +72,8 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy, 
       this.cluster.ringChanges$.subscribe((what) => {
         this.node.noteRingChange();
         this.keepTokens();
+        // Copies move until a placement round finds nothing to move (see round).
+        this.cluster.reportHandoff(true);
         this.logger.log(`ring changed (${what}); rebalancing soon`);
         this.soon();
       }),
@@ -145,6 +147,8 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy, 
         try {
           const r = await this.node.placementRound();
           this.reportLoad();
+          const settled = r.pulled + r.pushed + r.handedOff + r.dropped === 0 && r.failedPeers.length === 0;
+          if (settled && !this.again) this.cluster.reportHandoff(false);
           if (r.pulled + r.pushed + r.handedOff + r.dropped > 0) {
             this.logger.log(
               `rebalanced: pulled ${r.pulled}, pushed ${r.pushed}, handed over ${r.handedOff}, dropped ${r.dropped} copies${r.failedPeers.length ? `; failed with or refused by ${[...new Set(r.failedPeers)].join(', ')}` : ''}`,
@@ -166,6 +170,7 @@ export class KvStoreService implements OnApplicationBootstrap, OnModuleDestroy, 
   decommission(): Promise<DecommissionOutcome> {
     this.decommissioning ??= (async () => {
       clearInterval(this.syncTimer);
+      this.cluster.reportHandoff(true);
       await this.running;
       const outcome = await runDecommission(
         {

@@ -12,6 +12,7 @@ import type { RpcCall } from '../transport/inbound-call.js';
 import { roundTrip } from '../transport/payload-codec.js';
 import type { OutboundCall } from '../transport/peer.js';
 import { TransportService } from '../transport/transport.service.js';
+import { outcomeOf, type CallObserver, type CallOutcome, type CallWatch } from './call-observer.js';
 import { Deadlines, type Expiring } from './deadlines.js';
 import { NodeResolver } from './node-resolver.js';
 
@@ -47,6 +48,10 @@ class PendingCall implements OutboundCall, Expiring {
   deadlineSlot = -1;
   deadlineTimeoutMs = 0;
   deadlineListed = false;
+  /** The observers' watches of this call (see CallObserver), ended once. */
+  observed: CallWatch[] | undefined = undefined;
+  /** What a tracing observer gave to send with the request. */
+  traceContext: string | undefined = undefined;
   private timeoutMs = 0;
   constructor(
     private readonly subscriber: Subscriber<unknown>,
@@ -61,6 +66,7 @@ class PendingCall implements OutboundCall, Expiring {
   }
 
   expire(): void {
+    this.end('timeout');
     this.subscriber.error(new RpcTimeoutError(this.nodeId, this.pattern, this.timeoutMs));
   }
 
@@ -72,22 +78,26 @@ class PendingCall implements OutboundCall, Expiring {
 
   reply(value: unknown): void {
     this.stop();
+    this.end('ok');
     this.subscriber.next(value);
     this.subscriber.complete();
   }
 
   complete(): void {
     this.stop();
+    this.end('ok');
     this.subscriber.complete();
   }
 
   error(error: unknown): void {
     this.stop();
+    this.end(outcomeOf(error), error);
     this.subscriber.error(error);
   }
 
   remoteError(error: unknown): void {
     this.stop();
+    this.end('remote_error', error);
     if (isDrainingRefusal(error)) return this.subscriber.error(new NodeDrainingError(this.nodeId));
     this.subscriber.error(new RemoteError(this.nodeId, this.pattern, remoteMessage(error), error));
   }
@@ -95,7 +105,15 @@ class PendingCall implements OutboundCall, Expiring {
   /** Teardown: runs on unsubscribe, completion, error or timeout. */
   unsubscribe(): void {
     this.stop();
+    this.end('cancelled');
     this.cancel?.();
+  }
+
+  end(outcome: CallOutcome, error?: unknown): void {
+    const observed = this.observed;
+    if (observed === undefined) return;
+    this.observed = undefined;
+    for (const watch of observed) watch.end(outcome, error);
   }
 
   private stop(): void {
@@ -146,6 +164,7 @@ class LocalCall implements RpcCall {
 @Injectable()
 export class ClusterClient implements OnModuleDestroy {
   private readonly deadlines = new Deadlines();
+  private readonly observers: CallObserver[] = [];
 
   constructor(
     private readonly resolver: NodeResolver,
@@ -160,12 +179,14 @@ export class ClusterClient implements OnModuleDestroy {
       const route = toRoute(pattern);
       const timeoutMs = opts?.timeoutMs ?? this.options.rpc.timeoutMs;
       const call = new PendingCall(subscriber, nodeId, route, this.deadlines);
+      if (this.observers.length > 0) this.observe(call, nodeId, route);
       try {
         const target = this.resolver.resolve(nodeId);
         call.cancel = target.local
           ? this.callLocal(route, data, call)
           : this.transport.call(target.address, route, data, call);
       } catch (error) {
+        call.end(outcomeOf(error), error);
         subscriber.error(error);
         return undefined;
       }
@@ -177,6 +198,29 @@ export class ClusterClient implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.deadlines.stop();
+  }
+
+  /**
+   * Registers `observer` for every `send` from now on (the `elastica/prometheus` metrics, say); returns
+   * the function that unregisters it.
+   */
+  addObserver(observer: CallObserver): () => void {
+    this.observers.push(observer);
+    return () => {
+      const i = this.observers.indexOf(observer);
+      if (i !== -1) this.observers.splice(i, 1);
+    };
+  }
+
+  private observe(call: PendingCall, nodeId: string, route: string): void {
+    const watches: CallWatch[] = [];
+    for (const observer of this.observers) {
+      const watch = observer.start(nodeId, route);
+      if (!watch) continue;
+      watches.push(watch);
+      if (watch.traceContext !== undefined) call.traceContext = watch.traceContext;
+    }
+    if (watches.length > 0) call.observed = watches;
   }
 
   /** Fire-and-forget. Sent at once (hot); the Observable completes, or fails with why it could not be sent. */

@@ -1,5 +1,6 @@
 import { APP_VERSION_KEY, VERSION_KEY } from '../elastica.constants.js';
 import type { Member, MemberStatus } from './gossip.types.js';
+import { FORGOTTEN_KEY } from './forgotten.js';
 import { VERDICTS_KEY } from './verdicts.js';
 import { stringSize } from './wire/bytes.js';
 import { incarnationRef } from './wire/incarnation.js';
@@ -173,10 +174,10 @@ export class EndpointState {
     return member;
   }
 
-  /** The owner's keys, its internal verdicts aside. */
+  /** The owner's keys, its internal verdicts and forgotten list aside. */
   userState(): Record<string, string> {
     const state: Record<string, string> = {};
-    for (const [key, entry] of this.keys) if (key !== VERDICTS_KEY) state[key] = entry.value;
+    for (const [key, entry] of this.keys) if (key !== VERDICTS_KEY && key !== FORGOTTEN_KEY) state[key] = entry.value;
     return state;
   }
 }

@@ -17,6 +17,8 @@ import { FirstStart, type BootstrapOptions } from './first-start.js';
 import { endpointFromView } from './starting-view.js';
 import { VerdictLedger } from './verdict-ledger.js';
 import { VERDICTS_KEY } from './verdicts.js';
+import { FORGOTTEN_KEY } from './forgotten.js';
+import { ForgetProtocol } from './forget-protocol.js';
 import { encodeMessage } from './wire/codec.js';
 import type {
   AnnouncedStatus,
@@ -77,6 +79,7 @@ export class GossipNode {
   private readonly events: MembershipEvents;
   private readonly judge: PeerJudge;
   private readonly firstStart: FirstStart | undefined;
+  private readonly forgetting: ForgetProtocol;
   /** Incarnations just learned through third parties, pinged before this message's replies go out. */
   private readonly unheard: EndpointState[] = [];
   private ticks = 0;
@@ -112,6 +115,15 @@ export class GossipNode {
       this.events,
       this.verdicts,
       (endpoint, reason, until) => this.drop(endpoint, reason, until),
+    );
+    this.forgetting = new ForgetProtocol(
+      this.options,
+      this.table,
+      this.own,
+      this.stats,
+      this.listener,
+      this.events,
+      (endpoint, until) => this.drop(endpoint, 'forgotten', until),
     );
     const pending = config.seedsPending === true || config.bootstrap !== undefined;
     this.seeds = new SeedContact(config.seeds, config.address, this.options, this.random, this.listener, pending);
@@ -162,8 +174,8 @@ export class GossipNode {
   set(key: string, value: string, nowMs: number): void {
     if (typeof key !== 'string' || key.length === 0)
       throw new TypeError(`gossip state key must be a non-empty string, got ${JSON.stringify(key)}`);
-    if (key === VERDICTS_KEY)
-      throw new TypeError(`gossip state key "${key}" is the core's own (its gossiped verdicts)`);
+    if (key === VERDICTS_KEY || key === FORGOTTEN_KEY)
+      throw new TypeError(`gossip state key "${key}" is the core's own`);
     if (typeof value !== 'string')
       throw new TypeError(`gossip state value of "${key}" must be a string, got ${typeof value}`);
     this.own.write(key, value, nowMs);
@@ -271,6 +283,18 @@ export class GossipNode {
     for (const endpoint of this.unheard.splice(0))
       if (endpoint.down && this.table.holds(endpoint)) this.ping(out, endpoint.address);
     return out;
+  }
+
+  /**
+   * Removes a node this node judges down, now, as `nodetool removenode` or `serf force-leave` do: its
+   * incarnation is dropped here and named under FORGOTTEN_KEY, so that every node that hears of it drops
+   * it too (docs/ARCHITECTURE.md, Gossip › Forgetting a node). A restart of it (a new generation) joins
+   * as any new node; the forgotten incarnation itself, if it was alive after all, is let back in once
+   * it talks to a node directly, and takes a new generation when it hears it was forgotten.
+   * Throws UnknownNodeError or NodeNotDownError.
+   */
+  forget(nodeId: string, nowMs: number): void {
+    this.forgetting.forget(nodeId, nowMs);
   }
 
   /** Stops for good without a word to anyone (a crash, or a shutdown without `leave`). */
@@ -414,9 +438,11 @@ export class GossipNode {
   ): void {
     const heartbeatBefore = endpoint.heartbeat;
     const announcedBefore = endpoint.announced;
-    const verdicts = endpoint.merge(items, (key, value, version) =>
-      this.listener.change?.({ nodeId: endpoint.id, key, value, version }, nowMs),
-    );
+    let forgotten: string | undefined;
+    const verdicts = endpoint.merge(items, (key, value, version) => {
+      if (key === FORGOTTEN_KEY) forgotten = value;
+      else this.listener.change?.({ nodeId: endpoint.id, key, value, version }, nowMs);
+    });
     if (endpoint.heartbeat > heartbeatBefore) this.judge.feed(endpoint, endpoint.heartbeat, nowMs, true);
     if (endpoint.announced === 'left' && announcedBefore !== 'left') {
       endpoint.leftSince = nowMs;
@@ -427,6 +453,7 @@ export class GossipNode {
     this.events.transition(endpoint, before, nowMs);
     // Judged once the whole message is applied, against the freshest news it brought of the convicted.
     if (verdicts !== undefined && endpoint.announced !== 'left') this.verdicts.queue(endpoint, verdicts);
+    if (forgotten !== undefined) this.forgetting.hear(endpoint, forgotten, nowMs);
   }
 
   /**

@@ -18,6 +18,10 @@ export interface GossipStats {
   refusedState: number;
   /** New nodes refused because gossip.maxMembers were known already. */
   refusedMembers: number;
+  /** Incarnations forgotten by hand (GossipService.forget), here or on another node's word. */
+  forgotten: number;
+  /** Forgotten values refused as malformed. */
+  refusedForgotten: number;
 }
 
 export function emptyGossipStats(): GossipStats {
@@ -35,5 +39,7 @@ export function emptyGossipStats(): GossipStats {
     refusedOversized: 0,
     refusedState: 0,
     refusedMembers: 0,
+    forgotten: 0,
+    refusedForgotten: 0,
   };
 }

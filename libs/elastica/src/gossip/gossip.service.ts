@@ -158,6 +158,18 @@ export class GossipService implements OnApplicationBootstrap, OnModuleDestroy {
     return this.leaving;
   }
 
+  /**
+   * Removes `nodeId`, which this node judges down, from the cluster now (as `nodetool removenode`):
+   * every node drops it within a few gossip rounds and its ranges move. Rejects with NodeNotDownError
+   * when it is not down here (a live node leaves instead), UnknownNodeError when it is not a member.
+   */
+  forget(nodeId: string): Promise<void> {
+    return new Promise((resolve) => {
+      this.core.forget(nodeId, this.clock.now());
+      resolve();
+    });
+  }
+
   onApplicationBootstrap(): void {
     // Shown in every member's entry, so a rolling upgrade can be watched (docs/ARCHITECTURE.md, "Protocol
     // versions"). Set here rather than in the constructor, so that changes$ subscribers made meanwhile see them.

@@ -20,7 +20,8 @@ export interface Member {
   state: Record<string, string>;
 }
 
-export type MembershipEventType = 'joined' | 'up' | 'down' | 'restarted' | 'leaving' | 'left';
+/** `forgotten`: removed by hand (GossipService.forget), here or on another node's word; it is no longer a member. */
+export type MembershipEventType = 'joined' | 'up' | 'down' | 'restarted' | 'leaving' | 'left' | 'forgotten';
 
 export interface MembershipEvent {
   type: MembershipEventType;

@@ -1,7 +1,7 @@
 import type { EndpointState } from './endpoint-state.js';
 
-/** Why an incarnation was forgotten: one dropped as down may come back early (see readmit). */
-export type ForgetReason = 'down' | 'left' | 'replaced';
+/** Why an incarnation was forgotten: one dropped as down or by hand may come back early (see readmit). */
+export type ForgetReason = 'down' | 'left' | 'replaced' | 'forgotten';
 
 /** Forgotten incarnations remembered at most (the oldest go first): strangers cannot grow it without bound. */
 const MAX_FORGOTTEN = 20_000;
@@ -75,6 +75,14 @@ export class MembershipTable {
     if (this.forgotten.size > MAX_FORGOTTEN) this.forgotten.delete(this.forgotten.keys().next().value!);
   }
 
+  /** Refuses an incarnation not (or no longer) known here until `until`, so that gossip cannot bring it in. */
+  refuse(ref: number, reason: ForgetReason, until: number): void {
+    if (this.refs.has(ref)) return;
+    this.forgotten.delete(ref);
+    this.forgotten.set(ref, { until, reason });
+    if (this.forgotten.size > MAX_FORGOTTEN) this.forgotten.delete(this.forgotten.keys().next().value!);
+  }
+
   isForgotten(ref: number, nowMs: number): boolean {
     const entry = this.forgotten.get(ref);
     if (!entry) return false;
@@ -83,9 +91,10 @@ export class MembershipTable {
     return false;
   }
 
-  /** A dropped-as-down incarnation that talks to us is alive after all: let gossip bring it back. */
+  /** A dropped-as-down (or forgotten by hand) incarnation that talks to us is alive after all: let gossip bring it back. */
   readmit(ref: number): void {
-    if (this.forgotten.get(ref)?.reason === 'down') this.forgotten.delete(ref);
+    const reason = this.forgotten.get(ref)?.reason;
+    if (reason === 'down' || reason === 'forgotten') this.forgotten.delete(ref);
   }
 
   purgeForgotten(nowMs: number): void {

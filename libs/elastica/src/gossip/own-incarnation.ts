@@ -6,6 +6,7 @@ import type { GossipListener, MemberStatus } from './gossip.types.js';
 import type { LeaveProtocol } from './leave-protocol.js';
 import type { MembershipTable } from './membership-table.js';
 import { entryWireSize } from './message-packer.js';
+import { FORGOTTEN_KEY } from './forgotten.js';
 import { MAX_VERDICTS_LENGTH, VERDICTS_KEY } from './verdicts.js';
 import type { AnnouncedStatus, Identity } from './wire/messages.js';
 
@@ -79,7 +80,8 @@ export class OwnIncarnation {
     }
     self.maxVersion = version;
     self.put(key, value, version);
-    if (key !== VERDICTS_KEY) this.listener.change?.({ nodeId: self.id, key, value, version }, nowMs);
+    if (key !== VERDICTS_KEY && key !== FORGOTTEN_KEY)
+      this.listener.change?.({ nodeId: self.id, key, value, version }, nowMs);
   }
 
   /** Whether `key` = `value` fits one message, whatever else is sent with it. */

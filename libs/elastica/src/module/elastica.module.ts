@@ -10,6 +10,7 @@ import { NodeResolver } from '../client/node-resolver.js';
 import { ClusterClient } from '../client/cluster-client.js';
 import { PartitionerService } from '../ring/partitioner.service.js';
 import { ShutdownService } from '../shutdown/shutdown.service.js';
+import { AdminService } from '../admin/admin.service.js';
 import type { ElasticaOptions, ResolvedElasticaOptions } from '../options/elastica-options.js';
 import { resolveOptions } from '../options/resolve-options.js';
 import { ElasticaConfigurableModule, ELASTICA_RAW_OPTIONS } from './elastica.module-definition.js';
@@ -40,6 +41,7 @@ const providers: Provider[] = [
   ClusterClient,
   PartitionerService,
   ShutdownService,
+  AdminService,
 ];
 
 /**
@@ -60,6 +62,7 @@ const providers: Provider[] = [
     ClusterClient,
     PartitionerService,
     ShutdownService,
+    AdminService,
   ],
 })
 export class ElasticaModule extends ElasticaConfigurableModule {}

@@ -68,6 +68,8 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
   /** Decoded tokens per node, keyed by the gossiped text so unchanged state is not decoded again. */
   private readonly decoded = new Map<string, { text: string; tokens: number[] }>();
   private invalidStates = 0;
+  private handoff = false;
+  private ready = false;
 
   /** Every change of the ring: its new checksum and which ranges moved from which node to which. */
   readonly ring$: Observable<RingChange> = this.changes.asObservable();
@@ -206,6 +208,30 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
     this.latestLoad = load;
     if (this.steady === undefined || !within(load, this.steady.load, STEADY_LOAD)) this.steady = { load, since: now };
     this.publishLoad(now);
+  }
+
+  /**
+   * The application says whether it is moving data between nodes after a ring change (a handoff):
+   * `ElasticaHealthIndicator.isSafeToStop` answers down meanwhile, so that an orchestrator does not
+   * stop a second node while the first one's copies are still in flight. Local only, not gossiped.
+   */
+  reportHandoff(inProgress: boolean): void {
+    this.handoff = inProgress;
+  }
+
+  /** What the application last said with reportHandoff. */
+  get handoffInProgress(): boolean {
+    return this.handoff;
+  }
+
+  /** Whether whenReady() has resolved: this node's tokens are settled and published, and its ring is built. */
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  /** How many times the ring changed here since start (the version of the last RingChange). */
+  get version(): number {
+    return this.ringVersion;
   }
 
   /** The last load the application reported, if any (published or held back). */
@@ -355,6 +381,7 @@ export class PartitionerService implements OnModuleInit, OnModuleDestroy {
       });
     }
     if (this.phase === 'ready' && !this.current.isEmpty) {
+      this.ready = true;
       for (const resolve of this.readyWaiters.splice(0)) resolve();
     }
   }

@@ -3,14 +3,25 @@ import { NodeUnavailableError, QueueFullError } from '../errors/elastica-error.j
 import type { HostPort, RpcOptions, TlsOptions } from '../options/elastica-options.js';
 import { Admission } from './admission.js';
 import { Connection, describeClose, type CloseInfo, type ConnectionEvents } from './connection.js';
-import { encodeEvent, encodeGossip, encodeId, encodeRequest, FrameType, type Frame } from './frames.js';
-import type { LocalIdentity } from './handshake.js';
+import {
+  encodeEvent,
+  encodeGossip,
+  encodeId,
+  encodeRequest,
+  encodeTracedRequest,
+  FrameType,
+  type Frame,
+} from './frames.js';
+import { TRACE_CONTEXT_PROTOCOL, type LocalIdentity } from './handshake.js';
 import { IncomingTraffic, type IncomingHandlers } from './incoming-traffic.js';
 import type { OutboundCall, Peer } from './peer.js';
 import { PeerDirectory } from './peer-directory.js';
 import { Redialer } from './redial.js';
 import { Sockets } from './sockets.js';
 import { connectionsOf, TransportCounters, type ConnectionInfo, type TransportStats } from './transport-stats.js';
+
+/** Admin clients (the CLI) connected at once at most: each is authenticated, so this only bounds a runaway script. */
+const MAX_ADMINS = 16;
 
 export interface TransportLogger {
   log(message: string): void;
@@ -34,6 +45,8 @@ export class ConnectionRegistry {
   private readonly peers: PeerDirectory;
   private readonly redial: Redialer;
   private readonly unattached = new Set<Connection>();
+  /** Established admin clients (Hello.role): authenticated, never members, bounded by MAX_ADMINS. */
+  private readonly admins = new Set<Connection>();
   private readonly incoming: IncomingTraffic;
   private readonly counters: TransportCounters;
   private readonly admission: Admission;
@@ -44,8 +57,8 @@ export class ConnectionRegistry {
   /** Made once, not per frame sent; an arrow, so that it calls the dial in force (the specs stand in for it). */
   private readonly dialPeer = (peer: Peer): void => this.dial(peer);
   private readonly events: ConnectionEvents = {
-    admit: (conn, hello) => this.admission.admit(conn, hello),
-    commit: (conn) => this.admission.commit(conn),
+    admit: (conn, hello) => (hello.role === 'admin' ? this.admitAdmin() : this.admission.admit(conn, hello)),
+    commit: (conn) => (conn.remoteHello?.role === 'admin' ? this.commitAdmin(conn) : this.admission.commit(conn)),
     reached: (conn, hello) => this.admission.reached(conn, hello),
     established: (conn) => this.established(conn),
     frame: (conn, frame) => this.onFrame(conn, frame),
@@ -91,6 +104,7 @@ export class ConnectionRegistry {
   async close(): Promise<void> {
     this.closed = true;
     for (const conn of this.unattached) conn.destroy('node shutting down');
+    for (const conn of [...this.admins]) conn.close('node shutting down');
     for (const peer of this.peers.entries()) peer.shutDown();
     await this.sockets.close();
   }
@@ -132,7 +146,13 @@ export class ConnectionRegistry {
       throw new QueueFullError(peer.label, `${this.rpc.maxInFlight} requests in flight (rpc.maxInFlight)`);
     this.nextCallId = (this.nextCallId + 1) >>> 0;
     const id = this.nextCallId;
-    this.enqueue(peer, encodeRequest(id, pattern, data), call.nodeId);
+    // Only a connection that negotiated it reads a trace context; a call queued before any connection goes without.
+    const trace = call.traceContext;
+    const frame =
+      trace !== undefined && (peer.current().conn?.protocol ?? 0) >= TRACE_CONTEXT_PROTOCOL
+        ? encodeTracedRequest(id, pattern, data, trace)
+        : encodeRequest(id, pattern, data);
+    this.enqueue(peer, frame, call.nodeId);
     peer.addCall(id, call);
     return () => {
       // The entry may have turned out to be another name of a known node since: its calls moved there.
@@ -231,7 +251,25 @@ export class ConnectionRegistry {
     );
   }
 
+  private admitAdmin(): { reason: 'overloaded' | 'duplicate'; message: string } | undefined {
+    if (this.closed) return { reason: 'duplicate', message: 'node shutting down' };
+    if (this.admins.size >= MAX_ADMINS)
+      return { reason: 'overloaded', message: `${MAX_ADMINS} admin clients are connected already` };
+    return undefined;
+  }
+
+  private commitAdmin(conn: Connection): { reason: 'overloaded' | 'duplicate'; message: string } | undefined {
+    this.unattached.delete(conn);
+    return this.admitAdmin();
+  }
+
   private established(conn: Connection): void {
+    if (conn.remoteHello?.role === 'admin') {
+      this.admins.add(conn);
+      this.incoming.open(conn);
+      this.logger.log(`admin client ${conn.remoteHello.nodeId} connected from ${conn.remote}`);
+      return;
+    }
     const peer = conn.owner as Peer;
     const hello = conn.remoteHello!;
     if (peer.connecting === conn) peer.connecting = undefined;
@@ -302,6 +340,7 @@ export class ConnectionRegistry {
   }
 
   private onFrame(conn: Connection, frame: Frame): void {
+    if (this.admins.has(conn)) return this.incoming.deliverAdmin(conn, frame);
     const peer = conn.owner as Peer;
     if (peer.standby === conn && !this.admission.isCrossingLoser(conn)) this.promote(peer, conn);
     this.incoming.deliver(conn, peer, frame);
@@ -309,6 +348,7 @@ export class ConnectionRegistry {
 
   private onClosed(conn: Connection, info: CloseInfo): void {
     this.unattached.delete(conn);
+    this.admins.delete(conn);
     this.counters.closed(conn, info);
     this.incoming.closed(conn);
     if (info.refused === 'self' && conn.direction === 'inbound') this.peers.rememberSelfDial(conn.remote);

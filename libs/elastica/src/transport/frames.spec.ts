@@ -10,8 +10,10 @@ import {
   encodeId,
   encodeRefuse,
   encodeRequest,
+  encodeTracedRequest,
   encodeValue,
   FrameType,
+  MAX_TRACE_CONTEXT_BYTES,
 } from './frames.js';
 import { roundTrip } from './payload-codec.js';
 
@@ -19,6 +21,29 @@ import { roundTrip } from './payload-codec.js';
 const body = (frame: Buffer) => frame.subarray(4);
 
 describe('frames', () => {
+  it('carries a trace context in a traced request (protocol 2), decoded as a request with trace', () => {
+    const trace = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\nvendor=abc';
+    for (const data of ['text', { key: 'k' }])
+      expect(decodeFrame(body(encodeTracedRequest(9, 'kv.put', data, trace)))).toEqual({
+        type: FrameType.Request,
+        id: 9,
+        pattern: 'kv.put',
+        data,
+        trace,
+      });
+    // Too big a context is dropped, never the call.
+    expect(decodeFrame(body(encodeTracedRequest(9, 'p', 1, 'x'.repeat(MAX_TRACE_CONTEXT_BYTES + 1))))).toEqual({
+      type: FrameType.Request,
+      id: 9,
+      pattern: 'p',
+      data: 1,
+    });
+    const unprintable = encodeTracedRequest(9, 'p', 1, 'a\u0001b');
+    expect(() => decodeFrame(body(unprintable))).toThrow(MalformedFrameError);
+    const truncated = body(encodeTracedRequest(9, 'p', 1, trace)).subarray(0, 20);
+    expect(() => decodeFrame(truncated)).toThrow(MalformedFrameError);
+  });
+
   it('round-trips every traffic frame', () => {
     expect(decodeFrame(body(encodeRequest(7, 'kv.get', { key: 'k' })))).toEqual({
       type: FrameType.Request,

@@ -20,14 +20,22 @@ export const enum FrameType {
   Cancel = 10,
   /** Next + Complete in one frame: the common single-value reply. */
   Reply = 11,
+  /**
+   * Protocol version 2 (TRACE_CONTEXT_PROTOCOL): a REQUEST with the caller's trace context before it;
+   * decoded as a Request with `trace`. Sent only on connections that negotiated version 2 or above.
+   */
+  TracedRequest = 12,
 }
+
+/** Longest trace context carried (W3C traceparent is 55 bytes; tracestate is capped at 512 by the spec). */
+export const MAX_TRACE_CONTEXT_BYTES = 1024;
 
 export type Frame =
   | { type: FrameType.Hello; version: number; body: Buffer }
   | { type: FrameType.Auth; proof: Buffer }
   | { type: FrameType.Refuse; reason: string; message: string }
   | { type: FrameType.Gossip; bytes: Buffer }
-  | { type: FrameType.Request; id: number; pattern: string; data: unknown }
+  | { type: FrameType.Request; id: number; pattern: string; data: unknown; trace?: string }
   | { type: FrameType.Event; pattern: string; data: unknown }
   | { type: FrameType.Next | FrameType.Reply; id: number; data: unknown }
   | { type: FrameType.Complete | FrameType.Cancel; id: number }
@@ -133,6 +141,18 @@ export function encodeRequestWith(id: number, pattern: string, payload: EncodedP
   return frame;
 }
 
+/** A REQUEST carrying `trace` (see FrameType.TracedRequest): the plain frame's body behind the context. */
+export function encodeTracedRequest(id: number, pattern: string, data: unknown, trace: string): Buffer {
+  const plain = encodeRequest(id, pattern, data);
+  const t = Buffer.byteLength(trace);
+  if (t > MAX_TRACE_CONTEXT_BYTES) return plain; // a context that big is dropped, never the call
+  const frame = alloc(FrameType.TracedRequest, 2 + t + plain.length - HEADER);
+  frame.writeUInt16BE(t, HEADER);
+  frame.write(trace, HEADER + 2, t, 'utf8');
+  plain.copy(frame, HEADER + 2 + t, HEADER);
+  return frame;
+}
+
 export function encodeEvent(pattern: string, data: unknown): Buffer {
   const payload = encodePayload(data);
   const p = patternBytes(pattern);
@@ -234,6 +254,26 @@ export function decodeFrame(body: Buffer): Frame {
         id: body.readUInt32BE(1),
         pattern: readPattern(body, 7, 7 + p),
         data: decodePayload(body.subarray(7 + p)),
+      };
+    }
+    case FrameType.TracedRequest: {
+      need(body, 3, 'REQUEST');
+      const t = body.readUInt16BE(1);
+      if (t > MAX_TRACE_CONTEXT_BYTES) throw new MalformedFrameError(`trace context of ${t} bytes`);
+      need(body, 3 + t + 6 + 1, 'REQUEST');
+      const trace = body.toString('utf8', 3, 3 + t);
+      // Printable ASCII and the newline between traceparent and tracestate: it ends up in the tracer.
+      if (!/^[\x20-\x7e]*(\n[\x20-\x7e]*)?$/.test(trace))
+        throw new MalformedFrameError('trace context is not printable');
+      const at = 3 + t;
+      const p = body.readUInt16BE(at + 4);
+      need(body, at + 6 + p + 1, 'REQUEST');
+      return {
+        type: FrameType.Request,
+        id: body.readUInt32BE(at),
+        pattern: readPattern(body, at + 6, at + 6 + p),
+        data: decodePayload(body.subarray(at + 6 + p)),
+        trace,
       };
     }
     case FrameType.Event: {

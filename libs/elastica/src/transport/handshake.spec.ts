@@ -16,6 +16,13 @@ const local: LocalIdentity = { cluster: 'orders', nodeId: 'a', generation: 1, ad
 const peer = { ...makeHello({ ...local, nodeId: 'b', advertise: '10.0.0.2:7000' }, 'nonce-b') };
 
 describe('handshake', () => {
+  it("carries an admin client's role, and refuses any other role as a bad frame", () => {
+    const admin = makeHello({ ...local, nodeId: 'operator', role: 'admin' }, 'nonce-o');
+    expect(parseHello(Buffer.from(JSON.stringify(admin))).role).toBe('admin');
+    expect(parseHello(Buffer.from(JSON.stringify(peer))).role).toBeUndefined();
+    expect(() => parseHello(Buffer.from(JSON.stringify({ ...admin, role: 'root' })))).toThrow(/role/);
+  });
+
   it('accepts a peer of the same cluster, version and secret setting', () => {
     expect(checkHello(local, PROTOCOL_VERSION, peer)).toBeUndefined();
   });

@@ -7,7 +7,9 @@ import { parseHostPort } from '../common/host-port.js';
  * speaks every version from PROTOCOL_VERSION_MIN up to it, and each connection uses the highest
  * version both ends speak (see docs/ARCHITECTURE.md, "Protocol versions and rolling upgrades").
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+/** Version 2 adds the TRACED_REQUEST frame (a request with the caller's trace context). */
+export const TRACE_CONTEXT_PROTOCOL = 2;
 /** The oldest version this build still speaks: raised only when support for an old one is dropped. */
 export const PROTOCOL_VERSION_MIN = 1;
 /** Versions a HELLO may claim at most: a peer-chosen number bounds nothing else. */
@@ -94,6 +96,11 @@ export interface Hello {
    */
   standby?: boolean;
   /**
+   * Dialer only: `admin` for an operator's client (the `elastica` CLI), authenticated like a peer but
+   * never a member: its requests go to the admin handlers, and nothing is sent to it unasked.
+   */
+  role?: 'admin';
+  /**
    * The highest wire-protocol version this side speaks; its lowest is the HELLO frame's version. Absent
    * (a version-1 peer, before negotiation): the frame's version is the only one it speaks.
    */
@@ -108,6 +115,8 @@ export interface LocalIdentity {
   secret?: string;
   /** `tls.nodeIdInCertificate`: a peer's certificate must name the node id its HELLO claims. */
   nodeIdInCertificate?: boolean;
+  /** Set by an admin client (see Hello.role). */
+  role?: 'admin';
   /** The wire-protocol versions this node speaks; default DEFAULT_PROTOCOL_RANGE (tests raise it). */
   protocols?: ProtocolRange;
 }
@@ -137,6 +146,7 @@ export function makeHello(local: LocalIdentity, nonce: string, proof?: Buffer, s
   };
   if (proof) hello.proof = proof.toString('base64');
   if (standby !== undefined) hello.standby = standby;
+  if (local.role !== undefined) hello.role = local.role;
   return hello;
 }
 
@@ -177,6 +187,10 @@ export function parseHello(body: Buffer): Hello {
   if (value.standby !== undefined) {
     if (typeof value.standby !== 'boolean') throw new MalformedFrameError('HELLO field standby is invalid');
     hello.standby = value.standby;
+  }
+  if (value.role !== undefined) {
+    if (value.role !== 'admin') throw new MalformedFrameError('HELLO field role is invalid');
+    hello.role = 'admin';
   }
   // This node may dial it later (it is how gossip names the peer): it must be a real address.
   try {

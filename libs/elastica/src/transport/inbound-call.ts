@@ -9,6 +9,10 @@ export interface RpcCall {
   readonly sender: string;
   readonly done: boolean;
   onCancel: (() => void) | undefined;
+  /** The caller's trace context (W3C traceparent, then tracestate after a newline), when it sent one. */
+  readonly traceContext?: string;
+  /** Set by an inbound observer (tracing): called once as the call ends, however it ends. */
+  onEnd?: ((outcome: 'ok' | 'error' | 'cancelled', error?: unknown) => void) | undefined;
   next(value: unknown): void;
   reply(value: unknown): void;
   complete(): void;
@@ -24,6 +28,8 @@ export class InboundCall implements RpcCall {
   done = false;
   /** Set by the dispatcher: how to stop the handler's work when the caller cancels. */
   onCancel: (() => void) | undefined;
+  onEnd: ((outcome: 'ok' | 'error' | 'cancelled', error?: unknown) => void) | undefined = undefined;
+  traceContext: string | undefined = undefined;
 
   constructor(
     readonly id: number,
@@ -42,29 +48,34 @@ export class InboundCall implements RpcCall {
   }
 
   reply(value: unknown): void {
-    if (this.finish()) this.send(FrameType.Reply, value);
+    if (this.finish('ok')) this.send(FrameType.Reply, value);
   }
 
   complete(): void {
-    if (this.finish()) this.conn.write(encodeId(FrameType.Complete, this.id));
+    if (this.finish('ok')) this.conn.write(encodeId(FrameType.Complete, this.id));
   }
 
   error(error: unknown): void {
-    if (this.finish()) this.conn.write(encodeError(this.id, error));
+    if (this.finish('error', error)) this.conn.write(encodeError(this.id, error));
   }
 
   /** The caller cancelled or went away: stop the handler, answer nothing. */
   cancel(): void {
-    if (!this.finish()) return;
+    if (!this.finish('cancelled')) return;
     const stop = this.onCancel;
     this.onCancel = undefined;
     stop?.();
   }
 
-  private finish(): boolean {
+  private finish(outcome: 'ok' | 'error' | 'cancelled', error?: unknown): boolean {
     if (this.done) return false;
     this.done = true;
     this.open.delete(this.id);
+    if (this.onEnd) {
+      const end = this.onEnd;
+      this.onEnd = undefined;
+      end(outcome, error);
+    }
     return true;
   }
 
@@ -81,7 +92,7 @@ export class InboundCall implements RpcCall {
       }
     } catch (error) {
       const stop = this.onCancel;
-      if (!this.done) this.finish();
+      if (!this.done) this.finish('error', error);
       this.onCancel = undefined;
       stop?.();
       this.conn.write(encodeError(this.id, { message: `could not send the reply: ${(error as Error).message}` }));

@@ -11,6 +11,8 @@ export interface IncomingHandlers {
   event(sender: string, pattern: string, data: unknown): void;
   /** An address this node dialled reached this node itself (e.g. a seed spelled other than `advertise`). */
   selfAddress?(address: string): void;
+  /** A request of an admin client (Hello.role): the admin handlers, or refused when there are none. */
+  admin?(call: InboundCall): void;
 }
 
 /**
@@ -46,6 +48,17 @@ export class IncomingTraffic {
     for (const call of [...calls.values()]) call.cancel();
   }
 
+  /** From an admin client: its requests (and their cancels) only; anything else is ignored. */
+  deliverAdmin(conn: Connection, frame: Frame): void {
+    if (frame.type === FrameType.Cancel) this.served.get(conn)?.get(frame.id)?.cancel();
+    if (frame.type !== FrameType.Request) return;
+    const calls = this.served.get(conn)!;
+    const call = new InboundCall(frame.id, frame.pattern, frame.data, conn.remoteHello!.nodeId, conn, this.rpc, calls);
+    calls.set(frame.id, call);
+    if (this.handlers.admin) this.handlers.admin(call);
+    else call.error({ message: 'this node serves no admin requests' });
+  }
+
   deliver(conn: Connection, peer: Peer, frame: Frame): void {
     switch (frame.type) {
       case FrameType.Gossip:
@@ -62,6 +75,7 @@ export class IncomingTraffic {
           this.rpc,
           calls,
         );
+        if (frame.trace !== undefined) call.traceContext = frame.trace;
         calls.set(frame.id, call);
         this.handlers.request(call);
         return;

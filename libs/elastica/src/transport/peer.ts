@@ -7,6 +7,8 @@ import type { Hello } from './handshake.js';
 export interface OutboundCall {
   readonly pattern: string;
   readonly nodeId: string;
+  /** The trace context to send with the request (tracing), if any. */
+  readonly traceContext?: string;
   next(value: unknown): void;
   /** Single-value reply: next then complete. */
   reply(value: unknown): void;

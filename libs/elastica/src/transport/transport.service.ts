@@ -8,6 +8,7 @@ import { ConnectionRegistry, type ConnectionInfo, type TransportStats } from './
 import type { InboundCall, RpcCall } from './inbound-call.js';
 import { DRAINING_CODE } from '../errors/node-draining.error.js';
 import type { OutboundCall } from './peer.js';
+import type { InboundObserver } from '../client/call-observer.js';
 
 /** Who answers calls and events from peers: the Nest strategy (ElasticaTransport) once it listens. */
 export interface RpcDispatcher {
@@ -28,6 +29,8 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
   private selfAddressHandler: ((address: string) => void) | undefined;
   private readonly selfAddresses: string[] = [];
   private dispatcher: RpcDispatcher | undefined;
+  private adminHandler: ((call: RpcCall) => void) | undefined;
+  private inboundObserver: InboundObserver | undefined;
   private boundPort = 0;
   private draining = false;
   private starting: Promise<void> | undefined;
@@ -54,6 +57,10 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
         request: (call) => this.onRequest(call),
         event: (sender, pattern, data) => this.onEvent(sender, pattern, data),
         selfAddress: (address) => this.onSelfAddressFound(address),
+        admin: (call) => {
+          if (this.adminHandler) this.adminHandler(call);
+          else call.error({ message: 'this node serves no admin requests' });
+        },
       },
       { log: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m), debug: (m) => this.logger.debug(m) },
       Math.random,
@@ -139,6 +146,16 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
 
   // ---- RPC ---------------------------------------------------------------------------------------
 
+  /** Watches the requests peers make of this node (tracing); undefined removes it. */
+  setInboundObserver(observer: InboundObserver | undefined): void {
+    this.inboundObserver = observer;
+  }
+
+  /** Where requests of admin clients (the `elastica` CLI) go: the AdminService's handlers. */
+  setAdminHandler(handler: ((call: RpcCall) => void) | undefined): void {
+    this.adminHandler = handler;
+  }
+
   setDispatcher(dispatcher: RpcDispatcher | undefined): void {
     this.dispatcher = dispatcher;
   }
@@ -194,7 +211,9 @@ export class TransportService implements GossipChannel, OnModuleInit, OnModuleDe
       });
       return;
     }
-    this.dispatcher.request(call);
+    const dispatcher = this.dispatcher;
+    if (this.inboundObserver) this.inboundObserver.serve(call, () => dispatcher.request(call));
+    else dispatcher.request(call);
   }
 
   private onEvent(sender: string, pattern: string, data: unknown): void {
