@@ -4,32 +4,34 @@
  * signal only after onModuleDestroy, too late to leave while gossip still runs: so it is heard here,
  * first, and nothing else is done with it. Without Nest's shutdown hooks nobody else listens to
  * SIGTERM; then the default action (exit) is restored and the signal raised again.
+ *
+ * One process listener serves every instance: several Nest apps in one process (tests, a gateway
+ * hosting two clusters) would otherwise pass Node's limit of ten listeners and draw its leak warning.
  */
 export class TerminationSignal {
-  /** Every instance's listener: several Nest apps in one process each have one, and none counts as "someone else". */
-  private static readonly ours = new Set<NodeJS.SignalsListener>();
-  private heard = false;
-  private readonly listener = (): void => {
-    this.heard = true;
-    const others = process.listeners('SIGTERM').filter((l) => !TerminationSignal.ours.has(l));
+  private static readonly listening = new Set<TerminationSignal>();
+  private static readonly onSignal = (): void => {
+    for (const signal of TerminationSignal.listening) signal.heard = true;
+    const others = process.listeners('SIGTERM').filter((l) => l !== TerminationSignal.onSignal);
     if (others.length === 0) {
-      for (const l of TerminationSignal.ours) process.removeListener('SIGTERM', l);
-      TerminationSignal.ours.clear();
+      TerminationSignal.listening.clear();
+      process.removeListener('SIGTERM', TerminationSignal.onSignal);
       process.kill(process.pid, 'SIGTERM');
     }
   };
+  private heard = false;
 
   get received(): boolean {
     return this.heard;
   }
 
   listen(): void {
-    TerminationSignal.ours.add(this.listener);
-    process.prependListener('SIGTERM', this.listener);
+    if (TerminationSignal.listening.size === 0) process.prependListener('SIGTERM', TerminationSignal.onSignal);
+    TerminationSignal.listening.add(this);
   }
 
   stopListening(): void {
-    TerminationSignal.ours.delete(this.listener);
-    process.removeListener('SIGTERM', this.listener);
+    if (!TerminationSignal.listening.delete(this)) return;
+    if (TerminationSignal.listening.size === 0) process.removeListener('SIGTERM', TerminationSignal.onSignal);
   }
 }
