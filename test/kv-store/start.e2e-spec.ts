@@ -69,6 +69,34 @@ function cmdline(pid: number): string {
   }
 }
 
+/** One `npm start` run on the given ports and data root, for the data-keeping test: its stop is SIGINT, as Ctrl-C. */
+function startRun(cluster: number, httpBase: number, dataRoot: string, extra: string[] = []) {
+  const child = spawn(process.execPath, ['tools/start.mjs', '--no-build', ...extra], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      ELASTICA_START_PORT: String(cluster),
+      ELASTICA_START_HTTP: String(httpBase),
+      ELASTICA_START_DATA: dataRoot,
+      NO_COLOR: '1',
+    },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => output,
+    async stop(): Promise<number | null> {
+      process.kill(child.pid!, 'SIGINT');
+      return exited;
+    },
+  };
+}
+
 describe('npm start (tools/start.mjs)', () => {
   let start: ChildProcess | undefined;
   let output = '';
@@ -159,4 +187,50 @@ describe('npm start (tools/start.mjs)', () => {
       await expect(http('GET', `http://127.0.0.1:${httpBase + i}/cluster`)).rejects.toThrow();
     expect(output).toContain('Stopping every node');
   }, 60_000);
+  it("keeps its nodes' data between runs, and --fresh wipes it", async () => {
+    const cluster = await freeRun(NODES);
+    const httpBase = await freeRun(NODES);
+    const root = mkdtempSync(join(tmpdir(), 'kv-start-keep-'));
+    const node = (i: number) => `http://127.0.0.1:${httpBase + i}`;
+    let run: ReturnType<typeof startRun> | undefined;
+    try {
+      run = startRun(cluster, httpBase, root);
+      await until(
+        'a write through node 1 to be acknowledged',
+        async () =>
+          (await http('PUT', `${node(0)}/kv/kept`, 'across runs').catch(() => ({ status: 0 }))).status === 204,
+        60_000,
+        250,
+      );
+      expect(await run.stop()).toBe(0);
+      run = startRun(cluster, httpBase, root);
+      // Read through another node than the one written to: the key comes back from the nodes' disks.
+      const again = await until(
+        'the key to read back through node 2 after a restart of all three',
+        async () => {
+          const r = await http('GET', `${node(1)}/kv/kept`).catch(() => undefined);
+          return r?.status === 200 ? r.text : undefined;
+        },
+        60_000,
+        250,
+      );
+      expect(again).toBe('across runs');
+      expect(await run.stop()).toBe(0);
+      run = startRun(cluster, httpBase, root, ['--fresh']);
+      const after = await until(
+        'a fresh cluster to answer a read of the key',
+        async () =>
+          (await http('GET', `${node(1)}/kv/kept`).catch(() => undefined))?.status === 404 ? 404 : undefined,
+        60_000,
+        250,
+      );
+      expect(after).toBe(404);
+      expect(run.output()).toContain('--fresh: wiped the data of 3 node(s)');
+      expect(await run.stop()).toBe(0);
+      run = undefined;
+    } finally {
+      if (run?.child.pid !== undefined && run.child.exitCode === null) process.kill(-run.child.pid, 'SIGKILL');
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
