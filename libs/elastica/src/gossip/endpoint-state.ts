@@ -51,6 +51,12 @@ export class EndpointState {
   feeds = 0;
   /** Rounds in a row this node has pinged it as suspect with no newer heartbeat since (see PeerJudge.pings). */
   probeRounds = 0;
+  /**
+   * Set for a new run learned through third parties while its old run was live here: since when it has
+   * been live on their word (pinged every round, `down` after a first-contact timeout unless a message
+   * of its own arrives). Undefined once heard from, or when this never applied.
+   */
+  unconfirmedSince: number | undefined;
 
   constructor(
     readonly id: string,
@@ -68,6 +74,11 @@ export class EndpointState {
   /** The newest heartbeat of it known here: from its state, or from a message of its own. */
   get newestHeartbeat(): number {
     return Math.max(this.heartbeat, this.heartbeatFed);
+  }
+
+  /** A new run live here only on third parties' word so far (see unconfirmedSince). */
+  get unconfirmed(): boolean {
+    return this.unconfirmedSince !== undefined;
   }
 
   /** Whether it is still judged by the first-contact timeout, its heartbeats too few for phi. */
@@ -89,6 +100,7 @@ export class EndpointState {
 
   /** Known only through third parties: down until heard from directly (see docs/ARCHITECTURE.md, Gossip). */
   awaitDirectContact(downSince: number): void {
+    this.unconfirmedSince = undefined;
     this.down = true;
     this.downSince = downSince;
     this.heartbeatAtConviction = 0;

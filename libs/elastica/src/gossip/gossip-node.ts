@@ -281,7 +281,7 @@ export class GossipNode {
     // Asked at once rather than at the next round: only its own answer makes it `up` here, and the
     // ring waits for every node to be up everywhere (a join is agreed one round sooner).
     for (const endpoint of this.unheard.splice(0))
-      if (endpoint.down && this.table.holds(endpoint)) this.ping(out, endpoint.address);
+      if ((endpoint.down || endpoint.unconfirmed) && this.table.holds(endpoint)) this.ping(out, endpoint.address);
     return out;
   }
 
@@ -418,9 +418,12 @@ export class GossipNode {
     const before = old?.status;
     if (old) this.table.forget(old, 'replaced', nowMs + this.options.tombstoneTtlMs);
     const endpoint = new EndpointState(id, address, generation, 'joining');
-    // A new run nobody here has heard from yet is not up on others' word, whatever the old run was.
+    // A run nobody here has heard from is not up on others' word, but a restart of a node live here stays
+    // live until its own answer is overdue (PeerJudge): `down` at once made the ring drop it for nothing.
+    // Runs none of which answered (a crash loop) keep the first one's deadline.
     if (!firstHand) {
-      endpoint.awaitDirectContact(old?.down && !wasLeft ? old.downSince : nowMs);
+      if (old && !old.down && !wasLeft) endpoint.unconfirmedSince = old.unconfirmedSince ?? nowMs;
+      else endpoint.awaitDirectContact(old?.down && !wasLeft ? old.downSince : nowMs);
       this.unheard.push(endpoint);
     }
     if (old) this.liveness.remove(id); // the old run's history says nothing about the new one

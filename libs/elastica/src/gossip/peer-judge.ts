@@ -15,7 +15,7 @@ const MAX_PINGS_PER_ROUND = 3;
 export interface Judged {
   live: EndpointState[];
   unreachable: EndpointState[];
-  /** Down, but third parties relay newer heartbeats of it: only its own word may clear `down`. */
+  /** To ping: down, but third parties relay newer heartbeats of it (only its own word clears `down`); or unconfirmed. */
   probes: EndpointState[];
   /** Live, but phi has begun to wonder: asked directly before it convicts on late relayed news. */
   suspects: EndpointState[];
@@ -50,6 +50,7 @@ export class PeerJudge {
       if (!this.table.has(endpoint.id) || endpoint.announced === 'left') continue;
       if (!endpoint.down) {
         judged.live.push(endpoint);
+        if (endpoint.unconfirmed) judged.probes.push(endpoint);
         // On probation too: the moment probation ends phi judges, and a silence it already finds too
         // long must have been probed.
         if (endpoint.feeds > 0 && (this.liveness.suspicion?.(endpoint.id, nowMs) ?? 0) >= SUSPICION_PROBE)
@@ -77,6 +78,7 @@ export class PeerJudge {
   /** A message from `endpoint` itself, stamped with its current `heartbeat`: direct evidence it is alive. */
   heardFrom(endpoint: EndpointState, heartbeat: number, nowMs: number): void {
     this.feed(endpoint, heartbeat, nowMs);
+    endpoint.unconfirmedSince = undefined;
     if (endpoint.down && heartbeat > endpoint.heartbeatAtConviction) {
       const before = endpoint.status;
       endpoint.down = false;
@@ -99,6 +101,17 @@ export class PeerJudge {
       if (nowMs - endpoint.leftSince >= this.options.tombstoneTtlMs)
         this.drop(endpoint, 'left', nowMs + this.options.tombstoneTtlMs);
       return;
+    }
+    if (!endpoint.down && endpoint.unconfirmedSince !== undefined) {
+      // A restart learned through others: its own word is overdue. Down as any run never heard from
+      // directly, and no verdict: others who hear it are not to doubt it on this node's word.
+      const overdue = nowMs - endpoint.unconfirmedSince >= this.firstContactMs();
+      if (overdue && (this.liveness.mayConvict?.(nowMs) ?? true)) {
+        const before = endpoint.status;
+        endpoint.awaitDirectContact(nowMs);
+        this.events.transition(endpoint, before, nowMs);
+        return;
+      }
     }
     if (!endpoint.down) {
       // A plain timeout on probation, phi after it; either way, silence heard while this node itself
