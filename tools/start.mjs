@@ -144,7 +144,8 @@ if (!stopping) {
   Data:       ${dataDir(first)} … (kept between runs; \`npm start -- --fresh\` wipes it)
 
   Try:  curl -X PUT http://127.0.0.1:${first.http}/kv/hello -d world
-        curl http://127.0.0.1:${last.http}/kv/hello          (any node serves any key)${failure}
+        curl http://127.0.0.1:${last.http}/kv/hello          (any node serves any key)
+        npm run -s elastica -- status --node 127.0.0.1:${first.port} --cluster kv-store   (like nodetool status)${failure}
   pids: ${pids}
   Ctrl-C stops every node.
 `);
