@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { firstValueFrom } from 'rxjs';
 import { ElasticaOptionsError, NodeUnavailableError } from 'elastica';
+import { AdminClient, type AdminStatus } from 'elastica/testing';
 import { TestHandlers } from '../transport/handlers.js';
 import { closeStartedNodes, startNode, startTrackedNode, type TestNode } from '../support/elastica-node.js';
 import { until } from '../support/until.js';
@@ -39,6 +40,24 @@ describe('TLS between nodes', () => {
     // one connection, both ways
     expect(a.transport.connections()).toHaveLength(1);
     expect(b.transport.connections()).toHaveLength(1);
+  });
+
+  it('serves an admin client (the CLI) over TLS with a cluster-CA certificate, and refuses one without TLS', async () => {
+    // The default cluster name, which these nodes keep.
+    const client = await AdminClient.connect({
+      node: a.address,
+      cluster: 'elastica',
+      secret: SECRET,
+      tls: pki.node('operator'),
+    });
+    try {
+      expect((await client.request<AdminStatus>('status')).self).toBe('tls-a');
+    } finally {
+      client.close();
+    }
+    await expect(
+      AdminClient.connect({ node: a.address, cluster: 'elastica', secret: SECRET, timeoutMs: 3000 }),
+    ).rejects.toThrow();
   });
 
   it('refuses a node whose certificate another CA signed, both as acceptor and as dialer', async () => {

@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
-import { connect as connectTls } from 'node:tls';
-import { splitAddress } from '../common/host-port.js';
 import { DEFAULT_RPC } from '../options/defaults.js';
 import { Connection, describeClose } from '../transport/connection.js';
 import { encodeRequest, FrameType } from '../transport/frames.js';
+import { dialPeer } from '../transport/sockets.js';
 import type { AdminCommand } from './admin.types.js';
 
 export interface AdminClientOptions {
@@ -36,21 +34,7 @@ export class AdminClient {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const answers = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
     return new Promise((resolve, reject) => {
-      const { host, port } = splitAddress(options.node);
-      let socket: Socket;
-      const tls = options.tls;
-      if (tls)
-        socket = connectTls({
-          host,
-          port,
-          key: tls.key,
-          cert: tls.cert,
-          ca: tls.ca,
-          rejectUnauthorized: true,
-          minVersion: 'TLSv1.2',
-          checkServerIdentity: () => undefined,
-        });
-      else socket = connect({ host, port });
+      const socket = dialPeer(options.node, options.tls);
       let settled = false;
       let ended = (message: string): void => void message;
       const conn = new Connection(

@@ -112,21 +112,7 @@ export class Sockets {
   }
 
   private open(address: string): Socket {
-    const { host, port } = splitAddress(address);
-    const tls = this.tls;
-    return tls
-      ? connectTls({
-          host,
-          port,
-          key: tls.key,
-          cert: tls.cert,
-          ca: tls.ca,
-          rejectUnauthorized: true,
-          minVersion: 'TLSv1.2',
-          // Only the chain is checked, not the name: docs/ARCHITECTURE.md, "TLS", and SECURITY.md.
-          checkServerIdentity: () => undefined,
-        })
-      : connect({ host, port });
+    return dialPeer(address, this.tls);
   }
 }
 
@@ -137,4 +123,25 @@ function isTlsError(error: NodeJS.ErrnoException): boolean {
     /^ERR_(SSL|TLS)_|CERT|UNABLE_TO_|SELF_SIGNED|HOSTNAME_MISMATCH/.test(code) ||
     /alert|certificate|SSL routines/i.test(error.message)
   );
+}
+
+/**
+ * A dial to a node's cluster port, plain or TLS: the one place the TLS settings of an outgoing
+ * connection are written (peers' dials and the admin client's alike).
+ */
+export function dialPeer(address: string, tls: Pick<TlsOptions, 'key' | 'cert' | 'ca'> | undefined): Socket {
+  const { host, port } = splitAddress(address);
+  return tls
+    ? connectTls({
+        host,
+        port,
+        key: tls.key,
+        cert: tls.cert,
+        ca: tls.ca,
+        rejectUnauthorized: true,
+        minVersion: 'TLSv1.2',
+        // Only the chain is checked, not the name: docs/ARCHITECTURE.md, "TLS", and SECURITY.md.
+        checkServerIdentity: () => undefined,
+      })
+    : connect({ host, port });
 }
