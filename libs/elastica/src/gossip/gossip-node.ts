@@ -19,16 +19,8 @@ import { VerdictLedger } from './verdict-ledger.js';
 import { VERDICTS_KEY } from './verdicts.js';
 import { FORGOTTEN_KEY } from './forgotten.js';
 import { ForgetProtocol } from './forget-protocol.js';
-import { encodeMessage } from './wire/codec.js';
-import type {
-  AnnouncedStatus,
-  Delta,
-  DigestEntry,
-  GossipMessage,
-  Identity,
-  Item,
-  MessageHeader,
-} from './wire/messages.js';
+import { Outbox, type Outgoing } from './outbox.js';
+import type { AnnouncedStatus, Delta, Identity, Item, MessageHeader } from './wire/messages.js';
 
 export interface GossipNodeConfig {
   id: string;
@@ -49,10 +41,7 @@ export interface GossipNodeConfig {
 }
 
 /** A message to send, already encoded: the channel carries it opaquely. */
-export interface Outgoing {
-  to: string;
-  bytes: Uint8Array;
-}
+export type { Outgoing } from './outbox.js';
 
 export type { LeavePhase } from './leave-protocol.js';
 
@@ -72,7 +61,7 @@ export class GossipNode {
   private readonly listener: GossipListener;
   private readonly admission: Admission;
   private readonly departure: LeaveProtocol;
-  private readonly packer: MessagePacker;
+  private readonly outbox: Outbox;
   private readonly verdicts: VerdictLedger;
   private readonly own: OwnIncarnation;
   private readonly reconciliation: Reconciliation;
@@ -95,7 +84,6 @@ export class GossipNode {
     this.events = new MembershipEvents(this.listener);
     this.admission = new Admission(this.options, this.stats, this.listener);
     this.departure = new LeaveProtocol(this.options);
-    this.packer = new MessagePacker(this.options, this.random);
     this.own = new OwnIncarnation(config, this.options, this.table, this.departure, this.stats, this.listener);
     this.verdicts = new VerdictLedger(
       this.options,
@@ -108,6 +96,8 @@ export class GossipNode {
     this.reconciliation = new Reconciliation(this.options, this.table, this.admission, this.own, (nowMs) =>
       this.makeRoom(nowMs),
     );
+    const packer = new MessagePacker(this.options, this.random);
+    this.outbox = new Outbox(this.table, () => this.self, packer, this.reconciliation, this.stats);
     this.judge = new PeerJudge(
       this.options,
       this.liveness,
@@ -232,8 +222,8 @@ export class GossipNode {
     const targets = choosePeers(judged.live, judged.unreachable, fanout, this.seeds, this.random, nowMs);
 
     const out: Outgoing[] = [];
-    for (const to of targets) this.push(out, to, this.buildSyn(to));
-    for (const to of this.judge.pings(judged, targets)) this.ping(out, to);
+    for (const to of targets) this.outbox.syn(out, to);
+    for (const to of this.judge.pings(judged, targets)) this.outbox.ping(out, to);
 
     if (this.departure.advance(nowMs, this.ticks, judged.live.length, this.table.endpoints(), this.self)) {
       this.setOwnStatus('left', nowMs);
@@ -254,19 +244,18 @@ export class GossipNode {
     const out: Outgoing[] = [];
     switch (message.type) {
       case 'syn':
-        this.push(out, from, this.buildAck(from, message.digests, message.complete, nowMs));
+        this.outbox.ack(out, from, message.digests, message.complete, nowMs);
         break;
       case 'ack': {
         for (const delta of message.deltas) this.applyDelta(delta, message.header.senderRef, nowMs);
-        const ack2 = this.buildAck2(from, message.requests, nowMs);
-        if (ack2.deltas.length > 0) this.push(out, from, ack2);
+        this.outbox.ack2(out, from, message.requests, nowMs);
         break;
       }
       case 'ack2':
         for (const delta of message.deltas) this.applyDelta(delta, message.header.senderRef, nowMs);
         break;
       case 'ping':
-        this.push(out, from, { type: 'pong', header: this.header(from) });
+        this.outbox.pong(out, from);
         break;
       case 'pong':
         break;
@@ -281,7 +270,8 @@ export class GossipNode {
     // Asked at once rather than at the next round: only its own answer makes it `up` here, and the
     // ring waits for every node to be up everywhere (a join is agreed one round sooner).
     for (const endpoint of this.unheard.splice(0))
-      if ((endpoint.down || endpoint.unconfirmed) && this.table.holds(endpoint)) this.ping(out, endpoint.address);
+      if ((endpoint.down || endpoint.unconfirmed) && this.table.holds(endpoint))
+        this.outbox.ping(out, endpoint.address);
     return out;
   }
 
@@ -313,7 +303,7 @@ export class GossipNode {
     this.departure.awaitConfirmation(this.self.maxVersion);
     const out: Outgoing[] = [];
     for (const to of this.departure.firstToTell(this.table.endpoints(), this.self, this.random))
-      this.push(out, to, this.buildSyn(to));
+      this.outbox.syn(out, to);
     return out;
   }
 
@@ -363,40 +353,6 @@ export class GossipNode {
     if (endpoint === this.self || endpoint.announced === 'left') return;
     this.judge.heardFrom(endpoint, header.senderHeartbeat, nowMs);
     if (header.receiverRef === this.self.ref) this.departure.confirmedBy(endpoint.id, header.receiverVersion);
-  }
-
-  private header(to: string): MessageHeader {
-    const receiver = this.table.byAddress(to);
-    return {
-      senderRef: this.self.ref,
-      senderHeartbeat: this.self.heartbeat,
-      receiverRef: receiver?.ref ?? 0,
-      receiverVersion: receiver?.maxVersion ?? 0,
-    };
-  }
-
-  private buildSyn(to: string): GossipMessage {
-    return this.packer.syn(this.header(to), this.table.endpoints());
-  }
-
-  private buildAck(to: string, digests: DigestEntry[], complete: boolean, nowMs: number): GossipMessage {
-    const { requests, pushes } = this.reconciliation.answerDigest(to, digests, complete, nowMs);
-    return this.packer.ack(this.header(to), requests, pushes);
-  }
-
-  private buildAck2(to: string, requests: DigestEntry[], nowMs: number): GossipMessage & { type: 'ack2' } {
-    return this.packer.ack2(this.header(to), this.reconciliation.answerRequests(to, requests, nowMs));
-  }
-
-  private ping(out: Outgoing[], to: string): void {
-    this.push(out, to, { type: 'ping', header: this.header(to) });
-  }
-
-  private push(out: Outgoing[], to: string, message: GossipMessage): void {
-    const bytes = encodeMessage(message);
-    this.stats.messagesSent++;
-    this.stats.bytesSent += bytes.length;
-    out.push({ to, bytes });
   }
 
   private applyDelta(delta: Delta, senderRef: number, nowMs: number): void {
