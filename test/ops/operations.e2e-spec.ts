@@ -3,6 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AdminStatus } from 'elastica/testing';
 import { ensureBuilt } from '../support/build.js';
 import { freePort } from '../support/free-port.js';
 import { findCommand, itNeeding } from '../support/system-packages.js';
@@ -21,18 +22,8 @@ const CLI = 'libs/elastica/dist/cli/main.js';
 const CLUSTER = 'kv-store'; // the example app's cluster name
 const KEYS = 60;
 
-interface StatusJson {
-  self: string;
-  members: {
-    id: string;
-    address: string;
-    status: string;
-    ownership: number;
-    load: number | null;
-    version: string | null;
-    phi: number | null;
-  }[];
-}
+/** What `elastica status --json` prints: the library's own type of the answer. */
+type StatusJson = AdminStatus;
 
 interface CliRun {
   code: number | null;
